@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layering (see docs/ARCHITECTURE.md): pure modules (HeraldCore, FilterPolicy, HeraldWire) do no I/O;
+// HeraldNet is the only place with sockets, Dispatch sources and OpenSSL; HeraldServer composes.
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "herald", targets: ["herald"]),
+        .library(name: "FilterPolicy", targets: ["FilterPolicy"]),
+        .library(name: "HeraldClient", targets: ["HeraldClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHeraldOpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "HeraldCore"),
+        .target(name: "FilterPolicy", dependencies: ["HeraldCore"]),
+        .target(name: "HeraldWire", dependencies: ["HeraldCore"]),
+        .target(name: "HeraldNet", dependencies: ["HeraldCore", "CHeraldOpenSSL"]),
+        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire"]),
+        .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
+        .target(
+            name: "HeraldServer",
+            dependencies: [
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "herald",
+            dependencies: [
+                "HeraldCore", "FilterPolicy", "HeraldServer", "HeraldClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
+        .testTarget(
+            name: "FilterPolicyTests",
+            dependencies: ["FilterPolicy", "HeraldCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
+        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "CHeraldOpenSSL"]),
+        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore", "HeraldWire"]),
+        .testTarget(
+            name: "HeraldServerTests",
+            dependencies: ["HeraldServer", "HeraldClient", "HeraldBroker", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
+        ),
+    ]
+)

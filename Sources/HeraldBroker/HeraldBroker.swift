@@ -1,0 +1,2 @@
+// HeraldBroker: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
+enum HeraldBrokerModule {}

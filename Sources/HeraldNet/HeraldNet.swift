@@ -1,0 +1,2 @@
+// HeraldNet: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
+enum HeraldNetModule {}

@@ -1,0 +1,2 @@
+// HeraldServer: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
+enum HeraldServerModule {}

@@ -1,0 +1,2 @@
+// HeraldWire: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
+enum HeraldWireModule {}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `herald` command line: the composition of subcommands, each in its own file.
+@main
+struct Herald: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "A self-hosted pub/sub broker with Amazon SNS semantics.",
+        subcommands: [PolicyCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "policy", abstract: "Filter-policy tools.")
+}
