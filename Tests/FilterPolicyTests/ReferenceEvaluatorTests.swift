@@ -118,6 +118,9 @@ func attributesMatch(_ policy: String, _ attributes: MessageAttributes) throws -
         #expect(try !bodyMatches(#"{"k":[{"exists":true}]}"#, #"{"k":null}"#))
         #expect(try !bodyMatches(#"{"k":[{"exists":true}]}"#, #"{"k":[]}"#))
         #expect(try bodyMatches(#"{"k":[{"exists":false}]}"#, #"{"k":[null]}"#))
+        // exists applies to leaves: a key holding only an object is absent.
+        #expect(try !bodyMatches(#"{"k":[{"exists":true}]}"#, #"{"k":{"x":1}}"#))
+        #expect(try bodyMatches(#"{"k":[{"exists":false}]}"#, #"{"k":{"x":1}}"#))
     }
 
     @Test func existsFalseNeverMatchesAnEmptyAttributeSet() throws {
