@@ -17,7 +17,7 @@ extension FilterInput {
             case .string:
                 fields.append((name, .string(text)))
             case .number:
-                if let d = Double(text) { fields.append((name, .number(d))) }
+                if let d = Double(text) { fields.append((name, .number(FilterNumber.canonical(d)))) }
             case .stringArray:
                 guard let json = try? PolicyJSON.parse(Array(text.utf8), maxDepth: maxBodyNestingDepth),
                       case .array(let elements) = json else { continue }
@@ -61,7 +61,7 @@ extension FilterInput {
     static func scalar(_ json: PolicyJSON) -> FilterValue? {
         switch json {
         case .string(let s): return .string(s)
-        case .number(let t): return Double(t).map(FilterValue.number)
+        case .number(let t): return Double(t).map { .number(FilterNumber.canonical($0)) }
         case .bool(let b): return .boolean(b)
         case .null: return .null
         case .array, .object: return nil

@@ -22,3 +22,18 @@ public struct FilterInput: Sendable {
         self.isMatchable = isMatchable
     }
 }
+
+/// SNS compares numbers to a fixed precision: values that agree to 6 decimal places are equal (old
+/// Event Ruler's `ComparableNumber`, which SNS's recorded behaviour and moto follow; the SNS docs
+/// promise 5). Every number a filter compares — policy values and message values alike — passes
+/// through `canonical` first, so both evaluators see the same quantised value.
+public enum FilterNumber {
+    /// Rounds to the nearest multiple of 10⁻⁶. Magnitudes beyond 2⁵³·10⁻⁶ are already coarser than
+    /// that and are returned unchanged (as are infinities). Monotonic, so ranges keep their order.
+    @inlinable
+    public static func canonical(_ x: Double) -> Double {
+        let scaled = x * 1_000_000
+        guard scaled.magnitude < 9_007_199_254_740_992 else { return x }
+        return scaled.rounded(.toNearestOrAwayFromZero) / 1_000_000
+    }
+}

@@ -127,7 +127,7 @@ extension PolicyValidator {
         guard let d = Double(text), d.isFinite else {
             throw FilterPolicyError(.invalidPolicy, "Numeric value out of range: \(text)")
         }
-        return d
+        return FilterNumber.canonical(d)
     }
 
     /// What Jackson's `getText()` shows for a token: the string's content, a number's text, a

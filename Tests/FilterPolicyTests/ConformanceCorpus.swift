@@ -54,18 +54,12 @@ enum KnownDisagreements {
         var evidence: String
     }
 
-    private static let sixDecimals = Entry(
-        herald: .nomatch,
-        evidence: "moto-only (not AWS-recorded): expects 100.123456789 == 100.1234567, i.e. comparison at 6 decimals "
-            + "(old Event Ruler's ComparableNumber). Herald compares IEEE doubles (spec Appendix B #3 recommendation, "
-            + "contract rule 4); candidate contract change if SNS's 6-decimal behaviour is confirmed.")
     private static let stringAnythingButOnNumber = Entry(
         herald: .nomatch,
         evidence: "moto-only: expects a string anything-but [\"100\"] to match Number values (even 100). Herald follows "
             + "contract rule 4 and spec §1.4 (string conditions never match numbers); unverified on AWS.")
 
     static let table: [String: Entry] = [
-        "moto-021": sixDecimals, "moto-022": sixDecimals, "moto-033": sixDecimals, "moto-034": sixDecimals,
         "moto-035": Entry(
             herald: .nomatch,
             evidence: "moto-only: expects a String.Array attribute whose value is the bare number 100 (not a JSON array) "

@@ -21,3 +21,23 @@ import Testing
         #expect(r.contains(99) && r.contains(100) && !r.contains(0) && !r.contains(111))
     }
 }
+
+@Suite struct FilterNumberTests {
+    @Test func numbersAgreeingToSixDecimalsAreEqual() {
+        #expect(FilterNumber.canonical(100.123456789) == FilterNumber.canonical(100.1234567))
+        #expect(FilterNumber.canonical(100.12345) != FilterNumber.canonical(100.12346))
+        #expect(FilterNumber.canonical(-0.0000004) == 0)
+        #expect(FilterNumber.canonical(1e300) == 1e300)
+        #expect(FilterNumber.canonical(.infinity) == .infinity)
+    }
+
+    @Test func canonicalIsMonotonicAndIdempotent() {
+        var previous = -Double.greatestFiniteMagnitude
+        for x in stride(from: -3.0, through: 3.0, by: 0.0000937) {
+            let c = FilterNumber.canonical(x)
+            #expect(c >= previous)
+            #expect(FilterNumber.canonical(c) == c)
+            previous = c
+        }
+    }
+}
