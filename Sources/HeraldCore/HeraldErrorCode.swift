@@ -1,0 +1,84 @@
+/// The catalog of client-visible error codes: the one place they are defined. They travel in `ERR`
+/// frames (see docs/PROTOCOL.md) and in HTTP error bodies. A code is a stable ASCII token; the message
+/// next to it is for humans and may change. Codes are a struct, not an enum, so a client built against
+/// an older catalog still decodes (and can show) codes it does not know.
+public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    // SNS-compatible codes (same spelling as SNS; messages follow SNS texts where SNS has one).
+
+    /// A request parameter is invalid: "Invalid parameter: Empty message", "… Message too long",
+    /// "… Topic Name", filter-policy reasons. (SNS `InvalidParameter`.)
+    public static let invalidParameter = HeraldErrorCode(rawValue: "InvalidParameter")
+    /// A message-attribute name, type or value is invalid. (SNS `ParameterValueInvalid`.)
+    public static let parameterValueInvalid = HeraldErrorCode(rawValue: "ParameterValueInvalid")
+    /// A required member is missing (SNS `ValidationError`, e.g. an attribute without a data type).
+    public static let validationError = HeraldErrorCode(rawValue: "ValidationError")
+    /// Topic, subscription id or delivery tag does not exist. (SNS `NotFound`.)
+    public static let notFound = HeraldErrorCode(rawValue: "NotFound")
+
+    // Herald codes.
+
+    /// The filter policy of a SUB was rejected; the message carries SNS's reason text.
+    public static let invalidFilterPolicy = HeraldErrorCode(rawValue: "InvalidFilterPolicy")
+    /// The credentials in CONNECT were missing or wrong. Fatal: the connection closes.
+    public static let authenticationFailed = HeraldErrorCode(rawValue: "AuthenticationFailed")
+    /// The authenticated client may not publish to / subscribe to that topic.
+    public static let notAuthorized = HeraldErrorCode(rawValue: "NotAuthorized")
+    /// The connection already has the maximum number of subscriptions.
+    public static let tooManySubscriptions = HeraldErrorCode(rawValue: "TooManySubscriptions")
+    /// SUB with a subscription id that is already in use on this connection.
+    public static let duplicateSubscription = HeraldErrorCode(rawValue: "DuplicateSubscription")
+    /// A consumer stayed slow past the server's policy; its subscription (or connection) is dropped.
+    public static let slowConsumer = HeraldErrorCode(rawValue: "SlowConsumer")
+    /// The server sheds load; the request may be retried later.
+    public static let throttled = HeraldErrorCode(rawValue: "Throttled")
+    /// The peer broke the protocol (unknown verb, malformed line, bad attribute section, missing
+    /// CONNECT…). Fatal when the byte stream cannot be trusted any more.
+    public static let protocolError = HeraldErrorCode(rawValue: "ProtocolError")
+    /// A frame declared sections larger than the limits announced in INFO. Fatal.
+    public static let frameTooLarge = HeraldErrorCode(rawValue: "FrameTooLarge")
+    /// The client asked for a protocol version the server does not speak. Fatal.
+    public static let unsupportedProtocol = HeraldErrorCode(rawValue: "UnsupportedProtocol")
+    /// Handshake, idle or heartbeat timeout. Fatal.
+    public static let timeout = HeraldErrorCode(rawValue: "Timeout")
+    /// The server is shutting down. Fatal.
+    public static let shuttingDown = HeraldErrorCode(rawValue: "ShuttingDown")
+    /// A bug or an unexpected failure on the server side.
+    public static let `internal` = HeraldErrorCode(rawValue: "Internal")
+
+    /// Every code the catalog defines, for documentation and tests.
+    public static let all: [HeraldErrorCode] = [
+        .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
+        .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
+        .duplicateSubscription, .slowConsumer, .throttled, .protocolError, .frameTooLarge,
+        .unsupportedProtocol, .timeout, .shuttingDown, .internal,
+    ]
+
+    /// Whether the token is a well-formed code: 1–64 ASCII letters and digits. Decoders accept any
+    /// well-formed code, known or not.
+    public static func isWellFormed<S: Sequence<UInt8>>(_ utf8: S) -> Bool {
+        var count = 0
+        for byte in utf8 {
+            count += 1
+            let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            if !ok || count > 64 { return false }
+        }
+        return count > 0
+    }
+}
+
+/// HeraldCore's error: a client-visible code and a human message (SNS's exact text where SNS has one).
+public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: HeraldErrorCode
+    public var message: String
+
+    public init(_ code: HeraldErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

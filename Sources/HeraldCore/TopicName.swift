@@ -1,0 +1,40 @@
+/// Topic-name rules (SNS): 1–256 characters from `A-Z a-z 0-9 _ -`; a FIFO topic ends in `.fifo`,
+/// which counts toward the 256.
+public enum TopicName {
+    public static let maxLength = 256
+
+    /// Whether `utf8` is a valid topic name.
+    public static func isValid<C: Collection<UInt8>>(utf8: C) -> Bool {
+        let count = utf8.count
+        guard count >= 1, count <= maxLength else { return false }
+        var index = utf8.startIndex
+        var position = 0
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if !isNameByte(byte) {
+                // The only other byte allowed is the `.` of a trailing `.fifo` after a non-empty base.
+                return byte == 0x2E && position > 0 && position == count - 5 && hasFIFOSuffix(utf8: utf8)
+            }
+            index = utf8.index(after: index)
+            position += 1
+        }
+        return true
+    }
+
+    public static func isValid(_ name: String) -> Bool { isValid(utf8: name.utf8) }
+
+    /// Whether the name ends in `.fifo` (a FIFO topic).
+    public static func isFIFO(_ name: String) -> Bool { hasFIFOSuffix(utf8: name.utf8) }
+
+    static func hasFIFOSuffix<C: Collection<UInt8>>(utf8: C) -> Bool {
+        let suffix: [UInt8] = [0x2E, 0x66, 0x69, 0x66, 0x6F]  // ".fifo"
+        return utf8.count >= 5 && utf8.suffix(5).elementsEqual(suffix)
+    }
+
+    /// `A-Z a-z 0-9 _ -`.
+    @inline(__always)
+    public static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == 0x5F || byte == 0x2D
+    }
+}

@@ -1,0 +1,95 @@
+/// The byte buffer behind both frame decoders: it accumulates fed bytes, finds control lines and
+/// hands out a frame's sections once they are complete. It never reserves memory for a declared
+/// length; it only holds bytes the caller already fed.
+///
+/// Indices (`readIndex`, `scanIndex`) point into `bytes`; `base` is the stream offset of `bytes[0]`,
+/// so errors can report a stream offset that does not depend on how the input was chunked.
+struct FrameBuffer: Sendable {
+    var bytes: [UInt8] = []
+    /// First byte not yet consumed.
+    var readIndex = 0
+    /// Where the search for the next LF resumes (bytes before it hold no LF of the current line).
+    var scanIndex = 0
+    var base = 0
+
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+
+    var unconsumedCount: Int { bytes.count - readIndex }
+
+    func streamOffset(_ index: Int) -> Int { base + index }
+
+    mutating func append<C: Collection<UInt8>>(_ chunk: C) {
+        compact()
+        bytes.append(contentsOf: chunk)
+    }
+
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+        compact()
+        bytes.append(contentsOf: chunk)
+    }
+
+    /// Drops consumed bytes: all of them when everything was consumed (the common case: no copy),
+    /// otherwise only once they are the larger half, so compaction is amortised O(1) per byte.
+    mutating func compact() {
+        guard readIndex > 0 else { return }
+        if readIndex == bytes.count {
+            base += readIndex
+            bytes.removeAll(keepingCapacity: true)
+            readIndex = 0
+            scanIndex = 0
+        } else if readIndex >= 4096, readIndex * 2 >= bytes.count {
+            base += readIndex
+            bytes.removeSubrange(0..<readIndex)
+            scanIndex -= readIndex
+            readIndex = 0
+        }
+    }
+
+    /// The next control line's content (without CR LF), consuming it; nil until a whole line is here.
+    /// A line longer than `maxLength` bytes (counting its line end) is an error as soon as that many
+    /// bytes arrived without a LF, or when its LF arrives, so the outcome never depends on chunking.
+    mutating func nextLine(maxLength: Int) throws(WireError) -> Range<Int>? {
+        let limit = min(bytes.count, readIndex + maxLength)
+        var index = max(scanIndex, readIndex)
+        while index < limit {
+            if bytes[index] == Self.lf {
+                let start = readIndex
+                var end = index
+                if end > start, bytes[end - 1] == Self.cr { end -= 1 }
+                readIndex = index + 1
+                scanIndex = readIndex
+                return start..<end
+            }
+            index += 1
+        }
+        scanIndex = index
+        if bytes.count - readIndex >= maxLength {
+            throw WireError(.lineTooLong, "control line longer than \(maxLength) bytes", offset: streamOffset(readIndex))
+        }
+        return nil
+    }
+
+    /// Once `length` section bytes and the line end after them are buffered, consumes them and returns
+    /// the index of the first section byte; nil while they are incomplete.
+    mutating func takeSections(length: Int) throws(WireError) -> Int? {
+        let start = readIndex
+        let end = start + length
+        guard end < bytes.count else { return nil }
+        let terminatorLength: Int
+        if bytes[end] == Self.lf {
+            terminatorLength = 1
+        } else if bytes[end] == Self.cr {
+            guard end + 1 < bytes.count else { return nil }
+            guard bytes[end + 1] == Self.lf else {
+                throw WireError(.missingTerminator, "expected CRLF after \(length) section bytes", offset: streamOffset(end))
+            }
+            terminatorLength = 2
+        } else {
+            throw WireError(.missingTerminator, "expected CRLF after \(length) section bytes", offset: streamOffset(end))
+        }
+        readIndex = end + terminatorLength
+        scanIndex = readIndex
+        return start
+    }
+}

@@ -1,2 +1,0 @@
-// HeraldWire: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
-enum HeraldWireModule {}

@@ -1,0 +1,170 @@
+import HeraldCore
+
+/// Incremental decoder for frames a server sends (used by the client library). Same contract as
+/// `ClientFrameDecoder`: feed any chunking with `append`, call `next()` until nil; non-fatal errors
+/// skip one well-delimited frame, fatal ones leave the decoder failed.
+public struct ServerFrameDecoder: Sendable {
+    public let limits: WireLimits
+    var buffer = FrameBuffer()
+    var pending: Pending?
+    var failure: WireError?
+
+    struct Pending: Sendable {
+        var frame: DeliveryFrame
+        var attributesLength: Int
+        var bodyLength: Int
+        var deferred: WireError?
+    }
+
+    /// The client side accepts up to 1 MiB + 64 KiB of payload by default (SNS's largest configurable
+    /// message size) so it can follow a server that raised its limits.
+    public static let clientDefaultLimits = WireLimits(maxPayloadBytes: 1_048_576 + 65_536)
+
+    public init(limits: WireLimits = ServerFrameDecoder.clientDefaultLimits) {
+        self.limits = limits
+    }
+
+    public mutating func append<C: Collection<UInt8>>(_ bytes: C) { buffer.append(bytes) }
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+
+    public var bufferedByteCount: Int { buffer.unconsumedCount }
+
+    public mutating func next() throws(WireError) -> ServerFrame? {
+        if let failure { throw failure }
+        do {
+            return try decodeNext()
+        } catch {
+            if error.isFatal { failure = error }
+            throw error
+        }
+    }
+
+    /// Call at end of input: throws `truncated` if a partial frame is buffered.
+    public func finish() throws(WireError) {
+        if let failure { throw failure }
+        if pending != nil || buffer.unconsumedCount > 0 {
+            throw WireError(.truncated, "input ended inside a frame (\(buffer.unconsumedCount) bytes pending)", offset: buffer.streamOffset(buffer.readIndex))
+        }
+    }
+
+    mutating func decodeNext() throws(WireError) -> ServerFrame? {
+        while true {
+            if let pending {
+                guard let start = try buffer.takeSections(length: pending.attributesLength + pending.bodyLength) else { return nil }
+                self.pending = nil
+                if let deferred = pending.deferred { throw deferred }
+                var frame = pending.frame
+                let bytes = buffer.bytes
+                if pending.attributesLength > 0 { frame.attributes = Array(bytes[start..<(start + pending.attributesLength)]) }
+                let bodyStart = start + pending.attributesLength
+                frame.body = Array(bytes[bodyStart..<(bodyStart + pending.bodyLength)])
+                return .message(frame)
+            }
+            guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
+            if range.isEmpty { continue }
+            var line = ControlLine(bytes: buffer.bytes, range: range, offset: buffer.streamOffset(range.lowerBound))
+            if let frame = try parseLine(&line) { return frame }
+        }
+    }
+
+    mutating func parseLine(_ line: inout ControlLine) throws(WireError) -> ServerFrame? {
+        guard let verb = line.next() else { return nil }
+        if line.equalsIgnoringCase(verb, "MSG") {
+            pending = try parseMessage(&line)
+            return nil
+        }
+        if line.equalsIgnoringCase(verb, "PUBOK") {
+            let requestID = try line.uint64(try line.required("request id", verb: "PUBOK", fatal: false), "request id", fatal: false)
+            let reference = ErrorReference.request(requestID)
+            let idToken = try line.required("message id", verb: "PUBOK", fatal: false, reference: reference)
+            guard line.isMessageID(idToken) else {
+                throw line.error(.invalidToken, "PUBOK message id is invalid", fatal: false, reference: reference)
+            }
+            try line.expectEnd(verb: "PUBOK", reference: reference)
+            return .published(requestID: requestID, messageID: MessageID(text: line.string(idToken)))
+        }
+        if line.equalsIgnoringCase(verb, "ERR") { return .error(try parseError(&line)) }
+        if line.equalsIgnoringCase(verb, "SUBOK") {
+            let sid = try line.uint64(try line.required("sid", verb: "SUBOK", fatal: false), "sid", fatal: false)
+            try line.expectEnd(verb: "SUBOK", reference: .subscription(sid))
+            return .subscribed(sid: sid)
+        }
+        if line.equalsIgnoringCase(verb, "UNSUBOK") {
+            let sid = try line.uint64(try line.required("sid", verb: "UNSUBOK", fatal: false), "sid", fatal: false)
+            try line.expectEnd(verb: "UNSUBOK", reference: .subscription(sid))
+            return .unsubscribed(sid: sid)
+        }
+        if line.equalsIgnoringCase(verb, "PING") { try line.expectEnd(verb: "PING"); return .ping }
+        if line.equalsIgnoringCase(verb, "PONG") { try line.expectEnd(verb: "PONG"); return .pong }
+        if line.equalsIgnoringCase(verb, "INFO") {
+            do {
+                return .info(try ServerInfo(json: try JSONValue.handshakeObject(line.bytes[line.rest()], verb: "INFO")))
+            } catch {
+                throw line.error(error.code, error.message)
+            }
+        }
+        if line.equalsIgnoringCase(verb, "CONNOK") {
+            do {
+                return .connected(try ConnectAccepted(json: try JSONValue.handshakeObject(line.bytes[line.rest()], verb: "CONNOK")))
+            } catch {
+                throw line.error(error.code, error.message)
+            }
+        }
+        let shown = String(decoding: line.bytes[verb].prefix(32), as: UTF8.self)
+        throw line.error(.unknownVerb, "unknown server verb '\(shown)'")
+    }
+
+    /// `MSG <sid> <delivery-tag> <topic> <message-id> <attributes-length> <body-length> [redelivered] [group=<id>]`
+    func parseMessage(_ line: inout ControlLine) throws(WireError) -> Pending {
+        let sid = try line.uint64(try line.required("sid", verb: "MSG"), "sid")
+        let tag = try line.uint64(try line.required("delivery tag", verb: "MSG"), "delivery tag")
+        let topicToken = try line.required("topic", verb: "MSG")
+        let idToken = try line.required("message id", verb: "MSG")
+        let attributesLength = try line.length(try line.required("attributes length", verb: "MSG"), "attributes length", limit: limits.maxAttributesBytes)
+        let bodyLength = try line.length(try line.required("body length", verb: "MSG"), "body length", limit: limits.maxPayloadBytes)
+        guard attributesLength + bodyLength <= limits.maxPayloadBytes else {
+            throw line.error(.frameTooLarge, "attributes and body (\(attributesLength + bodyLength) bytes) exceed the limit of \(limits.maxPayloadBytes) bytes")
+        }
+        let reference = ErrorReference.subscription(sid)
+        var deferred: WireError?
+        func reject(_ code: WireError.Code, _ message: String) {
+            if deferred == nil { deferred = line.error(code, message, fatal: false, reference: reference) }
+        }
+        var frame = DeliveryFrame(sid: sid, deliveryTag: tag, topic: "", messageID: MessageID(text: ""), body: [])
+        if line.isTopic(topicToken) { frame.topic = line.string(topicToken) } else { reject(.invalidToken, "MSG topic is invalid") }
+        if line.isMessageID(idToken) {
+            frame.messageID = MessageID(text: line.string(idToken))
+        } else {
+            reject(.invalidToken, "MSG message id is invalid")
+        }
+        while let option = line.next() {
+            if line.equals(option, "redelivered"), !frame.redelivered {
+                frame.redelivered = true
+            } else if let value = line.optionValue(option, key: "group"), frame.groupID == nil, line.isFIFOIdentifier(value) {
+                frame.groupID = line.string(value)
+            } else {
+                reject(.malformedLine, "MSG has an unknown, repeated or invalid option")
+            }
+        }
+        return Pending(frame: frame, attributesLength: attributesLength, bodyLength: bodyLength, deferred: deferred)
+    }
+
+    /// `ERR <code> <-|request-id|sid=N> <message…>`
+    func parseError(_ line: inout ControlLine) throws(WireError) -> ErrorFrame {
+        let codeToken = try line.required("code", verb: "ERR", fatal: false)
+        guard HeraldErrorCode.isWellFormed(line.bytes[codeToken]) else {
+            throw line.error(.invalidToken, "ERR code is not 1-64 ASCII letters and digits", fatal: false)
+        }
+        let referenceToken = try line.required("reference", verb: "ERR", fatal: false)
+        let reference: ErrorReference
+        if line.equals(referenceToken, "-") {
+            reference = .none
+        } else if let sidRange = line.optionValue(referenceToken, key: "sid") {
+            reference = .subscription(try line.uint64(sidRange, "ERR sid", fatal: false))
+        } else {
+            reference = .request(try line.uint64(referenceToken, "ERR request id", fatal: false))
+        }
+        let message = line.string(line.rest())
+        return ErrorFrame(code: HeraldErrorCode(rawValue: line.string(codeToken)), reference: reference, message: message)
+    }
+}
