@@ -38,11 +38,12 @@ extension Broker {
             messages.append(message)
             guard route.hasTargets else { continue }
             let messageIndex = messages.count - 1
+            let size = message.retainedBytes
             let targets = route.targets
             for id in route.matcher.matches(attributes: message.attributes, body: message.body)
             where id >= 0 && id < targets.count {
                 guard let target = targets[id] else { continue }
-                fanOut.add(target, messageIndex: messageIndex, message: message)
+                fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
             }
         }
 
@@ -117,10 +118,15 @@ struct FanOut {
     private var sessionIndex: [ObjectIdentifier: Int] = [:]
     private var endpointIndex: [ObjectIdentifier: Int] = [:]
 
-    mutating func add(_ target: RouteTarget, messageIndex: Int, message: Message) {
+    mutating func add(_ target: RouteTarget, messageIndex: Int, size: Int, message: Message) {
         switch target {
         case .stream(let stream):
-            let item = StreamItem(slot: stream.slot, subscriptionID: stream.subscriptionID, message: messageIndex)
+            let item = StreamItem(
+                slot: stream.slot, subscriptionID: stream.subscriptionID, message: messageIndex, size: size)
+            if let last = sessions.indices.last, sessions[last].session === stream.session {
+                sessions[last].items.append(item)  // the common run: skip the hash
+                return
+            }
             let key = ObjectIdentifier(stream.session)
             if let index = sessionIndex[key] {
                 sessions[index].items.append(item)

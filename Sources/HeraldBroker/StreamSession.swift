@@ -19,11 +19,12 @@ struct RemovedSubscription: Sendable {
 }
 
 /// One publish batch's deliveries for one session: which subscription slot gets which message
-/// (an index into the batch's message array), in publish order.
+/// (an index into the batch's message array, and its `retainedBytes`), in publish order.
 struct StreamItem {
     let slot: Int
     let subscriptionID: UInt64
     let message: Int
+    let size: Int
 }
 
 /// What a session did with a publish batch; the broker acts on it after the session lock is gone.
@@ -161,7 +162,8 @@ struct SessionState {
                 slots[item.slot] = subscription  // a stale route named a reused slot
                 continue
             }
-            if subscription.offer(messages[item.message], sinkAttached: sinkAttached, limits: limits, into: &out) {
+            if subscription.offer(
+                messages[item.message], size: item.size, sinkAttached: sinkAttached, limits: limits, into: &out) {
                 slots[item.slot] = subscription
             } else if sinkAttached && subscription.isAttached {
                 slots[item.slot] = subscription

@@ -64,14 +64,14 @@ struct StreamSubscriptionState {
 
     /// A newly published message: pushed into `out` if credit allows and nothing waits ahead of
     /// it, else queued. False when queueing would exceed the pending bound (nothing changed).
+    /// `size` is the message's `retainedBytes`, computed once per message by the publish path.
     mutating func offer(
-        _ message: Message, sinkAttached: Bool, limits: BrokerLimits, into out: inout [StreamDelivery]
+        _ message: Message, size: Int, sinkAttached: Bool, limits: BrokerLimits, into out: inout [StreamDelivery]
     ) -> Bool {
         if sinkAttached, detachedUntil == nil, credit > 0, pending.isEmpty {
-            push(message, size: nil, redelivered: false, into: &out)
+            push(message, size: size, redelivered: false, into: &out)
             return true
         }
-        let size = message.retainedBytes
         guard pending.count - redeliveryCount < limits.maxPendingMessages,
               size <= limits.maxPendingBytes - (pendingBytes - redeliveryBytes)
         else { return false }
@@ -92,12 +92,12 @@ struct StreamSubscriptionState {
         }
     }
 
-    private mutating func push(_ message: Message, size: Int?, redelivered: Bool, into out: inout [StreamDelivery]) {
+    private mutating func push(_ message: Message, size: Int, redelivered: Bool, into out: inout [StreamDelivery]) {
         let tag = nextTag
         nextTag &+= 1
         credit -= 1
         if ackMode == .explicit {
-            inFlight[tag] = InFlightEntry(message: message, size: size ?? message.retainedBytes)
+            inFlight[tag] = InFlightEntry(message: message, size: size)
         }
         out.append(StreamDelivery(sid: sid, deliveryTag: tag, redelivered: redelivered, message: message))
     }
