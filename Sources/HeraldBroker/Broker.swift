@@ -35,6 +35,26 @@ public final class Broker: Sendable {
 
     public var stats: BrokerStats { counters.snapshot }
 
+    public var gauges: BrokerGauges {
+        registry.withLock { reg in
+            var gauges = BrokerGauges(
+                topics: reg.topics.count, sessions: reg.sessions.count, attachedSessions: 0,
+                streamSubscriptions: 0, detachedSubscriptions: 0, pendingMessages: 0, inFlightMessages: 0)
+            for session in reg.sessions.values {
+                session.state.withLock { st in
+                    if st.sink != nil { gauges.attachedSessions += 1 }
+                    for case let subscription? in st.slots {
+                        gauges.streamSubscriptions += 1
+                        if !subscription.isAttached { gauges.detachedSubscriptions += 1 }
+                        gauges.pendingMessages += subscription.pendingCount
+                        gauges.inFlightMessages += subscription.inFlight.count
+                    }
+                }
+            }
+            return gauges
+        }
+    }
+
     /// Every topic, sorted.
     public func topicNames() -> [String] {
         registry.withLock { Array($0.topics.keys) }.sorted()

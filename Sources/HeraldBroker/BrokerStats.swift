@@ -20,6 +20,19 @@ public struct BrokerStats: Sendable, Hashable {
     public var unknownAckTags: UInt64
 }
 
+/// Current sizes, for the metrics endpoint (walks every session: call it at scrape rate, not per
+/// message).
+public struct BrokerGauges: Sendable, Hashable {
+    public var topics: Int
+    public var sessions: Int
+    public var attachedSessions: Int
+    public var streamSubscriptions: Int
+    public var detachedSubscriptions: Int
+    /// Messages waiting for credit, over all stream subscriptions (redeliveries included).
+    public var pendingMessages: Int
+    public var inFlightMessages: Int
+}
+
 /// The live counters behind `BrokerStats`; the publish path adds once per batch.
 final class BrokerCounters: Sendable {
     let published = Atomic<UInt64>(0)

@@ -32,6 +32,10 @@ import Testing
         #expect(detached.detachedUntil == 100 + Self.window)
         #expect(detached.inFlight == 0 && detached.pending == 5 && detached.credit == 0)
         #expect(first.bodies.count == 4)
+        let gauges = broker.gauges
+        #expect(gauges.sessions == 1 && gauges.attachedSessions == 0)
+        #expect(gauges.streamSubscriptions == 1 && gauges.detachedSubscriptions == 1)
+        #expect(gauges.pendingMessages == 5 && gauges.inFlightMessages == 0)
 
         let second = RecordingSink()
         let h2 = try broker.attachSession(session, sink: second, now: 500)
@@ -49,6 +53,7 @@ import Testing
         #expect(try broker.ack(h2, sid: "x", tags: [1, 3, 4]) == 0)  // pre-resume tags are void
         #expect(try broker.ack(h2, sid: "x", tags: [5, 6, 7, 8, 9, 10]) == 6)
         #expect(broker.streamSubscriptionInfo(session: session, sid: "x")?.inFlight == 0)
+        #expect(broker.gauges.attachedSessions == 1 && broker.gauges.detachedSubscriptions == 0)
         #expect(first.callCount == 4 && first.disconnects.isEmpty)
     }
 
