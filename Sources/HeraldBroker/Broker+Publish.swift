@@ -1,0 +1,147 @@
+import HeraldCore
+
+extension Broker {
+    /// Publishes one read batch of one publisher connection. For each request: topic lookup (or
+    /// auto-create), one matcher call for every matching subscription, and the message — one value,
+    /// one shared payload — handed to each match. Deliveries are grouped so each stream session's
+    /// sink is called once for the whole batch and each endpoint gets one call.
+    ///
+    /// Returns, per request in order, the assigned message id or why it was refused
+    /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create, `tooManyTopics`).
+    /// Never blocks on subscribers: a subscriber without credit gets its messages queued, and one
+    /// whose queue overflows is disconnected (`DisconnectReason.slowConsumer`).
+    public func publish(_ batch: [PublishRequest]) -> [Result<MessageID, BrokerError>] {
+        var results: [Result<MessageID, BrokerError>] = []
+        guard !batch.isEmpty else { return results }
+        results.reserveCapacity(batch.count)
+        let ids = messageIDs.next(batch.count)
+        var messages: [Message] = []
+        messages.reserveCapacity(batch.count)
+        var fanOut = FanOut()
+        var route: TopicRoute?
+
+        for (index, request) in batch.enumerated() {
+            if route?.topic != request.topic {
+                switch resolveRoute(request.topic) {
+                case .success(let resolved): route = resolved
+                case .failure(let error):
+                    route = nil
+                    results.append(.failure(error))
+                    continue
+                }
+            }
+            guard let route else { continue }
+            let message = Message(
+                id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
+                groupID: request.groupID, deduplicationID: request.deduplicationID)
+            results.append(.success(message.id))
+            messages.append(message)
+            guard route.hasTargets else { continue }
+            let messageIndex = messages.count - 1
+            let size = message.retainedBytes
+            let targets = route.targets
+            for id in route.matcher.matches(attributes: message.attributes, body: message.body)
+            where id >= 0 && id < targets.count {
+                guard let target = targets[id] else { continue }
+                fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+            }
+        }
+
+        counters.published.add(messages.count)
+        counters.publishRejected.add(batch.count - messages.count)
+        deliver(fanOut, messages: messages)
+        return results
+    }
+
+    /// The topic's current snapshot, creating the topic when auto-create is on.
+    private func resolveRoute(_ topic: String) -> Result<TopicRoute, BrokerError> {
+        if let route = routes.withLock({ $0[topic] }) { return .success(route) }
+        guard options.autoCreateTopics else { return .failure(.topicNotFound(topic: topic)) }
+        do throws(BrokerError) {
+            try createTopic(topic)
+        } catch {
+            return .failure(error)
+        }
+        if let route = routes.withLock({ $0[topic] }) { return .success(route) }
+        // Deleted by a concurrent reload between the two looks; treat as absent.
+        return .failure(.topicNotFound(topic: topic))
+    }
+
+    private func deliver(_ fanOut: FanOut, messages: [Message]) {
+        var streamDeliveries = 0
+        for group in fanOut.sessions {
+            let report = group.session.state.withLock {
+                $0.deliver(group.items, messages: messages, limits: limits)
+            }
+            streamDeliveries += report.delivered
+            if !report.droppedDormant.isEmpty {
+                counters.detachedOverflowDrops.add(report.droppedDormant.count)
+                registry.withLock { removeFromTopics(report.droppedDormant, in: &$0) }
+            }
+            if let slow = report.slowConsumer {
+                counters.slowConsumerDisconnects.add(1)
+                registry.withLock { reg in
+                    removeFromTopics(slow.removed, in: &reg)
+                    if reg.sessions[group.session.id] === group.session {
+                        reg.sessions.removeValue(forKey: group.session.id)
+                    }
+                }
+                slow.sink.disconnect(reason: .slowConsumer)
+            }
+        }
+        counters.streamDeliveries.add(streamDeliveries)
+
+        var endpointDeliveries = 0
+        for group in fanOut.endpoints {
+            group.subscription.endpoint.deliver(group.messages)
+            endpointDeliveries += group.messages.count
+        }
+        counters.endpointDeliveries.add(endpointDeliveries)
+    }
+}
+
+/// One publish batch's matches grouped per receiver: per stream session (one lock, one sink
+/// call) and per endpoint subscription (one call).
+struct FanOut {
+    struct SessionGroup {
+        let session: StreamSessionCore
+        var items: [StreamItem]
+    }
+
+    struct EndpointGroup {
+        let subscription: EndpointSubscription
+        var messages: [Message]
+    }
+
+    private(set) var sessions: [SessionGroup] = []
+    private(set) var endpoints: [EndpointGroup] = []
+    private var sessionIndex: [ObjectIdentifier: Int] = [:]
+    private var endpointIndex: [ObjectIdentifier: Int] = [:]
+
+    mutating func add(_ target: RouteTarget, messageIndex: Int, size: Int, message: Message) {
+        switch target {
+        case .stream(let stream):
+            let item = StreamItem(
+                slot: stream.slot, subscriptionID: stream.subscriptionID, message: messageIndex, size: size)
+            if let last = sessions.indices.last, sessions[last].session === stream.session {
+                sessions[last].items.append(item)  // the common run: skip the hash
+                return
+            }
+            let key = ObjectIdentifier(stream.session)
+            if let index = sessionIndex[key] {
+                sessions[index].items.append(item)
+            } else {
+                sessionIndex[key] = sessions.count
+                sessions.append(SessionGroup(session: stream.session, items: [item]))
+            }
+        case .endpoint(let subscription):
+            let key = ObjectIdentifier(subscription)
+            if let index = endpointIndex[key] {
+                endpoints[index].messages.append(message)
+            } else {
+                endpointIndex[key] = endpoints.count
+                endpoints.append(EndpointGroup(subscription: subscription, messages: [message]))
+            }
+        }
+    }
+}

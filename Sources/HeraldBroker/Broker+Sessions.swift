@@ -1,0 +1,202 @@
+import FilterPolicy
+import HeraldCore
+
+/// Stream sessions: the calls a connection makes for its subscribers. A connection attaches once
+/// (after authentication), uses the returned handle for every call, and detaches when it closes.
+extension Broker {
+    /// Attaches `sink` to session `id` (created if new). Detached subscriptions of that session
+    /// whose window ended by `now` are expired first; the others stay detached until the client
+    /// subscribes again with the same sid. If another connection holds the session it is taken
+    /// over: its ack-mode subscriptions detach (for this one to resume), its auto-ack ones are
+    /// dropped, and its sink gets `disconnect(reason: .sessionTakenOver)`.
+    public func attachSession(_ id: SessionID, sink: any StreamSink, now: UInt64) throws(BrokerError) -> StreamSessionHandle {
+        try validateIdentifier(id.text, what: "session id")
+        let window = limits.resumeWindowNanoseconds
+        let (handle, displaced, expired) = registry.withLock { reg in
+            var session = StreamSessionCore(id: id)
+            if let existing = reg.sessions[id], !existing.state.withLock({ $0.dead }) { session = existing }
+            reg.sessions[id] = session
+            let (epoch, removed, displaced, expired) = session.state.withLock { st in
+                let displaced = st.sink
+                var removed = displaced == nil ? [] : st.detach(now: now, window: window)
+                let expired = st.expireDetached(now: now)
+                removed += expired
+                st.epoch &+= 1
+                st.sink = sink
+                return (st.epoch, removed, displaced, expired.count)
+            }
+            removeFromTopics(removed, in: &reg)
+            return (StreamSessionHandle(id: id, core: session, epoch: epoch), displaced, expired)
+        }
+        counters.detachedExpired.add(expired)
+        displaced?.disconnect(reason: .sessionTakenOver)
+        return handle
+    }
+
+    /// The connection closed (at `now`). Auto-ack subscriptions are dropped; ack-mode ones detach
+    /// with their unacked and queued messages for `resumeWindowNanoseconds`. A stale handle is a
+    /// no-op.
+    public func detachSession(_ handle: StreamSessionHandle, now: UInt64) {
+        let window = limits.resumeWindowNanoseconds
+        registry.withLock { reg in
+            let (removed, empty) = handle.core.state.withLock { st in
+                guard st.isCurrent(handle.epoch) else { return ([RemovedSubscription](), false) }
+                return (st.detach(now: now, window: window), st.subscriptionCount == 0)
+            }
+            removeFromTopics(removed, in: &reg)
+            if empty, reg.sessions[handle.id] === handle.core { reg.sessions.removeValue(forKey: handle.id) }
+        }
+    }
+
+    /// Drops every detached subscription whose resume window ended at or before `now`, and sessions
+    /// left with nothing. Returns how many subscriptions expired. Call it periodically.
+    @discardableResult
+    public func expireDetached(now: UInt64) -> Int {
+        let expired = registry.withLock { reg in
+            var count = 0
+            var gone: [SessionID] = []
+            for (id, session) in reg.sessions {
+                let (removed, empty) = session.state.withLock { st in
+                    let removed = st.expireDetached(now: now)
+                    return (removed, st.sink == nil && st.subscriptionCount == 0)
+                }
+                count += removed.count
+                removeFromTopics(removed, in: &reg)
+                if empty { gone.append(id) }
+            }
+            for id in gone { reg.sessions.removeValue(forKey: id) }
+            return count
+        }
+        counters.detachedExpired.add(expired)
+        return expired
+    }
+
+    /// Subscribes `sid` of the session to `topic`, or resumes it: when the session holds a
+    /// detached subscription with this sid and the same topic, policy and ack mode, its unacked
+    /// messages are redelivered first (flagged), then its queued ones, then new ones — as far as
+    /// `credit` allows. A detached sid with a different topic/policy/mode is replaced (its
+    /// messages dropped). `credit` (≥ 0) is clamped to `maxInFlight` (ack mode) or `maxCredit`.
+    @discardableResult
+    public func subscribe(
+        _ handle: StreamSessionHandle, sid: String, topic: String, policy: FilterPolicy?,
+        ackMode: AckMode, credit: Int
+    ) throws(BrokerError) -> SubscribeOutcome {
+        try validateIdentifier(sid, what: "sid")
+        guard credit >= 0 else { throw .invalidParameter("credit must not be negative") }
+        let limits = self.limits
+        let (outcome, delivered) = try registry.withLock { (reg: inout Registry) throws(BrokerError) -> (SubscribeOutcome, Int) in
+            let topicExists = reg.topics[topic] != nil
+            if !topicExists {
+                guard options.autoCreateTopics else { throw .topicNotFound(topic: topic) }
+                try TopicName.validate(topic)
+                guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
+            }
+            let topicCount = reg.topics[topic]?.subscriptionCount ?? 0
+            let subscriptionID = reg.nextSubscriptionID
+            let step = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> SubscribeStep in
+                guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+                var replacing: StreamSubscriptionState?
+                if let existing = st.subscription(sid: sid) {
+                    guard !existing.isAttached else { throw .invalidParameter("sid \(sid) is already subscribed") }
+                    if existing.topic == topic && existing.policy == policy && existing.ackMode == ackMode {
+                        var out: [StreamDelivery] = []
+                        let counts = try st.withDetached(sid: sid) { $0.resume(credit: credit, limits: limits, into: &out) }
+                        return .resumed(redelivered: counts.redelivered, pending: counts.pending, delivered: st.flush(out))
+                    }
+                    replacing = existing
+                }
+                let sessionCount = st.subscriptionCount - (replacing == nil ? 0 : 1)
+                guard sessionCount < limits.maxSubscriptionsPerSession else {
+                    throw .tooManySubscriptionsForSession(limit: limits.maxSubscriptionsPerSession)
+                }
+                let sameTopic = replacing?.topic == topic
+                guard topicCount - (sameTopic ? 1 : 0) < limits.maxSubscriptionsPerTopic else {
+                    throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
+                }
+                let replaced = replacing == nil ? nil : st.remove(sid: sid)
+                var state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
+                state.grantCredit(credit, limits: limits)
+                return .created(slot: st.insert(state), replaced: replaced)
+            }
+            switch step {
+            case .resumed(let redelivered, let pending, let delivered):
+                return (.resumed(redelivered: redelivered, pending: pending), delivered)
+            case .created(let slot, let replaced):
+                _ = reg.makeSubscriptionID()
+                if let replaced { removeFromTopics([replaced], in: &reg) }
+                var entry = reg.topics.removeValue(forKey: topic) ?? TopicEntry(name: topic, declared: false)
+                let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
+                entry.add(TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target)))
+                reg.topics[topic] = entry
+                publishRoute(of: entry)
+                return (.created, 0)
+            }
+        }
+        counters.streamDeliveries.add(delivered)
+        return outcome
+    }
+
+    /// Removes the subscription (attached or detached) and everything it holds.
+    public func unsubscribe(_ handle: StreamSessionHandle, sid: String) throws(BrokerError) {
+        try registry.withLock { (reg: inout Registry) throws(BrokerError) in
+            let removed = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> RemovedSubscription in
+                guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+                guard let removed = st.remove(sid: sid) else { throw .subscriptionNotFound(sid: sid) }
+                return removed
+            }
+            removeFromTopics([removed], in: &reg)
+        }
+    }
+
+    /// Grants `amount` (> 0) more credit (a CREDIT frame) and pushes queued messages it covers.
+    public func addCredit(_ handle: StreamSessionHandle, sid: String, _ amount: Int) throws(BrokerError) {
+        guard amount > 0 else { throw .invalidParameter("credit must be positive") }
+        let limits = self.limits
+        let delivered = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> Int in
+            guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+            var out: [StreamDelivery] = []
+            try st.withAttached(sid: sid) { sub throws(BrokerError) in
+                sub.grantCredit(amount, limits: limits)
+                sub.drain(into: &out)
+            }
+            return st.flush(out)
+        }
+        counters.streamDeliveries.add(delivered)
+    }
+
+    /// Acks deliveries of an ack-mode subscription by tag: releases them, returns their credit and
+    /// pushes queued messages it covers. Unknown tags are ignored (counted in
+    /// `BrokerStats.unknownAckTags`); returns how many tags were in flight.
+    @discardableResult
+    public func ack(_ handle: StreamSessionHandle, sid: String, tags: [UInt64]) throws(BrokerError) -> Int {
+        let (acked, unknown, delivered) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Int, Int) in
+            guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+            var out: [StreamDelivery] = []
+            let counts = try st.withAttached(sid: sid) { sub throws(BrokerError) -> (acked: Int, unknown: Int) in
+                guard sub.ackMode == .explicit else {
+                    throw .invalidParameter("subscription \(sid) is auto-ack; it takes no acks")
+                }
+                let counts = sub.ack(tags)
+                sub.drain(into: &out)
+                return counts
+            }
+            return (counts.acked, counts.unknown, st.flush(out))
+        }
+        counters.unknownAckTags.add(unknown)
+        counters.streamDeliveries.add(delivered)
+        return acked
+    }
+
+    /// A stream subscription's state (admin API, tests); nil when there is none.
+    public func streamSubscriptionInfo(session id: SessionID, sid: String) -> StreamSubscriptionInfo? {
+        registry.withLock { reg in
+            reg.sessions[id]?.state.withLock { $0.subscription(sid: sid)?.info }
+        }
+    }
+}
+
+/// What the session-locked part of `subscribe` decided.
+enum SubscribeStep {
+    case resumed(redelivered: Int, pending: Int, delivered: Int)
+    case created(slot: Int, replaced: RemovedSubscription?)
+}

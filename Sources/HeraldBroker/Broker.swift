@@ -1,0 +1,164 @@
+import FilterPolicy
+import HeraldCore
+import Synchronization
+
+/// Topics, subscriptions and the publish path (fan-out to stream sessions and endpoints).
+///
+/// Threading: every method may be called from any thread, concurrently. Publishers take the
+/// routing lock once per topic change in a batch, just to retain the topic's immutable
+/// `TopicRoute`, then match and group without locks, then take each touched session's lock once.
+/// Writers (subscribe, unsubscribe, attach, detach, expiry, reload) serialise on the registry lock
+/// and rebuild the affected topic's matcher outside the publishers' way, swapping it in by pointer.
+///
+/// Lock order: registry → session → routing. Sinks are called under a session lock (and, for a
+/// resume, under the registry lock too); `StreamSink` documents what that demands.
+///
+/// The broker reads no clock: time arrives as `now` (nanoseconds, any monotonic origin the caller
+/// uses consistently).
+public final class Broker: Sendable {
+    public let options: BrokerOptions
+    let factory: any SubscriptionMatcherFactory
+    let registry = Mutex(Registry())
+    let routes = Mutex<[String: TopicRoute]>([:])
+    let counters = BrokerCounters()
+    let messageIDs: MessageIDGenerator
+
+    /// `idSeed` makes message ids reproducible (tests); nil seeds from the system generator.
+    public init(options: BrokerOptions = BrokerOptions(), matcherFactory: any SubscriptionMatcherFactory, idSeed: UInt64? = nil) {
+        self.options = options
+        self.factory = matcherFactory
+        var system = SystemRandomNumberGenerator()
+        self.messageIDs = MessageIDGenerator(seed: idSeed ?? system.next())
+    }
+
+    var limits: BrokerLimits { options.limits }
+
+    public var stats: BrokerStats { counters.snapshot }
+
+    public var gauges: BrokerGauges {
+        registry.withLock { reg in
+            var gauges = BrokerGauges(
+                topics: reg.topics.count, sessions: reg.sessions.count, attachedSessions: 0,
+                streamSubscriptions: 0, detachedSubscriptions: 0, pendingMessages: 0, inFlightMessages: 0)
+            for session in reg.sessions.values {
+                session.state.withLock { st in
+                    if st.sink != nil { gauges.attachedSessions += 1 }
+                    for case let subscription? in st.slots {
+                        gauges.streamSubscriptions += 1
+                        if !subscription.isAttached { gauges.detachedSubscriptions += 1 }
+                        gauges.pendingMessages += subscription.pendingCount
+                        gauges.inFlightMessages += subscription.inFlight.count
+                    }
+                }
+            }
+            return gauges
+        }
+    }
+
+    /// Every topic, sorted.
+    public func topicNames() -> [String] {
+        registry.withLock { Array($0.topics.keys) }.sorted()
+    }
+
+    /// Subscriptions of every kind on `topic`, or nil when it does not exist.
+    public func subscriptionCount(topic: String) -> Int? {
+        registry.withLock { $0.topics[topic]?.subscriptionCount }
+    }
+
+    /// Creates `name` if it does not exist (the admin API's CreateTopic; idempotent).
+    public func createTopic(_ name: String) throws(BrokerError) {
+        try TopicName.validate(name)
+        try registry.withLock { (reg: inout Registry) throws(BrokerError) in
+            try ensureTopic(name, in: &reg)
+        }
+    }
+
+    /// Replaces the configuration-declared topics and their subscriptions. Everything is validated
+    /// first (nothing changes on error); then each topic's new route is swapped in, so a changed
+    /// policy applies from the next message. Stream subscriptions are not touched. A topic that
+    /// left the configuration keeps existing while stream subscriptions use it or auto-create is
+    /// on; otherwise it is deleted.
+    public func applyConfiguration(_ topics: [TopicConfiguration]) throws(BrokerError) {
+        var seenTopics = Set<String>()
+        for topic in topics {
+            try TopicName.validate(topic.name)
+            guard seenTopics.insert(topic.name).inserted else {
+                throw .invalidParameter("Topic \(topic.name) is declared twice")
+            }
+            var seenNames = Set<String>()
+            for subscription in topic.subscriptions {
+                try validateIdentifier(subscription.name, what: "subscription name")
+                guard seenNames.insert(subscription.name).inserted else {
+                    throw .invalidParameter("Subscription \(subscription.name) is declared twice on topic \(topic.name)")
+                }
+            }
+        }
+        try registry.withLock { (reg: inout Registry) throws(BrokerError) in
+            let newTopics = topics.filter { reg.topics[$0.name] == nil }.count
+            guard reg.topics.count + newTopics <= limits.maxTopics || newTopics == 0 else {
+                throw .tooManyTopics(limit: limits.maxTopics)
+            }
+            for topic in topics {
+                let streams = reg.topics[topic.name]?.streamSubscriptionCount ?? 0
+                guard streams + topic.subscriptions.count <= limits.maxSubscriptionsPerTopic else {
+                    throw .tooManySubscriptionsForTopic(topic: topic.name, limit: limits.maxSubscriptionsPerTopic)
+                }
+            }
+            for topic in topics {
+                var entry = reg.topics.removeValue(forKey: topic.name) ?? TopicEntry(name: topic.name, declared: true)
+                entry.declared = true
+                entry.replaceConfigured(topic.subscriptions, makeID: { reg.makeSubscriptionID() })
+                reg.topics[topic.name] = entry
+                publishRoute(of: entry)
+            }
+            let dropped = reg.topics.values.filter { $0.declared && !seenTopics.contains($0.name) }.map(\.name)
+            for name in dropped {
+                guard var entry = reg.topics.removeValue(forKey: name) else { continue }
+                entry.declared = false
+                entry.replaceConfigured([], makeID: { reg.makeSubscriptionID() })
+                if entry.streamSubscriptionCount == 0 && !options.autoCreateTopics {
+                    _ = routes.withLock { $0.removeValue(forKey: name) }
+                } else {
+                    reg.topics[name] = entry
+                    publishRoute(of: entry)
+                }
+            }
+        }
+    }
+
+    // MARK: - Registry helpers (registry lock held)
+
+    /// Makes `name` exist (not declared); the name must already be valid.
+    func ensureTopic(_ name: String, in reg: inout Registry) throws(BrokerError) {
+        guard reg.topics[name] == nil else { return }
+        guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
+        let entry = TopicEntry(name: name, declared: false)
+        reg.topics[name] = entry
+        publishRoute(of: entry)
+    }
+
+    /// Builds `entry`'s snapshot and swaps it in.
+    func publishRoute(of entry: TopicEntry) {
+        let route = entry.makeRoute(factory)
+        routes.withLock { $0[entry.name] = route }
+    }
+
+    /// Drops stream subscriptions from their topics, rebuilding each touched topic once.
+    func removeFromTopics(_ removed: [RemovedSubscription], in reg: inout Registry) {
+        guard !removed.isEmpty else { return }
+        var touched = Set<String>()
+        for subscription in removed
+        where reg.topics[subscription.topic]?.remove(subscriptionID: subscription.subscriptionID) == true {
+            touched.insert(subscription.topic)
+        }
+        for name in touched {
+            if let entry = reg.topics[name] { publishRoute(of: entry) }
+        }
+    }
+
+    func validateIdentifier(_ text: String, what: String) throws(BrokerError) {
+        guard !text.isEmpty, text.utf8.count <= limits.maxIdentifierBytes else {
+            throw .invalidParameter("\(what) must be 1 to \(limits.maxIdentifierBytes) bytes")
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// HeraldBroker: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
-enum HeraldBrokerModule {}

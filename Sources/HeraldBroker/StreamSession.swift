@@ -1,0 +1,184 @@
+import HeraldCore
+import Synchronization
+
+/// The broker's side of one session id: its sink while a connection is attached, and the state of
+/// every stream subscription it owns. One lock per session guards all of it; the publish path
+/// takes it once per batch, and sinks are called while holding it (so a session's deliveries are
+/// never reordered between concurrent publishers).
+final class StreamSessionCore: Sendable {
+    let id: SessionID
+    let state = Mutex(SessionState())
+
+    init(id: SessionID) { self.id = id }
+}
+
+/// A subscription the registry must drop from its topic.
+struct RemovedSubscription: Sendable {
+    let subscriptionID: UInt64
+    let topic: String
+}
+
+/// One publish batch's deliveries for one session: which subscription slot gets which message
+/// (an index into the batch's message array, and its `retainedBytes`), in publish order.
+struct StreamItem {
+    let slot: Int
+    let subscriptionID: UInt64
+    let message: Int
+    let size: Int
+}
+
+/// What a session did with a publish batch; the broker acts on it after the session lock is gone.
+struct SessionDeliveryReport: Sendable {
+    var delivered = 0
+    /// Detached subscriptions whose queue overflowed: dropped.
+    var droppedDormant: [RemovedSubscription] = []
+    /// Set when an attached subscription overflowed: the session is dead, every subscription gone.
+    var slowConsumer: (sink: any StreamSink, removed: [RemovedSubscription])?
+}
+
+struct SessionState {
+    var sink: (any StreamSink)?
+    /// Bumped on every attach; handles from older attaches are stale.
+    var epoch: UInt64 = 0
+    /// Disconnected as a slow consumer; the registry drops it.
+    var dead = false
+    private(set) var slots: [StreamSubscriptionState?] = []
+    private var freeSlots: [Int] = []
+    private(set) var slotBySid: [String: Int] = [:]
+
+    var subscriptionCount: Int { slotBySid.count }
+
+    func isCurrent(_ epoch: UInt64) -> Bool { !dead && sink != nil && self.epoch == epoch }
+
+    func subscription(sid: String) -> StreamSubscriptionState? {
+        guard let slot = slotBySid[sid] else { return nil }
+        return slots[slot]
+    }
+
+    mutating func insert(_ subscription: StreamSubscriptionState) -> Int {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = subscription
+        } else {
+            slot = slots.count
+            slots.append(subscription)
+        }
+        slotBySid[subscription.sid] = slot
+        return slot
+    }
+
+    mutating func remove(sid: String) -> RemovedSubscription? {
+        guard let slot = slotBySid.removeValue(forKey: sid), let subscription = slots[slot].take() else { return nil }
+        freeSlots.append(slot)
+        return RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic)
+    }
+
+    /// Runs `body` on the attached subscription `sid` in place (no copy-on-write of its queues).
+    mutating func withAttached<R>(
+        sid: String, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    ) throws(BrokerError) -> R {
+        try withSubscription(sid: sid, attached: true, body)
+    }
+
+    /// Runs `body` on the detached subscription `sid` in place.
+    mutating func withDetached<R>(
+        sid: String, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    ) throws(BrokerError) -> R {
+        try withSubscription(sid: sid, attached: false, body)
+    }
+
+    private mutating func withSubscription<R>(
+        sid: String, attached: Bool, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    ) throws(BrokerError) -> R {
+        guard let slot = slotBySid[sid], var subscription = slots[slot].take() else {
+            throw .subscriptionNotFound(sid: sid)
+        }
+        defer { slots[slot] = subscription }
+        guard subscription.isAttached == attached else { throw .subscriptionNotFound(sid: sid) }
+        return try body(&subscription)
+    }
+
+    /// Hands `deliveries` to the sink, if any. Called with the session lock held.
+    func flush(_ deliveries: [StreamDelivery]) -> Int {
+        guard !deliveries.isEmpty, let sink else { return 0 }
+        sink.deliver(deliveries)
+        return deliveries.count
+    }
+
+    /// Drops every subscription (slow consumer).
+    mutating func removeAll() -> [RemovedSubscription] {
+        var removed: [RemovedSubscription] = []
+        for case let subscription? in slots {
+            removed.append(RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
+        }
+        slots = []
+        freeSlots = []
+        slotBySid = [:]
+        return removed
+    }
+
+    /// The connection went away: auto-ack subscriptions are dropped, ack-mode ones detach and keep
+    /// their messages until `now + window`.
+    mutating func detach(now: UInt64, window: UInt64) -> [RemovedSubscription] {
+        sink = nil
+        let (sum, overflow) = now.addingReportingOverflow(window)
+        let deadline = overflow ? UInt64.max : sum
+        var removed: [RemovedSubscription] = []
+        for slot in slots.indices {
+            guard var subscription = slots[slot].take() else { continue }
+            if subscription.ackMode == .auto {
+                slotBySid.removeValue(forKey: subscription.sid)
+                freeSlots.append(slot)
+                removed.append(RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
+                continue
+            }
+            if subscription.isAttached { subscription.detach(until: deadline) }
+            slots[slot] = subscription
+        }
+        return removed
+    }
+
+    /// Drops detached subscriptions whose deadline is at or before `now`.
+    mutating func expireDetached(now: UInt64) -> [RemovedSubscription] {
+        var expired: [String] = []
+        for case let subscription? in slots {
+            if let deadline = subscription.detachedUntil, deadline <= now { expired.append(subscription.sid) }
+        }
+        return expired.compactMap { remove(sid: $0) }
+    }
+
+    /// One publish batch for this session. Pushes what credit allows, queues the rest, and calls
+    /// the sink at most once.
+    mutating func deliver(_ items: [StreamItem], messages: [Message], limits: BrokerLimits) -> SessionDeliveryReport {
+        var report = SessionDeliveryReport()
+        guard !dead else { return report }
+        let sinkAttached = sink != nil
+        var out: [StreamDelivery] = []
+        if sinkAttached { out.reserveCapacity(items.count) }
+        for item in items {
+            guard item.slot < slots.count, var subscription = slots[item.slot].take() else { continue }
+            guard subscription.id == item.subscriptionID else {
+                slots[item.slot] = subscription  // a stale route named a reused slot
+                continue
+            }
+            if subscription.offer(
+                messages[item.message], size: item.size, sinkAttached: sinkAttached, limits: limits, into: &out) {
+                slots[item.slot] = subscription
+            } else if sinkAttached && subscription.isAttached {
+                slots[item.slot] = subscription
+                dead = true
+                if let sink { report.slowConsumer = (sink, removeAll()) }
+                self.sink = nil
+                return report
+            } else {
+                slotBySid.removeValue(forKey: subscription.sid)
+                freeSlots.append(item.slot)
+                report.droppedDormant.append(
+                    RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
+            }
+        }
+        report.delivered = flush(out)
+        return report
+    }
+}

@@ -1,0 +1,102 @@
+import FilterPolicy
+import HeraldCore
+
+/// Implemented by a stream session (one per connection). The broker calls it on whatever thread
+/// triggered the push (a publisher's, or the session's own for `ack`/`addCredit`/`subscribe`),
+/// while holding that session's lock, so calls for one session never overlap and arrive in
+/// delivery-tag order. Both methods must return quickly (hop to the connection's queue) and must
+/// NOT call the broker synchronously (that would deadlock on the session lock).
+public protocol StreamSink: AnyObject, Sendable {
+    /// Deliveries for this session from one publish batch (or one credit/ack/resume event), in
+    /// order, possibly for several of its subscriptions (see `StreamDelivery.sid`).
+    func deliver(_ deliveries: [StreamDelivery])
+    /// The broker ended the session (slow consumer, taken over by a newer connection). The broker
+    /// has already released the session's subscriptions as the reason describes; the session
+    /// should send an error frame with `reason.code` and close. Called without broker locks held.
+    func disconnect(reason: DisconnectReason)
+}
+
+/// One message pushed to one stream subscription. `message` is the publish's single shared value:
+/// its body buffer is the same storage for every subscriber.
+public struct StreamDelivery: Sendable {
+    /// The client's id of the subscription.
+    public var sid: String
+    /// Monotonic per subscription, never reused (also across a resume). Ack mode acks by it.
+    public var deliveryTag: UInt64
+    /// True when the message was delivered before (unacked when its session detached).
+    public var redelivered: Bool
+    public var message: Message
+
+    public init(sid: String, deliveryTag: UInt64, redelivered: Bool, message: Message) {
+        self.sid = sid
+        self.deliveryTag = deliveryTag
+        self.redelivered = redelivered
+        self.message = message
+    }
+}
+
+/// Why the broker ended a session.
+public enum DisconnectReason: Sendable, Hashable {
+    /// A subscription's pending queue exceeded its bound: every subscription of the session was
+    /// dropped (ack mode too: nothing is kept for a resume) and its memory released.
+    case slowConsumer
+    /// Another connection attached with the same session id; this connection's ack-mode
+    /// subscriptions were detached for the newcomer, its auto-ack ones dropped.
+    case sessionTakenOver
+
+    public var code: String {
+        switch self {
+        case .slowConsumer: return "SlowConsumer"
+        case .sessionTakenOver: return "SessionTakenOver"
+        }
+    }
+}
+
+/// How a stream subscription confirms deliveries.
+public enum AckMode: Sendable, Hashable {
+    /// At-most-once: a delivery is done once handed to the sink. Credit is a window the client
+    /// replenishes with CREDIT (`addCredit`) as it processes.
+    case auto
+    /// At-least-once: deliveries stay in flight until acked; an ack returns their credit (credit
+    /// acts as max-in-flight). Unacked messages survive a disconnect for the resume window.
+    case explicit
+}
+
+/// A client-chosen session id; reconnecting with the same id resumes detached subscriptions.
+public struct SessionID: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public var description: String { text }
+}
+
+/// A connection's claim on a session, returned by `Broker.attachSession`. Every session call takes
+/// it; once the session is detached, taken over or disconnected, calls answer `sessionClosed`.
+public struct StreamSessionHandle: Sendable {
+    public let id: SessionID
+    let core: StreamSessionCore
+    let epoch: UInt64
+}
+
+/// What `Broker.subscribe` did.
+public enum SubscribeOutcome: Sendable, Hashable {
+    /// A new subscription.
+    case created
+    /// A detached subscription with the same sid, topic, policy and ack mode was taken back:
+    /// `redelivered` unacked messages are re-sent first (flagged), then `pending` queued ones;
+    /// whatever credit does not cover stays queued.
+    case resumed(redelivered: Int, pending: Int)
+}
+
+/// A stream subscription's state, for the admin API and tests.
+public struct StreamSubscriptionInfo: Sendable, Hashable {
+    public var sid: String
+    public var topic: String
+    public var policy: FilterPolicy?
+    public var ackMode: AckMode
+    public var credit: Int
+    public var inFlight: Int
+    public var pending: Int
+    public var pendingBytes: Int
+    /// Set while detached: the `now` value after which it expires.
+    public var detachedUntil: UInt64?
+}
