@@ -1,0 +1,429 @@
+// Connection: one non-blocking TCP socket (optionally with an OpenSSL session) driven by a read and a
+// write DispatchSource and one timer, all on its event loop's serial queue.
+//
+// Threading: every method and property must be used on `queue` (inside handler callbacks you are
+// already there); from elsewhere, hop with `execute { }`. Handler callbacks run on `queue`.
+//
+// Lifecycle (see notes/swift-platform.md): sources are cancelled, then resumed if suspended or never
+// activated; the fd is closed and SSL_free'd only after both cancel handlers ran; the last cancel
+// handler drops the sources (breaking the self <-> handler cycle) and delivers connectionDidClose.
+//
+// Writes: `write` appends to the outbound buffer; output goes out after each read batch (coalesced)
+// or on `flush()`. The write source runs only while the socket/TLS layer pushed back (EAGAIN,
+// WANT_WRITE) — otherwise it would fire continuously.
+import CHeraldOpenSSL
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class Connection: @unchecked Sendable {
+    enum State { case connecting, handshaking, open, closed }
+
+    /// The loop this connection is pinned to.
+    public let loop: EventLoop
+    /// The serial queue all of this connection's work and callbacks run on.
+    public var queue: DispatchQueue { loop.queue }
+    public let isClient: Bool
+    /// True when the connection runs TLS.
+    public var isTLS: Bool { ssl != nil }
+    public private(set) var options: ConnectionOptions
+    /// Peer address (captured at accept/connect).
+    public let remoteAddress: SocketAddress?
+    /// The verified peer certificate, set before `connectionDidOpen`; nil when the peer sent none.
+    public private(set) var peerCertificate: PeerCertificate?
+    /// Negotiated protocol ("TLSv1.3") and cipher, set before `connectionDidOpen`.
+    public private(set) var tlsVersion: String?
+    public private(set) var tlsCipher: String?
+    /// Set once `close` was called (the reason `connectionDidClose` will carry).
+    public private(set) var closeReason: CloseReason?
+    /// Monotonic time of the last bytes read from the peer (the open time before any).
+    public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: lastReadNanos) }
+
+    let fd: Int32
+    var ssl: OpaquePointer?
+    var handler: (any ConnectionHandler)?
+    var state: State
+
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var timer: (any DispatchSourceTimer)?
+    /// Whether each source is currently resumed (false = inactive or suspended).
+    private var readRunning = false
+    private var writeRunning = false
+    private var started = false
+    private var cancelledSources = 0
+
+    var output = OutputBuffer()
+    /// The last write hit EAGAIN / WANT_WRITE: wait for the write source.
+    var writeBlocked = false
+    /// SSL_write wants the peer's data first (renegotiation/key update): retry on readable.
+    var writeWantsRead = false
+    /// SSL_read must write first: retry on writable.
+    var readWantsWrite = false
+    var handshakeWantsWrite = false
+    var readPausedByOwner = false
+    var readPausedByBackpressure = false
+    var aboveHighWater = false
+    private var limitReported = false
+    var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
+    /// Called after teardown (the listener's connection count).
+    var teardownHook: (@Sendable () -> Void)?
+
+    /// Reads at most this many chunks per event before yielding the loop to other connections.
+    static let maxChunksPerReadEvent = 64
+
+    init(loop: EventLoop, fd: Int32, ssl: OpaquePointer?, isClient: Bool, state: State,
+         remoteAddress: SocketAddress?, options: ConnectionOptions) {
+        self.loop = loop
+        self.fd = fd
+        self.ssl = ssl
+        self.isClient = isClient
+        self.state = state
+        self.remoteAddress = remoteAddress
+        self.options = options
+    }
+
+    deinit {
+        // Only reached after teardown (sources hold self until then), or if never started.
+        output.release()
+        if let ssl { SSL_free(ssl) }
+        if !started { _ = Glibc.close(fd) }
+    }
+
+    // MARK: - Public API (on `queue`)
+
+    /// Runs `body` on this connection's queue (use from other connections/threads).
+    public func execute(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
+
+    /// True once open and until closed.
+    public var isOpen: Bool { state == .open && closeReason == nil }
+    /// Bytes written but not yet accepted by the socket.
+    public var pendingOutputBytes: Int { output.count }
+    /// False while pending output is above the high-water mark (until it drains to the low-water mark).
+    public var isWritable: Bool { !aboveHighWater }
+
+    /// The idle timeout; changing it reschedules the idle check.
+    public var idleTimeout: Duration? {
+        get { options.idleTimeout }
+        set {
+            options.idleTimeout = newValue
+            if state == .open { scheduleIdleCheck(from: DispatchTime.now().uptimeNanoseconds) }
+        }
+    }
+
+    /// Appends bytes to the outbound buffer. Returns false (bytes dropped) when closed or when the
+    /// hard limit would be passed; the latter reports `connectionDidExceedOutputLimit` once.
+    /// Sent after the current read batch, or call `flush()`.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard admit(bytes.count) else { return false }
+        output.append(bytes)
+        noteOutputGrowth()
+        return true
+    }
+
+    @discardableResult
+    public func write(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    @discardableResult
+    public func write(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Encodes straight into the outbound buffer: `body` gets room for `maxBytes` and returns how
+    /// many it wrote (no intermediate copy). Returns false if refused (closed / hard limit).
+    @discardableResult
+    public func write(reservingCapacity maxBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        guard admit(maxBytes) else { return false }
+        _ = output.append(maxBytes: maxBytes, body)
+        noteOutputGrowth()
+        return true
+    }
+
+    /// Sends pending output now (no-op when nothing is pending or the socket pushed back).
+    public func flush() {
+        flushPending()
+    }
+
+    /// Stops reading the peer until `resumeReading()` (owner-driven flow control).
+    public func pauseReading() {
+        readPausedByOwner = true
+        updateReadSource()
+    }
+
+    public func resumeReading() {
+        guard readPausedByOwner else { return }
+        readPausedByOwner = false
+        updateReadSource()
+        scheduleReadDrain()
+    }
+
+    /// Closes the connection. Idempotent: only the first reason counts. On an orderly reason
+    /// (owner close, protocol error, idle, peer closed) pending output gets one best-effort,
+    /// non-blocking send and TLS sends close_notify. `connectionDidClose` follows asynchronously.
+    public func close(_ reason: CloseReason = .closedByOwner) {
+        guard closeReason == nil else { return }
+        closeReason = reason
+        let wasOpen = state == .open
+        state = .closed
+        if wasOpen {
+            switch reason {
+            case .closedByOwner, .protocolError, .idleTimeout, .peerClosed: finalFlush()
+            default: break
+            }
+        }
+        guard started else {
+            started = true
+            queue.async { self.finishTeardown() }
+            return
+        }
+        timer?.cancel()
+        if let readSource {
+            readSource.cancel()
+            if !readRunning { readSource.resume() }
+            readRunning = true
+        }
+        if let writeSource {
+            writeSource.cancel()
+            if !writeRunning { writeSource.resume() }
+            writeRunning = true
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Creates the sources and starts connecting/handshaking. On `queue`, once.
+    func start() {
+        guard !started else { return }
+        started = true
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        read.setEventHandler { [self] in self.onReadable() }
+        write.setEventHandler { [self] in self.onWritable() }
+        read.setCancelHandler { [self] in self.sourceCancelled() }
+        write.setCancelHandler { [self] in self.sourceCancelled() }
+        readSource = read
+        writeSource = write
+
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.setEventHandler { [weak self] in self?.onTimer() }
+        timer.schedule(deadline: .now() + options.handshakeTimeout.dispatchInterval,
+                       leeway: .milliseconds(50))
+        timer.activate()
+        self.timer = timer
+
+        switch state {
+        case .connecting: break
+        case .handshaking:
+            if isClient { driveHandshake() }  // the client speaks first
+        case .open: becomeOpen()
+        case .closed: break
+        }
+        updateReadSource()
+        updateWriteSource()
+    }
+
+    private func sourceCancelled() {
+        cancelledSources += 1
+        guard cancelledSources == 2 else { return }
+        finishTeardown()
+    }
+
+    private func finishTeardown() {
+        if let ssl {
+            SSL_free(ssl)
+            self.ssl = nil
+        }
+        _ = Glibc.close(fd)
+        readSource = nil
+        writeSource = nil
+        timer = nil
+        output.release()
+        let handler = self.handler
+        self.handler = nil
+        teardownHook?()
+        teardownHook = nil
+        handler?.connectionDidClose(self, reason: closeReason ?? .closedByOwner)
+    }
+
+    // MARK: - Source management
+
+    var readPaused: Bool { readPausedByOwner || readPausedByBackpressure }
+
+    func updateReadSource() {
+        guard closeReason == nil, let readSource else { return }
+        let want = (state == .handshaking || state == .open) && !(state == .open && readPaused)
+        if want && !readRunning {
+            readRunning = true
+            readSource.resume()
+        } else if !want && readRunning {
+            readRunning = false
+            readSource.suspend()
+        }
+    }
+
+    func updateWriteSource() {
+        guard closeReason == nil, let writeSource else { return }
+        let want: Bool
+        switch state {
+        case .connecting: want = true
+        case .handshaking: want = handshakeWantsWrite
+        case .open: want = (writeBlocked && !output.isEmpty) || readWantsWrite
+        case .closed: want = false
+        }
+        if want && !writeRunning {
+            writeRunning = true
+            writeSource.resume()
+        } else if !want && writeRunning {
+            writeRunning = false
+            writeSource.suspend()
+        }
+    }
+
+    /// Reads again soon: decrypted bytes may wait inside SSL where the fd source cannot see them.
+    func scheduleReadDrain() {
+        queue.async { [self] in
+            guard state == .open, !readPaused else { return }
+            readLoop()
+        }
+    }
+
+    // MARK: - Output bookkeeping
+
+    private func admit(_ count: Int) -> Bool {
+        guard closeReason == nil, state != .closed else { return false }
+        if output.count + count > options.outputHardLimit {
+            if !limitReported {
+                limitReported = true
+                queue.async { [self] in
+                    guard closeReason == nil else { return }
+                    handler?.connectionDidExceedOutputLimit(self)
+                }
+            }
+            return false
+        }
+        return true
+    }
+
+    private func noteOutputGrowth() {
+        if !aboveHighWater && output.count > options.outputHighWaterMark {
+            aboveHighWater = true
+        }
+    }
+
+    /// After output shrank: lift backpressure and report writability at the low-water mark.
+    func noteOutputDrained() {
+        guard aboveHighWater, output.count <= options.outputLowWaterMark else { return }
+        aboveHighWater = false
+        limitReported = false
+        if readPausedByBackpressure {
+            readPausedByBackpressure = false
+            updateReadSource()
+            scheduleReadDrain()
+        }
+        queue.async { [self] in
+            guard closeReason == nil else { return }
+            handler?.connectionDidBecomeWritable(self)
+        }
+    }
+
+    /// Pauses reading while our output to the peer is above the high-water mark.
+    func applyBackpressure() {
+        if options.pauseReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
+            readPausedByBackpressure = true
+            updateReadSource()
+        }
+    }
+
+    // MARK: - Timer
+
+    private func onTimer() {
+        guard closeReason == nil else { return }
+        switch state {
+        case .connecting: close(.connectFailed("timed out after \(options.handshakeTimeout)"))
+        case .handshaking: close(.handshakeTimeout)
+        case .open:
+            guard let idle = options.idleTimeout else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let idleFor = now &- lastReadNanos
+            if idleFor >= idle.nanoseconds {
+                handler?.connectionDidBecomeIdle(self, idleFor: .nanoseconds(Int64(idleFor)))
+                if state == .open && closeReason == nil { scheduleIdleCheck(from: now) }
+            } else {
+                scheduleIdleCheck(from: lastReadNanos)
+            }
+        case .closed: return
+        }
+    }
+
+    /// Arms the timer for `base + idleTimeout` (or disarms it without an idle timeout).
+    func scheduleIdleCheck(from base: UInt64) {
+        guard let timer else { return }
+        guard let idle = options.idleTimeout else {
+            timer.schedule(deadline: .distantFuture)
+            return
+        }
+        let leeway = max(idle.nanoseconds / 20, 1_000_000)
+        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: base &+ idle.nanoseconds),
+                       leeway: .nanoseconds(Int(min(leeway, UInt64(Int.max)))))
+    }
+
+    // MARK: - Open
+
+    func becomeOpen() {
+        state = .open
+        lastReadNanos = DispatchTime.now().uptimeNanoseconds
+        scheduleIdleCheck(from: lastReadNanos)
+        if let ssl { capturePeer(ssl) }
+        handler?.connectionDidOpen(self)
+        guard state == .open else { return }
+        updateReadSource()
+        readLoop()  // the handshake may have left application data buffered in SSL
+        flushPending()
+    }
+
+    private func capturePeer(_ ssl: OpaquePointer) {
+        if let version = SSL_get_version(ssl) { tlsVersion = String(cString: version) }
+        if let cipher = SSL_get_current_cipher(ssl), let name = SSL_CIPHER_get_name(cipher) {
+            tlsCipher = String(cString: name)
+        }
+        guard let cert = SSL_get1_peer_certificate(ssl) else { return }
+        defer { X509_free(cert) }
+        guard let name = X509_get_subject_name(cert) else { return }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let n = cherald_name_rfc2253(name, &buffer, Int32(buffer.count))
+        let subject = n >= 0 ? String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        var commonName: String?
+        let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
+        if index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) {
+            var utf8: UnsafeMutablePointer<UInt8>?
+            let length = ASN1_STRING_to_UTF8(&utf8, data)
+            if length >= 0, let utf8 {
+                commonName = String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
+                cherald_openssl_free(utf8)
+            }
+        }
+        peerCertificate = PeerCertificate(subject: subject, commonName: commonName)
+    }
+}
+
+extension Duration {
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return UInt64.max / 2 }
+        return whole &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
+    var dispatchInterval: DispatchTimeInterval {
+        .nanoseconds(Int(min(nanoseconds, UInt64(Int.max))))
+    }
+}

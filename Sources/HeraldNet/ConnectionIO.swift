@@ -1,0 +1,263 @@
+// The I/O state machine of Connection: connect completion, TLS handshake, the read loop (SSL_read
+// until WANT_READ, all chunks then one batch-done callback, then one coalesced flush) and the
+// write path (partial writes until EAGAIN/WANT_WRITE), for TLS and plain TCP alike.
+// ERR_clear_error() precedes every SSL call: the error queue is per thread and loops hop threads.
+import CHeraldOpenSSL
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum ReadResult {
+    case data(Int)
+    case wouldBlock
+    case wantWrite
+    case eof
+    case failed(String)
+}
+
+enum WriteResult {
+    case wrote(Int)
+    case wouldBlock
+    case wantRead
+    case failed(String)
+}
+
+extension Connection {
+    func onReadable() {
+        switch state {
+        case .connecting, .closed: return
+        case .handshaking: driveHandshake()
+        case .open:
+            if writeWantsRead {
+                writeWantsRead = false
+                flushPending()
+            }
+            readLoop()
+        }
+    }
+
+    func onWritable() {
+        switch state {
+        case .connecting: finishConnect()
+        case .handshaking: driveHandshake()
+        case .open:
+            writeBlocked = false
+            if readWantsWrite {
+                readWantsWrite = false
+                readLoop()
+            }
+            flushPending()
+        case .closed: return
+        }
+        updateWriteSource()
+    }
+
+    private func finishConnect() {
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
+        guard error == 0 else {
+            close(.connectFailed(ErrorText.errno(error)))
+            return
+        }
+        if ssl != nil {
+            state = .handshaking
+            driveHandshake()
+        } else {
+            becomeOpen()
+        }
+        updateReadSource()
+        updateWriteSource()
+    }
+
+    func driveHandshake() {
+        guard let ssl, state == .handshaking else { return }
+        ERR_clear_error()
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 {
+            handshakeWantsWrite = false
+            becomeOpen()
+            updateWriteSource()
+            return
+        }
+        let code = SSL_get_error(ssl, rc)
+        switch code {
+        case SSL_ERROR_WANT_READ: handshakeWantsWrite = false
+        case SSL_ERROR_WANT_WRITE: handshakeWantsWrite = true
+        default:
+            close(.handshakeFailed(describeFailure(ssl, code: code, during: "handshake")))
+            return
+        }
+        updateWriteSource()
+    }
+
+    /// OpenSSL's reason for a failed call, with the certificate verification result when relevant.
+    private func describeFailure(_ ssl: OpaquePointer, code: Int32, during phase: String) -> String {
+        let savedErrno = errno
+        var text = ErrorText.openSSL()
+        let verify = SSL_get_verify_result(ssl)
+        if verify != Int(X509_V_OK), let reason = X509_verify_cert_error_string(verify) {
+            text += (text.isEmpty ? "" : "; ") + "certificate: " + String(cString: reason)
+        }
+        if text.isEmpty {
+            switch code {
+            case SSL_ERROR_SYSCALL:
+                text = savedErrno != 0 ? ErrorText.errno(savedErrno) : "unexpected EOF during \(phase)"
+            case SSL_ERROR_ZERO_RETURN: text = "peer closed during \(phase)"
+            default: text = "SSL error \(code) during \(phase)"
+            }
+        }
+        return text
+    }
+
+    /// Reads until the socket and SSL are drained (or the chunk budget is spent), delivering every
+    /// chunk, then one batch-done callback, then one flush of everything written meanwhile.
+    func readLoop() {
+        guard state == .open, !readPaused else { return }
+        let buffer = loop.readBuffer
+        var delivered = false
+        var ending: CloseReason?
+        var chunks = 0
+        reading: while state == .open && !readPaused {
+            if chunks >= Connection.maxChunksPerReadEvent {
+                scheduleReadDrain()
+                break
+            }
+            switch ioRead(buffer) {
+            case .data(let n):
+                delivered = true
+                chunks += 1
+                handler?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                if aboveHighWater && options.pauseReadingAboveHighWater { break reading }
+            case .wouldBlock: break reading
+            case .wantWrite:
+                readWantsWrite = true
+                break reading
+            case .eof:
+                ending = .peerClosed
+                break reading
+            case .failed(let reason):
+                ending = .ioError(reason)
+                break reading
+            }
+        }
+        if delivered {
+            lastReadNanos = DispatchTime.now().uptimeNanoseconds
+            if state == .open { handler?.connectionDidFinishReadBatch(self) }
+        }
+        if state == .open { flushPending() }
+        if let ending {
+            close(ending)
+            return
+        }
+        if state == .open {
+            applyBackpressure()
+            updateWriteSource()
+        }
+    }
+
+    /// Writes pending output until done or the socket/TLS pushes back.
+    func flushPending() {
+        guard state == .open, !writeBlocked, !writeWantsRead, !output.isEmpty else { return }
+        writing: while !output.isEmpty {
+            switch ioWrite(output.readable) {
+            case .wrote(let n): output.consume(n)
+            case .wouldBlock:
+                writeBlocked = true
+                break writing
+            case .wantRead:
+                writeWantsRead = true
+                break writing
+            case .failed(let reason):
+                close(.ioError(reason))
+                return
+            }
+        }
+        output.shrinkIfEmpty()
+        noteOutputDrained()
+        updateWriteSource()
+    }
+
+    /// Best effort on close: one non-blocking pass over pending output, then close_notify / FIN.
+    func finalFlush() {
+        var attempts = 0
+        while !output.isEmpty && attempts < 64 {
+            attempts += 1
+            guard case .wrote(let n) = ioWrite(output.readable) else { break }
+            output.consume(n)
+        }
+        if let ssl {
+            ERR_clear_error()
+            _ = SSL_shutdown(ssl)
+            ERR_clear_error()
+        } else {
+            _ = shutdown(fd, Int32(SHUT_WR))
+        }
+    }
+
+    func ioRead(_ buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+        guard let base = buffer.baseAddress else { return .wouldBlock }
+        if let ssl {
+            ERR_clear_error()
+            let n = SSL_read(ssl, base, Int32(buffer.count))
+            if n > 0 { return .data(Int(n)) }
+            let code = SSL_get_error(ssl, n)
+            switch code {
+            case SSL_ERROR_WANT_READ: return .wouldBlock
+            case SSL_ERROR_WANT_WRITE: return .wantWrite
+            case SSL_ERROR_ZERO_RETURN: return .eof
+            case SSL_ERROR_SYSCALL:
+                let e = errno
+                let queued = ErrorText.openSSL()
+                if !queued.isEmpty { return .failed(queued) }
+                return e == 0 ? .eof : .failed(ErrorText.errno(e))
+            default:
+                return .failed(describeFailure(ssl, code: code, during: "read"))
+            }
+        }
+        while true {
+            let n = Glibc.read(fd, base, buffer.count)
+            if n > 0 { return .data(n) }
+            if n == 0 { return .eof }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(ErrorText.errno(e))
+        }
+    }
+
+    func ioWrite(_ bytes: UnsafeRawBufferPointer) -> WriteResult {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return .wrote(0) }
+        let length = min(bytes.count, 1 << 30)
+        if let ssl {
+            ERR_clear_error()
+            let n = SSL_write(ssl, base, Int32(length))
+            if n > 0 { return .wrote(Int(n)) }
+            let code = SSL_get_error(ssl, n)
+            switch code {
+            case SSL_ERROR_WANT_WRITE: return .wouldBlock
+            case SSL_ERROR_WANT_READ: return .wantRead
+            case SSL_ERROR_SYSCALL:
+                let e = errno
+                let queued = ErrorText.openSSL()
+                if !queued.isEmpty { return .failed(queued) }
+                return .failed(e == 0 ? "connection closed during write" : ErrorText.errno(e))
+            default:
+                return .failed(describeFailure(ssl, code: code, during: "write"))
+            }
+        }
+        while true {
+            let n = send(fd, base, length, Int32(MSG_NOSIGNAL))
+            if n >= 0 { return .wrote(n) }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            return .failed(ErrorText.errno(e))
+        }
+    }
+}

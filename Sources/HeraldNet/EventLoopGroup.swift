@@ -1,0 +1,57 @@
+// EventLoopGroup: a fixed pool of serial DispatchQueues (one per core by default). Every connection
+// is pinned to one loop, round-robin, and all its work runs on that loop's queue — never a thread per
+// connection. Each loop owns one read buffer shared by its connections: a loop is serial, and bytes
+// are handed to handlers only for the duration of a callback.
+import Dispatch
+import Synchronization
+
+public final class EventLoop: @unchecked Sendable {
+    /// The serial queue every connection on this loop runs on.
+    public let queue: DispatchQueue
+    public let index: Int
+    /// Shared decrypt buffer; touched only on `queue`.
+    let readBuffer: UnsafeMutableRawBufferPointer
+
+    static let readBufferSize = 64 * 1024
+
+    init(index: Int, label: String) {
+        self.index = index
+        self.queue = DispatchQueue(label: "\(label).\(index)")
+        self.readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    /// Runs `body` on this loop's queue.
+    public func execute(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
+
+    /// True when the caller runs on this loop's queue.
+    public var inEventLoop: Bool {
+        DispatchQueue.getSpecific(key: Self.key) == ObjectIdentifier(self)
+    }
+
+    static let key = DispatchSpecificKey<ObjectIdentifier>()
+
+    func markQueue() { queue.setSpecific(key: Self.key, value: ObjectIdentifier(self)) }
+}
+
+public final class EventLoopGroup: Sendable {
+    public let loops: [EventLoop]
+    private let cursor = Atomic<Int>(0)
+
+    /// `loopCount` defaults to the number of online cores (`sysconf(_SC_NPROCESSORS_ONLN)`).
+    public init(loopCount: Int = Net.coreCount, label: String = "herald.loop") {
+        let count = max(1, loopCount)
+        loops = (0..<count).map { EventLoop(index: $0, label: label) }
+        for loop in loops { loop.markQueue() }
+    }
+
+    /// The next loop, round-robin.
+    public func next() -> EventLoop {
+        let n = cursor.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
+        return loops[n % loops.count]
+    }
+
+    /// A process-wide group sized by the core count, for callers that need no separate pool.
+    public static let shared = EventLoopGroup()
+}

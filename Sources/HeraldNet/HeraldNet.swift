@@ -1,2 +1,0 @@
-// HeraldNet: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
-enum HeraldNetModule {}
