@@ -1,2 +1,0 @@
-// HeraldServer: placeholder until its first real file lands; see docs/ARCHITECTURE.md.
-enum HeraldServerModule {}

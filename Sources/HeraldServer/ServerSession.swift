@@ -1,0 +1,358 @@
+import FilterPolicy
+import HeraldBroker
+import HeraldCore
+import HeraldNet
+import HeraldWire
+
+/// One client connection speaking the stream protocol (docs/PROTOCOL.md). Confined to its
+/// connection's serial queue: every method runs there, except the `StreamSink` calls, which hop.
+///
+/// Read path: decrypted bytes → `ClientFrameDecoder` → frames. PUB frames of one read batch are
+/// collected and published with ONE broker call when the batch ends (or before any other frame,
+/// so replies keep the client's order); replies are encoded into `out` and written once per batch.
+final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
+    private let context: SessionContext
+    private let connection: Connection
+    private var settings: SessionSettings
+    private var settingsGeneration: UInt64
+    private var decoder: ClientFrameDecoder
+
+    private enum State {
+        case awaitingConnect
+        case ready(principal: Principal, handle: StreamSessionHandle)
+        case closed
+    }
+    private var state: State = .awaitingConnect
+
+    /// Encoded output of the current batch, written to the connection in one piece.
+    private var out: [UInt8] = []
+    private var publishBatch: [PublishRequest] = []
+    private var publishRequestIDs: [UInt64] = []
+    /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
+    /// publish) are dropped, so nothing arrives after UNSUBOK.
+    private var activeSids: Set<UInt64> = []
+    private var pingOutstanding = false
+
+    init(connection: Connection, context: SessionContext) {
+        self.connection = connection
+        self.context = context
+        self.settingsGeneration = context.generation.load(ordering: .acquiring)
+        self.settings = context.settings
+        self.decoder = ClientFrameDecoder(limits: settings.wireLimits)
+    }
+
+    // MARK: - ConnectionHandler
+
+    func connectionDidOpen(_ connection: Connection) {
+        context.counters.connectionsOpened.add(1, ordering: .relaxed)
+        connection.idleTimeout = settings.heartbeat
+        let info = ServerInfo(
+            serverName: settings.serverName, version: HeraldVersion.text, protocolVersion: HeraldProtocol.version,
+            limits: settings.wireLimits, maxMessageBytes: settings.messageValidator.limits.maxMessageBytes,
+            maxAttributes: settings.messageValidator.limits.maxAttributes,
+            maxSubscriptions: context.broker.options.limits.maxSubscriptionsPerSession,
+            heartbeatIntervalMilliseconds: Int(settings.heartbeat.components.seconds * 1000))
+        FrameEncoder.append(ServerFrame.info(info), to: &out)
+        writeOut()
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        refreshSettings()
+        pingOutstanding = false
+        decoder.append(bytes)
+        while case .awaitingConnect = state, true {
+            guard decodeOne() else { return }
+        }
+        while case .ready = state {
+            guard decodeOne() else { return }
+        }
+    }
+
+    func connectionDidFinishReadBatch(_ connection: Connection) {
+        publishPending()
+        writeOut()
+    }
+
+    func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
+        if pingOutstanding {
+            context.counters.heartbeatTimeouts.add(1, ordering: .relaxed)
+            fail(HeraldError(.timeout, "no traffic and no PONG within two heartbeat intervals"), reason: .idleTimeout)
+            return
+        }
+        pingOutstanding = true
+        FrameEncoder.append(ServerFrame.ping, to: &out)
+        writeOut()
+    }
+
+    func connectionDidExceedOutputLimit(_ connection: Connection) {
+        context.counters.outputLimitDisconnects.add(1, ordering: .relaxed)
+        connection.close(.outputLimitExceeded(pendingBytes: connection.pendingOutputBytes))
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        if case .ready(_, let handle) = state {
+            context.broker.detachSession(handle, now: SessionContext.now())
+        }
+        state = .closed
+        publishBatch.removeAll()
+        publishRequestIDs.removeAll()
+    }
+
+    // MARK: - StreamSink (called on a publisher's thread: hop to our queue)
+
+    func deliver(_ deliveries: [StreamDelivery]) {
+        connection.execute { [self] in writeDeliveries(deliveries) }
+    }
+
+    func disconnect(reason: DisconnectReason) {
+        connection.execute { [self] in
+            let code = HeraldErrorCode(rawValue: reason.code)
+            let text: String
+            switch reason {
+            case .slowConsumer: text = "slow consumer: a subscription's pending queue passed its bound; the session was dropped"
+            case .sessionTakenOver: text = "the session was taken over by a newer connection"
+            }
+            if case .ready = state { state = .awaitingConnect }  // the broker already released the session
+            FrameEncoder.appendError(ErrorFrame(code: code, message: text), to: &out)
+            writeOut()
+            state = .closed
+            connection.close(.protocolError(text))
+        }
+    }
+
+    // MARK: - Frames
+
+    /// Decodes and handles one frame; false when the buffer holds no complete frame or the
+    /// session ended.
+    private func decodeOne() -> Bool {
+        let frame: ClientFrame?
+        do {
+            frame = try decoder.next()
+        } catch {
+            context.counters.protocolErrors.add(1, ordering: .relaxed)
+            publishPending()
+            FrameEncoder.appendError(ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message), to: &out)
+            if error.isFatal {
+                writeOut()
+                state = .closed
+                connection.close(.protocolError(error.message))
+                return false
+            }
+            return true
+        }
+        guard let frame else { return false }
+        handle(frame)
+        if case .closed = state { return false }
+        return true
+    }
+
+    private func handle(_ frame: ClientFrame) {
+        if case .publish(let pub) = frame {
+            handlePublish(pub)
+            return
+        }
+        publishPending()  // replies stay in the order the client sent its frames
+        switch frame {
+        case .connect(let options): handleConnect(options)
+        case .subscribe(let sub): handleSubscribe(sub)
+        case .unsubscribe(let sid): handleUnsubscribe(sid)
+        case .credit(let sid, let count): handleCredit(sid: sid, count: count)
+        case .ack(let sid, let tags): handleAck(sid: sid, ranges: tags)
+        case .ping: FrameEncoder.append(ServerFrame.pong, to: &out)
+        case .pong: pingOutstanding = false
+        case .publish: break
+        }
+    }
+
+    private func handleConnect(_ options: ConnectOptions) {
+        guard case .awaitingConnect = state else {
+            return fail(HeraldError(.protocolError, "CONNECT was already accepted on this connection"), reason: nil)
+        }
+        guard options.protocolVersion == HeraldProtocol.version else {
+            return fail(HeraldError(.unsupportedProtocol, "protocol version \(options.protocolVersion) is not supported; this server speaks \(HeraldProtocol.version)"), reason: nil)
+        }
+        let principal: Principal
+        switch settings.authenticator.authenticate(token: options.token, certificateCommonName: connection.peerCertificate?.commonName) {
+        case .success(let p): principal = p
+        case .failure(let error):
+            context.counters.authenticationFailures.add(1, ordering: .relaxed)
+            return fail(error, reason: nil)
+        }
+        let sessionText = options.session ?? MessageID.random().text
+        do {
+            let handle = try context.broker.attachSession(SessionID(sessionText), sink: self, now: SessionContext.now())
+            state = .ready(principal: principal, handle: handle)
+            FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: sessionText, resumed: options.session != nil)), to: &out)
+        } catch {
+            fail(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), reason: nil)
+        }
+    }
+
+    private func handlePublish(_ pub: PublishFrame) {
+        guard case .ready(let principal, _) = state else { return requireConnect() }
+        let reference = ErrorReference.request(pub.requestID)
+        guard principal.publish.allows(pub.topic) else {
+            return reply(HeraldError(.notAuthorized, "\(principal.name) may not publish to \(pub.topic)"), reference)
+        }
+        let attributes: MessageAttributes
+        do {
+            attributes = try AttributeCodec.decode(pub.attributes)
+            try settings.messageValidator.validate(body: pub.body, attributes: attributes)
+        } catch let error as WireError {
+            return reply(HeraldError(error.heraldCode, error.message), reference)
+        } catch let error as HeraldError {
+            return reply(error, reference)
+        } catch {
+            return reply(HeraldError(.internal, "\(error)"), reference)
+        }
+        publishBatch.append(PublishRequest(
+            topic: pub.topic, attributes: attributes, body: pub.body,
+            groupID: pub.groupID, deduplicationID: pub.deduplicationID))
+        publishRequestIDs.append(pub.requestID)
+    }
+
+    /// Publishes the collected PUB frames with one broker call and encodes their confirmations.
+    private func publishPending() {
+        guard !publishBatch.isEmpty else { return }
+        let results = context.broker.publish(publishBatch)
+        for (requestID, result) in zip(publishRequestIDs, results) {
+            switch result {
+            case .success(let id): FrameEncoder.appendPublished(requestID: requestID, messageID: id, to: &out)
+            case .failure(let error):
+                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(requestID), message: error.message), to: &out)
+            }
+        }
+        publishBatch.removeAll(keepingCapacity: true)
+        publishRequestIDs.removeAll(keepingCapacity: true)
+    }
+
+    private func handleSubscribe(_ sub: SubscribeFrame) {
+        guard case .ready(let principal, let handle) = state else { return requireConnect() }
+        let reference = ErrorReference.subscription(sub.sid)
+        guard principal.subscribe.allows(sub.topic) else {
+            return reply(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"), reference)
+        }
+        var policy: FilterPolicy?
+        if !sub.policy.isEmpty {
+            let scope: FilterPolicyScope = sub.scope == .messageBody ? .messageBody : .messageAttributes
+            do {
+                policy = try FilterPolicy.parse(utf8: sub.policy, scope: scope, limits: settings.filterLimits)
+            } catch {
+                return reply(HeraldError(.invalidFilterPolicy, error.message(api: .setSubscriptionAttributes)), reference)
+            }
+        }
+        do {
+            try context.broker.subscribe(
+                handle, sid: String(sub.sid), topic: sub.topic, policy: policy,
+                ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit))
+            activeSids.insert(sub.sid)
+            // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
+            FrameEncoder.append(ServerFrame.subscribed(sid: sub.sid), to: &out)
+        } catch {
+            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), reference)
+        }
+    }
+
+    private func handleUnsubscribe(_ sid: UInt64) {
+        guard case .ready(_, let handle) = state else { return requireConnect() }
+        do {
+            try context.broker.unsubscribe(handle, sid: String(sid))
+            activeSids.remove(sid)
+            FrameEncoder.append(ServerFrame.unsubscribed(sid: sid), to: &out)
+        } catch {
+            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+        }
+    }
+
+    private func handleCredit(sid: UInt64, count: UInt32) {
+        guard case .ready(_, let handle) = state else { return requireConnect() }
+        do {
+            try context.broker.addCredit(handle, sid: String(sid), Int(count))
+        } catch {
+            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+        }
+    }
+
+    /// ACK ranges expand to tags; a frame may name at most `maxAckTagsPerFrame` tags, so a range
+    /// like 0-18446744073709551615 cannot make the server allocate without bound.
+    static let maxAckTagsPerFrame = 65_536
+
+    private func handleAck(sid: UInt64, ranges: [ClosedRange<UInt64>]) {
+        guard case .ready(_, let handle) = state else { return requireConnect() }
+        var total: UInt64 = 0
+        for range in ranges {
+            total &+= range.upperBound - range.lowerBound + 1
+            if total > UInt64(Self.maxAckTagsPerFrame) || total == 0 {
+                return reply(HeraldError(.invalidParameter, "an ACK frame may name at most \(Self.maxAckTagsPerFrame) tags"), .subscription(sid))
+            }
+        }
+        var tags: [UInt64] = []
+        tags.reserveCapacity(Int(total))
+        for range in ranges { tags.append(contentsOf: range) }
+        do {
+            try context.broker.ack(handle, sid: String(sid), tags: tags)
+        } catch {
+            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+        }
+    }
+
+    // MARK: - Output
+
+    private func writeDeliveries(_ deliveries: [StreamDelivery]) {
+        guard case .ready = state else { return }
+        var encodedFor: MessageID?
+        var encodedAttributes: [UInt8] = []
+        for delivery in deliveries {
+            guard let sid = UInt64(delivery.sid), activeSids.contains(sid) else { continue }
+            let message = delivery.message
+            if encodedFor != message.id {
+                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
+                encodedFor = message.id
+            }
+            FrameEncoder.appendMessage(
+                sid: sid, deliveryTag: delivery.deliveryTag, topic: message.topic, messageID: message.id,
+                attributes: encodedAttributes, body: message.body, redelivered: delivery.redelivered,
+                groupID: message.groupID, to: &out)
+        }
+        writeOut()
+        connection.flush()
+    }
+
+    private func writeOut() {
+        guard !out.isEmpty else { return }
+        _ = connection.write(out)
+        out.removeAll(keepingCapacity: true)
+    }
+
+    private func reply(_ error: HeraldError, _ reference: ErrorReference) {
+        FrameEncoder.appendError(ErrorFrame(code: error.code, reference: reference, message: error.message), to: &out)
+    }
+
+    private func requireConnect() {
+        fail(HeraldError(.protocolError, "the first frame must be CONNECT"), reason: nil)
+    }
+
+    /// Sends a fatal ERR and closes the connection.
+    private func fail(_ error: HeraldError, reason: CloseReason?) {
+        context.counters.protocolErrors.add(1, ordering: .relaxed)
+        FrameEncoder.appendError(ErrorFrame(code: error.code, message: error.message), to: &out)
+        writeOut()
+        if case .ready(_, let handle) = state {
+            context.broker.detachSession(handle, now: SessionContext.now())
+        }
+        state = .closed
+        connection.close(reason ?? .protocolError(error.message))
+    }
+
+    private func refreshSettings() {
+        let generation = context.generation.load(ordering: .acquiring)
+        guard generation != settingsGeneration else { return }
+        settingsGeneration = generation
+        settings = context.settings
+    }
+}
+
+/// The version the server reports in INFO.
+public enum HeraldVersion {
+    public static let text = "0.1.0"
+}
