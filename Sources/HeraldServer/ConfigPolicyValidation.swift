@@ -1,23 +1,21 @@
 import FilterPolicy
-import Foundation
 import HeraldCore
 
-/// The one place the config loader asks the filter-policy language whether a policy is valid.
+/// The one place the config loader asks the filter-policy language whether a policy is valid, so
+/// inline and file policies get exactly the checks (and SNS reason texts) the protocol applies.
 enum ConfigPolicyValidation {
     struct Rejection: Error {
-        /// SNS's reason text.
+        /// SNS's reason text (e.g. "Filter policy is too complex").
         var reason: String
-        /// 1-based line inside the policy text, when the parser knows it.
+        /// 1-based line inside the policy text, when the parser knows it (JSON syntax errors).
         var line: Int?
     }
 
-    // TEMPORARY stand-in until branch filter-lang (FilterPolicy.parse) is merged: checks JSON
-    // syntax only. Replaced by a call to FilterPolicy.parse.
     static func parse(_ text: String, scope: FilterPolicyScope, limits: FilterPolicyLimits) -> Result<FilterPolicy, Rejection> {
-        guard text.utf8.count <= limits.maxPolicyBytes else { return .failure(Rejection(reason: "Filter policy is too large", line: nil)) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), object is [String: Any] else {
-            return .failure(Rejection(reason: "failed to parse JSON.", line: nil))
+        do {
+            return .success(try FilterPolicy.parse(text, scope: scope, limits: limits))
+        } catch {
+            return .failure(Rejection(reason: error.reason, line: error.location?.line))
         }
-        return .success(FilterPolicy(scope: scope, root: PolicyConjunction(keys: [])))
     }
 }
