@@ -221,6 +221,15 @@ extension HeraldConfig {
         topics.first { $0.name == name }
     }
 
+    /// One line for `herald config check`: `ok: 1 listener, 3 topics, 6 subscriptions, 4 users`.
+    public var summary: String {
+        func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "ok: " + [
+            count(listeners.count, "listener"), count(topics.count, "topic"),
+            count(subscriptions.count, "subscription"), count(auth.users.count, "user"),
+        ].joined(separator: ", ")
+    }
+
     /// Config subscriptions of one topic, in file order.
     public func subscriptions(ofTopic name: String) -> [Subscription] {
         subscriptions.filter { $0.topic == name }

@@ -220,6 +220,11 @@ struct ConfigMapping {
 
     func has(_ key: String) -> Bool { self[key] != nil }
 
+    /// The key itself (for problems about the whole entry: its line is where the key is written).
+    func keyNode(_ key: String) -> Node? {
+        entries.first { $0.key == key }?.keyNode
+    }
+
     func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The value of a required key, or nil after reporting it missing.

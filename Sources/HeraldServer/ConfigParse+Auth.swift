@@ -2,7 +2,7 @@ import Yams
 
 /// `auth:` — anonymous access and users with their credentials and permissions.
 extension ConfigParse {
-    func auth(_ node: Node, listeners: [HeraldConfig.Listener]) -> HeraldConfig.Auth {
+    func auth(_ node: Node, key: Node?, listeners: [HeraldConfig.Listener]) -> HeraldConfig.Auth {
         var auth = HeraldConfig.Auth()
         guard let map = reader.mapping(node, path: "auth", keys: ["anonymous", "users"]) else { return auth }
         if let anonymous = map["anonymous"] {
@@ -12,7 +12,7 @@ extension ConfigParse {
             auth.users = users(usersNode, listeners: listeners)
         }
         if !auth.allowAnonymous, auth.users.isEmpty, map["users"] == nil {
-            reader.report("auth: no users and anonymous access is off: nobody could connect", at: node)
+            reader.report("auth: no users and anonymous access is off: nobody could connect", at: key ?? node)
         }
         return auth
     }

@@ -162,7 +162,8 @@ extension ConfigParse {
         switch ConfigFiles.readText(shown, maxBytes: limits.maxPolicyBytes) {
         case .success(let contents): text = contents
         case .failure(let problem):
-            reader.report("\(path): '\(shown)': \(problem.message)", at: node)
+            let hint = problem.message.hasPrefix("the file is larger") ? " (limits.filterPolicy.maxBytes)" : ""
+            reader.report("\(path): '\(shown)': \(problem.message)\(hint)", at: node)
             return nil
         }
         guard let scope else { return nil }

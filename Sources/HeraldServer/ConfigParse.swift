@@ -27,7 +27,7 @@ final class ConfigParse {
         if let node = top["version"], let text = reader.string(node, path: "version"), text != "1" {
             reader.report("version: only version 1 is known, found '\(text)'", at: node)
         }
-        if let node = top["queues"] {
+        if let node = top.keyNode("queues") {
             reader.report("queues: queues are not supported yet", at: node)
         }
         // Limits first: filter policies are validated against them.
@@ -36,7 +36,7 @@ final class ConfigParse {
         let timeouts = top["timeouts"].map { self.timeouts($0) } ?? HeraldConfig.Timeouts()
         let sessions = top["sessions"].map { self.sessions($0) } ?? HeraldConfig.Sessions()
         let autoCreate = top["autoCreateTopics"].flatMap { reader.bool($0, path: "autoCreateTopics") } ?? false
-        let auth = top["auth"].map { self.auth($0, listeners: listeners) } ?? HeraldConfig.Auth()
+        let auth = top["auth"].map { self.auth($0, key: top.keyNode("auth"), listeners: listeners) } ?? HeraldConfig.Auth()
         if top["auth"] == nil {
             reader.report("auth: missing: with no users and no anonymous access nobody could connect", at: root)
         }

@@ -14,7 +14,7 @@ enum ConfigPolicyJSON {
         return writer.overflowed ? .failure(TooLarge()) : .success(writer.output)
     }
 
-    private struct Writer {
+    struct Writer {
         var output = ""
         var budget: Int
         var overflowed = false

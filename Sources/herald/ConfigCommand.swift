@@ -23,7 +23,7 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             do {
                 let config = try ConfigLoader.load(file: file)
-                print(Self.summary(config))
+                print(config.summary)
             } catch {
                 for problem in error.problems {
                     printToStandardError(problem.description)
@@ -36,14 +36,6 @@ struct ConfigCommand: ParsableCommand {
 
         private func printToStandardError(_ line: String) {
             FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
-
-        static func summary(_ config: HeraldConfig) -> String {
-            func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-            return "ok: " + [
-                count(config.listeners.count, "listener"), count(config.topics.count, "topic"),
-                count(config.subscriptions.count, "subscription"), count(config.auth.users.count, "user"),
-            ].joined(separator: ", ")
         }
     }
 }
