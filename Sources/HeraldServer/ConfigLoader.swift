@@ -31,6 +31,10 @@ public enum ConfigLoader {
         yaml text: String, file: String, baseDirectory: String, environment: [String: String] = [:]
     ) throws(ConfigError) -> HeraldConfig {
         let reader = ConfigNodeReader(file: file)
+        if let refusal = ConfigYAMLGuard.refusal(in: text) {
+            reader.report(refusal.message, file: file, line: refusal.line)
+            throw ConfigError(problems: reader.sortedProblems)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

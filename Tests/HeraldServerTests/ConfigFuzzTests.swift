@@ -113,4 +113,50 @@ import Testing
         }
         #expect(ContinuousClock.now - start < .seconds(10))
     }
+
+    @Test(arguments: [
+        "m:\n  ? *a29\n  : 1\n",
+        "m:\n  *a29 : 1\n",
+        "m: {*a29: 1, *a28: 2}\n",
+        "m: [*a29: 1]\n",
+        "m: {? [*a29, *a28] : 1}\n",
+        "m:\n  ?\n    - *a29\n  : 1\n",
+    ])
+    func aliasKeysAreRefusedBeforeComposing(keys: String) throws {
+        var yaml = "a0: &a0 [1, 1]\n"
+        for level in 1...29 { yaml += "a\(level): &a\(level) [*a\(level - 1), *a\(level - 1)]\n" }
+        yaml += keys
+        let start = ContinuousClock.now
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, file: "keys.yaml", baseDirectory: "/")
+            Issue.record("loaded")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(error.problems.first?.line ?? 0 > 30)
+            #expect(error.problems.first.map { $0.message.contains("alias") || $0.message.contains("complex mapping keys") } == true)
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func aliasesAsValuesStillWork() throws {
+        let yaml = """
+            listeners:
+              - listen: 127.0.0.1:4433
+                tls: {cert: server.pem, key: server-key.pem}
+            auth:
+              users:
+                - name: a
+                  token: "t*1: x"   # a '*' inside quotes is text
+                  publish: &shared [orders, "audit-*"]
+                  subscribe: ["*"]
+                - name: b
+                  token: 'it''s *b: not an alias'
+                  publish: *shared
+                  subscribe: *shared
+            """
+        let config = try #require(try validConfig(yaml))
+        #expect(config.auth.users.map(\.permissions.publish) == [config.auth.users[0].permissions.publish, config.auth.users[0].permissions.publish])
+        #expect(config.auth.users[1].permissions.allows(.subscribe, topic: "audit-1"))
+        #expect(ConfigYAMLGuard.refusal(in: "a: b *c: d\nq: what? yes\n# ? *x : y\n") == nil)
+    }
 }
