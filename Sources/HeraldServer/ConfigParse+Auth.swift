@@ -2,14 +2,14 @@ import Yams
 
 /// `auth:` — anonymous access and users with their credentials and permissions.
 extension ConfigParse {
-    func auth(_ node: Node, key: Node?, listeners: [HeraldConfig.Listener]) -> HeraldConfig.Auth {
+    func auth(_ node: Node, key: Node?) -> HeraldConfig.Auth {
         var auth = HeraldConfig.Auth()
         guard let map = reader.mapping(node, path: "auth", keys: ["anonymous", "users"]) else { return auth }
         if let anonymous = map["anonymous"] {
             (auth.allowAnonymous, auth.anonymousPermissions) = self.anonymous(anonymous, path: map.child("anonymous"))
         }
         if let usersNode = map["users"] {
-            auth.users = users(usersNode, listeners: listeners)
+            auth.users = users(usersNode)
         }
         if !auth.allowAnonymous, auth.users.isEmpty, map["users"] == nil {
             reader.report("auth: no users and anonymous access is off: nobody could connect", at: key ?? node)
@@ -48,10 +48,9 @@ extension ConfigParse {
         return result
     }
 
-    func users(_ node: Node, listeners: [HeraldConfig.Listener]) -> [HeraldConfig.User] {
+    func users(_ node: Node) -> [HeraldConfig.User] {
         guard let items = reader.sequence(node, path: "auth.users") else { return [] }
         let keys = ["name", "token", "tokenEnv", "certificateCN", "publish", "subscribe"]
-        let certificatesRequested = listeners.contains { $0.tls.clientAuth != .none }
         var result: [HeraldConfig.User] = []
         var names: [(name: String, node: Node)] = []
         var tokens: [(name: String, node: Node)] = []
@@ -88,7 +87,7 @@ extension ConfigParse {
             if let cnNode = map["certificateCN"] {
                 commonName = reader.string(cnNode, path: map.child("certificateCN"))
                 if let commonName { commonNames.append((commonName, cnNode)) }
-                if !certificatesRequested {
+                if !anyListenerRequestsClientCertificates {
                     reader.report(
                         "\(map.child("certificateCN")): no listener asks for client certificates (tls.clientAuth: optional or required), so \(label) could never sign in with one",
                         at: cnNode)

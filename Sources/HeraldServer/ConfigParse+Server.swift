@@ -39,6 +39,7 @@ extension ConfigParse {
         let key = map.required("key", reader).flatMap { existingFile($0, path: map.child("key")) }
         let clientCA = map["clientCA"].flatMap { existingFile($0, path: map.child("clientCA")) }
         let clientAuth = map["clientAuth"].flatMap { reader.choice($0, path: map.child("clientAuth"), as: HeraldConfig.ClientAuth.self) } ?? .none
+        if clientAuth != .none { anyListenerRequestsClientCertificates = true }
         if clientAuth != .none, map["clientCA"] == nil {
             reader.report("\(map.child("clientAuth")): '\(clientAuth.rawValue)' needs clientCA (the CA that signs client certificates)", at: map["clientAuth"] ?? node)
         }

@@ -9,6 +9,9 @@ final class ConfigParse {
     /// The config file's folder, as the user would write it (for joining relative paths).
     let baseDirectory: String
     let environment: [String: String]
+    /// Set while reading listeners, even from ones with other problems, so users with a
+    /// `certificateCN` are not also blamed for a listener that failed for another reason.
+    var anyListenerRequestsClientCertificates = false
 
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
@@ -36,7 +39,7 @@ final class ConfigParse {
         let timeouts = top["timeouts"].map { self.timeouts($0) } ?? HeraldConfig.Timeouts()
         let sessions = top["sessions"].map { self.sessions($0) } ?? HeraldConfig.Sessions()
         let autoCreate = top["autoCreateTopics"].flatMap { reader.bool($0, path: "autoCreateTopics") } ?? false
-        let auth = top["auth"].map { self.auth($0, key: top.keyNode("auth"), listeners: listeners) } ?? HeraldConfig.Auth()
+        let auth = top["auth"].map { self.auth($0, key: top.keyNode("auth")) } ?? HeraldConfig.Auth()
         if top["auth"] == nil {
             reader.report("auth: missing: with no users and no anonymous access nobody could connect", at: root)
         }
