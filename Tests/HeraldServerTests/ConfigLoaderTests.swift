@@ -170,4 +170,19 @@ import Testing
         #expect(config.subscriptions.contains { $0.filterPolicy?.scope == .messageBody })
         #expect(config.subscriptions.contains { $0.filterPolicy.map { $0.branches.count > 1 } ?? false }, "the $or example")
     }
+
+    @Test func theAnnotatedExampleInTheDocsIsValid() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: repository.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
+        let section = try #require(doc.range(of: "## Annotated example"))
+        let fence = try #require(doc.range(of: "```yaml\n", range: section.upperBound..<doc.endIndex))
+        let end = try #require(doc.range(of: "```", range: fence.upperBound..<doc.endIndex))
+        let folder = try ConfigTempFolder()
+        try FileManager.default.copyItem(atPath: repository.appendingPathComponent("examples").path, toPath: folder.path + "/examples")
+        try folder.writeCertificates(in: "certs")
+        let file = try folder.write("examples/annotated.yaml", String(doc[fence.upperBound..<end.lowerBound]))
+        let config = try ConfigLoader.load(file: file, environment: ["HERALD_BATCH_TOKEN": "batch-token"])
+        #expect(config.summary == "ok: 1 listener, 3 topics, 4 subscriptions, 3 users")
+        #expect(config.auth.user(token: "batch-token")?.name == "batch")
+    }
 }
