@@ -13,23 +13,25 @@ extension HeraldConfig {
 
     public static let defaultListenAddress = ListenAddress(host: "127.0.0.1", port: 4433)
 
-    /// The embedded default using the certificates in `certsDirectory`.
-    public static func defaults(certsDirectory: String) -> HeraldConfig {
+    /// The embedded default using the certificates in `certsDirectory`, listening on `listen`
+    /// (`herald serve --listen HOST:PORT`).
+    public static func defaults(certsDirectory: String, listen: ListenAddress = defaultListenAddress) -> HeraldConfig {
         let tls = TLS(
             certificateFile: ConfigFiles.absolute(ConfigFiles.join(certsDirectory, DevCertificates.certificate)),
             privateKeyFile: ConfigFiles.absolute(ConfigFiles.join(certsDirectory, DevCertificates.privateKey)))
         return HeraldConfig(
-            listeners: [Listener(name: "default", address: defaultListenAddress, tls: tls)],
+            listeners: [Listener(name: "default", address: listen, tls: tls)],
             auth: Auth(allowAnonymous: true, anonymousPermissions: .all),
             autoCreateTopics: true)
     }
 
     /// The embedded default with the dev certificates found by `locateDevCertificates`.
     public static func defaults(
+        listen: ListenAddress = defaultListenAddress,
         currentDirectory: String = FileManager.default.currentDirectoryPath,
         executablePath: String? = CommandLine.arguments.first
     ) throws(ConfigError) -> HeraldConfig {
-        defaults(certsDirectory: try locateDevCertificates(currentDirectory: currentDirectory, executablePath: executablePath))
+        defaults(certsDirectory: try locateDevCertificates(currentDirectory: currentDirectory, executablePath: executablePath), listen: listen)
     }
 
     /// The `certs/` folder holding both dev certificate files: looked for in the current directory,

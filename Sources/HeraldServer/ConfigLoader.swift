@@ -28,7 +28,8 @@ public enum ConfigLoader {
     /// Loads config text. `file` names it in problems; relative paths inside (TLS files, policy
     /// files) are resolved against `baseDirectory` (relative to the current directory if relative).
     public static func load(
-        yaml text: String, file: String, baseDirectory: String, environment: [String: String] = [:]
+        yaml text: String, file: String, baseDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> HeraldConfig {
         let reader = ConfigNodeReader(file: file)
         if let refusal = ConfigYAMLGuard.refusal(in: text) {

@@ -136,10 +136,24 @@ extension HeraldConfig {
             self.users = users
         }
 
-        /// The user a bearer token identifies (constant-time comparison is the caller's job if
-        /// it matters; tokens are unique by validation).
+        /// The user a bearer token identifies (tokens are unique by validation). Every user's
+        /// token is compared, each without an early exit, so timing does not reveal how much of
+        /// a guess was right.
         public func user(token: String) -> User? {
-            users.first { $0.token == token }
+            let presented = Array(token.utf8)
+            var found: User?
+            for user in users {
+                guard let expected = user.token else { continue }
+                if Self.constantTimeEquals(Array(expected.utf8), presented) { found = user }
+            }
+            return found
+        }
+
+        static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+            guard a.count == b.count else { return false }
+            var difference: UInt8 = 0
+            for index in a.indices { difference |= a[index] ^ b[index] }
+            return difference == 0
         }
 
         /// The user a verified client certificate's subject CN identifies.

@@ -84,5 +84,10 @@ import Testing
         #expect(try #require(auth.user(token: "t2")).permissions.allows(.subscribe, topic: "anything"))
         #expect(try #require(auth.user(token: "t3")).permissions == .none)
         #expect(auth.user(token: "t4") == nil)
+        #expect(auth.user(token: "t") == nil)
+        #expect(auth.user(token: "t11") == nil)
+        #expect(auth.user(token: "") == nil)
+        #expect(HeraldConfig.Auth.constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!HeraldConfig.Auth.constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))
     }
 }
