@@ -5,7 +5,7 @@ import Testing
 /// Each kind of problem is reported, with the line of the offending value, and loading goes on.
 @Suite struct ConfigProblemTests {
     @Test func yamlSyntaxErrorHasItsLine() throws {
-        let found = try problems("listeners:\n  - listen: 127.0.0.1:1\n    tls: {cert: a\nauth: x\n")
+        let found = try configProblems("listeners:\n  - listen: 127.0.0.1:1\n    tls: {cert: a\nauth: x\n")
         #expect(found.count == 1)
         let problem = try #require(found.first)
         #expect(problem.message.hasPrefix("invalid YAML"))
@@ -15,22 +15,22 @@ import Testing
     }
 
     @Test func duplicateYAMLKeyIsReported() throws {
-        let found = try problems(minimalConfig + "topics: [a]\ntopics: [b]\n")
+        let found = try configProblems(minimalConfig + "topics: [a]\ntopics: [b]\n")
         #expect(found.count == 1)
         #expect(found.first?.message.contains("duplicate key 'topics'") == true)
         #expect(found.first?.line != nil)
     }
 
     @Test func emptyAndNonMappingFiles() throws {
-        #expect(try problems("").first?.message.contains("empty") == true)
-        #expect(try problems("# only a comment\n").first?.message.contains("empty") == true)
-        #expect(try problems("- a\n- b\n").at(1, "expected a mapping") != nil)
-        #expect(try problems("just text").at(1, "expected a mapping") != nil)
+        #expect(try configProblems("").first?.message.contains("empty") == true)
+        #expect(try configProblems("# only a comment\n").first?.message.contains("empty") == true)
+        #expect(try configProblems("- a\n- b\n").at(1, "expected a mapping") != nil)
+        #expect(try configProblems("just text").at(1, "expected a mapping") != nil)
     }
 
     @Test func unknownKeysSuggestTheRightOne() throws {
         let yaml = minimalConfig + "autoCreateTopic: true\ntopcis: []\nfrobnicate: 1\n"
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(6, "unknown key 'autoCreateTopic'; did you mean 'autoCreateTopics'?") != nil)
         #expect(found.at(7, "did you mean 'topics'?") != nil)
         #expect(found.at(8, "unknown key 'frobnicate' (expected one of:") != nil)
@@ -48,7 +48,7 @@ import Testing
             subscriptions:
               - topic: orders
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(2, "listeners[0]: missing required key 'tls'") != nil)
         #expect(found.at(4, "auth.anonymous: expected true or false, found 'maybe'") != nil)
         #expect(found.at(5, "topics: expected a list") != nil)
@@ -69,7 +69,7 @@ import Testing
                 tls: {cert: ., key: server-key.pem}
             auth: {anonymous: true}
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(2, "port must be a number from 0 to 65535") != nil)
         #expect(found.at(3, "listeners[0].tls.key: '") != nil)
         #expect(found.at(3, "/missing-key.pem': file not found") != nil)
@@ -82,8 +82,8 @@ import Testing
     }
 
     @Test func noListenersIsAProblem() throws {
-        #expect(try problems("listeners: []\nauth: {anonymous: true}\n").at(1, "at least one listener") != nil)
-        #expect(try problems("auth: {anonymous: true}\n").at(1, "missing required key 'listeners'") != nil)
+        #expect(try configProblems("listeners: []\nauth: {anonymous: true}\n").at(1, "at least one listener") != nil)
+        #expect(try configProblems("auth: {anonymous: true}\n").at(1, "missing required key 'listeners'") != nil)
     }
 
     @Test func valuesOutOfRangeAndBadDurations() throws {
@@ -98,7 +98,7 @@ import Testing
               heartbeat: 2m
             sessions: {resumeWindow: 3 days}
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(7, "limits.maxMessageBytes: 67108864 is out of range (1…16777216)") != nil)
         #expect(found.at(8, "limits.maxAttributes: '-1' is not a whole number") != nil)
         #expect(found.at(9, "limits.filterPolicy.maxKeys: 0 is out of range") != nil)
@@ -135,7 +135,7 @@ import Testing
                   tokenEnv: G_TOKEN
                   publish: ["or*ders", "ok*", "bad name"]
             """
-        let found = try problems(yaml, environment: ["G_TOKEN": "tok-2"])
+        let found = try configProblems(yaml, environment: ["G_TOKEN": "tok-2"])
         #expect(found.at(8, "duplicate user name 'a' (first at line 6)") != nil)
         #expect(found.at(11, "duplicate token") != nil)
         #expect(found.at(12, "user 'c' has no credentials") != nil)
@@ -153,8 +153,8 @@ import Testing
 
     @Test func nobodyCouldConnect() throws {
         let yaml = "listeners:\n  - listen: 127.0.0.1:1\n    tls: {cert: server.pem, key: server-key.pem}\n"
-        #expect(try problems(yaml).contains { $0.message.contains("nobody could connect") })
-        #expect(try problems(yaml + "auth:\n  anonymous: false\n").at(4, "nobody could connect") != nil)
+        #expect(try configProblems(yaml).contains { $0.message.contains("nobody could connect") })
+        #expect(try configProblems(yaml + "auth:\n  anonymous: false\n").at(4, "nobody could connect") != nil)
     }
 
     @Test func topicsAndSubscriptions() throws {
@@ -189,7 +189,7 @@ import Testing
             queues:
               - name: q
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(8, "topic name 'bad topic'") != nil)
         #expect(found.at(9, "duplicate topic 'orders' (first at line 7)") != nil)
         #expect(found.at(10, "topic name 'x.fifo.fifo'") != nil)
@@ -233,7 +233,7 @@ import Testing
                 topic: t
                 filterPolicy: '{"a": [{"numeric": [">", "x"]}]}'
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.at(10, "subscriptions[0].filterPolicy: invalid filter policy: Filter policy can not have more than 5 keys") != nil)
         #expect(found.at(13, "invalid filter policy: Filter policy scope MessageAttributes does not support nested filter policy") != nil)
         // The JSON error is on the policy's 3rd line: the `}` where `]` was expected.
@@ -247,7 +247,7 @@ import Testing
         let values = (1...10).map(String.init).joined(separator: ", ")
         let policy = "{a: [\(values)], b: [\(values)], c: [\(values)]}"
         let body = "autoCreateTopics: true\nsubscriptions:\n  - name: s\n    topic: t\n    filterPolicy: \(policy)\n"
-        #expect(try problems(minimalConfig + body).at(10, "invalid filter policy: Filter policy is too complex") != nil)
+        #expect(try configProblems(minimalConfig + body).at(10, "invalid filter policy: Filter policy is too complex") != nil)
         let raised = minimalConfig + "limits:\n  filterPolicy: {maxCombinations: 1000}\n" + body
         #expect(try validConfig(raised)?.subscriptions.first?.filterPolicy != nil)
     }
@@ -275,7 +275,7 @@ import Testing
             "policies/broken.json": "{\n  \"a\": [\"x\"],\n  \"b\": [\"y\"\n}\n",
             "policies/ok.json": #"{"a": ["x"]}"#,
         ]
-        let found = try problems(yaml, files: files)
+        let found = try configProblems(yaml, files: files)
         let complex = try #require(found.first { $0.file?.hasSuffix("policies/complex.json") == true })
         #expect(complex.line == 1)
         #expect(complex.message.hasPrefix("invalid filter policy: Filter policy is too complex"))
@@ -302,7 +302,7 @@ import Testing
                 filterPolicyFile: big.json
             """
         let big = "{\"a\": [\"" + String(repeating: "x", count: 100) + "\"]}"
-        #expect(try problems(yaml, files: ["big.json": big]).at(12, "larger than 64 bytes (limits.filterPolicy.maxBytes)") != nil)
+        #expect(try configProblems(yaml, files: ["big.json": big]).at(12, "larger than 64 bytes (limits.filterPolicy.maxBytes)") != nil)
     }
 
     @Test func manyProblemsAreAllReportedInLineOrder() throws {
@@ -322,7 +322,7 @@ import Testing
                 topic: zzz
                 protocol: http
             """
-        let found = try problems(yaml)
+        let found = try configProblems(yaml)
         #expect(found.map(\.line) == [1, 3, 4, 5, 9, 10, 13, 14])
         #expect(found.allSatisfy { $0.file?.hasSuffix("/herald.yaml") == true })
     }
