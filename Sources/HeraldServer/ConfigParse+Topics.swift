@@ -1,0 +1,179 @@
+import FilterPolicy
+import HeraldCore
+import Yams
+
+/// `topics:` and `subscriptions:`, including each subscription's filter policy.
+extension ConfigParse {
+    /// Names that later issues will implement; today they get "not supported yet".
+    static let plannedProtocols = ["sqs", "http", "https", "lambda", "email", "email-json", "sms", "application", "firehose"]
+
+    func topics(_ node: Node) -> [HeraldConfig.Topic] {
+        guard let items = reader.sequence(node, path: "topics") else { return [] }
+        var result: [HeraldConfig.Topic] = []
+        var names: [(name: String, node: Node)] = []
+        for (index, item) in items.enumerated() {
+            let path = "topics[\(index)]"
+            var nameNode: Node?
+            // A topic is a bare name or a mapping with `name:` (room for per-topic settings).
+            if case .mapping = item {
+                nameNode = reader.mapping(item, path: path, keys: ["name"])?.required("name", reader)
+            } else {
+                nameNode = item
+            }
+            guard let nameNode, let name = reader.string(nameNode, path: path) else { continue }
+            if let problem = TopicName.problem(in: name) {
+                reader.report("\(path): \(problem)", at: nameNode)
+                continue
+            }
+            names.append((name, nameNode))
+            result.append(HeraldConfig.Topic(name: name))
+        }
+        reportDuplicates(names, what: "topic")
+        return result
+    }
+
+    func subscriptions(_ node: Node, topics: Set<String>, autoCreateTopics: Bool, limits: FilterPolicyLimits) -> [HeraldConfig.Subscription] {
+        guard let items = reader.sequence(node, path: "subscriptions") else { return [] }
+        let keys = ["name", "topic", "protocol", "filterPolicy", "filterPolicyFile", "filterPolicyScope", "rawMessageDelivery"]
+        var result: [HeraldConfig.Subscription] = []
+        var names: [(name: String, node: Node)] = []
+        for (index, item) in items.enumerated() {
+            let path = "subscriptions[\(index)]"
+            guard let map = reader.mapping(item, path: path, keys: keys) else { continue }
+            var valid = true
+            let nameNode = map.required("name", reader)
+            let name = nameNode.flatMap { reader.string($0, path: map.child("name")) }
+            if let name, let nameNode {
+                if let problem = Self.subscriptionNameProblem(name) {
+                    reader.report("\(map.child("name")): \(problem)", at: nameNode)
+                    valid = false
+                } else {
+                    names.append((name, nameNode))
+                }
+            }
+            let topicNode = map.required("topic", reader)
+            let topic = topicNode.flatMap { reader.string($0, path: map.child("topic")) }
+            if let topic, let topicNode {
+                if let problem = TopicName.problem(in: topic) {
+                    reader.report("\(map.child("topic")): \(problem)", at: topicNode)
+                    valid = false
+                } else if !autoCreateTopics, !topics.contains(topic) {
+                    reader.report("\(map.child("topic")): unknown topic '\(topic)' (declare it under topics:, or set autoCreateTopics: true)", at: topicNode)
+                    valid = false
+                }
+            }
+            let subscriptionProtocol = map["protocol"].map { self.subscriptionProtocol($0, path: map.child("protocol")) } ?? .stream
+            let raw = map["rawMessageDelivery"].flatMap { reader.bool($0, path: map.child("rawMessageDelivery")) } ?? false
+            let policy = self.policy(map, limits: limits)
+            guard valid, let name, let topic, let subscriptionProtocol, let policy else { continue }
+            result.append(HeraldConfig.Subscription(
+                name: name, topic: topic, protocol: subscriptionProtocol, filterPolicy: policy.policy,
+                filterPolicyText: policy.text, filterPolicyFile: policy.file, rawMessageDelivery: raw))
+        }
+        reportDuplicates(names, what: "subscription")
+        return result
+    }
+
+    func subscriptionProtocol(_ node: Node, path: String) -> HeraldConfig.SubscriptionProtocol? {
+        guard let text = reader.string(node, path: path) else { return nil }
+        if let value = HeraldConfig.SubscriptionProtocol(rawValue: text) { return value }
+        if Self.plannedProtocols.contains(text.lowercased()) {
+            reader.report("\(path): protocol '\(text)' is not supported yet (only stream)", at: node)
+        } else {
+            reader.report("\(path): unknown protocol '\(text)' (supported: stream)", at: node)
+        }
+        return nil
+    }
+
+    static func subscriptionNameProblem(_ name: String) -> String? {
+        if name.isEmpty || name.count > 256 { return "a subscription name must have 1 to 256 characters" }
+        if !name.allSatisfy({ TopicName.isNameCharacter($0) || $0 == "." }) {
+            return "subscription name '\(name)' may only use A-Z a-z 0-9 _ - ."
+        }
+        return nil
+    }
+
+    /// The subscription's policy: `(nil, nil, nil)` when it has none, nil when it is invalid.
+    func policy(_ map: ConfigMapping, limits: FilterPolicyLimits) -> (policy: FilterPolicy?, text: String?, file: String?)? {
+        let scope: FilterPolicyScope?
+        if let scopeNode = map["filterPolicyScope"] {
+            scope = reader.choice(scopeNode, path: map.child("filterPolicyScope"), as: FilterPolicyScope.self)
+            if map["filterPolicy"] == nil, map["filterPolicyFile"] == nil {
+                reader.report("\(map.child("filterPolicyScope")): there is no filterPolicy or filterPolicyFile for it to apply to", at: scopeNode)
+            }
+        } else {
+            scope = .messageAttributes
+        }
+        switch (map["filterPolicy"], map["filterPolicyFile"]) {
+        case (nil, nil):
+            return (nil, nil, nil)
+        case (.some, .some(let fileNode)):
+            reader.report("\(map.path): give either filterPolicy or filterPolicyFile, not both", at: fileNode)
+            return nil
+        case (.some(let inline), nil):
+            return inlinePolicy(inline, path: map.child("filterPolicy"), scope: scope, limits: limits)
+        case (nil, .some(let fileNode)):
+            return filePolicy(fileNode, path: map.child("filterPolicyFile"), scope: scope, limits: limits)
+        }
+    }
+
+    /// A mapping written in YAML (or JSON flow style), or a string holding the JSON text.
+    /// With a nil `scope` (reported already) the policy is read but not validated.
+    private func inlinePolicy(_ node: Node, path: String, scope: FilterPolicyScope?, limits: FilterPolicyLimits) -> (FilterPolicy?, String?, String?)? {
+        let text: String
+        var firstContentLine = node.mark?.line
+        switch node {
+        case .mapping:
+            switch ConfigPolicyJSON.json(from: node, maxBytes: limits.maxPolicyBytes) {
+            case .success(let json): text = json
+            case .failure:
+                reader.report("\(path): the filter policy is larger than \(limits.maxPolicyBytes) bytes (limits.filterPolicy.maxBytes)", at: node)
+                return nil
+            }
+        case .scalar(let scalar) where !ConfigNodeReader.isNull(node):
+            text = scalar.string
+            // A block scalar's text starts on the line after its `|` or `>`.
+            if scalar.style == .literal || scalar.style == .folded { firstContentLine = firstContentLine.map { $0 + 1 } }
+        default:
+            reader.report("\(path): expected the policy as a mapping or a JSON string, found \(ConfigNodeReader.kind(of: node))", at: node)
+            return nil
+        }
+        guard let scope else { return nil }
+        switch ConfigPolicyValidation.parse(text, scope: scope, limits: limits) {
+        case .success(let policy):
+            return (policy, text, nil)
+        case .failure(let rejection):
+            let line: Int?
+            if case .scalar = node, let start = firstContentLine, let inner = rejection.line {
+                line = start + inner - 1
+            } else {
+                line = node.mark?.line
+            }
+            reader.report("\(path): invalid filter policy: \(rejection.reason)", file: reader.file, line: line, under: node.mark?.line)
+            return nil
+        }
+    }
+
+    private func filePolicy(_ node: Node, path: String, scope: FilterPolicyScope?, limits: FilterPolicyLimits) -> (FilterPolicy?, String?, String?)? {
+        guard let relative = reader.string(node, path: path) else { return nil }
+        let shown = resolve(relative)
+        // The parser reports SNS's size error itself; the bound only stops a huge file being read.
+        let text: String
+        switch ConfigFiles.readText(shown, maxBytes: limits.maxPolicyBytes) {
+        case .success(let contents): text = contents
+        case .failure(let problem):
+            let hint = problem.message.hasPrefix("the file is larger") ? " (limits.filterPolicy.maxBytes)" : ""
+            reader.report("\(path): '\(shown)': \(problem.message)\(hint)", at: node)
+            return nil
+        }
+        guard let scope else { return nil }
+        switch ConfigPolicyValidation.parse(text, scope: scope, limits: limits) {
+        case .success(let policy):
+            return (policy, text, ConfigFiles.absolute(shown))
+        case .failure(let rejection):
+            let line = node.mark.map { " (\(path) at \(reader.file):\($0.line))" } ?? ""
+            reader.report("invalid filter policy: \(rejection.reason)\(line)", file: shown, line: rejection.line ?? 1, under: node.mark?.line)
+            return nil
+        }
+    }
+}

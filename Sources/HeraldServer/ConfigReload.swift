@@ -1,0 +1,25 @@
+/// What a reload (SIGHUP) can and cannot apply to a running broker. The server loads the new file
+/// with `ConfigLoader`; on `ConfigError` it keeps the running config and logs the problems. On
+/// success it swaps in the new value: policies, subscriptions, topics, users, permissions and
+/// limits apply to the next message or request; the changes listed here need a restart instead.
+extension HeraldConfig {
+    /// Human-readable changes from `old` that a live reload cannot apply: listeners added,
+    /// removed, or with a different address (sockets stay as they are until restart).
+    public func changesNeedingRestart(from old: HeraldConfig) -> [String] {
+        var changes: [String] = []
+        let oldAddresses = old.listeners.map(\.address.description)
+        let newAddresses = listeners.map(\.address.description)
+        for address in newAddresses where !oldAddresses.contains(address) {
+            changes.append("listener \(address) added: restart to open it")
+        }
+        for address in oldAddresses where !newAddresses.contains(address) {
+            changes.append("listener \(address) removed: restart to close it")
+        }
+        for listener in listeners {
+            if let previous = old.listeners.first(where: { $0.address == listener.address }), previous.tls.clientAuth != listener.tls.clientAuth {
+                changes.append("listener \(listener.address) clientAuth changed: restart to apply")
+            }
+        }
+        return changes
+    }
+}
