@@ -60,12 +60,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         refreshSettings()
         pingOutstanding = false
         decoder.append(bytes)
-        while case .awaitingConnect = state, true {
-            guard decodeOne() else { return }
-        }
-        while case .ready = state {
-            guard decodeOne() else { return }
-        }
+        while decodeOne() {}
     }
 
     func connectionDidFinishReadBatch(_ connection: Connection) {
@@ -191,7 +186,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func handlePublish(_ pub: PublishFrame) {
         guard case .ready(let principal, _) = state else { return requireConnect() }
         let reference = ErrorReference.request(pub.requestID)
-        guard principal.publish.allows(pub.topic) else {
+        guard principal.permissions.allows(.publish, topic: pub.topic) else {
             return reply(HeraldError(.notAuthorized, "\(principal.name) may not publish to \(pub.topic)"), reference)
         }
         let attributes: MessageAttributes
@@ -229,7 +224,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func handleSubscribe(_ sub: SubscribeFrame) {
         guard case .ready(let principal, let handle) = state else { return requireConnect() }
         let reference = ErrorReference.subscription(sub.sid)
-        guard principal.subscribe.allows(sub.topic) else {
+        guard principal.permissions.allows(.subscribe, topic: sub.topic) else {
             return reply(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"), reference)
         }
         var policy: FilterPolicy?

@@ -1,0 +1,153 @@
+import Dispatch
+import FilterPolicy
+import HeraldBroker
+import HeraldCore
+import HeraldNet
+import HeraldWire
+import Synchronization
+
+/// The composition root: turns a `HeraldConfig` into a running broker with TLS listeners, and
+/// applies reloads. Listeners are opened by `start()`; `reload(_:)` swaps settings, users, topics
+/// and named subscriptions without touching connections.
+public final class Server: Sendable {
+    public let broker: Broker
+    public let counters = ServerCounters()
+    private let context: SessionContext
+    private let group: EventLoopGroup
+    private let state: Mutex<State>
+    private let log: @Sendable (String) -> Void
+
+    private struct State {
+        var config: HeraldConfig
+        var listeners: [Listener] = []
+        var expiryRunning = false
+    }
+
+    public init(config: HeraldConfig, group: EventLoopGroup = .shared, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        var options = BrokerOptions()
+        options.autoCreateTopics = config.autoCreateTopics
+        options.limits.maxSubscriptionsPerSession = config.limits.maxSubscriptionsPerConnection
+        options.limits.maxPendingMessages = config.limits.maxPendingMessagesPerSubscriber
+        options.limits.resumeWindowNanoseconds = UInt64(config.sessions.resumeWindow.components.seconds) * 1_000_000_000
+        self.broker = Broker(options: options, matcherFactory: ReferenceMatcherFactory())
+        self.context = SessionContext(broker: broker, settings: Self.settings(for: config), counters: counters)
+        self.group = group
+        self.state = Mutex(State(config: config))
+        self.log = log
+    }
+
+    /// Opens every configured listener and applies the configured topics. Throws (with nothing
+    /// left open) when a TLS file cannot be loaded or an address cannot be bound.
+    public func start() throws(ServerError) {
+        let config = state.withLock { $0.config }
+        do {
+            try broker.applyConfiguration(Self.topics(for: config))
+        } catch {
+            throw ServerError("configuration rejected by the broker: \(error.message)")
+        }
+        var opened: [Listener] = []
+        for spec in config.listeners {
+            do {
+                let listener = try makeListener(spec, timeouts: config.timeouts)
+                opened.append(listener)
+                log("listening on \(listener.localAddress) (TLS, client certificates: \(spec.tls.clientAuth.rawValue))")
+            } catch {
+                for listener in opened { listener.close() }
+                throw ServerError("listener \(spec.address): \(error.message)")
+            }
+        }
+        state.withLock { $0.listeners = opened }
+        scheduleExpiry()
+    }
+
+    /// The bound address of each listener, in configuration order (port 0 resolves here).
+    public var listenAddresses: [SocketAddress] { state.withLock { $0.listeners.map(\.localAddress) } }
+
+    /// Applies a new configuration: users, permissions, limits, topics and named subscriptions'
+    /// policies take effect for the next frame or message. Listener changes need a restart and are
+    /// reported. Throws (keeping the running configuration) when the broker rejects it.
+    @discardableResult
+    public func reload(_ config: HeraldConfig) throws(ServerError) -> [String] {
+        let old = state.withLock { $0.config }
+        do {
+            try broker.applyConfiguration(Self.topics(for: config))
+        } catch {
+            throw ServerError("reload rejected: \(error.message)")
+        }
+        context.replaceSettings(Self.settings(for: config))
+        state.withLock { $0.config = config }
+        return config.changesNeedingRestart(from: old)
+    }
+
+    /// Closes the listeners (open connections finish on their own).
+    public func stop() {
+        let listeners = state.withLock { s in
+            defer { s.listeners = [] }
+            return s.listeners
+        }
+        for listener in listeners { listener.close() }
+    }
+
+    public var configuration: HeraldConfig { state.withLock { $0.config } }
+
+    // MARK: - Pieces
+
+    private func makeListener(_ spec: HeraldConfig.Listener, timeouts: HeraldConfig.Timeouts) throws(NetError) -> Listener {
+        let policy: TLSContext.ClientCertificatePolicy
+        switch spec.tls.clientAuth {
+        case .none: policy = .none
+        case .optional: policy = .optional
+        case .required: policy = .required
+        }
+        let tls = try TLSContext.server(
+            certificateChainFile: spec.tls.certificateFile, privateKeyFile: spec.tls.privateKeyFile,
+            clientCAFile: spec.tls.clientCAFile, clientCertificates: policy)
+        var options = ConnectionOptions()
+        options.handshakeTimeout = timeouts.handshake
+        let context = self.context
+        return try Listener(host: spec.address.host, port: Int(spec.address.port), tls: tls, group: group, options: options) { connection in
+            ServerSession(connection: connection, context: context)
+        }
+    }
+
+    /// Detached sessions expire on a timer, so a client that never returns frees its messages.
+    private func scheduleExpiry() {
+        let broker = self.broker
+        let queue = DispatchQueue(label: "herald.expiry")
+        @Sendable func tick() {
+            broker.expireDetached(now: SessionContext.now())
+            queue.asyncAfter(deadline: .now() + .seconds(1), execute: tick)
+        }
+        let start = state.withLock { s in
+            defer { s.expiryRunning = true }
+            return !s.expiryRunning
+        }
+        if start { queue.asyncAfter(deadline: .now() + .seconds(1), execute: tick) }
+    }
+
+    static func settings(for config: HeraldConfig) -> SessionSettings {
+        var wire = WireLimits.default
+        wire.maxPayloadBytes = max(wire.maxPayloadBytes, config.limits.message.maxMessageBytes + 65_536)
+        wire.maxPolicyBytes = max(wire.maxPolicyBytes, config.limits.filterPolicy.maxPolicyBytes)
+        var named: [String: NamedSubscription] = [:]
+        for subscription in config.subscriptions where subscription.protocol == .stream {
+            named[subscription.name] = NamedSubscription(name: subscription.name, topic: subscription.topic, policy: subscription.filterPolicy)
+        }
+        return SessionSettings(
+            authenticator: ConfigAuthenticator(auth: config.auth),
+            messageValidator: MessageValidator(limits: config.limits.message),
+            wireLimits: wire, filterLimits: config.limits.filterPolicy,
+            heartbeat: config.timeouts.heartbeat, namedSubscriptions: named)
+    }
+
+    static func topics(for config: HeraldConfig) -> [TopicConfiguration] {
+        config.topics.map { TopicConfiguration(name: $0.name) }
+    }
+}
+
+/// Why the server could not start or reload.
+public struct ServerError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
