@@ -14,6 +14,13 @@ import Testing
         #expect(problem.description.hasPrefix(problem.file.map { "\($0):4: invalid YAML" } ?? "-"))
     }
 
+    @Test func unquotedStarGetsAHint() throws {
+        let found = try configProblems(minimalConfig + "  users:\n    - name: a\n      token: x\n      publish: [*]\n")
+        #expect(found.count == 1)
+        #expect(found.at(9, #"invalid YAML"#) != nil)
+        #expect(found.at(9, #"write a lone * in quotes: "*""#) != nil)
+    }
+
     @Test func duplicateYAMLKeyIsReported() throws {
         let found = try configProblems(minimalConfig + "topics: [a]\ntopics: [b]\n")
         #expect(found.count == 1)
