@@ -26,7 +26,7 @@ final class ConfigParse {
 
     /// The config, or nil when a section could not be built (the reader then holds why).
     func config(from root: Node) -> HeraldConfig? {
-        guard let top = reader.mapping(root, path: "", keys: Self.topLevelKeys) else { return nil }
+        guard let top = reader.mapping(root, path: "", keys: Self.topLevelKeys, ignoringExtensions: true) else { return nil }
         if let node = top["version"], let text = reader.string(node, path: "version"), text != "1" {
             reader.report("version: only version 1 is known, found '\(text)'", at: node)
         }
