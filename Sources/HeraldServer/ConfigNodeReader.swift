@@ -233,7 +233,7 @@ struct ConfigMapping {
     /// The value of a required key, or nil after reporting it missing.
     func required(_ key: String, _ reader: ConfigNodeReader) -> Node? {
         if let value = self[key] { return value }
-        reader.report("\(path.isEmpty ? "config" : path): missing required key '\(key)'", at: node)
+        reader.report("\(path.isEmpty ? "top level" : path): missing required key '\(key)'", at: node)
         return nil
     }
 }

@@ -41,7 +41,7 @@ final class ConfigParse {
         let autoCreate = top["autoCreateTopics"].flatMap { reader.bool($0, path: "autoCreateTopics") } ?? false
         let auth = top["auth"].map { self.auth($0, key: top.keyNode("auth")) } ?? HeraldConfig.Auth()
         if top["auth"] == nil {
-            reader.report("auth: missing: with no users and no anonymous access nobody could connect", at: root)
+            reader.report("top level: missing required key 'auth': with no users and no anonymous access nobody could connect", at: root)
         }
         let topics = top["topics"].map { self.topics($0) } ?? []
         let subscriptions = top["subscriptions"].map {
