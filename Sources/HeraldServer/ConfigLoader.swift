@@ -73,8 +73,11 @@ enum ConfigYAMLError {
         guard let error = error as? YamlError else { return "cannot parse the file: \(error)" }
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
-            if let context { return "invalid YAML: \(problem) (\(context.text) at line \(context.mark.line))" }
-            return "invalid YAML: \(problem)"
+            var text = "invalid YAML: \(problem)"
+            if let context { text += " (\(context.text) at line \(context.mark.line))" }
+            // The classic slip: an unquoted `*` in a permission list is read as a YAML alias.
+            if context?.text.contains("alias") == true { text += "; write a lone * in quotes: \"*\"" }
+            return text
         case .duplicatedKeysInMapping(let duplicates, _):
             return "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
         case .reader(let problem, _, _, _):

@@ -206,7 +206,8 @@ extension HeraldConfig {
         public var `protocol`: SubscriptionProtocol
         /// nil: the subscription receives every message of its topic.
         public var filterPolicy: FilterPolicy?
-        /// The policy's JSON text as written (inline or file), for display and the protocol.
+        /// The policy's JSON text: the file's or inline string's text as written, or the JSON form of
+        /// an inline YAML mapping. For display and for handing to clients.
         public var filterPolicyText: String?
         /// The resolved `filterPolicyFile`, when the policy came from a file.
         public var filterPolicyFile: String?

@@ -33,20 +33,23 @@ final class ConfigNodeReader {
 
     /// The node as a mapping whose keys are all known; unknown keys are reported (with a guess at
     /// what was meant) and skipped.
-    func mapping(_ node: Node, path: String, keys allowed: [String]) -> ConfigMapping? {
+    /// `ignoringExtensions`: keys starting with `x-` are skipped (a place for YAML anchors).
+    func mapping(_ node: Node, path: String, keys allowed: [String], ignoringExtensions: Bool = false) -> ConfigMapping? {
+        let label = path.isEmpty ? "top level" : path
         guard case .mapping(let mapping) = node else {
-            report("\(path): expected a mapping (key: value lines), found \(Self.kind(of: node))", at: node)
+            report("\(label): expected a mapping (key: value lines), found \(Self.kind(of: node))", at: node)
             return nil
         }
         var entries: [ConfigMapping.Entry] = []
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
-                report("\(path): a key must be a plain name, found \(Self.kind(of: keyNode))", at: keyNode)
+                report("\(label): a key must be a plain name, found \(Self.kind(of: keyNode))", at: keyNode)
                 continue
             }
             let key = scalar.string
+            if ignoringExtensions, key.hasPrefix("x-") { continue }
             guard allowed.contains(key) else {
-                var message = "\(path): unknown key '\(key)'"
+                var message = "\(label): unknown key '\(key)'"
                 if let guess = Self.closest(to: key, in: allowed) {
                     message += "; did you mean '\(guess)'?"
                 } else {
@@ -230,7 +233,7 @@ struct ConfigMapping {
     /// The value of a required key, or nil after reporting it missing.
     func required(_ key: String, _ reader: ConfigNodeReader) -> Node? {
         if let value = self[key] { return value }
-        reader.report("\(path.isEmpty ? "config" : path): missing required key '\(key)'", at: node)
+        reader.report("\(path.isEmpty ? "top level" : path): missing required key '\(key)'", at: node)
         return nil
     }
 }

@@ -157,7 +157,7 @@ extension ConfigParse {
     private func filePolicy(_ node: Node, path: String, scope: FilterPolicyScope?, limits: FilterPolicyLimits) -> (FilterPolicy?, String?, String?)? {
         guard let relative = reader.string(node, path: path) else { return nil }
         let shown = resolve(relative)
-        // The parser reports SNS's size error itself; the bound only stops a huge file being read.
+        // A file over the policy size limit is refused unread (the policy would be too large anyway).
         let text: String
         switch ConfigFiles.readText(shown, maxBytes: limits.maxPolicyBytes) {
         case .success(let contents): text = contents

@@ -26,7 +26,7 @@ final class ConfigParse {
 
     /// The config, or nil when a section could not be built (the reader then holds why).
     func config(from root: Node) -> HeraldConfig? {
-        guard let top = reader.mapping(root, path: "", keys: Self.topLevelKeys) else { return nil }
+        guard let top = reader.mapping(root, path: "", keys: Self.topLevelKeys, ignoringExtensions: true) else { return nil }
         if let node = top["version"], let text = reader.string(node, path: "version"), text != "1" {
             reader.report("version: only version 1 is known, found '\(text)'", at: node)
         }
@@ -41,7 +41,7 @@ final class ConfigParse {
         let autoCreate = top["autoCreateTopics"].flatMap { reader.bool($0, path: "autoCreateTopics") } ?? false
         let auth = top["auth"].map { self.auth($0, key: top.keyNode("auth")) } ?? HeraldConfig.Auth()
         if top["auth"] == nil {
-            reader.report("auth: missing: with no users and no anonymous access nobody could connect", at: root)
+            reader.report("top level: missing required key 'auth': with no users and no anonymous access nobody could connect", at: root)
         }
         let topics = top["topics"].map { self.topics($0) } ?? []
         let subscriptions = top["subscriptions"].map {

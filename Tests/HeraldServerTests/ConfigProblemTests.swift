@@ -14,6 +14,28 @@ import Testing
         #expect(problem.description.hasPrefix(problem.file.map { "\($0):4: invalid YAML" } ?? "-"))
     }
 
+    @Test func unquotedStarGetsAHint() throws {
+        let found = try configProblems(minimalConfig + "  users:\n    - name: a\n      token: x\n      publish: [*]\n")
+        #expect(found.count == 1)
+        #expect(found.at(9, #"invalid YAML"#) != nil)
+        #expect(found.at(9, #"write a lone * in quotes: "*""#) != nil)
+    }
+
+    @Test func extensionKeysHoldAnchors() throws {
+        let yaml = """
+            x-tls: &tls {cert: server.pem, key: server-key.pem}
+            listeners:
+              - listen: 127.0.0.1:4433
+                tls: *tls
+              - listen: 127.0.0.1:4434
+                tls: *tls
+            auth: {anonymous: true}
+            """
+        #expect(try validConfig(yaml)?.listeners.count == 2)
+        // Only at the top level.
+        #expect(try configProblems(minimalConfig + "limits: {x-note: 1}\n").at(6, "limits: unknown key 'x-note'") != nil)
+    }
+
     @Test func duplicateYAMLKeyIsReported() throws {
         let found = try configProblems(minimalConfig + "topics: [a]\ntopics: [b]\n")
         #expect(found.count == 1)
@@ -33,7 +55,7 @@ import Testing
         let found = try configProblems(yaml)
         #expect(found.at(6, "unknown key 'autoCreateTopic'; did you mean 'autoCreateTopics'?") != nil)
         #expect(found.at(7, "did you mean 'topics'?") != nil)
-        #expect(found.at(8, "unknown key 'frobnicate' (expected one of:") != nil)
+        #expect(found.at(8, "top level: unknown key 'frobnicate' (expected one of:") != nil)
         #expect(found.count == 3)
     }
 
