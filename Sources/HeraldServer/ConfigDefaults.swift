@@ -7,8 +7,8 @@ extension HeraldConfig {
     /// File names expected in the dev certs folder (`certs/` at the repository root).
     public enum DevCertificates {
         public static let folderName = "certs"
-        public static let certificate = "server.pem"
-        public static let privateKey = "server-key.pem"
+        public static let certificate = "dev-server.pem"
+        public static let privateKey = "dev-server-key.pem"
     }
 
     public static let defaultListenAddress = ListenAddress(host: "127.0.0.1", port: 4433)

@@ -88,7 +88,7 @@ extension HeraldConfig {
 
         public init(
             message: MessageLimits = .sns, filterPolicy: FilterPolicyLimits = .sns,
-            maxSubscriptionsPerConnection: Int = 100, maxPendingMessagesPerSubscriber: Int = 1_000
+            maxSubscriptionsPerConnection: Int = 10_000, maxPendingMessagesPerSubscriber: Int = 1_000
         ) {
             self.message = message
             self.filterPolicy = filterPolicy

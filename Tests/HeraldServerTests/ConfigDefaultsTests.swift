@@ -7,8 +7,8 @@ import Testing
         let config = HeraldConfig.defaults(certsDirectory: "/opt/herald/certs")
         #expect(config.listeners.count == 1)
         #expect(config.listeners.first?.address == ListenAddress(host: "127.0.0.1", port: 4433))
-        #expect(config.listeners.first?.tls.certificateFile == "/opt/herald/certs/server.pem")
-        #expect(config.listeners.first?.tls.privateKeyFile == "/opt/herald/certs/server-key.pem")
+        #expect(config.listeners.first?.tls.certificateFile == "/opt/herald/certs/dev-server.pem")
+        #expect(config.listeners.first?.tls.privateKeyFile == "/opt/herald/certs/dev-server-key.pem")
         #expect(config.listeners.first?.tls.clientAuth == HeraldConfig.ClientAuth.none)
         #expect(config.auth.allowAnonymous)
         #expect(config.auth.anonymousPermissions == .all)
@@ -37,12 +37,12 @@ import Testing
             currentDirectory: folder.path + "/cwd", executablePath: folder.path + "/repo/.build/x86_64-unknown-linux-gnu/debug/herald")
         #expect(found == folder.path + "/repo/certs")
         let config = try HeraldConfig.defaults(currentDirectory: folder.path + "/cwd", executablePath: "../repo/.build/x86_64-unknown-linux-gnu/debug/herald")
-        #expect(config.listeners.first?.tls.certificateFile == folder.path + "/repo/certs/server.pem")
+        #expect(config.listeners.first?.tls.certificateFile == folder.path + "/repo/certs/dev-server.pem")
     }
 
     @Test func missingCertsGiveAClearError() throws {
         let folder = try ConfigTempFolder()
-        try folder.write("certs/server.pem", "only the certificate, no key")
+        try folder.write("certs/dev-server.pem", "only the certificate, no key")
         do {
             _ = try HeraldConfig.locateDevCertificates(currentDirectory: folder.path, executablePath: nil)
             Issue.record("found certificates that are not there")

@@ -212,7 +212,7 @@ final class ConfigTempFolder {
 
     /// Placeholder PEM files: the loader only checks that TLS files exist and are readable.
     func writeCertificates(in folder: String = ".") throws {
-        for name in ["server.pem", "server-key.pem", "ca.pem"] {
+        for name in ["server.pem", "server-key.pem", "ca.pem", "dev-server.pem", "dev-server-key.pem", "dev-ca.pem"] {
             try write(folder + "/" + name, "-----BEGIN PLACEHOLDER-----\n")
         }
     }

@@ -1,0 +1,35 @@
+import ArgumentParser
+import HeraldClient
+
+/// Options every client command shares: where the server is and how to authenticate.
+struct ConnectionArguments: ParsableArguments {
+    @Option(help: "Server address as HOST:PORT.")
+    var server: String = "127.0.0.1:4433"
+
+    @Option(help: "CA certificate that signs the server's certificate (PEM).")
+    var ca: String?
+
+    @Option(help: "Client certificate for mutual TLS (PEM).")
+    var cert: String?
+
+    @Option(help: "Client private key for mutual TLS (PEM).")
+    var key: String?
+
+    @Option(help: "Access token sent in CONNECT.")
+    var token: String?
+
+    @Option(help: "Session id to resume (unacked messages are redelivered).")
+    var session: String?
+
+    func clientOptions(name: String) throws -> ClientOptions {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
+            throw ValidationError("--server must be HOST:PORT, got '\(server)'")
+        }
+        var host = String(server[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        return ClientOptions(
+            host: host, port: port, caFile: ca, certificateFile: cert, privateKeyFile: key,
+            token: token, session: session, clientName: name)
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+/// Unbuffered output for the CLI: each line is one write, so piped output (tests, `| head`)
+/// sees lines as they happen.
+enum Terminal {
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func err(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Prints `message` to stderr and returns the error that exits with `code`.
+    static func fail(_ message: String, code: Int32 = 1) -> ExitCode {
+        err("herald: \(message)")
+        return ExitCode(code)
+    }
+}
