@@ -69,6 +69,9 @@ public final class Connection: @unchecked Sendable {
     var readPausedByOwner = false
     var readPausedByBackpressure = false
     var aboveHighWater = false
+    let pausesReadingAboveHighWater: Bool
+    /// How often reading was paused for backpressure (diagnostics, tests).
+    var backpressurePauseCount = 0
     private var limitReported = false
     var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Called after teardown (the listener's connection count).
@@ -86,6 +89,7 @@ public final class Connection: @unchecked Sendable {
         self.state = state
         self.remoteAddress = remoteAddress
         self.options = options
+        self.pausesReadingAboveHighWater = options.pauseReadingAboveHighWater ?? !isClient
     }
 
     deinit {
@@ -336,8 +340,9 @@ public final class Connection: @unchecked Sendable {
 
     /// Pauses reading while our output to the peer is above the high-water mark.
     func applyBackpressure() {
-        if options.pauseReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
+        if pausesReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
             readPausedByBackpressure = true
+            backpressurePauseCount += 1
             updateReadSource()
         }
     }
