@@ -178,6 +178,10 @@ extension Connection {
                 return
             }
         }
+        if output.isEmpty, let reason = closeAfterFlush {
+            close(reason)
+            return
+        }
         output.shrinkIfEmpty()
         noteOutputDrained()
         updateWriteSource()
