@@ -114,7 +114,7 @@ extension Broker {
                     throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
                 }
                 let replaced = replacing == nil ? nil : st.remove(sid: sid)
-                var state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
+                let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
                 state.grantCredit(credit, limits: limits)
                 return .created(slot: st.insert(state), replaced: replaced)
             }
