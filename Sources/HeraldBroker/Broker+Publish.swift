@@ -35,17 +35,18 @@ extension Broker {
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
                 groupID: request.groupID, deduplicationID: request.deduplicationID)
             results.append(.success(message.id))
-            messages.append(message)
-            guard route.hasTargets else { continue }
-            fanOut.reserve(targets: route.targets.count, messages: batch.count)
-            let messageIndex = messages.count - 1
-            let size = message.retainedBytes
-            let targets = route.targets
-            for id in route.matcher.matches(attributes: message.attributes, body: message.body)
-            where id >= 0 && id < targets.count {
-                guard let target = targets[id] else { continue }
-                fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+            if route.hasTargets {
+                fanOut.reserve(targets: route.targets.count, messages: batch.count)
+                let messageIndex = messages.count
+                let size = message.retainedBytes
+                let targets = route.targets
+                for id in route.matcher.matches(attributes: message.attributes, body: message.body)
+                where id >= 0 && id < targets.count {
+                    guard let target = targets[id] else { continue }
+                    fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                }
             }
+            messages.append(message)  // last use: moved, not retained again
         }
 
         counters.published.add(messages.count)
