@@ -40,10 +40,12 @@ extension Broker {
                 let messageIndex = messages.count
                 let size = message.retainedBytes
                 let targets = route.targets
-                for id in route.matcher.matches(attributes: message.attributes, body: message.body)
-                where id >= 0 && id < targets.count {
-                    guard let target = targets[id] else { continue }
-                    fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                for matcher in route.matchers {
+                    for id in matcher.matches(attributes: message.attributes, body: message.body)
+                    where id >= 0 && id < targets.count {
+                        guard let target = targets[id] else { continue }  // removed since the build
+                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                    }
                 }
             }
             messages.append(message)  // last use: moved, not retained again

@@ -128,7 +128,7 @@ extension Broker {
                 let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
                 entry.add(TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target)))
                 reg.topics[topic] = entry
-                publishRoute(of: entry)
+                publishRoute(topic, in: &reg)
                 return (.created, 0)
             }
         }

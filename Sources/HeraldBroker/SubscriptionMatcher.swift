@@ -19,8 +19,3 @@ public protocol SubscriptionMatcher: Sendable {
 public protocol SubscriptionMatcherFactory: Sendable {
     func makeMatcher(_ policies: [(id: Int, policy: FilterPolicy?)]) -> any SubscriptionMatcher
 }
-
-/// The matcher of a topic without subscriptions: the publish path skips it, this is only a filler.
-struct EmptyMatcher: SubscriptionMatcher {
-    func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int] { [] }
-}
