@@ -3,13 +3,14 @@ import HeraldCore
 
 /// The seam between the broker and the compiled filter engine.
 ///
-/// A topic's matcher is an immutable snapshot built from every subscription policy on that topic;
-/// one call returns the ids of every matching subscription (each once, any order). The ids are the
-/// ones the broker passed to `SubscriptionMatcherFactory.makeMatcher`: small dense slot numbers,
-/// stable for a subscription's lifetime, reused after it is removed.
+/// A matcher is an immutable snapshot built from subscription policies of one topic; one call
+/// returns the ids of every matching subscription (each once, any order). The ids are the ones the
+/// broker passed to `SubscriptionMatcherFactory.makeMatcher`: small dense slot numbers, stable for
+/// a subscription's lifetime, reused only after the matchers that knew them are rebuilt.
 ///
-/// The real engine plugs in with `extension PolicyMatcher: SubscriptionMatcher {}` and a factory that
-/// feeds `PolicyMatcherBuilder` (see `docs`/the broker report); tests use a small matcher of their own.
+/// The compiled engine plugs in with `extension PolicyMatcher: SubscriptionMatcher {}` plus a
+/// factory that feeds `PolicyMatcherBuilder` (`add` each pair, then `build()`); tests use a small
+/// matcher of their own.
 public protocol SubscriptionMatcher: Sendable {
     func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int]
 }

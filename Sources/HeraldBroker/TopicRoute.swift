@@ -2,7 +2,8 @@ import FilterPolicy
 import HeraldCore
 
 /// A topic's immutable routing snapshot: its matchers (the main one, plus a delta one for big
-/// topics; their ids are disjoint) and, indexed by matcher id, where each subscription delivers. Rebuilt by writers under the registry lock and swapped in by pointer;
+/// topics; their ids are disjoint) and, indexed by matcher id, where each subscription delivers.
+/// Rebuilt by writers under the registry lock and swapped in by pointer;
 /// publishers only retain the current one and then read it without any lock.
 final class TopicRoute: Sendable {
     let topic: String
