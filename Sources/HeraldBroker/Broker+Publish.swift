@@ -36,13 +36,13 @@ extension Broker {
                 groupID: request.groupID, deduplicationID: request.deduplicationID)
             results.append(.success(message.id))
             if route.hasTargets {
-                fanOut.reserve(targets: route.targets.count, messages: batch.count)
                 let messageIndex = messages.count
                 let size = message.retainedBytes
                 let targets = route.targets
                 for matcher in route.matchers {
-                    for id in matcher.matches(attributes: message.attributes, body: message.body)
-                    where id >= 0 && id < targets.count {
+                    let ids = matcher.matches(attributes: message.attributes, body: message.body)
+                    fanOut.reserve(matches: ids.count, messages: batch.count)
+                    for id in ids where id >= 0 && id < targets.count {
                         guard let target = targets[id] else { continue }  // removed since the build
                         fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
                     }
@@ -126,11 +126,12 @@ struct FanOut {
     private var sessionIndex: [ObjectIdentifier: Int] = [:]
     private var endpointIndex: [ObjectIdentifier: Int] = [:]
 
-    /// Sizes the tables for the first route that has targets, so they do not regrow per match.
-    mutating func reserve(targets: Int, messages: Int) {
-        guard items.capacity == 0 else { return }
-        let receivers = min(targets, 4_096)
-        items.reserveCapacity(min(receivers * messages, 65_536))
+    /// Sizes the tables from the batch's first matches (assuming later messages match alike), so
+    /// they do not regrow match by match. Capped: a guess must not cost much when wrong.
+    mutating func reserve(matches: Int, messages: Int) {
+        guard matches > 0, items.capacity == 0 else { return }
+        let receivers = min(matches, 1_024)
+        items.reserveCapacity(min(receivers * messages, 4_096))
         sessions.reserveCapacity(receivers)
         sessionIndex.reserveCapacity(receivers)
     }
