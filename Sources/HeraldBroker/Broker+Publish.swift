@@ -35,16 +35,20 @@ extension Broker {
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
                 groupID: request.groupID, deduplicationID: request.deduplicationID)
             results.append(.success(message.id))
-            messages.append(message)
-            guard route.hasTargets else { continue }
-            let messageIndex = messages.count - 1
-            let size = message.retainedBytes
-            let targets = route.targets
-            for id in route.matcher.matches(attributes: message.attributes, body: message.body)
-            where id >= 0 && id < targets.count {
-                guard let target = targets[id] else { continue }
-                fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+            if route.hasTargets {
+                let messageIndex = messages.count
+                let size = message.retainedBytes
+                let targets = route.targets
+                for matcher in route.matchers {
+                    let ids = matcher.matches(attributes: message.attributes, body: message.body)
+                    fanOut.reserve(matches: ids.count, messages: batch.count)
+                    for id in ids where id >= 0 && id < targets.count {
+                        guard let target = targets[id] else { continue }  // removed since the build
+                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                    }
+                }
             }
+            messages.append(message)  // last use: moved, not retained again
         }
 
         counters.published.add(messages.count)
@@ -71,7 +75,7 @@ extension Broker {
         var streamDeliveries = 0
         for group in fanOut.sessions {
             let report = group.session.state.withLock {
-                $0.deliver(group.items, messages: messages, limits: limits)
+                $0.deliver(fanOut.items, first: group.first, messages: messages, limits: limits)
             }
             streamDeliveries += report.delivered
             if !report.droppedDormant.isEmpty {
@@ -101,11 +105,14 @@ extension Broker {
 }
 
 /// One publish batch's matches grouped per receiver: per stream session (one lock, one sink
-/// call) and per endpoint subscription (one call).
+/// call) and per endpoint subscription (one call). Stream items of all sessions share one array,
+/// chained per session, so a batch costs no allocation per session beyond its delivery array.
 struct FanOut {
     struct SessionGroup {
         let session: StreamSessionCore
-        var items: [StreamItem]
+        /// Index of the session's first item in `items`; items chain through `StreamItem.next`.
+        let first: Int
+        var last: Int
     }
 
     struct EndpointGroup {
@@ -114,26 +121,40 @@ struct FanOut {
     }
 
     private(set) var sessions: [SessionGroup] = []
+    private(set) var items: [StreamItem] = []
     private(set) var endpoints: [EndpointGroup] = []
     private var sessionIndex: [ObjectIdentifier: Int] = [:]
     private var endpointIndex: [ObjectIdentifier: Int] = [:]
+
+    /// Sizes the tables from the batch's first matches (assuming later messages match alike), so
+    /// they do not regrow match by match. Capped: a guess must not cost much when wrong.
+    mutating func reserve(matches: Int, messages: Int) {
+        guard matches > 0, items.capacity == 0 else { return }
+        let receivers = min(matches, 1_024)
+        items.reserveCapacity(min(receivers * messages, 4_096))
+        sessions.reserveCapacity(receivers)
+        sessionIndex.reserveCapacity(receivers)
+    }
 
     mutating func add(_ target: RouteTarget, messageIndex: Int, size: Int, message: Message) {
         switch target {
         case .stream(let stream):
             let item = StreamItem(
                 slot: stream.slot, subscriptionID: stream.subscriptionID, message: messageIndex, size: size)
+            let group: Int
             if let last = sessions.indices.last, sessions[last].session === stream.session {
-                sessions[last].items.append(item)  // the common run: skip the hash
+                group = last  // the common run: skip the hash
+            } else if let index = sessionIndex[ObjectIdentifier(stream.session)] {
+                group = index
+            } else {
+                sessionIndex[ObjectIdentifier(stream.session)] = sessions.count
+                sessions.append(SessionGroup(session: stream.session, first: items.count, last: items.count))
+                items.append(item)
                 return
             }
-            let key = ObjectIdentifier(stream.session)
-            if let index = sessionIndex[key] {
-                sessions[index].items.append(item)
-            } else {
-                sessionIndex[key] = sessions.count
-                sessions.append(SessionGroup(session: stream.session, items: [item]))
-            }
+            items[sessions[group].last].next = items.count
+            sessions[group].last = items.count
+            items.append(item)
         case .endpoint(let subscription):
             let key = ObjectIdentifier(subscription)
             if let index = endpointIndex[key] {

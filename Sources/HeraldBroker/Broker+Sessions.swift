@@ -114,7 +114,7 @@ extension Broker {
                     throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
                 }
                 let replaced = replacing == nil ? nil : st.remove(sid: sid)
-                var state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
+                let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
                 state.grantCredit(credit, limits: limits)
                 return .created(slot: st.insert(state), replaced: replaced)
             }
@@ -128,7 +128,7 @@ extension Broker {
                 let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
                 entry.add(TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target)))
                 reg.topics[topic] = entry
-                publishRoute(of: entry)
+                publishRoute(topic, in: &reg)
                 return (.created, 0)
             }
         }

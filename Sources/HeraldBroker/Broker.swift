@@ -109,7 +109,7 @@ public final class Broker: Sendable {
                 entry.declared = true
                 entry.replaceConfigured(topic.subscriptions, makeID: { reg.makeSubscriptionID() })
                 reg.topics[topic.name] = entry
-                publishRoute(of: entry)
+                publishRoute(topic.name, in: &reg)
             }
             let dropped = reg.topics.values.filter { $0.declared && !seenTopics.contains($0.name) }.map(\.name)
             for name in dropped {
@@ -120,7 +120,7 @@ public final class Broker: Sendable {
                     _ = routes.withLock { $0.removeValue(forKey: name) }
                 } else {
                     reg.topics[name] = entry
-                    publishRoute(of: entry)
+                    publishRoute(name, in: &reg)
                 }
             }
         }
@@ -132,15 +132,14 @@ public final class Broker: Sendable {
     func ensureTopic(_ name: String, in reg: inout Registry) throws(BrokerError) {
         guard reg.topics[name] == nil else { return }
         guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
-        let entry = TopicEntry(name: name, declared: false)
-        reg.topics[name] = entry
-        publishRoute(of: entry)
+        reg.topics[name] = TopicEntry(name: name, declared: false)
+        publishRoute(name, in: &reg)
     }
 
-    /// Builds `entry`'s snapshot and swaps it in.
-    func publishRoute(of entry: TopicEntry) {
-        let route = entry.makeRoute(factory)
-        routes.withLock { $0[entry.name] = route }
+    /// Builds the topic's new snapshot (in place: the entry keeps its matcher state) and swaps it in.
+    func publishRoute(_ name: String, in reg: inout Registry) {
+        guard let route = reg.topics[name]?.makeRoute(factory) else { return }
+        routes.withLock { $0[name] = route }
     }
 
     /// Drops stream subscriptions from their topics, rebuilding each touched topic once.
@@ -151,9 +150,7 @@ public final class Broker: Sendable {
         where reg.topics[subscription.topic]?.remove(subscriptionID: subscription.subscriptionID) == true {
             touched.insert(subscription.topic)
         }
-        for name in touched {
-            if let entry = reg.topics[name] { publishRoute(of: entry) }
-        }
+        for name in touched { publishRoute(name, in: &reg) }
     }
 
     func validateIdentifier(_ text: String, what: String) throws(BrokerError) {

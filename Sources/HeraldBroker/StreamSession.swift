@@ -25,6 +25,8 @@ struct StreamItem {
     let subscriptionID: UInt64
     let message: Int
     let size: Int
+    /// The same session's next item in the batch's shared item array, or -1.
+    var next: Int = -1
 }
 
 /// What a session did with a publish batch; the broker acts on it after the session lock is gone.
@@ -74,29 +76,27 @@ struct SessionState {
         return RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic)
     }
 
-    /// Runs `body` on the attached subscription `sid` in place (no copy-on-write of its queues).
-    mutating func withAttached<R>(
-        sid: String, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    /// Runs `body` on the attached subscription `sid`.
+    func withAttached<R>(
+        sid: String, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
         try withSubscription(sid: sid, attached: true, body)
     }
 
-    /// Runs `body` on the detached subscription `sid` in place.
-    mutating func withDetached<R>(
-        sid: String, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    /// Runs `body` on the detached subscription `sid`.
+    func withDetached<R>(
+        sid: String, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
         try withSubscription(sid: sid, attached: false, body)
     }
 
-    private mutating func withSubscription<R>(
-        sid: String, attached: Bool, _ body: (inout StreamSubscriptionState) throws(BrokerError) -> R
+    private func withSubscription<R>(
+        sid: String, attached: Bool, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
-        guard let slot = slotBySid[sid], var subscription = slots[slot].take() else {
+        guard let subscription = subscription(sid: sid), subscription.isAttached == attached else {
             throw .subscriptionNotFound(sid: sid)
         }
-        defer { slots[slot] = subscription }
-        guard subscription.isAttached == attached else { throw .subscriptionNotFound(sid: sid) }
-        return try body(&subscription)
+        return try body(subscription)
     }
 
     /// Hands `deliveries` to the sink, if any. Called with the session lock held.
@@ -104,6 +104,16 @@ struct SessionState {
         guard !deliveries.isEmpty, let sink else { return 0 }
         sink.deliver(deliveries)
         return deliveries.count
+    }
+
+    private static func chainLength(_ items: [StreamItem], from first: Int) -> Int {
+        var count = 0
+        var cursor = first
+        while cursor >= 0 && cursor < items.count {
+            count += 1
+            cursor = items[cursor].next
+        }
+        return count
     }
 
     /// Drops every subscription (slow consumer).
@@ -126,15 +136,15 @@ struct SessionState {
         let deadline = overflow ? UInt64.max : sum
         var removed: [RemovedSubscription] = []
         for slot in slots.indices {
-            guard var subscription = slots[slot].take() else { continue }
+            guard let subscription = slots[slot] else { continue }
             if subscription.ackMode == .auto {
+                slots[slot] = nil
                 slotBySid.removeValue(forKey: subscription.sid)
                 freeSlots.append(slot)
                 removed.append(RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
-                continue
+            } else if subscription.isAttached {
+                subscription.detach(until: deadline)
             }
-            if subscription.isAttached { subscription.detach(until: deadline) }
-            slots[slot] = subscription
         }
         return removed
     }
@@ -150,28 +160,33 @@ struct SessionState {
 
     /// One publish batch for this session. Pushes what credit allows, queues the rest, and calls
     /// the sink at most once.
-    mutating func deliver(_ items: [StreamItem], messages: [Message], limits: BrokerLimits) -> SessionDeliveryReport {
+    /// `items[first]` and the items chained from it are this session's.
+    mutating func deliver(
+        _ items: [StreamItem], first: Int, messages: [Message], limits: BrokerLimits
+    ) -> SessionDeliveryReport {
         var report = SessionDeliveryReport()
         guard !dead else { return report }
         let sinkAttached = sink != nil
         var out: [StreamDelivery] = []
-        if sinkAttached { out.reserveCapacity(items.count) }
-        for item in items {
-            guard item.slot < slots.count, var subscription = slots[item.slot].take() else { continue }
-            guard subscription.id == item.subscriptionID else {
-                slots[item.slot] = subscription  // a stale route named a reused slot
-                continue
-            }
+        if sinkAttached { out.reserveCapacity(Self.chainLength(items, from: first)) }
+        var cursor = first
+        while cursor >= 0 && cursor < items.count {
+            let item = items[cursor]
+            cursor = item.next
+            // A stale route may name a removed subscription's slot, or a slot since reused.
+            guard item.slot < slots.count, let subscription = slots[item.slot],
+                  subscription.id == item.subscriptionID
+            else { continue }
             if subscription.offer(
                 messages[item.message], size: item.size, sinkAttached: sinkAttached, limits: limits, into: &out) {
-                slots[item.slot] = subscription
+                continue
             } else if sinkAttached && subscription.isAttached {
-                slots[item.slot] = subscription
                 dead = true
                 if let sink { report.slowConsumer = (sink, removeAll()) }
                 self.sink = nil
                 return report
             } else {
+                slots[item.slot] = nil
                 slotBySid.removeValue(forKey: subscription.sid)
                 freeSlots.append(item.slot)
                 report.droppedDormant.append(

@@ -3,13 +3,14 @@ import HeraldCore
 
 /// The seam between the broker and the compiled filter engine.
 ///
-/// A topic's matcher is an immutable snapshot built from every subscription policy on that topic;
-/// one call returns the ids of every matching subscription (each once, any order). The ids are the
-/// ones the broker passed to `SubscriptionMatcherFactory.makeMatcher`: small dense slot numbers,
-/// stable for a subscription's lifetime, reused after it is removed.
+/// A matcher is an immutable snapshot built from subscription policies of one topic; one call
+/// returns the ids of every matching subscription (each once, any order). The ids are the ones the
+/// broker passed to `SubscriptionMatcherFactory.makeMatcher`: small dense slot numbers, stable for
+/// a subscription's lifetime, reused only after the matchers that knew them are rebuilt.
 ///
-/// The real engine plugs in with `extension PolicyMatcher: SubscriptionMatcher {}` and a factory that
-/// feeds `PolicyMatcherBuilder` (see `docs`/the broker report); tests use a small matcher of their own.
+/// The compiled engine plugs in with `extension PolicyMatcher: SubscriptionMatcher {}` plus a
+/// factory that feeds `PolicyMatcherBuilder` (`add` each pair, then `build()`); tests use a small
+/// matcher of their own.
 public protocol SubscriptionMatcher: Sendable {
     func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int]
 }
@@ -18,9 +19,4 @@ public protocol SubscriptionMatcher: Sendable {
 /// unsubscribe, reload), never on the publish path. A `nil` policy receives every message.
 public protocol SubscriptionMatcherFactory: Sendable {
     func makeMatcher(_ policies: [(id: Int, policy: FilterPolicy?)]) -> any SubscriptionMatcher
-}
-
-/// The matcher of a topic without subscriptions: the publish path skips it, this is only a filler.
-struct EmptyMatcher: SubscriptionMatcher {
-    func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int] { [] }
 }

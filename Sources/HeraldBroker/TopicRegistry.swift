@@ -23,15 +23,34 @@ struct TopicSlot {
 }
 
 /// A topic's mutable subscription table, from which its `TopicRoute` snapshot is built.
+///
+/// Matcher builds are kept sub-quadratic for big topics: the route holds a main matcher, rebuilt
+/// in full only now and then, plus a small delta matcher over the subscriptions added since. A
+/// slot removed while the main matcher still knows it is retired (its target is nil, so matches on
+/// it are skipped) and only reused after the next full build, so one matcher id never means two
+/// subscriptions in one route.
 struct TopicEntry {
     let name: String
     /// Declared by the current configuration (as opposed to auto-created).
     var declared: Bool
     private(set) var slots: [TopicSlot?] = []
+    /// Slots no matcher of the current route knows: free to reuse.
     private var freeSlots: [Int] = []
+    /// Freed slots the main matcher still knows: reusable after the next full build.
+    private var retiredSlots: [Int] = []
     private var slotBySubscriptionID: [UInt64: Int] = [:]
     /// Configuration-declared subscriptions by name.
     private(set) var configuredSlots: [String: Int] = [:]
+
+    private var mainMatcher: (any SubscriptionMatcher)?
+    private var mainCount = 0
+    /// Slots added since the main matcher was built.
+    private var deltaSlots: [Int] = []
+    /// A policy changed in place: the main matcher is wrong, not just incomplete.
+    private var needsFullBuild = false
+
+    /// Topics up to this many subscriptions always rebuild in full (cheap; one matcher call).
+    static let fullBuildThreshold = 256
 
     init(name: String, declared: Bool) {
         self.name = name
@@ -51,13 +70,19 @@ struct TopicEntry {
             slots.append(slot)
         }
         slotBySubscriptionID[slot.subscriptionID] = index
+        deltaSlots.append(index)
     }
 
     @discardableResult
     mutating func remove(subscriptionID: UInt64) -> Bool {
         guard let index = slotBySubscriptionID.removeValue(forKey: subscriptionID) else { return false }
         slots[index] = nil
-        freeSlots.append(index)
+        if let position = deltaSlots.firstIndex(of: index) {
+            deltaSlots.remove(at: position)
+            freeSlots.append(index)
+        } else {
+            retiredSlots.append(index)
+        }
         return true
     }
 
@@ -76,6 +101,7 @@ struct TopicEntry {
             if let index = configuredSlots[subscription.name], let old = slots[index] {
                 slots[index] = TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target)
                 next[subscription.name] = index
+                if old.policy != subscription.policy { needsFullBuild = true }
             } else {
                 let slot = TopicSlot(subscriptionID: makeID(), policy: subscription.policy, target: target)
                 add(slot)
@@ -88,17 +114,45 @@ struct TopicEntry {
         configuredSlots = next
     }
 
-    /// The immutable snapshot publishers read.
-    func makeRoute(_ factory: any SubscriptionMatcherFactory) -> TopicRoute {
-        guard subscriptionCount > 0 else { return .empty(name) }
-        var policies: [(id: Int, policy: FilterPolicy?)] = []
-        policies.reserveCapacity(subscriptionCount)
-        var targets: [RouteTarget?] = []
-        targets.reserveCapacity(slots.count)
-        for (index, slot) in slots.enumerated() {
-            targets.append(slot?.target)
-            if let slot { policies.append((id: index, policy: slot.policy)) }
+    /// The immutable snapshot publishers read, after a change. Rebuilds the main matcher when the
+    /// topic is small, a policy changed in place, the delta outgrew √n, or retired slots pile up;
+    /// otherwise only the delta matcher.
+    mutating func makeRoute(_ factory: any SubscriptionMatcherFactory) -> TopicRoute {
+        let count = subscriptionCount
+        guard count > 0 else {
+            mainMatcher = nil
+            mainCount = 0
+            deltaSlots = []
+            freeSlots.append(contentsOf: retiredSlots)
+            retiredSlots = []
+            needsFullBuild = false
+            return .empty(name)
         }
-        return TopicRoute(topic: name, matcher: factory.makeMatcher(policies), targets: targets, hasTargets: true)
+        let deltaLimit = max(64, Int(Double(count).squareRoot()))
+        let full = mainMatcher == nil || needsFullBuild || count <= Self.fullBuildThreshold
+            || deltaSlots.count > deltaLimit || retiredSlots.count > max(64, mainCount / 4)
+        var matchers: [any SubscriptionMatcher] = []
+        if full {
+            var policies: [(id: Int, policy: FilterPolicy?)] = []
+            policies.reserveCapacity(count)
+            for (index, slot) in slots.enumerated() {
+                if let slot { policies.append((id: index, policy: slot.policy)) }
+            }
+            let main = factory.makeMatcher(policies)
+            mainMatcher = main
+            mainCount = count
+            deltaSlots = []
+            freeSlots.append(contentsOf: retiredSlots)
+            retiredSlots = []
+            needsFullBuild = false
+            matchers = [main]
+        } else if let main = mainMatcher {
+            matchers = [main]
+            if !deltaSlots.isEmpty {
+                let policies = deltaSlots.compactMap { index in slots[index].map { (id: index, policy: $0.policy) } }
+                matchers.append(factory.makeMatcher(policies))
+            }
+        }
+        return TopicRoute(topic: name, matchers: matchers, targets: slots.map { $0?.target }, hasTargets: true)
     }
 }

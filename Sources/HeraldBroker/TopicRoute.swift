@@ -1,24 +1,25 @@
 import FilterPolicy
 import HeraldCore
 
-/// A topic's immutable routing snapshot: its matcher and, indexed by the matcher's ids, where each
-/// subscription delivers. Rebuilt by writers under the registry lock and swapped in by pointer;
+/// A topic's immutable routing snapshot: its matchers (the main one, plus a delta one for big
+/// topics; their ids are disjoint) and, indexed by matcher id, where each subscription delivers.
+/// Rebuilt by writers under the registry lock and swapped in by pointer;
 /// publishers only retain the current one and then read it without any lock.
 final class TopicRoute: Sendable {
     let topic: String
-    let matcher: any SubscriptionMatcher
+    let matchers: [any SubscriptionMatcher]
     let targets: [RouteTarget?]
     let hasTargets: Bool
 
-    init(topic: String, matcher: any SubscriptionMatcher, targets: [RouteTarget?], hasTargets: Bool) {
+    init(topic: String, matchers: [any SubscriptionMatcher], targets: [RouteTarget?], hasTargets: Bool) {
         self.topic = topic
-        self.matcher = matcher
+        self.matchers = matchers
         self.targets = targets
         self.hasTargets = hasTargets
     }
 
     static func empty(_ topic: String) -> TopicRoute {
-        TopicRoute(topic: topic, matcher: EmptyMatcher(), targets: [], hasTargets: false)
+        TopicRoute(topic: topic, matchers: [], targets: [], hasTargets: false)
     }
 }
 

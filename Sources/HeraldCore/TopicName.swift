@@ -3,7 +3,9 @@
 public enum TopicName {
     public static let maxLength = 256
 
-    /// Whether `utf8` is a valid topic name.
+    /// Whether `utf8` is a valid topic name. Inlinable so decoders get it specialised (no generic
+    /// dispatch on the hot path).
+    @inlinable
     public static func isValid<C: Collection<UInt8>>(utf8: C) -> Bool {
         let count = utf8.count
         guard count >= 1, count <= maxLength else { return false }
@@ -26,13 +28,14 @@ public enum TopicName {
     /// Whether the name ends in `.fifo` (a FIFO topic).
     public static func isFIFO(_ name: String) -> Bool { hasFIFOSuffix(utf8: name.utf8) }
 
+    @inlinable
     static func hasFIFOSuffix<C: Collection<UInt8>>(utf8: C) -> Bool {
         let suffix: [UInt8] = [0x2E, 0x66, 0x69, 0x66, 0x6F]  // ".fifo"
         return utf8.count >= 5 && utf8.suffix(5).elementsEqual(suffix)
     }
 
     /// `A-Z a-z 0-9 _ -`.
-    @inline(__always)
+    @inlinable
     public static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
             || byte == 0x5F || byte == 0x2D

@@ -69,7 +69,12 @@ public final class Connection: @unchecked Sendable {
     var readPausedByOwner = false
     var readPausedByBackpressure = false
     var aboveHighWater = false
+    let pausesReadingAboveHighWater: Bool
+    /// How often reading was paused for backpressure (diagnostics, tests).
+    var backpressurePauseCount = 0
     private var limitReported = false
+    /// Set by closeWhenFlushed: close with this reason once output is empty.
+    var closeAfterFlush: CloseReason?
     var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Called after teardown (the listener's connection count).
     var teardownHook: (@Sendable () -> Void)?
@@ -86,6 +91,7 @@ public final class Connection: @unchecked Sendable {
         self.state = state
         self.remoteAddress = remoteAddress
         self.options = options
+        self.pausesReadingAboveHighWater = options.pauseReadingAboveHighWater ?? !isClient
     }
 
     deinit {
@@ -101,7 +107,7 @@ public final class Connection: @unchecked Sendable {
     public func execute(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
 
     /// True once open and until closed.
-    public var isOpen: Bool { state == .open && closeReason == nil }
+    public var isOpen: Bool { state == .open && closeReason == nil && closeAfterFlush == nil }
     /// Bytes written but not yet accepted by the socket.
     public var pendingOutputBytes: Int { output.count }
     /// False while pending output is above the high-water mark (until it drains to the low-water mark).
@@ -195,6 +201,22 @@ public final class Connection: @unchecked Sendable {
             if !writeRunning { writeSource.resume() }
             writeRunning = true
         }
+    }
+
+    /// Stops reading and closes with `reason` once all pending output is written (or after
+    /// `timeout`, whichever first). For "send this error frame, then hang up" and for clients that
+    /// finish a batch of writes. Later writes are refused.
+    public func closeWhenFlushed(_ reason: CloseReason = .closedByOwner, timeout: Duration = .seconds(5)) {
+        guard closeReason == nil, closeAfterFlush == nil else { return }
+        guard state == .open, !output.isEmpty else {
+            close(reason)
+            return
+        }
+        closeAfterFlush = reason
+        readPausedByOwner = true
+        updateReadSource()
+        timer?.schedule(deadline: .now() + timeout.dispatchInterval, leeway: .milliseconds(10))
+        flushPending()
     }
 
     // MARK: - Lifecycle
@@ -298,7 +320,7 @@ public final class Connection: @unchecked Sendable {
     // MARK: - Output bookkeeping
 
     private func admit(_ count: Int) -> Bool {
-        guard closeReason == nil, state != .closed else { return false }
+        guard closeReason == nil, closeAfterFlush == nil, state != .closed else { return false }
         if output.count + count > options.outputHardLimit {
             if !limitReported {
                 limitReported = true
@@ -336,8 +358,9 @@ public final class Connection: @unchecked Sendable {
 
     /// Pauses reading while our output to the peer is above the high-water mark.
     func applyBackpressure() {
-        if options.pauseReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
+        if pausesReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
             readPausedByBackpressure = true
+            backpressurePauseCount += 1
             updateReadSource()
         }
     }
@@ -350,6 +373,10 @@ public final class Connection: @unchecked Sendable {
         case .connecting: close(.connectFailed("timed out after \(options.handshakeTimeout)"))
         case .handshaking: close(.handshakeTimeout)
         case .open:
+            if let pending = closeAfterFlush {
+                close(pending)
+                return
+            }
             guard let idle = options.idleTimeout else { return }
             let now = DispatchTime.now().uptimeNanoseconds
             let idleFor = now &- lastReadNanos
@@ -365,7 +392,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Arms the timer for `base + idleTimeout` (or disarms it without an idle timeout).
     func scheduleIdleCheck(from base: UInt64) {
-        guard let timer else { return }
+        guard let timer, closeAfterFlush == nil else { return }
         guard let idle = options.idleTimeout else {
             timer.schedule(deadline: .distantFuture)
             return

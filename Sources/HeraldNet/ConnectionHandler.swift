@@ -102,8 +102,10 @@ public struct ConnectionOptions: Sendable, Hashable {
     public var outputLowWaterMark: Int = 256 << 10
     /// Writes that would take pending output above this are refused and reported.
     public var outputHardLimit: Int = 8 << 20
-    /// Stop reading the peer while our own output to it is above the high-water mark.
-    public var pauseReadingAboveHighWater: Bool = true
+    /// Stop reading the peer while our own output to it is above the high-water mark. Nil (default)
+    /// means yes for accepted (server) connections and no for clients: if both ends paused, a
+    /// pipelining client and its server could each wait for the other to read (deadlock).
+    public var pauseReadingAboveHighWater: Bool? = nil
 
     public init() {}
 }

@@ -133,7 +133,7 @@ extension Connection {
                 delivered = true
                 chunks += 1
                 handler?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                if aboveHighWater && options.pauseReadingAboveHighWater { break reading }
+                if aboveHighWater && pausesReadingAboveHighWater { break reading }
             case .wouldBlock: break reading
             case .wantWrite:
                 readWantsWrite = true
@@ -177,6 +177,10 @@ extension Connection {
                 close(.ioError(reason))
                 return
             }
+        }
+        if output.isEmpty, let reason = closeAfterFlush {
+            close(reason)
+            return
         }
         output.shrinkIfEmpty()
         noteOutputDrained()

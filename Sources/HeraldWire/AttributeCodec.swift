@@ -49,7 +49,11 @@ public enum AttributeCodec {
     }
 
     /// Decodes an attribute section.
-    public static func decode<C: RandomAccessCollection<UInt8>>(_ bytes: C) throws(WireError) -> MessageAttributes where C.Index == Int {
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> MessageAttributes { try decodeSection(bytes) }
+    public static func decode(_ bytes: ArraySlice<UInt8>) throws(WireError) -> MessageAttributes { try decodeSection(bytes) }
+
+    /// Internal generic, specialised by the concrete public entry points above.
+    static func decodeSection<C: RandomAccessCollection<UInt8>>(_ bytes: C) throws(WireError) -> MessageAttributes where C.Index == Int {
         var attributes: MessageAttributes = [:]
         guard !bytes.isEmpty else { return attributes }
         var reader = SectionReader(bytes: bytes)

@@ -34,7 +34,10 @@ public struct ClientFrameDecoder: Sendable {
     }
 
     /// Adds received bytes.
-    public mutating func append<C: Collection<UInt8>>(_ bytes: C) { buffer.append(bytes) }
+    /// (Concrete overloads rather than one generic: a generic public method would run unspecialised
+    /// from other modules and copy byte by byte.)
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(bytes[...]) }
+    public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
     public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
 
     /// Bytes received but not yet consumed by a complete frame.
@@ -147,31 +150,28 @@ public struct ClientFrameDecoder: Sendable {
         let reference = ErrorReference.request(requestID)
         var frame = PublishFrame(topic: "", requestID: requestID, body: [])
         var deferred: WireError?
-        func reject(_ code: WireError.Code, _ message: String) {
-            if deferred == nil { deferred = line.error(code, message, fatal: false, reference: reference) }
-        }
         if line.isTopic(topicToken) {
             frame.topic = line.string(topicToken)
         } else {
-            reject(.invalidToken, "Invalid parameter: Topic Name")
+            line.keepFirst(&deferred, reference, .invalidToken, "Invalid parameter: Topic Name")
         }
         while let option = line.next() {
             if let value = line.optionValue(option, key: "group") {
-                if frame.groupID != nil { reject(.malformedLine, "PUB repeats option group") }
+                if frame.groupID != nil { line.keepFirst(&deferred, reference, .malformedLine, "PUB repeats option group") }
                 if line.isFIFOIdentifier(value) {
                     frame.groupID = line.string(value)
                 } else {
-                    reject(.invalidToken, "Value \(line.string(value)) for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+                    line.keepFirst(&deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
                 }
             } else if let value = line.optionValue(option, key: "dedup") {
-                if frame.deduplicationID != nil { reject(.malformedLine, "PUB repeats option dedup") }
+                if frame.deduplicationID != nil { line.keepFirst(&deferred, reference, .malformedLine, "PUB repeats option dedup") }
                 if line.isFIFOIdentifier(value) {
                     frame.deduplicationID = line.string(value)
                 } else {
-                    reject(.invalidToken, "Value \(line.string(value)) for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+                    line.keepFirst(&deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
                 }
             } else {
-                reject(.malformedLine, "PUB has unknown option '\(String(decoding: line.bytes[option].prefix(32), as: UTF8.self))'")
+                line.keepFirst(&deferred, reference, .malformedLine, "PUB has unknown option '\(String(decoding: line.bytes[option].prefix(32), as: UTF8.self))'")
             }
         }
         return .publish(frame, attributesLength: attributesLength, bodyLength: bodyLength, deferred: deferred)
@@ -188,34 +188,31 @@ public struct ClientFrameDecoder: Sendable {
         let reference = ErrorReference.subscription(sid)
         var frame = SubscribeFrame(sid: sid, topic: "", credit: 0)
         var deferred: WireError?
-        func reject(_ code: WireError.Code, _ message: String) {
-            if deferred == nil { deferred = line.error(code, message, fatal: false, reference: reference) }
-        }
         if line.isTopic(topicToken) {
             frame.topic = line.string(topicToken)
         } else {
-            reject(.invalidToken, "Invalid parameter: Topic Name")
+            line.keepFirst(&deferred, reference, .invalidToken, "Invalid parameter: Topic Name")
         }
         if line.equals(scopeToken, "MessageAttributes") {
             frame.scope = .messageAttributes
         } else if line.equals(scopeToken, "MessageBody") {
             frame.scope = .messageBody
         } else {
-            reject(.malformedLine, "SUB scope must be MessageAttributes or MessageBody")
+            line.keepFirst(&deferred, reference, .malformedLine, "SUB scope must be MessageAttributes or MessageBody")
         }
         if line.equalsIgnoringCase(ackToken, "ACK") {
             frame.ackMode = .ack
         } else if line.equalsIgnoringCase(ackToken, "AUTO") {
             frame.ackMode = .auto
         } else {
-            reject(.malformedLine, "SUB ack mode must be ack or auto")
+            line.keepFirst(&deferred, reference, .malformedLine, "SUB ack mode must be ack or auto")
         }
         if let credit = ControlLine.parseUInt64(line.bytes, creditToken), credit <= UInt64(UInt32.max) {
             frame.credit = UInt32(credit)
         } else {
-            reject(.invalidNumber, "SUB credit must be a decimal number in 0...\(UInt32.max)")
+            line.keepFirst(&deferred, reference, .invalidNumber, "SUB credit must be a decimal number in 0...\(UInt32.max)")
         }
-        if line.next() != nil { reject(.malformedLine, "SUB has unexpected extra fields") }
+        if line.next() != nil { line.keepFirst(&deferred, reference, .malformedLine, "SUB has unexpected extra fields") }
         return .subscribe(frame, policyLength: policyLength, deferred: deferred)
     }
 

@@ -43,6 +43,12 @@ struct ControlLine {
         WireError(code, message, isFatal: fatal, reference: reference, offset: offset)
     }
 
+    /// Records a non-fatal field error unless an earlier one was recorded (the first one is reported).
+    /// `message` is an autoclosure so the success path builds no strings.
+    func keepFirst(_ deferred: inout WireError?, _ reference: ErrorReference, _ code: WireError.Code, _ message: @autoclosure () -> String) {
+        if deferred == nil { deferred = error(code, message(), fatal: false, reference: reference) }
+    }
+
     mutating func required(_ what: String, verb: String, fatal: Bool = true, reference: ErrorReference = .none) throws(WireError) -> Range<Int> {
         guard let token = next() else {
             throw error(.malformedLine, "\(verb) is missing its \(what)", fatal: fatal, reference: reference)

@@ -19,7 +19,7 @@ struct FrameBuffer: Sendable {
 
     func streamOffset(_ index: Int) -> Int { base + index }
 
-    mutating func append<C: Collection<UInt8>>(_ chunk: C) {
+    mutating func append(_ chunk: ArraySlice<UInt8>) {
         compact()
         bytes.append(contentsOf: chunk)
     }

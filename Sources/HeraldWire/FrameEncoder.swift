@@ -49,8 +49,8 @@ public enum FrameEncoder {
     }
 
     /// PUB without building a `PublishFrame` first.
-    public static func appendPublish<A: Collection<UInt8>, B: Collection<UInt8>>(
-        topic: String, requestID: UInt64, attributes: A, body: B, groupID: String? = nil, deduplicationID: String? = nil,
+    public static func appendPublish(
+        topic: String, requestID: UInt64, attributes: [UInt8], body: [UInt8], groupID: String? = nil, deduplicationID: String? = nil,
         to out: inout [UInt8]
     ) {
         appendVerb("PUB ", to: &out)
@@ -123,8 +123,8 @@ public enum FrameEncoder {
 
     /// MSG from shared pieces: the fan-out path passes the publish's attribute section and body
     /// (both shared by reference) without building a `DeliveryFrame`.
-    public static func appendMessage<A: Collection<UInt8>, B: Collection<UInt8>>(
-        sid: UInt64, deliveryTag: UInt64, topic: String, messageID: MessageID, attributes: A, body: B,
+    public static func appendMessage(
+        sid: UInt64, deliveryTag: UInt64, topic: String, messageID: MessageID, attributes: [UInt8], body: [UInt8],
         redelivered: Bool = false, groupID: String? = nil, to out: inout [UInt8]
     ) {
         appendVerb("MSG ", to: &out)

@@ -24,7 +24,10 @@ public struct ServerFrameDecoder: Sendable {
         self.limits = limits
     }
 
-    public mutating func append<C: Collection<UInt8>>(_ bytes: C) { buffer.append(bytes) }
+    /// (Concrete overloads rather than one generic: a generic public method would run unspecialised
+    /// from other modules and copy byte by byte.)
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(bytes[...]) }
+    public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
     public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
 
     public var bufferedByteCount: Int { buffer.unconsumedCount }
@@ -127,15 +130,12 @@ public struct ServerFrameDecoder: Sendable {
         }
         let reference = ErrorReference.subscription(sid)
         var deferred: WireError?
-        func reject(_ code: WireError.Code, _ message: String) {
-            if deferred == nil { deferred = line.error(code, message, fatal: false, reference: reference) }
-        }
         var frame = DeliveryFrame(sid: sid, deliveryTag: tag, topic: "", messageID: MessageID(text: ""), body: [])
-        if line.isTopic(topicToken) { frame.topic = line.string(topicToken) } else { reject(.invalidToken, "MSG topic is invalid") }
+        if line.isTopic(topicToken) { frame.topic = line.string(topicToken) } else { line.keepFirst(&deferred, reference, .invalidToken, "MSG topic is invalid") }
         if line.isMessageID(idToken) {
             frame.messageID = MessageID(text: line.string(idToken))
         } else {
-            reject(.invalidToken, "MSG message id is invalid")
+            line.keepFirst(&deferred, reference, .invalidToken, "MSG message id is invalid")
         }
         while let option = line.next() {
             if line.equals(option, "redelivered"), !frame.redelivered {
@@ -143,7 +143,7 @@ public struct ServerFrameDecoder: Sendable {
             } else if let value = line.optionValue(option, key: "group"), frame.groupID == nil, line.isFIFOIdentifier(value) {
                 frame.groupID = line.string(value)
             } else {
-                reject(.malformedLine, "MSG has an unknown, repeated or invalid option")
+                line.keepFirst(&deferred, reference, .malformedLine, "MSG has an unknown, repeated or invalid option")
             }
         }
         return Pending(frame: frame, attributesLength: attributesLength, bodyLength: bodyLength, deferred: deferred)

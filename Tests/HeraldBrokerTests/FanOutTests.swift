@@ -110,7 +110,7 @@ import Testing
         let report = handle.core.state.withLock {
             $0.deliver(
                 [StreamItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
-                messages: [message], limits: BrokerLimits())
+                first: 0, messages: [message], limits: BrokerLimits())
         }
         #expect(report.delivered == 0)
         #expect(sink.callCount == 0)

@@ -11,12 +11,15 @@ struct AttributeMatcherFactory: SubscriptionMatcherFactory {
 
     func makeMatcher(_ policies: [(id: Int, policy: FilterPolicy?)]) -> any SubscriptionMatcher {
         builds.count.add(1)
+        builds.policies.add(policies.count)
         return AttributeMatcher(policies: policies)
     }
 }
 
 final class BuildCounter: Sendable {
     let count = Atomic<UInt64>(0)
+    /// Policies passed to the factory, over all builds.
+    let policies = Atomic<UInt64>(0)
 }
 
 struct AttributeMatcher: SubscriptionMatcher {

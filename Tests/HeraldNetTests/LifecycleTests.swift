@@ -1,0 +1,140 @@
+import Foundation
+@testable import HeraldNet
+import Synchronization
+import Testing
+
+extension NetTests {
+    @Suite struct Lifecycle {
+        @Test func closeIsIdempotentAndReportedOnce() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener(port: 0, tls: try Certs.server()) { _ in
+                RecordingHandler(log: serverLog, onOpen: { connection in
+                    connection.close(.protocolError("bad frame"))
+                    connection.close(.closedByOwner)
+                    connection.close(.idleTimeout)
+                    #expect(connection.closeReason == .protocolError("bad frame"))
+                    #expect(!connection.write(Array("late".utf8)))
+                })
+            }
+            defer { listener.close() }
+            let clientLog = EventLog()
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                RecordingHandler(log: clientLog)
+            }
+            #expect(await eventually { serverLog.closes.count == 1 && clientLog.closes.count == 1 })
+            client.execute {
+                client.close()
+                client.close(.protocolError("again"))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(serverLog.closes == [.protocolError("bad frame")])
+            #expect(clientLog.closes == [.peerClosed])
+        }
+
+        @Test func closingMidHandshakeIsSafe() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener(port: 0, tls: try Certs.server()) { connection in
+                // Closed right after the handshake started (runs after start()).
+                connection.execute { connection.close(.protocolError("changed my mind")) }
+                return RecordingHandler(log: serverLog)
+            }
+            defer { listener.close() }
+            let clients = 20
+            let clientLog = EventLog()
+            for i in 0..<clients {
+                let connection = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                    RecordingHandler(log: clientLog)
+                }
+                if i % 2 == 0 { connection.execute { connection.close() } }  // client side mid-connect too
+            }
+            #expect(await eventually { clientLog.closes.count == clients })
+            #expect(await eventually { listener.activeConnections == 0 })
+            #expect(serverLog.opened == 0)
+        }
+
+        @Test func rejectedAndOverLimitConnectionsAreClosed() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener(port: 0, tls: nil, maxConnections: 2) { _ in
+                RecordingHandler(log: serverLog)
+            }
+            defer { listener.close() }
+            let sockets = try (0..<3).map { _ in try RawSocket(port: listener.port) }
+            #expect(await eventually { listener.rejectedConnections == 1 && listener.activeConnections == 2 })
+            #expect(sockets[2].readsUntilClosed())
+            _ = sockets
+
+            let rejecting = try Listener(port: 0, tls: nil) { _ in nil }
+            defer { rejecting.close() }
+            let raw = try RawSocket(port: rejecting.port)
+            #expect(raw.readsUntilClosed())
+            #expect(await eventually { rejecting.activeConnections == 0 })
+        }
+
+        /// 1,000 idle TLS connections are accepted, then dropped by the idle timeout; every
+        /// descriptor is released.
+        @Test func thousandIdleConnectionsAreDroppedAndFdsReleased() async throws {
+            try await Task.sleep(for: .milliseconds(100))  // let earlier tests' teardown finish
+            let baseline = openFileDescriptorCount()
+            var serverOptions = ConnectionOptions()
+            serverOptions.idleTimeout = .milliseconds(1500)
+            serverOptions.handshakeTimeout = .seconds(20)
+            let serverLog = EventLog()
+            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog, options: serverOptions)
+            var clientOptions = ConnectionOptions()
+            clientOptions.handshakeTimeout = .seconds(20)
+            let clientLog = EventLog()
+            let count = 1000
+            for i in 0..<count {
+                _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(),
+                                           options: clientOptions) { _ in RecordingHandler(log: clientLog) }
+                if i % 100 == 99 { try await Task.sleep(for: .milliseconds(5)) }  // stay under the backlog
+            }
+            #expect(await eventually(.seconds(15)) { serverLog.opened == count && clientLog.opened == count })
+            #expect(listener.acceptedConnections == count)
+            #expect(await eventually(.seconds(10)) { serverLog.closes.count == count && clientLog.closes.count == count })
+            #expect(serverLog.closes.allSatisfy { $0 == .idleTimeout })
+            #expect(clientLog.closes.allSatisfy { $0 == .peerClosed })
+            #expect(await eventually { listener.activeConnections == 0 })
+            listener.close()
+            #expect(await eventually { openFileDescriptorCount() <= baseline }, "fds: \(openFileDescriptorCount()) vs \(baseline)")
+        }
+
+        @Test func idleCallbackLetsTheOwnerSendHeartbeats() async throws {
+            final class Heartbeat: ConnectionHandler, @unchecked Sendable {
+                let pings = Atomic<Int>(0)
+                func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
+                func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
+                    if pings.add(1, ordering: .relaxed).newValue >= 3 {
+                        connection.close(.idleTimeout)
+                    } else {
+                        connection.write(Array("PING\r\n".utf8))
+                        connection.flush()
+                    }
+                }
+                func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+            }
+            let heartbeat = Heartbeat()
+            var options = ConnectionOptions()
+            options.idleTimeout = .milliseconds(100)
+            let listener = try Listener(port: 0, tls: try Certs.server(), options: options) { _ in heartbeat }
+            defer { listener.close() }
+            let clientLog = EventLog()
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                RecordingHandler(log: clientLog)
+            }
+            #expect(await eventually { clientLog.closes.count == 1 })
+            #expect(clientLog.read { String(decoding: $0.bytes, as: UTF8.self) } == "PING\r\nPING\r\n")
+            #expect(heartbeat.pings.load(ordering: .relaxed) == 3)
+        }
+
+        @Test func groupUsesAFixedPoolRoundRobin() {
+            let group = EventLoopGroup(loopCount: 3)
+            let picked = (0..<6).map { _ in group.next().index }
+            #expect(picked == [0, 1, 2, 0, 1, 2])
+            #expect(EventLoopGroup.shared.loops.count == Net.coreCount)
+            let loop = group.loops[1]
+            #expect(!loop.inEventLoop)
+            #expect(loop.queue.sync { loop.inEventLoop })
+        }
+    }
+}
