@@ -43,4 +43,24 @@ import Testing
         #expect(got.count == expected.count)
         #expect(got.sorted() == expected.sorted())
     }
+
+    /// On a topic big enough for delta matchers, a reload that changes a declared subscription's
+    /// policy in place must rebuild the main matcher, or the old policy would keep matching.
+    @Test func reloadingAPolicyOnABigTopicAppliesToTheNextPublish() throws {
+        let (broker, _) = try makeBroker(topics: [])
+        let audit = RecordingEndpoint()
+        func config(_ color: String) -> [TopicConfiguration] {
+            [TopicConfiguration(name: "orders", subscriptions: [
+                ConfiguredSubscription(name: "audit", policy: policy("color", color), target: .endpoint(audit)),
+            ])]
+        }
+        try broker.applyConfiguration(config("red"))
+        let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
+        for i in 0..<(TopicEntry.fullBuildThreshold + 20) {
+            try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: policy("color", "none"), ackMode: .auto, credit: 1)
+        }
+        try broker.applyConfiguration(config("blue"))
+        _ = broker.publish([request("orders", "r", color: "red"), request("orders", "b", color: "blue")])
+        #expect(audit.bodies == ["b"])
+    }
 }

@@ -99,4 +99,74 @@ import Testing
         let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s"), sid: "x"))
         #expect(info.inFlight == 0 && info.pending == 0 && info.credit == 16)
     }
+
+    /// At-least-once across reconnects: while publishers run, an ack-mode client keeps dropping and
+    /// resuming its session. In the end every published message was delivered at least once.
+    @Test func ackModeClientReconnectingDuringPublishesLosesNothing() throws {
+        let (broker, _) = try makeBroker()
+        let session = SessionID("flaky")
+        let sinks = SinkList()
+        @Sendable func connect(now: UInt64) throws -> (StreamSessionHandle, RecordingSink) {
+            let sink = RecordingSink()
+            sinks.all.withLock { $0.append(sink) }
+            let handle = try broker.attachSession(session, sink: sink, now: now)
+            try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .explicit, credit: 50)
+            return (handle, sink)
+        }
+        // "Processed" = acked: a message only delivered to a connection that then dropped does not
+        // count, it must come again.
+        let processed = SinkList()
+        @Sendable func ackEverything(_ handle: StreamSessionHandle, _ sink: RecordingSink, from seen: inout Int) {
+            let fresh = sink.calls.withLock { calls in Array(calls.flatMap { $0 }.dropFirst(seen)) }
+            seen += fresh.count
+            if (try? broker.ack(handle, sid: "x", tags: fresh.map(\.deliveryTag))) == fresh.count {
+                processed.bodies.withLock { $0.formUnion(fresh.map(\.bodyText)) }
+            }
+        }
+        _ = try connect(now: 0)  // the subscription exists before the first publish
+
+        let published = Mutex<[String]>([])
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            if worker == 3 {
+                do {
+                    for round in 1...40 {
+                        let (handle, sink) = try connect(now: UInt64(round))
+                        var seen = 0
+                        for _ in 0..<3 { ackEverything(handle, sink, from: &seen) }
+                        broker.detachSession(handle, now: UInt64(round))
+                    }
+                } catch {
+                    failures.wrappingAdd(1, ordering: .relaxed)
+                }
+                return
+            }
+            for i in 0..<500 {
+                let body = "p\(worker)-\(i)"
+                if broker.publish([request("orders", body)])[0].success != nil {
+                    published.withLock { $0.append(body) }
+                }
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+
+        let (handle, sink) = try connect(now: 1_000)
+        var seen = 0
+        for _ in 0..<10_000 {
+            ackEverything(handle, sink, from: &seen)
+            let info = try #require(broker.streamSubscriptionInfo(session: session, sid: "x"))
+            if info.inFlight == 0 && info.pending == 0 { break }
+        }
+        let all = published.withLock { $0 }
+        #expect(all.count == 1_500)
+        let missing = Set(all).subtracting(processed.bodies.withLock { $0 })
+        #expect(missing.isEmpty, "never acked: \(missing.count)")
+        #expect(sinks.all.withLock { $0.count } == 42)
+        #expect(broker.stats.slowConsumerDisconnects == 0 && broker.stats.detachedOverflowDrops == 0)
+    }
+}
+
+final class SinkList: Sendable {
+    let all = Mutex<[RecordingSink]>([])
+    let bodies = Mutex<Set<String>>([])
 }
