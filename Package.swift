@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldServer", "HeraldClient",
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldServer", "HeraldClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

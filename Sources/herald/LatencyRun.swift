@@ -1,0 +1,151 @@
+import Dispatch
+import Foundation
+import HeraldCore
+import HeraldNet
+import HeraldWire
+import Synchronization
+
+/// Publish→deliver latency at a fixed, moderate rate: one publisher stamps each body with the
+/// monotonic clock; subscribers (same process, same clock) record now − stamp.
+struct LatencyRun {
+    var target: BenchTarget
+    var topic: String
+    var size: Int
+    var rate: Int
+    var seconds: Int
+    var subscribers: Int
+
+    func run() throws -> String {
+        let group = EventLoopGroup(loopCount: 1 + subscribers, label: "herald.latency")
+        let tls = try TLSContext.client(caFile: target.caFile)
+        let total = rate * seconds
+        let samples = LatencySamples()
+        let ready = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        var connections: [Connection] = []
+        for _ in 0..<subscribers {
+            let handler = LatencySubscriber(topic: topic, token: target.token, expected: total, samples: samples, ready: ready, done: done)
+            connections.append(try Connection.connect(host: target.host, port: target.port, tls: tls, group: group, makeHandler: { _ in handler }))
+        }
+        for _ in 0..<subscribers where ready.wait(timeout: .now() + .seconds(30)) != .success {
+            throw BenchError("subscribers not ready within 30 s")
+        }
+        let publisher = LatencyPublisher(topic: topic, token: target.token, size: size, rate: rate, total: total, ready: ready)
+        let connection = try Connection.connect(host: target.host, port: target.port, tls: tls, group: group, makeHandler: { _ in publisher })
+        guard ready.wait(timeout: .now() + .seconds(30)) == .success else { throw BenchError("publisher not ready") }
+        connection.execute { publisher.start(connection) }
+        var finished = 0
+        while finished < subscribers, done.wait(timeout: .now() + .seconds(seconds + 30)) == .success { finished += 1 }
+        for c in connections + [connection] { c.execute { c.close() } }
+        var all = samples.values.withLock { $0 }
+        guard !all.isEmpty else { throw BenchError("no deliveries") }
+        all.sort()
+        func percentile(_ p: Double) -> Double { Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000 }
+        return String(format: "herald-bench latency tls rate=%d/s subs=%d n=%d: p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs%@",
+                      rate, subscribers, all.count, percentile(0.5), percentile(0.99), percentile(0.999), percentile(1.0),
+                      finished < subscribers ? " (INCOMPLETE: some subscribers missed messages)" : "")
+    }
+}
+
+final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
+    let topic: String, token: String?, expected: Int
+    let samples: LatencySamples
+    let ready: DispatchSemaphore, done: DispatchSemaphore
+    private var decoder = ServerFrameDecoder()
+    private var local: [UInt64] = []
+    private var out: [UInt8] = []
+
+    init(topic: String, token: String?, expected: Int, samples: LatencySamples, ready: DispatchSemaphore, done: DispatchSemaphore) {
+        self.topic = topic; self.token = token; self.expected = expected
+        self.samples = samples; self.ready = ready; self.done = done
+        local.reserveCapacity(expected)
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        FrameEncoder.append(ClientFrame.connect(ConnectOptions(token: token, clientName: "latency-sub")), to: &out)
+        FrameEncoder.append(ClientFrame.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: 1_000_000)), to: &out)
+        _ = connection.write(out)
+        out.removeAll()
+        connection.flush()
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        decoder.append(bytes)
+        let now = DispatchTime.now().uptimeNanoseconds
+        while let frame = try? decoder.next() {
+            switch frame {
+            case .subscribed: ready.signal()
+            case .message(let m) where m.body.count >= 8:
+                var stamp: UInt64 = 0
+                for i in 0..<8 { stamp |= UInt64(m.body[i]) << (8 * UInt64(i)) }
+                local.append(now &- stamp)
+                if local.count == expected {
+                    let batch = local
+                    samples.values.withLock { $0.append(contentsOf: batch) }
+                    done.signal()
+                }
+            case .ping:
+                FrameEncoder.append(ClientFrame.pong, to: &out)
+                _ = connection.write(out)
+                out.removeAll()
+            default: break
+            }
+        }
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+}
+
+/// Latencies in nanoseconds, gathered from every subscriber.
+final class LatencySamples: Sendable {
+    let values = Mutex<[UInt64]>([])
+}
+
+final class LatencyPublisher: ConnectionHandler, @unchecked Sendable {
+    let topic: String, token: String?, size: Int, rate: Int, total: Int
+    let ready: DispatchSemaphore
+    private var sent = 0
+    private var out: [UInt8] = []
+    private var startNanos: UInt64 = 0
+
+    init(topic: String, token: String?, size: Int, rate: Int, total: Int, ready: DispatchSemaphore) {
+        self.topic = topic; self.token = token; self.size = size; self.rate = rate; self.total = total; self.ready = ready
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        FrameEncoder.append(ClientFrame.connect(ConnectOptions(token: token, clientName: "latency-pub")), to: &out)
+        _ = connection.write(out)
+        out.removeAll()
+        connection.flush()
+        ready.signal()
+    }
+
+    func start(_ connection: Connection) {
+        startNanos = DispatchTime.now().uptimeNanoseconds
+        tick(connection)
+    }
+
+    /// Every millisecond, sends what the schedule says is due (each message stamped when encoded).
+    private func tick(_ connection: Connection) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = min(total, Int(Double(now - startNanos) / 1e9 * Double(rate)) + 1)
+        var body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        while sent < due {
+            let stamp = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<8 { body[i] = UInt8(truncatingIfNeeded: stamp >> (8 * UInt64(i))) }
+            FrameEncoder.appendPublish(topic: topic, requestID: UInt64(sent), attributes: [], body: body, groupID: nil, deduplicationID: nil, to: &out)
+            sent += 1
+        }
+        if !out.isEmpty {
+            _ = connection.write(out)
+            out.removeAll(keepingCapacity: true)
+            connection.flush()
+        }
+        if sent < total {
+            connection.queue.asyncAfter(deadline: .now() + .milliseconds(1)) { [self] in tick(connection) }
+        }
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+}
