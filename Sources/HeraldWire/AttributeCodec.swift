@@ -162,3 +162,29 @@ struct SectionReader<C: RandomAccessCollection<UInt8>> where C.Index == Int {
         return text
     }
 }
+
+extension PublishFrame {
+    /// The typed attributes of this PUB (`AttributeCodec.decode` of its section).
+    public func decodeAttributes() throws(WireError) -> MessageAttributes {
+        do {
+            return try AttributeCodec.decode(attributes)
+        } catch {
+            var tagged = error
+            tagged.reference = .request(requestID)
+            throw tagged
+        }
+    }
+}
+
+extension DeliveryFrame {
+    /// The typed attributes of this MSG (`AttributeCodec.decode` of its section).
+    public func decodeAttributes() throws(WireError) -> MessageAttributes {
+        do {
+            return try AttributeCodec.decode(attributes)
+        } catch {
+            var tagged = error
+            tagged.reference = .subscription(sid)
+            throw tagged
+        }
+    }
+}
