@@ -156,9 +156,35 @@ struct SectionReader<C: RandomAccessCollection<UInt8>> where C.Index == Int {
         return bytes[position..<(position + count)]
     }
 
-    mutating func text(what: String) throws(WireError) -> String {
+    mutating func text(what: @autoclosure () -> String) throws(WireError) -> String {
         let raw = try bytes(try varint())
-        guard let text = String(validating: raw, as: UTF8.self) else { throw error("\(what) is not valid UTF-8") }
+        guard let text = String(validating: raw, as: UTF8.self) else { throw error("\(what()) is not valid UTF-8") }
         return text
+    }
+}
+
+extension PublishFrame {
+    /// The typed attributes of this PUB (`AttributeCodec.decode` of its section).
+    public func decodeAttributes() throws(WireError) -> MessageAttributes {
+        do {
+            return try AttributeCodec.decode(attributes)
+        } catch {
+            var tagged = error
+            tagged.reference = .request(requestID)
+            throw tagged
+        }
+    }
+}
+
+extension DeliveryFrame {
+    /// The typed attributes of this MSG (`AttributeCodec.decode` of its section).
+    public func decodeAttributes() throws(WireError) -> MessageAttributes {
+        do {
+            return try AttributeCodec.decode(attributes)
+        } catch {
+            var tagged = error
+            tagged.reference = .subscription(sid)
+            throw tagged
+        }
     }
 }

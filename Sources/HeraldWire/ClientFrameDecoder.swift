@@ -24,9 +24,27 @@ public struct ClientFrameDecoder: Sendable {
     var pending: Pending?
     var failure: WireError?
 
+    /// A frame whose control line was parsed and whose sections are awaited. PUB keeps only its
+    /// header fields (no arrays), so moving it around costs no reference counting on the hot path.
     enum Pending: Sendable {
-        case publish(PublishFrame, attributesLength: Int, bodyLength: Int, deferred: WireError?)
-        case subscribe(SubscribeFrame, policyLength: Int, deferred: WireError?)
+        case publish(PublishHeader)
+        case subscribe(SubscribeHeader)
+    }
+
+    struct PublishHeader: Sendable {
+        var topic: String
+        var requestID: UInt64
+        var attributesLength: Int
+        var bodyLength: Int
+        var groupID: String?
+        var deduplicationID: String?
+        var deferred: WireError?
+    }
+
+    struct SubscribeHeader: Sendable {
+        var frame: SubscribeFrame
+        var policyLength: Int
+        var deferred: WireError?
     }
 
     public init(limits: WireLimits = .default) {
@@ -64,50 +82,84 @@ public struct ClientFrameDecoder: Sendable {
         }
     }
 
+    /// What one control line turned into: a whole frame, or a header waiting for its sections.
+    enum LineResult {
+        case frame(ClientFrame)
+        case publish(PublishHeader)
+        case subscribe(SubscribeHeader)
+        case blank
+    }
+
     mutating func decodeNext() throws(WireError) -> ClientFrame? {
-        while true {
-            if let pending {
-                return try completeSections(pending)
+        if let waiting = pending.take() {
+            // Rare path: a frame's sections arrive in a later read. `pending` is already cleared, so a
+            // thrown (skipped) frame does not stay pending.
+            let frame: ClientFrame?
+            switch waiting {
+            case .publish(let header): frame = try completePublish(header)
+            case .subscribe(let header): frame = try completeSubscribe(header)
             }
+            guard let frame else {
+                pending = waiting
+                return nil
+            }
+            return frame
+        }
+        while true {
             guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
             if range.isEmpty { continue }  // blank lines are ignored (hand typing)
-            var line = ControlLine(bytes: buffer.bytes, range: range, offset: buffer.streamOffset(range.lowerBound))
-            if let frame = try parseLine(&line) { return frame }
+            let offset = buffer.streamOffset(range.lowerBound)
+            let limits = self.limits
+            let result = try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> LineResult in
+                var line = ControlLine(bytes: bytes, range: range, offset: offset)
+                return try Self.parseLine(&line, limits: limits)
+            }
+            switch result {
+            case .frame(let frame):
+                return frame
+            case .publish(let header):
+                // Usual path with pipelining: the sections are already buffered.
+                if let frame = try completePublish(header) { return frame }
+                pending = .publish(header)
+                return nil
+            case .subscribe(let header):
+                if let frame = try completeSubscribe(header) { return frame }
+                pending = .subscribe(header)
+                return nil
+            case .blank:
+                continue
+            }
         }
     }
 
-    mutating func completeSections(_ pending: Pending) throws(WireError) -> ClientFrame? {
-        switch pending {
-        case .publish(var frame, let attributesLength, let bodyLength, let deferred):
-            guard let start = try buffer.takeSections(length: attributesLength + bodyLength) else { return nil }
-            self.pending = nil
-            if let deferred { throw deferred }
-            let bytes = buffer.bytes
-            if attributesLength > 0 { frame.attributes = Array(bytes[start..<(start + attributesLength)]) }
-            frame.body = Array(bytes[(start + attributesLength)..<(start + attributesLength + bodyLength)])
-            return .publish(frame)
-        case .subscribe(var frame, let policyLength, let deferred):
-            guard let start = try buffer.takeSections(length: policyLength) else { return nil }
-            self.pending = nil
-            if let deferred { throw deferred }
-            if policyLength > 0 { frame.policy = Array(buffer.bytes[start..<(start + policyLength)]) }
-            return .subscribe(frame)
+    /// Builds the PUB once its sections are buffered; nil while they are not.
+    mutating func completePublish(_ header: PublishHeader) throws(WireError) -> ClientFrame? {
+        guard let start = try buffer.takeSections(length: header.attributesLength + header.bodyLength) else { return nil }
+        if let deferred = header.deferred { throw deferred }
+        return buffer.bytes.withUnsafeBufferPointer { bytes in
+            let bodyStart = start + header.attributesLength
+            return .publish(PublishFrame(
+                topic: header.topic, requestID: header.requestID,
+                attributes: header.attributesLength > 0 ? Array(bytes[start..<bodyStart]) : [],
+                body: Array(bytes[bodyStart..<(bodyStart + header.bodyLength)]),
+                groupID: header.groupID, deduplicationID: header.deduplicationID))
         }
     }
 
-    /// Parses one control line. Returns a frame for section-less verbs; for PUB/SUB it stores
-    /// `pending` and returns nil.
-    mutating func parseLine(_ line: inout ControlLine) throws(WireError) -> ClientFrame? {
-        guard let verb = line.next() else { return nil }
-        if line.equalsIgnoringCase(verb, "PUB") {
-            pending = try parsePublish(&line)
-            return nil
-        }
-        if line.equalsIgnoringCase(verb, "SUB") {
-            pending = try parseSubscribe(&line)
-            return nil
-        }
-        if line.equalsIgnoringCase(verb, "ACK") { return try parseAck(&line) }
+    mutating func completeSubscribe(_ header: SubscribeHeader) throws(WireError) -> ClientFrame? {
+        guard let start = try buffer.takeSections(length: header.policyLength) else { return nil }
+        if let deferred = header.deferred { throw deferred }
+        var frame = header.frame
+        if header.policyLength > 0 { frame.policy = Array(buffer.bytes[start..<(start + header.policyLength)]) }
+        return .subscribe(frame)
+    }
+
+    /// Parses one control line: a frame for section-less verbs, a header for PUB/SUB.
+    static func parseLine(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> LineResult {
+        guard let verb = line.next() else { return .blank }
+        if line.equalsIgnoringCase(verb, "PUB") { return .publish(try parsePublish(&line, limits: limits)) }
+        if line.equalsIgnoringCase(verb, "SUB") { return .subscribe(try parseSubscribe(&line, limits: limits)) }
+        if line.equalsIgnoringCase(verb, "ACK") { return .frame(try parseAck(&line)) }
         if line.equalsIgnoringCase(verb, "CREDIT") {
             let sid = try line.uint64(try line.required("sid", verb: "CREDIT", fatal: false), "sid", fatal: false)
             let reference = ErrorReference.subscription(sid)
@@ -117,29 +169,29 @@ public struct ClientFrameDecoder: Sendable {
                 throw line.error(.invalidNumber, "credit \(count) exceeds \(UInt32.max)", fatal: false, reference: reference)
             }
             try line.expectEnd(verb: "CREDIT", reference: reference)
-            return .credit(sid: sid, count: UInt32(count))
+            return .frame(.credit(sid: sid, count: UInt32(count)))
         }
         if line.equalsIgnoringCase(verb, "UNSUB") {
             let sid = try line.uint64(try line.required("sid", verb: "UNSUB", fatal: false), "sid", fatal: false)
             try line.expectEnd(verb: "UNSUB", reference: .subscription(sid))
-            return .unsubscribe(sid: sid)
+            return .frame(.unsubscribe(sid: sid))
         }
-        if line.equalsIgnoringCase(verb, "PING") { try line.expectEnd(verb: "PING"); return .ping }
-        if line.equalsIgnoringCase(verb, "PONG") { try line.expectEnd(verb: "PONG"); return .pong }
+        if line.equalsIgnoringCase(verb, "PING") { try line.expectEnd(verb: "PING"); return .frame(.ping) }
+        if line.equalsIgnoringCase(verb, "PONG") { try line.expectEnd(verb: "PONG"); return .frame(.pong) }
         if line.equalsIgnoringCase(verb, "CONNECT") {
             do {
-                let json = try JSONValue.handshakeObject(line.bytes[line.rest()], verb: "CONNECT")
-                return .connect(try ConnectOptions(json: json))
+                let json = try JSONValue.handshakeObject(line.slice(line.rest()), verb: "CONNECT")
+                return .frame(.connect(try ConnectOptions(json: json)))
             } catch {
                 throw line.error(error.code, error.message)
             }
         }
-        let shown = String(decoding: line.bytes[verb].prefix(32), as: UTF8.self)
+        let shown = line.snippet(verb)
         throw line.error(.unknownVerb, "unknown client verb '\(shown)'")
     }
 
     /// `PUB <topic> <request-id> <attributes-length> <body-length> [group=<id>] [dedup=<id>]`
-    func parsePublish(_ line: inout ControlLine) throws(WireError) -> Pending {
+    static func parsePublish(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> PublishHeader {
         let topicToken = try line.required("topic", verb: "PUB")
         let requestID = try line.uint64(try line.required("request id", verb: "PUB"), "request id")
         let attributesLength = try line.length(try line.required("attributes length", verb: "PUB"), "attributes length", limit: limits.maxAttributesBytes)
@@ -147,38 +199,44 @@ public struct ClientFrameDecoder: Sendable {
         guard attributesLength + bodyLength <= limits.maxPayloadBytes else {
             throw line.error(.frameTooLarge, "attributes and body (\(attributesLength + bodyLength) bytes) exceed the limit of \(limits.maxPayloadBytes) bytes")
         }
-        let reference = ErrorReference.request(requestID)
-        var frame = PublishFrame(topic: "", requestID: requestID, body: [])
-        var deferred: WireError?
-        if line.isTopic(topicToken) {
-            frame.topic = line.string(topicToken)
-        } else {
-            line.keepFirst(&deferred, reference, .invalidToken, "Invalid parameter: Topic Name")
+        let topicIsValid = line.isTopic(topicToken)
+        var header = PublishHeader(
+            topic: topicIsValid ? line.string(topicToken) : "", requestID: requestID,
+            attributesLength: attributesLength, bodyLength: bodyLength)
+        if !topicIsValid {
+            line.keepFirst(&header.deferred, .request(requestID), .invalidToken, "Invalid parameter: Topic Name")
         }
+        if line.position < line.end { parsePublishOptions(&line, into: &header) }
+        return header
+    }
+
+    /// `group=` / `dedup=` options, kept out of the common path (most PUBs have none).
+    @inline(never)
+    static func parsePublishOptions(_ line: inout ControlLine, into header: inout PublishHeader) {
+        let reference = ErrorReference.request(header.requestID)
         while let option = line.next() {
             if let value = line.optionValue(option, key: "group") {
-                if frame.groupID != nil { line.keepFirst(&deferred, reference, .malformedLine, "PUB repeats option group") }
+                if header.groupID != nil { line.keepFirst(&header.deferred, reference, .malformedLine, "PUB repeats option group") }
                 if line.isFIFOIdentifier(value) {
-                    frame.groupID = line.string(value)
+                    header.groupID = line.string(value)
                 } else {
-                    line.keepFirst(&deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+                    line.keepFirst(&header.deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
                 }
             } else if let value = line.optionValue(option, key: "dedup") {
-                if frame.deduplicationID != nil { line.keepFirst(&deferred, reference, .malformedLine, "PUB repeats option dedup") }
+                if header.deduplicationID != nil { line.keepFirst(&header.deferred, reference, .malformedLine, "PUB repeats option dedup") }
                 if line.isFIFOIdentifier(value) {
-                    frame.deduplicationID = line.string(value)
+                    header.deduplicationID = line.string(value)
                 } else {
-                    line.keepFirst(&deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+                    line.keepFirst(&header.deferred, reference, .invalidToken, "Value \(line.string(value)) for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
                 }
             } else {
-                line.keepFirst(&deferred, reference, .malformedLine, "PUB has unknown option '\(String(decoding: line.bytes[option].prefix(32), as: UTF8.self))'")
+                line.keepFirst(&header.deferred, reference, .malformedLine, "PUB has unknown option '\(line.snippet(option))'")
             }
         }
-        return .publish(frame, attributesLength: attributesLength, bodyLength: bodyLength, deferred: deferred)
     }
 
     /// `SUB <sid> <topic> <scope> <ack-mode> <credit> <policy-length>`
-    func parseSubscribe(_ line: inout ControlLine) throws(WireError) -> Pending {
+    static func parseSubscribe(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> SubscribeHeader {
         let sid = try line.uint64(try line.required("sid", verb: "SUB"), "sid")
         let topicToken = try line.required("topic", verb: "SUB")
         let scopeToken = try line.required("scope", verb: "SUB")
@@ -213,11 +271,11 @@ public struct ClientFrameDecoder: Sendable {
             line.keepFirst(&deferred, reference, .invalidNumber, "SUB credit must be a decimal number in 0...\(UInt32.max)")
         }
         if line.next() != nil { line.keepFirst(&deferred, reference, .malformedLine, "SUB has unexpected extra fields") }
-        return .subscribe(frame, policyLength: policyLength, deferred: deferred)
+        return SubscribeHeader(frame: frame, policyLength: policyLength, deferred: deferred)
     }
 
     /// `ACK <sid> <tag>[-<tag>][,<tag>[-<tag>]…]`
-    func parseAck(_ line: inout ControlLine) throws(WireError) -> ClientFrame {
+    static func parseAck(_ line: inout ControlLine) throws(WireError) -> ClientFrame {
         let sid = try line.uint64(try line.required("sid", verb: "ACK", fatal: false), "sid", fatal: false)
         let reference = ErrorReference.subscription(sid)
         let list = try line.required("delivery tags", verb: "ACK", fatal: false, reference: reference)

@@ -1,15 +1,17 @@
 import HeraldCore
 
 /// Tokens of one control line: fields separated by runs of spaces or tabs. Yields index ranges into
-/// the decoder's buffer, so tokenising allocates nothing.
+/// the decoder's buffer, so tokenising allocates nothing. It borrows the buffer's storage through a
+/// pointer (no reference counting or bounds-check overhead per byte) and so must not outlive the
+/// `withUnsafeBufferPointer` call that created it.
 struct ControlLine {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var position: Int
     let end: Int
     /// Stream offset of the line start, for errors.
     let offset: Int
 
-    init(bytes: [UInt8], range: Range<Int>, offset: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>, offset: Int) {
         self.bytes = bytes
         self.position = range.lowerBound
         self.end = range.upperBound
@@ -85,13 +87,13 @@ struct ControlLine {
     /// Decimal digits only (no sign, no spaces), overflow-checked.
     func uint64(_ token: Range<Int>, _ what: String, fatal: Bool = true, reference: ErrorReference = .none) throws(WireError) -> UInt64 {
         guard let value = Self.parseUInt64(bytes, token) else {
-            let shown = String(decoding: bytes[token].prefix(32), as: UTF8.self)
+            let shown = snippet(token)
             throw error(.invalidNumber, "\(what) '\(shown)' is not a decimal number in 0...\(UInt64.max)", fatal: fatal, reference: reference)
         }
         return value
     }
 
-    static func parseUInt64(_ bytes: [UInt8], _ token: Range<Int>) -> UInt64? {
+    static func parseUInt64(_ bytes: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> UInt64? {
         guard !token.isEmpty, token.count <= 20 else { return nil }
         var value: UInt64 = 0
         for index in token {
@@ -114,9 +116,15 @@ struct ControlLine {
         return Int(value)
     }
 
-    func string(_ token: Range<Int>) -> String { String(decoding: bytes[token], as: UTF8.self) }
+    func string(_ token: Range<Int>) -> String { String(decoding: slice(token), as: UTF8.self) }
 
-    func isTopic(_ token: Range<Int>) -> Bool { TopicName.isValid(utf8: bytes[token]) }
+    /// The bytes of `token` as a buffer of their own (indices from 0).
+    func slice(_ token: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[token]) }
+
+    /// The first bytes of a token, for quoting in an error message.
+    func snippet(_ token: Range<Int>) -> String { String(decoding: slice(token).prefix(32), as: UTF8.self) }
+
+    func isTopic(_ token: Range<Int>) -> Bool { TopicName.isValid(utf8: slice(token)) }
 
     /// FIFO group / deduplication ids (SQS rule): 1–128 printable ASCII characters; spaces cannot occur
     /// inside a token.

@@ -188,20 +188,22 @@ public enum FrameEncoder {
         out.append(crlf.1)
     }
 
-    /// Writes `value` in decimal without building a String.
+    /// Writes `value` in decimal without building a String (digits go through a stack buffer).
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits = 1
-        var probe = value
-        while probe >= 10 { probe /= 10; digits += 1 }
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        var rest = value
-        var index = start + digits - 1
-        while true {
-            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            if rest == 0 { break }
-            index -= 1
+        if value < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
+        withUnsafeMutableBytes(of: &scratch) { digits in
+            var index = digits.count
+            var rest = value
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: digits[index...]))
         }
     }
 }

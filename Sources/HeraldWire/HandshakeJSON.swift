@@ -74,7 +74,7 @@ extension ConnectAccepted {
 
 extension JSONValue {
     /// Parses the JSON object of a handshake line.
-    static func handshakeObject(_ bytes: ArraySlice<UInt8>, verb: String) throws(WireError) -> JSONValue {
+    static func handshakeObject(_ bytes: UnsafeBufferPointer<UInt8>, verb: String) throws(WireError) -> JSONValue {
         let value: JSONValue
         do {
             value = try JSONValue.parse(utf8: bytes, maxDepth: 8)

@@ -9,10 +9,17 @@ public struct ServerFrameDecoder: Sendable {
     var pending: Pending?
     var failure: WireError?
 
+    /// A MSG whose control line was parsed and whose sections are awaited (header fields only, so
+    /// moving it costs little).
     struct Pending: Sendable {
-        var frame: DeliveryFrame
+        var sid: UInt64
+        var deliveryTag: UInt64
+        var topic: String
+        var messageID: String
         var attributesLength: Int
         var bodyLength: Int
+        var redelivered = false
+        var groupID: String?
         var deferred: WireError?
     }
 
@@ -52,30 +59,51 @@ public struct ServerFrameDecoder: Sendable {
 
     mutating func decodeNext() throws(WireError) -> ServerFrame? {
         while true {
-            if let pending {
-                guard let start = try buffer.takeSections(length: pending.attributesLength + pending.bodyLength) else { return nil }
-                self.pending = nil
+            if let pending = pending.take() {
+                guard let start = try buffer.takeSections(length: pending.attributesLength + pending.bodyLength) else {
+                    self.pending = pending
+                    return nil
+                }
                 if let deferred = pending.deferred { throw deferred }
-                var frame = pending.frame
-                let bytes = buffer.bytes
-                if pending.attributesLength > 0 { frame.attributes = Array(bytes[start..<(start + pending.attributesLength)]) }
-                let bodyStart = start + pending.attributesLength
-                frame.body = Array(bytes[bodyStart..<(bodyStart + pending.bodyLength)])
-                return .message(frame)
+                return buffer.bytes.withUnsafeBufferPointer { bytes in
+                    let bodyStart = start + pending.attributesLength
+                    return .message(DeliveryFrame(
+                        sid: pending.sid, deliveryTag: pending.deliveryTag, topic: pending.topic,
+                        messageID: MessageID(text: pending.messageID),
+                        attributes: pending.attributesLength > 0 ? Array(bytes[start..<bodyStart]) : [],
+                        body: Array(bytes[bodyStart..<(bodyStart + pending.bodyLength)]),
+                        redelivered: pending.redelivered, groupID: pending.groupID))
+                }
             }
             guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
             if range.isEmpty { continue }
-            var line = ControlLine(bytes: buffer.bytes, range: range, offset: buffer.streamOffset(range.lowerBound))
-            if let frame = try parseLine(&line) { return frame }
+            let offset = buffer.streamOffset(range.lowerBound)
+            let limits = self.limits
+            let result = try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> LineResult in
+                var line = ControlLine(bytes: bytes, range: range, offset: offset)
+                return try Self.parseLine(&line, limits: limits)
+            }
+            switch result {
+            case .frame(let frame): return frame
+            case .sections(let header): self.pending = header  // completed at the top of the loop
+            case .blank: continue
+            }
         }
     }
 
-    mutating func parseLine(_ line: inout ControlLine) throws(WireError) -> ServerFrame? {
-        guard let verb = line.next() else { return nil }
-        if line.equalsIgnoringCase(verb, "MSG") {
-            pending = try parseMessage(&line)
-            return nil
-        }
+    enum LineResult {
+        case frame(ServerFrame)
+        case sections(Pending)
+        case blank
+    }
+
+    static func parseLine(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> LineResult {
+        guard let verb = line.next() else { return .blank }
+        if line.equalsIgnoringCase(verb, "MSG") { return .sections(try parseMessage(&line, limits: limits)) }
+        return .frame(try parseSimpleLine(verb: verb, &line))
+    }
+
+    static func parseSimpleLine(verb: Range<Int>, _ line: inout ControlLine) throws(WireError) -> ServerFrame {
         if line.equalsIgnoringCase(verb, "PUBOK") {
             let requestID = try line.uint64(try line.required("request id", verb: "PUBOK", fatal: false), "request id", fatal: false)
             let reference = ErrorReference.request(requestID)
@@ -101,24 +129,24 @@ public struct ServerFrameDecoder: Sendable {
         if line.equalsIgnoringCase(verb, "PONG") { try line.expectEnd(verb: "PONG"); return .pong }
         if line.equalsIgnoringCase(verb, "INFO") {
             do {
-                return .info(try ServerInfo(json: try JSONValue.handshakeObject(line.bytes[line.rest()], verb: "INFO")))
+                return .info(try ServerInfo(json: try JSONValue.handshakeObject(line.slice(line.rest()), verb: "INFO")))
             } catch {
                 throw line.error(error.code, error.message)
             }
         }
         if line.equalsIgnoringCase(verb, "CONNOK") {
             do {
-                return .connected(try ConnectAccepted(json: try JSONValue.handshakeObject(line.bytes[line.rest()], verb: "CONNOK")))
+                return .connected(try ConnectAccepted(json: try JSONValue.handshakeObject(line.slice(line.rest()), verb: "CONNOK")))
             } catch {
                 throw line.error(error.code, error.message)
             }
         }
-        let shown = String(decoding: line.bytes[verb].prefix(32), as: UTF8.self)
+        let shown = line.snippet(verb)
         throw line.error(.unknownVerb, "unknown server verb '\(shown)'")
     }
 
     /// `MSG <sid> <delivery-tag> <topic> <message-id> <attributes-length> <body-length> [redelivered] [group=<id>]`
-    func parseMessage(_ line: inout ControlLine) throws(WireError) -> Pending {
+    static func parseMessage(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> Pending {
         let sid = try line.uint64(try line.required("sid", verb: "MSG"), "sid")
         let tag = try line.uint64(try line.required("delivery tag", verb: "MSG"), "delivery tag")
         let topicToken = try line.required("topic", verb: "MSG")
@@ -130,10 +158,10 @@ public struct ServerFrameDecoder: Sendable {
         }
         let reference = ErrorReference.subscription(sid)
         var deferred: WireError?
-        var frame = DeliveryFrame(sid: sid, deliveryTag: tag, topic: "", messageID: MessageID(text: ""), body: [])
+        var frame = Pending(sid: sid, deliveryTag: tag, topic: "", messageID: "", attributesLength: attributesLength, bodyLength: bodyLength)
         if line.isTopic(topicToken) { frame.topic = line.string(topicToken) } else { line.keepFirst(&deferred, reference, .invalidToken, "MSG topic is invalid") }
         if line.isMessageID(idToken) {
-            frame.messageID = MessageID(text: line.string(idToken))
+            frame.messageID = line.string(idToken)
         } else {
             line.keepFirst(&deferred, reference, .invalidToken, "MSG message id is invalid")
         }
@@ -146,13 +174,14 @@ public struct ServerFrameDecoder: Sendable {
                 line.keepFirst(&deferred, reference, .malformedLine, "MSG has an unknown, repeated or invalid option")
             }
         }
-        return Pending(frame: frame, attributesLength: attributesLength, bodyLength: bodyLength, deferred: deferred)
+        frame.deferred = deferred
+        return frame
     }
 
     /// `ERR <code> <-|request-id|sid=N> <message…>`
-    func parseError(_ line: inout ControlLine) throws(WireError) -> ErrorFrame {
+    static func parseError(_ line: inout ControlLine) throws(WireError) -> ErrorFrame {
         let codeToken = try line.required("code", verb: "ERR", fatal: false)
-        guard HeraldErrorCode.isWellFormed(line.bytes[codeToken]) else {
+        guard HeraldErrorCode.isWellFormed(line.slice(codeToken)) else {
             throw line.error(.invalidToken, "ERR code is not 1-64 ASCII letters and digits", fatal: false)
         }
         let referenceToken = try line.required("reference", verb: "ERR", fatal: false)

@@ -12,6 +12,17 @@ import HeraldCore
         #expect(try AttributeCodec.decode(framed[1..<(framed.count - 1)]) == sampleAttributes)
     }
 
+    @Test func framesDecodeTheirAttributesAndTagErrorsWithTheirReference() throws {
+        let publish = PublishFrame(topic: "t", requestID: 5, attributes: sampleAttributes, body: [1])
+        #expect(try publish.decodeAttributes() == sampleAttributes)
+        let broken = PublishFrame(topic: "t", requestID: 5, attributes: [1], body: [1])
+        let error = #expect(throws: WireError.self) { try broken.decodeAttributes() }
+        #expect(error.map { ErrorFrame($0) } == ErrorFrame(code: .protocolError, reference: .request(5), message: error?.message ?? ""))
+        let delivery = DeliveryFrame(sid: 3, deliveryTag: 1, topic: "t", messageID: MessageID(text: "m"), attributes: [9], body: [])
+        #expect(throws: WireError.self) { try delivery.decodeAttributes() }
+        #expect((try? delivery.decodeAttributes()) == nil)
+    }
+
     @Test func emptyIsZeroBytesAndZeroCountIsAccepted() throws {
         #expect(AttributeCodec.encode([:]).isEmpty)
         #expect(try AttributeCodec.decode([UInt8]()) == [:])
