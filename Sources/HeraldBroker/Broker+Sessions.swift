@@ -79,7 +79,7 @@ extension Broker {
     @discardableResult
     public func subscribe(
         _ handle: StreamSessionHandle, sid: String, topic: String, policy: FilterPolicy?,
-        ackMode: AckMode, credit: Int
+        ackMode: AckMode, credit: Int, tag: String? = nil
     ) throws(BrokerError) -> SubscribeOutcome {
         try validateIdentifier(sid, what: "sid")
         guard credit >= 0 else { throw .invalidParameter("credit must not be negative") }
@@ -114,7 +114,7 @@ extension Broker {
                     throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
                 }
                 let replaced = replacing == nil ? nil : st.remove(sid: sid)
-                let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode)
+                let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode, tag: tag)
                 state.grantCredit(credit, limits: limits)
                 return .created(slot: st.insert(state), replaced: replaced)
             }
@@ -134,6 +134,34 @@ extension Broker {
         }
         counters.streamDeliveries.add(delivered)
         return outcome
+    }
+
+    /// Sets the policy of every stream subscription (attached or detached) made with `tag` — a
+    /// configuration subscription clients attach to by name — so a reload's new policy applies to
+    /// the next message. Returns how many subscriptions changed.
+    @discardableResult
+    public func replacePolicy(_ policy: FilterPolicy?, forTag tag: String) -> Int {
+        registry.withLock { reg in
+            var touched = Set<String>()
+            var changed = 0
+            for session in reg.sessions.values {
+                let updates = session.state.withLock { st -> [(UInt64, String)] in
+                    var updates: [(UInt64, String)] = []
+                    for case let subscription? in st.slots where subscription.tag == tag && subscription.policy != policy {
+                        subscription.policy = policy
+                        updates.append((subscription.id, subscription.topic))
+                    }
+                    return updates
+                }
+                for (id, topic) in updates {
+                    reg.topics[topic]?.replacePolicy(subscriptionID: id, policy: policy)
+                    touched.insert(topic)
+                    changed += 1
+                }
+            }
+            for name in touched { publishRoute(name, in: &reg) }
+            return changed
+        }
     }
 
     /// Removes the subscription (attached or detached) and everything it holds.

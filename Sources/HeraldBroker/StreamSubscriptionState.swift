@@ -23,7 +23,10 @@ final class StreamSubscriptionState {
     let id: UInt64
     let sid: String
     let topic: String
-    let policy: FilterPolicy?
+    /// Replaced in place when the configuration subscription it was made from changes (`tag`).
+    var policy: FilterPolicy?
+    /// The configuration-declared subscription this one attached to by name, if any.
+    let tag: String?
     let ackMode: AckMode
     private(set) var credit = 0
     private var nextTag: UInt64 = 1
@@ -36,12 +39,13 @@ final class StreamSubscriptionState {
     /// nil while attached; while detached, the `now` value after which it expires.
     private(set) var detachedUntil: UInt64?
 
-    init(id: UInt64, sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode) {
+    init(id: UInt64, sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode, tag: String? = nil) {
         self.id = id
         self.sid = sid
         self.topic = topic
         self.policy = policy
         self.ackMode = ackMode
+        self.tag = tag
     }
 
     var isAttached: Bool { detachedUntil == nil }

@@ -86,6 +86,14 @@ struct TopicEntry {
         return true
     }
 
+    /// Gives a subscription a new policy (its slot, so its matcher id, stays); the next route
+    /// rebuilds the main matcher.
+    mutating func replacePolicy(subscriptionID: UInt64, policy: FilterPolicy?) {
+        guard let index = slotBySubscriptionID[subscriptionID], let old = slots[index], old.policy != policy else { return }
+        slots[index] = TopicSlot(subscriptionID: subscriptionID, policy: policy, target: old.target)
+        needsFullBuild = true
+    }
+
     /// Sets the configuration-declared subscriptions to exactly `wanted`: a kept name keeps its slot
     /// (so its matcher id) with the new policy and target.
     mutating func replaceConfigured(

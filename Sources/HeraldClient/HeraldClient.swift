@@ -83,17 +83,21 @@ public final class HeraldClient: Sendable {
     }
 
     /// Subscribes and waits for SUBOK. Returns the subscription id. `policy` is SNS filter-policy
-    /// JSON (nil: every message). `credit` bounds messages in flight (ack modes) or the window the
+    /// JSON (nil: every message); `subscriptionName` attaches to a configuration subscription
+    /// instead (its policy comes from the server's config). `credit` bounds messages in flight (ack modes) or the window the
     /// client replenishes as its handler returns (auto).
     public func subscribe(
         topic: String, policy: String? = nil, scope: FilterScope = .messageAttributes,
         ackMode: ClientAckMode = .afterHandler, credit: UInt32 = 1000, sid: UInt64? = nil,
+        subscriptionName: String? = nil,
         timeout: Duration = .seconds(30), handler: @escaping @Sendable (ClientDelivery) -> Void
     ) throws(ClientError) -> UInt64 {
         let waiter = Waiter<UInt64>()
         let policyBytes = Array((policy ?? "").utf8)
         connection.execute { [core, connection] in
-            let frame = SubscribeFrame(sid: sid ?? core.allocateSid(), topic: topic, scope: scope, ackMode: ackMode.wire, credit: credit, policy: policyBytes)
+            let frame = SubscribeFrame(
+                sid: sid ?? core.allocateSid(), topic: topic, scope: scope, ackMode: ackMode.wire, credit: credit,
+                policy: policyBytes, subscriptionName: subscriptionName)
             core.sendSubscribe(frame, mode: ackMode, credit: credit, handler: handler, waiter: waiter, on: connection)
         }
         switch waiter.wait(timeout: timeout) {

@@ -74,9 +74,16 @@ public final class Server: Sendable {
         } catch {
             throw ServerError("reload rejected: \(error.message)")
         }
-        context.replaceSettings(Self.settings(for: config))
+        let settings = Self.settings(for: config)
+        context.replaceSettings(settings)
+        // Streams attached to a configuration subscription by name follow its new policy.
+        var notes = config.changesNeedingRestart(from: old)
+        for named in settings.namedSubscriptions.values {
+            let changed = broker.replacePolicy(named.policy, forTag: named.name)
+            if changed > 0 { notes.append("subscription \(named.name): new filter policy for \(changed) attached stream(s)") }
+        }
         state.withLock { $0.config = config }
-        return config.changesNeedingRestart(from: old)
+        return notes
     }
 
     /// Closes the listeners (open connections finish on their own).

@@ -228,7 +228,21 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             return reply(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"), reference)
         }
         var policy: FilterPolicy?
-        if !sub.policy.isEmpty {
+        var tag: String?
+        if let name = sub.subscriptionName {
+            // A configuration subscription: its topic and policy come from the config (and reloads).
+            guard let named = settings.namedSubscriptions[name] else {
+                return reply(HeraldError(.notFound, "Subscription does not exist: \(name)"), reference)
+            }
+            guard named.topic == sub.topic else {
+                return reply(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) is on topic \(named.topic), not \(sub.topic)"), reference)
+            }
+            guard sub.policy.isEmpty else {
+                return reply(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) takes its filter policy from the configuration; send none"), reference)
+            }
+            policy = named.policy
+            tag = name
+        } else if !sub.policy.isEmpty {
             let scope: FilterPolicyScope = sub.scope == .messageBody ? .messageBody : .messageAttributes
             do {
                 policy = try FilterPolicy.parse(utf8: sub.policy, scope: scope, limits: settings.filterLimits)
@@ -239,7 +253,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         do {
             try context.broker.subscribe(
                 handle, sid: String(sub.sid), topic: sub.topic, policy: policy,
-                ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit))
+                ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), tag: tag)
             activeSids.insert(sub.sid)
             // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
             FrameEncoder.append(ServerFrame.subscribed(sid: sub.sid), to: &out)

@@ -59,6 +59,8 @@ public enum AckMode: String, Sendable, Hashable {
 }
 
 /// The fields of a SUB frame. An empty `policy` means "no filter policy: receive everything".
+/// `subscriptionName` (option `subscription=<name>`) attaches to a subscription declared in the
+/// server's configuration: its topic and filter policy come from there (and follow reloads).
 public struct SubscribeFrame: Sendable, Hashable {
     public var sid: UInt64
     public var topic: String
@@ -66,14 +68,19 @@ public struct SubscribeFrame: Sendable, Hashable {
     public var ackMode: AckMode
     public var credit: UInt32
     public var policy: [UInt8]
+    public var subscriptionName: String?
 
-    public init(sid: UInt64, topic: String, scope: FilterScope = .messageAttributes, ackMode: AckMode = .ack, credit: UInt32, policy: [UInt8] = []) {
+    public init(
+        sid: UInt64, topic: String, scope: FilterScope = .messageAttributes, ackMode: AckMode = .ack, credit: UInt32,
+        policy: [UInt8] = [], subscriptionName: String? = nil
+    ) {
         self.sid = sid
         self.topic = topic
         self.scope = scope
         self.ackMode = ackMode
         self.credit = credit
         self.policy = policy
+        self.subscriptionName = subscriptionName
     }
 }
 

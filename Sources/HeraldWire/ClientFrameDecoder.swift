@@ -235,7 +235,7 @@ public struct ClientFrameDecoder: Sendable {
         }
     }
 
-    /// `SUB <sid> <topic> <scope> <ack-mode> <credit> <policy-length>`
+    /// `SUB <sid> <topic> <scope> <ack-mode> <credit> <policy-length> [subscription=<name>]`
     static func parseSubscribe(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> SubscribeHeader {
         let sid = try line.uint64(try line.required("sid", verb: "SUB"), "sid")
         let topicToken = try line.required("topic", verb: "SUB")
@@ -270,7 +270,14 @@ public struct ClientFrameDecoder: Sendable {
         } else {
             line.keepFirst(&deferred, reference, .invalidNumber, "SUB credit must be a decimal number in 0...\(UInt32.max)")
         }
-        if line.next() != nil { line.keepFirst(&deferred, reference, .malformedLine, "SUB has unexpected extra fields") }
+        if let option = line.next() {
+            if let value = line.optionValue(option, key: "subscription"), line.isTopic(value) {
+                frame.subscriptionName = line.string(value)
+            } else {
+                line.keepFirst(&deferred, reference, .malformedLine, "SUB has an unknown option or a bad subscription name: '\(line.snippet(option))'")
+            }
+            if line.next() != nil { line.keepFirst(&deferred, reference, .malformedLine, "SUB has unexpected extra fields") }
+        }
         return SubscribeHeader(frame: frame, policyLength: policyLength, deferred: deferred)
     }
 

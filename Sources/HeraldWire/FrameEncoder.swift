@@ -27,6 +27,7 @@ public enum FrameEncoder {
             out.append(contentsOf: s.ackMode.rawValue.utf8); appendSpace(to: &out)
             appendDecimal(UInt64(s.credit), to: &out); appendSpace(to: &out)
             appendDecimal(UInt64(s.policy.count), to: &out)
+            if let name = s.subscriptionName { appendVerb(" subscription=", to: &out); out.append(contentsOf: name.utf8) }
             appendCRLF(to: &out)
             out.append(contentsOf: s.policy)
             appendCRLF(to: &out)

@@ -185,7 +185,7 @@ final class BenchSubscriber: ConnectionHandler, @unchecked Sendable {
     private var received = 0
     private var sinceCredit = 0
     private var out: [UInt8] = []
-    static let window: UInt32 = 200_000
+    static let window: UInt32 = 20_000
 
     init(run: LoadRun, expected: Int, policy: String?) {
         self.run = run

@@ -21,6 +21,9 @@ struct SubscribeCommand: ParsableCommand {
     @Option(help: "Filter policy scope: MessageAttributes or MessageBody.")
     var scope: String = "MessageAttributes"
 
+    @Option(help: "Attach to a subscription declared in the server's configuration (its filter policy applies, and follows reloads).")
+    var subscription: String?
+
     @Option(help: "Exit after this many messages.")
     var count: Int?
 
@@ -32,6 +35,9 @@ struct SubscribeCommand: ParsableCommand {
             throw ValidationError("FilterPolicyScope: Invalid value [\(scope)]. Please use either MessageBody or MessageAttributes")
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if subscription != nil && filterPolicy != nil {
+            throw ValidationError("--subscription takes its filter policy from the server's configuration; drop --filter-policy")
+        }
     }
 
     func run() throws {
@@ -59,7 +65,7 @@ struct SubscribeCommand: ParsableCommand {
         }
         client.onError { error in Terminal.err("herald: server: \(error)") }
         do {
-            _ = try client.subscribe(topic: topic, policy: policy, scope: FilterScope(rawValue: scope) ?? .messageAttributes, ackMode: .afterHandler, credit: credit) { delivery in
+            _ = try client.subscribe(topic: topic, policy: policy, scope: FilterScope(rawValue: scope) ?? .messageAttributes, ackMode: .afterHandler, credit: credit, subscriptionName: subscription) { delivery in
                 let n = received.add(1, ordering: .relaxed).newValue
                 if let limit, n > limit { return }
                 let body = String(decoding: delivery.body, as: UTF8.self)
