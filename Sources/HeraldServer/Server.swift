@@ -144,7 +144,7 @@ public final class Server: Sendable {
             authenticator: ConfigAuthenticator(auth: config.auth),
             messageValidator: MessageValidator(limits: config.limits.message),
             wireLimits: wire, filterLimits: config.limits.filterPolicy,
-            heartbeat: config.timeouts.heartbeat, namedSubscriptions: named)
+            heartbeat: config.timeouts.heartbeat, connectTimeout: config.timeouts.handshake, namedSubscriptions: named)
     }
 
     static func topics(for config: HeraldConfig) -> [TopicConfiguration] {

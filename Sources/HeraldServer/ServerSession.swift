@@ -1,3 +1,4 @@
+import Dispatch
 import FilterPolicy
 import HeraldBroker
 import HeraldCore
@@ -32,6 +33,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
     private var pingOutstanding = false
+    private var inReadBatch = false
+    /// What CONNECT presented, so a reload can re-resolve the principal's permissions.
+    private var credentials: (token: String?, certificateCommonName: String?) = (nil, nil)
 
     init(connection: Connection, context: SessionContext) {
         self.connection = connection
@@ -51,12 +55,23 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             limits: settings.wireLimits, maxMessageBytes: settings.messageValidator.limits.maxMessageBytes,
             maxAttributes: settings.messageValidator.limits.maxAttributes,
             maxSubscriptions: context.broker.options.limits.maxSubscriptionsPerSession,
-            heartbeatIntervalMilliseconds: Int(settings.heartbeat.components.seconds * 1000))
+            heartbeatIntervalMilliseconds: Self.milliseconds(settings.heartbeat))
         FrameEncoder.append(ServerFrame.info(info), to: &out)
         writeOut()
+        // CONNECT must arrive within the connect timeout (docs/PROTOCOL.md §6.5).
+        connection.queue.asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(settings.connectTimeout))) { [self] in
+            guard case .awaitingConnect = state else { return }
+            context.counters.heartbeatTimeouts.add(1, ordering: .relaxed)
+            fail(HeraldError(.timeout, "no CONNECT within \(settings.connectTimeout)"), reason: .idleTimeout)
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        inReadBatch = true
         refreshSettings()
         pingOutstanding = false
         decoder.append(bytes)
@@ -65,7 +80,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     func connectionDidFinishReadBatch(_ connection: Connection) {
         publishPending()
-        writeOut()
+        inReadBatch = false
+        writeOut()  // the connection flushes right after this callback
     }
 
     func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
@@ -147,6 +163,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             return
         }
         publishPending()  // replies stay in the order the client sent its frames
+        if case .awaitingConnect = state, case .connect = frame {} else if case .awaitingConnect = state {
+            return requireConnect()
+        }
         switch frame {
         case .connect(let options): handleConnect(options)
         case .subscribe(let sub): handleSubscribe(sub)
@@ -167,6 +186,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             return fail(HeraldError(.unsupportedProtocol, "protocol version \(options.protocolVersion) is not supported; this server speaks \(HeraldProtocol.version)"), reason: nil)
         }
         let principal: Principal
+        credentials = (options.token, connection.peerCertificate?.commonName)
         switch settings.authenticator.authenticate(token: options.token, certificateCommonName: connection.peerCertificate?.commonName) {
         case .success(let p): principal = p
         case .failure(let error):
@@ -327,10 +347,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         connection.flush()
     }
 
+    /// Hands `out` to the connection. Inside a read batch the connection flushes when the batch
+    /// ends; elsewhere (timers, deliveries, broker callbacks) nothing else would, so flush now.
     private func writeOut() {
         guard !out.isEmpty else { return }
         _ = connection.write(out)
         out.removeAll(keepingCapacity: true)
+        if !inReadBatch { connection.flush() }
     }
 
     private func reply(_ error: HeraldError, _ reference: ErrorReference) {
@@ -358,6 +381,12 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         guard generation != settingsGeneration else { return }
         settingsGeneration = generation
         settings = context.settings
+        // Users and permissions apply to the next frame: resolve this connection's principal again.
+        guard case .ready(_, let handle) = state else { return }
+        switch settings.authenticator.authenticate(token: credentials.token, certificateCommonName: credentials.certificateCommonName) {
+        case .success(let principal): state = .ready(principal: principal, handle: handle)
+        case .failure(let error): fail(error, reason: nil)
+        }
     }
 }
 

@@ -14,6 +14,8 @@ public struct SessionSettings: Sendable {
     public var wireLimits: WireLimits
     public var filterLimits: FilterPolicyLimits
     public var heartbeat: Duration
+    /// A connection must send CONNECT within this long after the TLS handshake.
+    public var connectTimeout: Duration
     public var serverName: String
     /// Named subscriptions a client may attach to with `SUB … name=<subscription>`: their topic and policy.
     public var namedSubscriptions: [String: NamedSubscription]
@@ -21,7 +23,7 @@ public struct SessionSettings: Sendable {
     public init(
         authenticator: any Authenticator, messageValidator: MessageValidator = MessageValidator(),
         wireLimits: WireLimits = .default, filterLimits: FilterPolicyLimits = .sns,
-        heartbeat: Duration = .seconds(30), serverName: String = "herald",
+        heartbeat: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), serverName: String = "herald",
         namedSubscriptions: [String: NamedSubscription] = [:]
     ) {
         self.authenticator = authenticator
@@ -29,6 +31,7 @@ public struct SessionSettings: Sendable {
         self.wireLimits = wireLimits
         self.filterLimits = filterLimits
         self.heartbeat = heartbeat
+        self.connectTimeout = connectTimeout
         self.serverName = serverName
         self.namedSubscriptions = namedSubscriptions
     }
