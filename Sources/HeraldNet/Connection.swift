@@ -155,17 +155,20 @@ public final class Connection: @unchecked Sendable {
 
     /// Sends pending output now (no-op when nothing is pending or the socket pushed back).
     public func flush() {
+        assertOnQueue()
         flushPending()
     }
 
     /// Stops reading the peer until `resumeReading()` (owner-driven flow control).
     public func pauseReading() {
+        assertOnQueue()
         readPausedByOwner = true
         updateReadSource()
     }
 
     public func resumeReading() {
-        guard readPausedByOwner else { return }
+        assertOnQueue()
+        guard readPausedByOwner, closeAfterFlush == nil else { return }
         readPausedByOwner = false
         updateReadSource()
         scheduleReadDrain()
@@ -175,6 +178,7 @@ public final class Connection: @unchecked Sendable {
     /// (owner close, protocol error, idle, peer closed) pending output gets one best-effort,
     /// non-blocking send and TLS sends close_notify. `connectionDidClose` follows asynchronously.
     public func close(_ reason: CloseReason = .closedByOwner) {
+        assertOnQueue()
         guard closeReason == nil else { return }
         closeReason = reason
         let wasOpen = state == .open
@@ -207,6 +211,7 @@ public final class Connection: @unchecked Sendable {
     /// `timeout`, whichever first). For "send this error frame, then hang up" and for clients that
     /// finish a batch of writes. Later writes are refused.
     public func closeWhenFlushed(_ reason: CloseReason = .closedByOwner, timeout: Duration = .seconds(5)) {
+        assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil else { return }
         guard state == .open, !output.isEmpty else {
             close(reason)
@@ -319,7 +324,16 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Output bookkeeping
 
+    /// Debug builds trap when a caller breaks the confinement rule (use `execute { }`).
+    @inline(__always)
+    func assertOnQueue() {
+        #if DEBUG
+        dispatchPrecondition(condition: .onQueue(queue))
+        #endif
+    }
+
     private func admit(_ count: Int) -> Bool {
+        assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil, state != .closed else { return false }
         if output.count + count > options.outputHardLimit {
             if !limitReported {
