@@ -64,11 +64,14 @@ extension NetTests {
     struct EchoBenchmark {
         @Test(arguments: [(1, 512, 2_000_000), (50, 512, 100_000), (50, 16, 20_000), (1, 1, 10_000)])
         func echoThroughput(connections: Int, window: Int, perConnection: Int) async throws {
+            let scale = Double(ProcessInfo.processInfo.environment["HERALD_NET_BENCH_SCALE"] ?? "1") ?? 1
+            let perConnection = max(1, Int(Double(perConnection) * scale))
             let serverGroup = EventLoopGroup(loopCount: 1, label: "bench.server")
             let clientGroup = EventLoopGroup(loopCount: 1, label: "bench.client")
-            let listener = try Listener(port: 0, tls: try Certs.server(), group: serverGroup) { _ in EchoHandler() }
+            let plain = ProcessInfo.processInfo.environment["HERALD_NET_BENCH_PLAIN"] != nil
+            let listener = try Listener(port: 0, tls: plain ? nil : try Certs.server(), group: serverGroup) { _ in EchoHandler() }
             defer { listener.close() }
-            let tls = try Certs.client()
+            let tls = plain ? nil : try Certs.client()
             let done = Counter()
             let start = ContinuousClock.now
             for _ in 0..<connections {
@@ -80,7 +83,7 @@ extension NetTests {
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let messages = Double(connections * perConnection)
-            print(String(format: "echo TLS: %d conn, window %d: %.0f msg/s (%.0f msgs in %.2f s)",
+            print(String(format: "echo \(plain ? "TCP" : "TLS"): %d conn, window %d: %.0f msg/s (%.0f msgs in %.2f s)",
                          connections, window, messages / seconds, messages, seconds))
         }
     }
