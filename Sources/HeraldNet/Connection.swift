@@ -5,8 +5,10 @@
 // already there); from elsewhere, hop with `execute { }`. Handler callbacks run on `queue`.
 //
 // Lifecycle (see notes/swift-platform.md): sources are cancelled, then resumed if suspended or never
-// activated; the fd is closed and SSL_free'd only after both cancel handlers ran; the last cancel
-// handler drops the sources (breaking the self <-> handler cycle) and delivers connectionDidClose.
+// activated; the fds are closed and SSL_free'd only after every source's cancel handler ran; the
+// last cancel handler drops the sources (breaking the self <-> handler cycle) and delivers
+// connectionDidClose. The write source watches a dup of the socket (see `writeFD`), so each
+// connection holds 2 descriptors.
 //
 // Writes: `write` appends to the outbound buffer; output goes out after each read batch (coalesced)
 // or on `flush()`. The write source runs only while the socket/TLS layer pushed back (EAGAIN,
@@ -45,18 +47,24 @@ public final class Connection: @unchecked Sendable {
     public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: lastReadNanos) }
 
     let fd: Int32
+    /// A dup of `fd` for the write source. libdispatch on Linux (measured here, Swift 6.3.1) loses
+    /// read events when a read source and a suspended write source share one descriptor: the
+    /// backpressure test stalled with 750 KB unread and the read source silent. Separate
+    /// descriptors give separate epoll registrations. Cost: 2 fds per connection.
+    var writeFD: Int32 = -1
     var ssl: OpaquePointer?
     var handler: (any ConnectionHandler)?
     var state: State
 
+    /// Present only while reading is wanted: pausing cancels it and resuming creates a new one.
     private var readSource: (any DispatchSourceRead)?
     private var writeSource: (any DispatchSourceWrite)?
     private var timer: (any DispatchSourceTimer)?
-    /// Whether each source is currently resumed (false = inactive or suspended).
-    private var readRunning = false
+    /// Whether the write source is currently resumed (false = inactive or suspended).
     private var writeRunning = false
     private var started = false
-    private var cancelledSources = 0
+    /// Sources created whose cancel handler has not run yet; the fd closes when this reaches 0.
+    private var liveSources = 0
 
     var output = OutputBuffer()
     /// The last write hit EAGAIN / WANT_WRITE: wait for the write source.
@@ -72,6 +80,8 @@ public final class Connection: @unchecked Sendable {
     let pausesReadingAboveHighWater: Bool
     /// How often reading was paused for backpressure (diagnostics, tests).
     var backpressurePauseCount = 0
+    var readEvents = 0
+    var writeEvents = 0
     private var limitReported = false
     /// Set by closeWhenFlushed: close with this reason once output is empty.
     var closeAfterFlush: CloseReason?
@@ -155,17 +165,20 @@ public final class Connection: @unchecked Sendable {
 
     /// Sends pending output now (no-op when nothing is pending or the socket pushed back).
     public func flush() {
+        assertOnQueue()
         flushPending()
     }
 
     /// Stops reading the peer until `resumeReading()` (owner-driven flow control).
     public func pauseReading() {
+        assertOnQueue()
         readPausedByOwner = true
         updateReadSource()
     }
 
     public func resumeReading() {
-        guard readPausedByOwner else { return }
+        assertOnQueue()
+        guard readPausedByOwner, closeAfterFlush == nil else { return }
         readPausedByOwner = false
         updateReadSource()
         scheduleReadDrain()
@@ -175,6 +188,7 @@ public final class Connection: @unchecked Sendable {
     /// (owner close, protocol error, idle, peer closed) pending output gets one best-effort,
     /// non-blocking send and TLS sends close_notify. `connectionDidClose` follows asynchronously.
     public func close(_ reason: CloseReason = .closedByOwner) {
+        assertOnQueue()
         guard closeReason == nil else { return }
         closeReason = reason
         let wasOpen = state == .open
@@ -192,21 +206,22 @@ public final class Connection: @unchecked Sendable {
         }
         timer?.cancel()
         if let readSource {
-            readSource.cancel()
-            if !readRunning { readSource.resume() }
-            readRunning = true
+            readSource.cancel()  // always running (never suspended)
+            self.readSource = nil
         }
         if let writeSource {
             writeSource.cancel()
             if !writeRunning { writeSource.resume() }
             writeRunning = true
         }
+        if liveSources == 0 { queue.async { self.finishTeardown() } }
     }
 
     /// Stops reading and closes with `reason` once all pending output is written (or after
     /// `timeout`, whichever first). For "send this error frame, then hang up" and for clients that
     /// finish a batch of writes. Later writes are refused.
     public func closeWhenFlushed(_ reason: CloseReason = .closedByOwner, timeout: Duration = .seconds(5)) {
+        assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil else { return }
         guard state == .open, !output.isEmpty else {
             close(reason)
@@ -219,19 +234,37 @@ public final class Connection: @unchecked Sendable {
         flushPending()
     }
 
+    /// Internal state for diagnostics (on `queue`).
+    var debugState: String {
+        var parts: [String] = []
+        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked)")
+        parts.append("writeWantsRead=\(writeWantsRead) readWantsWrite=\(readWantsWrite)")
+        parts.append("pausedOwner=\(readPausedByOwner) pausedBackpressure=\(readPausedByBackpressure)")
+        parts.append("aboveHigh=\(aboveHighWater) reading=\(readSource != nil) writeRunning=\(writeRunning)")
+        parts.append("pauses=\(backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
+        parts.append("kernelUnsent=\(kernelQueue(0x5411))")
+        let sslPending: Int32 = ssl.map { SSL_pending($0) } ?? 0
+        parts.append("sslPending=\(sslPending) readEvents=\(readEvents) writeEvents=\(writeEvents)")
+        return parts.joined(separator: " ")
+    }
+
+    private func kernelQueue(_ request: Int) -> Int32 {
+        var value: Int32 = 0
+        _ = ioctl(fd, UInt(request), &value)
+        return value
+    }
+
     // MARK: - Lifecycle
 
     /// Creates the sources and starts connecting/handshaking. On `queue`, once.
     func start() {
         guard !started else { return }
         started = true
-        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-        read.setEventHandler { [self] in self.onReadable() }
+        writeFD = dup(fd)
+        let write = DispatchSource.makeWriteSource(fileDescriptor: writeFD >= 0 ? writeFD : fd, queue: queue)
         write.setEventHandler { [self] in self.onWritable() }
-        read.setCancelHandler { [self] in self.sourceCancelled() }
         write.setCancelHandler { [self] in self.sourceCancelled() }
-        readSource = read
+        liveSources += 1
         writeSource = write
 
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -253,8 +286,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func sourceCancelled() {
-        cancelledSources += 1
-        guard cancelledSources == 2 else { return }
+        liveSources -= 1
+        guard liveSources == 0, closeReason != nil else { return }
         finishTeardown()
     }
 
@@ -264,6 +297,7 @@ public final class Connection: @unchecked Sendable {
             self.ssl = nil
         }
         _ = Glibc.close(fd)
+        if writeFD >= 0 { _ = Glibc.close(writeFD) }
         readSource = nil
         writeSource = nil
         timer = nil
@@ -279,15 +313,21 @@ public final class Connection: @unchecked Sendable {
 
     var readPaused: Bool { readPausedByOwner || readPausedByBackpressure }
 
+    /// Reading is paused by cancelling the read source and resumed with a fresh one (a fresh
+    /// registration reports data that arrived meanwhile; pauses are rare, so the cost is small).
     func updateReadSource() {
-        guard closeReason == nil, let readSource else { return }
+        guard closeReason == nil, started else { return }
         let want = (state == .handshaking || state == .open) && !(state == .open && readPaused)
-        if want && !readRunning {
-            readRunning = true
-            readSource.resume()
-        } else if !want && readRunning {
-            readRunning = false
-            readSource.suspend()
+        if want && readSource == nil {
+            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            read.setEventHandler { [self] in self.onReadable() }
+            read.setCancelHandler { [self] in self.sourceCancelled() }
+            liveSources += 1
+            readSource = read
+            read.resume()
+        } else if !want, let readSource {
+            readSource.cancel()
+            self.readSource = nil
         }
     }
 
@@ -319,7 +359,16 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Output bookkeeping
 
+    /// Debug builds trap when a caller breaks the confinement rule (use `execute { }`).
+    @inline(__always)
+    func assertOnQueue() {
+        #if DEBUG
+        dispatchPrecondition(condition: .onQueue(queue))
+        #endif
+    }
+
     private func admit(_ count: Int) -> Bool {
+        assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil, state != .closed else { return false }
         if output.count + count > options.outputHardLimit {
             if !limitReported {

@@ -29,6 +29,7 @@ enum WriteResult {
 
 extension Connection {
     func onReadable() {
+        readEvents &+= 1
         switch state {
         case .connecting, .closed: return
         case .handshaking: driveHandshake()
@@ -42,6 +43,7 @@ extension Connection {
     }
 
     func onWritable() {
+        writeEvents &+= 1
         switch state {
         case .connecting: finishConnect()
         case .handshaking: driveHandshake()

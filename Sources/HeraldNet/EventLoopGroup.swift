@@ -25,6 +25,14 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `body` on this loop's queue.
     public func execute(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
 
+    /// Runs `body` on this loop's queue after `delay`; cancel with the returned item's `cancel()`.
+    @discardableResult
+    public func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> DispatchWorkItem {
+        let item = DispatchWorkItem(block: body)
+        queue.asyncAfter(deadline: .now() + delay.dispatchInterval, execute: item)
+        return item
+    }
+
     /// True when the caller runs on this loop's queue.
     public var inEventLoop: Bool {
         DispatchQueue.getSpecific(key: Self.key) == ObjectIdentifier(self)

@@ -39,14 +39,15 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             throw NetError(.addressResolution, "cannot resolve \(host):\(port): \(reason)")
         }
         defer { freeaddrinfo(result) }
-        // Prefer IPv6 for a passive wildcard (dual-stack on Linux), otherwise the first answer.
+        // A passive wildcard prefers IPv6 (dual-stack on Linux, so IPv4 clients reach it too).
+        // A client name prefers IPv4: "localhost" then reaches both a 127.0.0.1 and a dual-stack
+        // listener (there is no fallback to the next address after a refused connect).
+        let preferred = node == nil ? AF_INET6 : AF_INET
         var chosen = first
-        if node == nil {
-            var cursor: UnsafeMutablePointer<addrinfo>? = first
-            while let entry = cursor {
-                if entry.pointee.ai_family == AF_INET6 { chosen = entry; break }
-                cursor = entry.pointee.ai_next
-            }
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            if entry.pointee.ai_family == preferred { chosen = entry; break }
+            cursor = entry.pointee.ai_next
         }
         var address = SocketAddress(storage: sockaddr_storage(), length: chosen.pointee.ai_addrlen)
         withUnsafeMutableBytes(of: &address.storage) { dst in

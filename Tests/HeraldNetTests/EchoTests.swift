@@ -27,6 +27,29 @@ extension NetTests {
             #expect(await eventually { listener.activeConnections == 0 })
         }
 
+        @Test func inPlaceWritesAndWritability() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            defer { listener.close() }
+            let clientLog = EventLog()
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                RecordingHandler(log: clientLog, onOpen: { connection in
+                    #expect(connection.isWritable && connection.pendingOutputBytes == 0)
+                    let ok = connection.write(reservingCapacity: 64) { raw in
+                        let text = Array("encoded in place".utf8)
+                        raw.copyBytes(from: text)
+                        return text.count
+                    }
+                    #expect(ok)
+                    #expect(connection.pendingOutputBytes == 16)
+                    connection.flush()
+                    #expect(connection.pendingOutputBytes == 0)
+                })
+            }
+            #expect(await eventually { clientLog.byteCount == 16 })
+            #expect(clientLog.read { String(decoding: $0.bytes, as: UTF8.self) } == "encoded in place")
+        }
+
         @Test func plainTCPEcho() async throws {
             let serverLog = EventLog()
             let listener = try Listener.echo(tls: nil, log: serverLog)
