@@ -88,7 +88,7 @@ extension Broker {
             let topicExists = reg.topics[topic] != nil
             if !topicExists {
                 guard options.autoCreateTopics else { throw .topicNotFound(topic: topic) }
-                try TopicName.validate(topic)
+                if let problem = TopicName.problem(in: topic) { throw .invalidParameter(problem) }
                 guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
             }
             let topicCount = reg.topics[topic]?.subscriptionCount ?? 0

@@ -67,7 +67,7 @@ public final class Broker: Sendable {
 
     /// Creates `name` if it does not exist (the admin API's CreateTopic; idempotent).
     public func createTopic(_ name: String) throws(BrokerError) {
-        try TopicName.validate(name)
+        if let problem = TopicName.problem(in: name) { throw .invalidParameter(problem) }
         try registry.withLock { (reg: inout Registry) throws(BrokerError) in
             try ensureTopic(name, in: &reg)
         }
@@ -81,7 +81,7 @@ public final class Broker: Sendable {
     public func applyConfiguration(_ topics: [TopicConfiguration]) throws(BrokerError) {
         var seenTopics = Set<String>()
         for topic in topics {
-            try TopicName.validate(topic.name)
+            if let problem = TopicName.problem(in: topic.name) { throw .invalidParameter(problem) }
             guard seenTopics.insert(topic.name).inserted else {
                 throw .invalidParameter("Topic \(topic.name) is declared twice")
             }

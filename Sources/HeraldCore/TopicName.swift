@@ -40,4 +40,20 @@ public enum TopicName {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
             || byte == 0x5F || byte == 0x2D
     }
+
+    /// Why `name` is not a valid topic name (a sentence for config problems and error frames),
+    /// or nil when it is.
+    public static func problem(in name: String) -> String? {
+        if isValid(name) { return nil }
+        let base = name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
+        if base.isEmpty { return "topic name is empty" }
+        if name.utf8.count > maxLength { return "topic name '\(name.prefix(40))…' is longer than \(maxLength) characters" }
+        return "topic name '\(name.prefix(64))' may only use A-Z a-z 0-9 _ - (and end in .fifo for a FIFO topic)"
+    }
+
+    /// `A-Z a-z 0-9 _ -` as a Character.
+    public static func isNameCharacter(_ c: Character) -> Bool {
+        guard let ascii = c.asciiValue else { return false }
+        return isNameByte(ascii)
+    }
 }

@@ -1,3 +1,4 @@
+import HeraldCore
 /// What a client may do with topics: publish to them, subscribe to them.
 public enum TopicAction: String, Sendable, Hashable, CaseIterable {
     case publish
@@ -82,22 +83,3 @@ public struct Permissions: Sendable, Hashable {
     }
 }
 
-/// SNS topic-name rules: 1–256 of `A-Z a-z 0-9 _ -`; a FIFO topic adds `.fifo` within the 256.
-public enum TopicName {
-    public static func isValid(_ name: String) -> Bool { problem(in: name) == nil }
-
-    /// Why `name` is not a valid topic name, or nil when it is.
-    public static func problem(in name: String) -> String? {
-        let base = name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
-        if base.isEmpty { return "topic name is empty" }
-        if name.count > 256 { return "topic name '\(name.prefix(40))…' is longer than 256 characters" }
-        if !base.allSatisfy(isNameCharacter) {
-            return "topic name '\(name)' may only use A-Z a-z 0-9 _ - (and end in .fifo for a FIFO topic)"
-        }
-        return nil
-    }
-
-    static func isNameCharacter(_ c: Character) -> Bool {
-        c.isASCIILetterOrDigit || c == "_" || c == "-"
-    }
-}
