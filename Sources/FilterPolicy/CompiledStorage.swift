@@ -1,0 +1,241 @@
+/// The compiled form of every policy on a topic: plain-old-data records in flat buffers, read by the
+/// matcher without locks, ARC or allocation. Built by `PolicyMatcherBuilder`, owned (and freed) by one
+/// `CompiledStorage` per immutable snapshot.
+
+/// Table tags: which logical map an entry of the shared byte table belongs to (low 3 bits) and which
+/// path/condition/trie node it is for (the rest).
+@usableFromInline
+enum TableKind: UInt32 {
+    case exact = 0, prefix = 1, suffix = 2, equalsIgnoreCase = 3, anythingBut = 4, trieChild = 5, attributeName = 6
+
+    @inlinable @inline(__always)
+    func tag(_ id: Int32) -> UInt32 { (UInt32(bitPattern: id) << 3) | rawValue }
+}
+
+/// One key of one DNF branch. A field hitting any of its conditions satisfies it.
+@usableFromInline
+struct KeySlot: Sendable {
+    @usableFromInline var branch: Int32
+    @usableFromInline var path: Int32
+    /// False when the key also holds by absence (`exists: false`); such keys are checked at the end.
+    @usableFromInline var positiveOnly: Bool
+}
+
+/// One DNF branch: it holds when its `need` positive-only keys were hit and each absence-capable key
+/// (listed in `CompiledStorage.absenceKeys`) was hit or its path has no non-null field.
+@usableFromInline
+struct BranchInfo: Sendable {
+    @usableFromInline var policy: Int32
+    @usableFromInline var need: Int32
+    @usableFromInline var absenceStart: Int32
+    @usableFromInline var absenceCount: Int32
+    @usableFromInline var isBody: Bool
+}
+
+/// What one path's index holds. Ranges point into the storage's shared buffers.
+@usableFromInline
+struct PathInfo: Sendable {
+    @usableFromInline struct Flags: OptionSet, Sendable {
+        @usableFromInline let rawValue: UInt32
+        @inlinable init(rawValue: UInt32) { self.rawValue = rawValue }
+        @usableFromInline static let exact = Flags(rawValue: 1 << 0)
+        @usableFromInline static let prefix = Flags(rawValue: 1 << 1)
+        @usableFromInline static let suffix = Flags(rawValue: 1 << 2)
+        @usableFromInline static let equalsIgnoreCase = Flags(rawValue: 1 << 3)
+        /// Some exact pattern is not ASCII: compare as Swift Strings (canonical equivalence).
+        @usableFromInline static let exactUnicode = Flags(rawValue: 1 << 4)
+        @usableFromInline static let equalsIgnoreCaseUnicode = Flags(rawValue: 1 << 5)
+        /// Some prefix/suffix pattern is not ASCII (kept in the fallback list).
+        @usableFromInline static let prefixUnicode = Flags(rawValue: 1 << 6)
+        @usableFromInline static let suffixUnicode = Flags(rawValue: 1 << 7)
+        @usableFromInline static let stringAnythingBut = Flags(rawValue: 1 << 8)
+        @usableFromInline static let cidr = Flags(rawValue: 1 << 9)
+        @usableFromInline static let exactNumber = Flags(rawValue: 1 << 10)
+        @usableFromInline static let ranges = Flags(rawValue: 1 << 11)
+        @usableFromInline static let numberAnythingBut = Flags(rawValue: 1 << 12)
+
+        @usableFromInline static let anyString: Flags = [.exact, .prefix, .suffix, .equalsIgnoreCase, .prefixUnicode, .suffixUnicode, .stringAnythingBut, .cidr]
+        @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut]
+    }
+
+    @usableFromInline var flags: Flags = []
+    @usableFromInline var existsTrue = SlotRange.empty
+    @usableFromInline var isTrue = SlotRange.empty
+    @usableFromInline var isFalse = SlotRange.empty
+    @usableFromInline var isNull = SlotRange.empty
+    @usableFromInline var prefixLengthsStart: Int32 = 0
+    @usableFromInline var prefixLengthsCount: Int32 = 0
+    @usableFromInline var suffixLengthsStart: Int32 = 0
+    @usableFromInline var suffixLengthsCount: Int32 = 0
+    /// Sorted exact numbers, range endpoints and anything-but numbers: an approximate reading of a
+    /// number far from all of them gives the same answers as the exact value.
+    @usableFromInline var numberKeysStart: Int32 = 0
+    @usableFromInline var numberKeysCount: Int32 = 0
+    @usableFromInline var rangeEndsStart: Int32 = 0
+    @usableFromInline var rangeEndsCount: Int32 = 0
+    @usableFromInline var treeStart: Int32 = 0
+    @usableFromInline var treeLeaves: Int32 = 0
+    @usableFromInline var anythingButStart: Int32 = 0
+    @usableFromInline var anythingButCount: Int32 = 0
+    @usableFromInline var cidrStart: Int32 = 0
+    @usableFromInline var cidrCount: Int32 = 0
+
+    @usableFromInline init() {}
+}
+
+/// One distinct `anything-but` condition of a path.
+@usableFromInline
+struct AnythingButCondition: Sendable {
+    @usableFromInline enum Kind: UInt8, Sendable { case strings, numbers, prefix }
+    @usableFromInline var kind: Kind
+    @usableFromInline var slots: SlotRange
+    /// Strings: the byte-table tag of its value set. Prefix: its bytes in `anythingButBytes`.
+    @usableFromInline var tag: UInt32
+    @usableFromInline var dataStart: Int32
+    @usableFromInline var dataCount: Int32
+    /// Some listed string (or the prefix) is not ASCII: compare as Swift Strings.
+    @usableFromInline var unicode: Bool
+    /// Index into `CompiledStorage.anythingButStrings` (the Swift-String form, for non-ASCII cases).
+    @usableFromInline var stringsIndex: Int32
+}
+
+/// The Swift-String forms of a path's string patterns, used only when a value or a pattern is not
+/// ASCII, where Swift's String comparison (canonical equivalence) is the reference semantics.
+@usableFromInline
+final class PathFallback: Sendable {
+    @usableFromInline let exact: [String: SlotRange]
+    @usableFromInline let equalsIgnoreCase: [String: SlotRange]
+    /// Every prefix/suffix pattern (for non-ASCII values), and the non-ASCII ones (for ASCII values,
+    /// whose ASCII patterns the byte index already covers).
+    @usableFromInline let prefixes: [(String, SlotRange)]
+    @usableFromInline let suffixes: [(String, SlotRange)]
+    @usableFromInline let unicodePrefixes: [(String, SlotRange)]
+    @usableFromInline let unicodeSuffixes: [(String, SlotRange)]
+
+    init(exact: [String: SlotRange], equalsIgnoreCase: [String: SlotRange], prefixes: [(String, SlotRange)], suffixes: [(String, SlotRange)]) {
+        self.exact = exact
+        self.equalsIgnoreCase = equalsIgnoreCase
+        self.prefixes = prefixes
+        self.suffixes = suffixes
+        unicodePrefixes = prefixes.filter { !isASCII($0.0) }
+        unicodeSuffixes = suffixes.filter { !isASCII($0.0) }
+    }
+
+    static let none = PathFallback(exact: [:], equalsIgnoreCase: [:], prefixes: [], suffixes: [])
+}
+
+@usableFromInline
+func isASCII(_ s: String) -> Bool {
+    s.utf8.allSatisfy { $0 < 0x80 }
+}
+
+/// Everything one matcher snapshot reads. Immutable after init; buffers freed in deinit.
+@usableFromInline
+final class CompiledStorage: @unchecked Sendable {
+    // Policies and branches.
+    @usableFromInline let policyIDs: Frozen<Int>
+    @usableFromInline let keySlots: Frozen<KeySlot>
+    @usableFromInline let branches: Frozen<BranchInfo>
+    @usableFromInline let absenceKeys: Frozen<Int32>
+    /// Branches with no positive-only key: they may hold with no hit at all, so they are checked on
+    /// every message (attribute scope first, then body scope).
+    @usableFromInline let alwaysCheck: Frozen<Int32>
+    @usableFromInline let alwaysCheckBodyStart: Int
+    /// Subscriptions with no policy: they receive everything.
+    @usableFromInline let unfilteredIDs: [Int]
+    @usableFromInline let hasAttributePolicies: Bool
+    @usableFromInline let hasBodyPolicies: Bool
+
+    // Path indexes.
+    @usableFromInline let paths: Frozen<PathInfo>
+    @usableFromInline let slots: Frozen<Int32>
+    @usableFromInline let strings: ByteTable
+    /// What a string-table entry of kind exact/prefix/suffix/equalsIgnoreCase maps to.
+    @usableFromInline let tableRanges: Frozen<SlotRange>
+    @usableFromInline let numbers: NumberTable
+    @usableFromInline let lengths: Frozen<Int32>
+    @usableFromInline let numberKeys: Frozen<Double>
+    @usableFromInline let rangeEnds: Frozen<Double>
+    @usableFromInline let treeNodes: Frozen<SlotRange>
+    @usableFromInline let anythingBut: Frozen<AnythingButCondition>
+    @usableFromInline let anythingButNumbers: Frozen<Double>
+    @usableFromInline let anythingButBytes: Frozen<UInt8>
+    @usableFromInline let anythingButStrings: [Set<String>]
+    @usableFromInline let anythingButPrefixes: [String]
+    @usableFromInline let cidrBlocks: [(CIDRBlock, SlotRange)]
+    @usableFromInline let fallbacks: [PathFallback]
+
+    // Body path trie: child of (node, segment) in `strings` under tag trieChild(node).
+    @usableFromInline let trieNodePath: Frozen<Int32>
+    @usableFromInline let trieNodeHasChildren: Frozen<Bool>
+    @usableFromInline let powersOfTen: Frozen<Double>
+
+    init(_ parts: CompiledParts) {
+        policyIDs = Frozen(parts.policyIDs)
+        keySlots = Frozen(parts.keySlots)
+        branches = Frozen(parts.branches)
+        absenceKeys = Frozen(parts.absenceKeys)
+        alwaysCheck = Frozen(parts.alwaysCheckAttributes + parts.alwaysCheckBody)
+        alwaysCheckBodyStart = parts.alwaysCheckAttributes.count
+        unfilteredIDs = parts.unfilteredIDs
+        hasAttributePolicies = parts.hasAttributePolicies
+        hasBodyPolicies = parts.hasBodyPolicies
+        paths = Frozen(parts.paths)
+        slots = Frozen(parts.slots)
+        strings = parts.strings.freeze()
+        tableRanges = Frozen(parts.tableRanges)
+        numbers = NumberTable(parts.numbers)
+        lengths = Frozen(parts.lengths)
+        numberKeys = Frozen(parts.numberKeys)
+        rangeEnds = Frozen(parts.rangeEnds)
+        treeNodes = Frozen(parts.treeNodes)
+        anythingBut = Frozen(parts.anythingBut)
+        anythingButNumbers = Frozen(parts.anythingButNumbers)
+        anythingButBytes = Frozen(parts.anythingButBytes)
+        anythingButStrings = parts.anythingButStrings
+        anythingButPrefixes = parts.anythingButPrefixes
+        cidrBlocks = parts.cidrBlocks
+        fallbacks = parts.fallbacks
+        trieNodePath = Frozen(parts.trieNodePath)
+        trieNodeHasChildren = Frozen(parts.trieNodeHasChildren)
+        powersOfTen = Frozen(DecimalNumber.powersOfTen)
+    }
+
+    deinit {
+        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); alwaysCheck.free()
+        paths.free(); slots.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
+        rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
+        anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); powersOfTen.free()
+    }
+}
+
+/// The builder's output before freezing.
+struct CompiledParts {
+    var policyIDs: [Int] = []
+    var keySlots: [KeySlot] = []
+    var branches: [BranchInfo] = []
+    var absenceKeys: [Int32] = []
+    var alwaysCheckAttributes: [Int32] = []
+    var alwaysCheckBody: [Int32] = []
+    var unfilteredIDs: [Int] = []
+    var hasAttributePolicies = false
+    var hasBodyPolicies = false
+    var paths: [PathInfo] = []
+    var slots: [Int32] = []
+    var strings = ByteTableBuilder()
+    var tableRanges: [SlotRange] = []
+    var numbers: [(path: Int32, value: Double, result: Int32)] = []
+    var lengths: [Int32] = []
+    var numberKeys: [Double] = []
+    var rangeEnds: [Double] = []
+    var treeNodes: [SlotRange] = []
+    var anythingBut: [AnythingButCondition] = []
+    var anythingButNumbers: [Double] = []
+    var anythingButBytes: [UInt8] = []
+    var anythingButStrings: [Set<String>] = []
+    var anythingButPrefixes: [String] = []
+    var cidrBlocks: [(CIDRBlock, SlotRange)] = []
+    var fallbacks: [PathFallback] = []
+    var trieNodePath: [Int32] = [-1]
+    var trieNodeHasChildren: [Bool] = [false]
+}

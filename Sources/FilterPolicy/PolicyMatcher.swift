@@ -1,0 +1,162 @@
+import HeraldCore
+import Synchronization
+
+/// Every filter policy of one topic compiled into one immutable index. Matching a message costs a
+/// few hash/interval lookups per field the policies name, not a pass over every policy: each field
+/// value finds the (branch, key) slots it satisfies, and branches count their satisfied keys.
+///
+/// Thread safety: the compiled data is immutable. Per-message state lives in a `MatchScratch`;
+/// `match(attributes:body:scratch:)` with one scratch per thread is the lock-free fast path, and
+/// `matches(attributes:body:)` borrows a scratch from a small internal pool.
+public final class PolicyMatcher: Sendable {
+    @usableFromInline let storage: CompiledStorage
+    private let pool = Mutex<[PooledScratch]>([])
+
+    init(storage: CompiledStorage) {
+        self.storage = storage
+    }
+
+    /// An empty matcher (no subscriptions).
+    public convenience init() {
+        self.init(storage: CompiledStorage(CompiledParts()))
+    }
+
+    /// Number of subscriptions (with or without a policy) compiled into this snapshot.
+    public var subscriptionCount: Int { storage.policyIDs.count + storage.unfilteredIDs.count }
+
+    /// Whether some policy has MessageBody scope (otherwise the body is never read).
+    public var readsBody: Bool { storage.hasBodyPolicies }
+
+    /// The ids of every subscription whose policy matches, each once, in no particular order.
+    public func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int] {
+        let scratch = pool.withLock { $0.popLast() }?.scratch ?? MatchScratch()
+        let result = body.withUnsafeBytes { bytes in
+            _ = match(attributes: attributes, body: bytes, scratch: scratch)
+            return scratch.matchedIDs
+        }
+        let returned = PooledScratch(scratch: scratch)
+        pool.withLock { cached in
+            if cached.count < 8 { cached.append(returned) }
+        }
+        return result
+    }
+
+    /// The fast path: matches using caller-owned scratch state (one per thread; not shared).
+    /// Returns the number of matching subscriptions; their ids are in `scratch.matchedIDs` until
+    /// the scratch is used again.
+    @discardableResult
+    public func match(attributes: MessageAttributes, body: UnsafeRawBufferPointer, scratch: MatchScratch) -> Int {
+        let storage = self.storage
+        var context = scratch.begin(storage)
+        if storage.hasAttributePolicies && !attributes.isEmpty {
+            for (name, value) in attributes {
+                context.attributeField(name: name, value: value)
+            }
+        }
+        var bodyValid = false
+        if storage.hasBodyPolicies, let base = body.baseAddress {
+            bodyValid = context.scanBody(base.assumingMemoryBound(to: UInt8.self), body.count)
+        }
+        context.finish(attributesEmpty: attributes.isEmpty, bodyValid: bodyValid)
+        return withExtendedLifetime(storage) { scratch.matchedIDs.count }
+    }
+}
+
+/// A scratch parked in the pool: owned by exactly one place at a time (the pool, under its lock, or
+/// the one call that took it out), which is the transfer `Sendable` cannot express for a class.
+private struct PooledScratch: @unchecked Sendable {
+    let scratch: MatchScratch
+}
+
+/// Per-thread mutable state for matching: generation-stamped marks (so nothing is cleared between
+/// messages) and reusable buffers. Not thread-safe; reuse one per thread or per worker.
+public final class MatchScratch {
+    /// The ids matched by the last `PolicyMatcher.match` call with this scratch.
+    public internal(set) var matchedIDs: [Int] = []
+
+    var generation: UInt32 = 0
+    var keyStamp = StampArray()
+    var branchStamp = StampArray()
+    var branchCount = StampArray()
+    var pathStamp = StampArray()
+    var policyStamp = StampArray()
+    var candidates = StampArray()
+    /// For reversed/lowercased copies of a value.
+    @usableFromInline var buffer = GrowableBuffer<UInt8>()
+    /// For JSON strings with escapes, decoded.
+    @usableFromInline var unescaped = GrowableBuffer<UInt8>()
+    @usableFromInline var stack = GrowableBuffer<Int32>()
+    @usableFromInline var elements = GrowableBuffer<Int>()
+
+    public init() {}
+
+    deinit {
+        keyStamp.free(); branchStamp.free(); branchCount.free(); pathStamp.free(); policyStamp.free()
+        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free()
+    }
+
+    func begin(_ storage: CompiledStorage) -> MatchContext {
+        var grew = keyStamp.reserve(storage.keySlots.count)
+        grew = branchStamp.reserve(storage.branches.count) || grew
+        grew = branchCount.reserve(storage.branches.count) || grew
+        grew = pathStamp.reserve(storage.paths.count) || grew
+        grew = policyStamp.reserve(storage.policyIDs.count) || grew
+        grew = candidates.reserve(storage.branches.count) || grew
+        generation &+= 1
+        if generation == 0 || grew {
+            // Wrapped (or fresh memory): stamps from 2^32 messages ago could collide.
+            keyStamp.clear(); branchStamp.clear(); pathStamp.clear(); policyStamp.clear()
+            generation = 1
+        }
+        matchedIDs.removeAll(keepingCapacity: true)
+        matchedIDs.append(contentsOf: storage.unfilteredIDs)
+        return MatchContext(storage: storage, scratch: self)
+    }
+}
+
+/// A zero-initialised UInt32 buffer that only grows.
+struct StampArray {
+    var base = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    var capacity = 1
+
+    init() { base.initialize(to: 0) }
+
+    /// Ensures room for `count`; returns whether it reallocated (contents are then zero).
+    mutating func reserve(_ count: Int) -> Bool {
+        if count <= capacity { return false }
+        base.deallocate()
+        capacity = max(count, capacity * 2)
+        base = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        base.initialize(repeating: 0, count: capacity)
+        return true
+    }
+
+    func clear() { base.update(repeating: 0, count: capacity) }
+    func free() { base.deallocate() }
+}
+
+/// A scratch buffer of trivial elements that grows on demand.
+@usableFromInline
+struct GrowableBuffer<Element> {
+    @usableFromInline var base: UnsafeMutablePointer<Element>
+    @usableFromInline var capacity: Int
+
+    init() {
+        capacity = 64
+        base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+    }
+
+    /// Ensures room for `count` elements, keeping the first `keep`.
+    @usableFromInline
+    mutating func reserve(_ count: Int, keep: Int) {
+        if count <= capacity { return }
+        let newCapacity = max(count, capacity * 2)
+        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        newBase.moveInitialize(from: base, count: keep)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    func free() { base.deallocate() }
+}

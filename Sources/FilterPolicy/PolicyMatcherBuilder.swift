@@ -1,0 +1,301 @@
+/// Collects the policies of one topic and compiles them into one immutable `PolicyMatcher`.
+/// Adding or removing a subscription means building a new snapshot; readers of the old one are
+/// unaffected (it is immutable and freed when the last reader lets go).
+public struct PolicyMatcherBuilder: Sendable {
+    private var policies: [Int: FilterPolicy?] = [:]
+
+    public init() {}
+
+    /// Adds (or replaces) subscription `id`. A `nil` policy receives every message.
+    public mutating func add(_ id: Int, _ policy: FilterPolicy?) {
+        policies[id] = .some(policy)
+    }
+
+    public mutating func remove(_ id: Int) {
+        policies[id] = nil
+    }
+
+    public var count: Int { policies.count }
+
+    public func build() -> PolicyMatcher {
+        var compiler = PolicyCompiler()
+        for id in policies.keys.sorted() {
+            guard let entry = policies[id] else { continue }
+            compiler.add(id: id, policy: entry)
+        }
+        return PolicyMatcher(storage: CompiledStorage(compiler.finish()))
+    }
+}
+
+/// Per-path accumulation of conditions (key slot lists) before they are flattened.
+private struct PathAccumulator {
+    var isBody: Bool
+    var exactBytes: [[UInt8]: [Int32]] = [:]
+    var exactStrings: [String: [Int32]] = [:]
+    var exactUnicode = false
+    var equalsIgnoreCaseBytes: [[UInt8]: [Int32]] = [:]
+    var equalsIgnoreCaseStrings: [String: [Int32]] = [:]
+    var equalsIgnoreCaseUnicode = false
+    var prefixBytes: [[UInt8]: [Int32]] = [:]
+    var prefixAll: [[UInt8]: (String, [Int32])] = [:]
+    var suffixBytes: [[UInt8]: [Int32]] = [:]  // reversed bytes
+    var suffixAll: [[UInt8]: (String, [Int32])] = [:]
+    var exactNumbers: [UInt64: (Double, [Int32])] = [:]
+    var ranges: [NumericRange: [Int32]] = [:]
+    var anythingBut: [AnythingBut: [Int32]] = [:]
+    var cidr: [CIDRBlock: [Int32]] = [:]
+    var existsTrue: [Int32] = []
+    var isTrue: [Int32] = []
+    var isFalse: [Int32] = []
+    var isNull: [Int32] = []
+
+    init(isBody: Bool) { self.isBody = isBody }
+
+    mutating func register(_ condition: Condition, slot: Int32) {
+        switch condition {
+        case .exactString(let s):
+            exactStrings[s, default: []].append(slot)
+            if isASCII(s) { exactBytes[Array(s.utf8), default: []].append(slot) } else { exactUnicode = true }
+        case .exactNumber(let d):
+            if d.isNaN { return }
+            let key = NumberTable.key(d)
+            exactNumbers[key, default: (d, [])].1.append(slot)
+        case .boolean(let b):
+            if b { isTrue.append(slot) } else { isFalse.append(slot) }
+        case .null:
+            isNull.append(slot)
+        case .prefix(let s):
+            let bytes = Array(s.utf8)
+            prefixAll[bytes, default: (s, [])].1.append(slot)
+            if isASCII(s) { prefixBytes[bytes, default: []].append(slot) }
+        case .suffix(let s):
+            let bytes = Array(s.utf8)
+            suffixAll[bytes, default: (s, [])].1.append(slot)
+            if isASCII(s) { suffixBytes[bytes.reversed(), default: []].append(slot) }
+        case .equalsIgnoreCase(let s):
+            let lowered = s.lowercased()
+            equalsIgnoreCaseStrings[lowered, default: []].append(slot)
+            if isASCII(lowered) {
+                equalsIgnoreCaseBytes[Array(lowered.utf8), default: []].append(slot)
+            } else {
+                equalsIgnoreCaseUnicode = true
+            }
+        case .anythingBut(let a):
+            anythingBut[a, default: []].append(slot)
+        case .numeric(let r):
+            ranges[r, default: []].append(slot)
+        case .exists(let e):
+            if e { existsTrue.append(slot) }
+        case .cidr(let block):
+            cidr[block, default: []].append(slot)
+        }
+    }
+}
+
+/// Turns policies into `CompiledParts`.
+private struct PolicyCompiler {
+    var parts = CompiledParts()
+    var pathIDs: [PathName: Int32] = [:]
+    var accumulators: [PathAccumulator] = []
+    var trieChildren: [TrieEdge: Int32] = [:]
+
+    struct PathName: Hashable {
+        var isBody: Bool
+        var name: String
+    }
+
+    struct TrieEdge: Hashable {
+        var node: Int32
+        var segment: [UInt8]
+    }
+
+    mutating func add(id: Int, policy: FilterPolicy?) {
+        guard let policy else {
+            parts.unfilteredIDs.append(id)
+            return
+        }
+        let isBody = policy.scope == .messageBody
+        if isBody { parts.hasBodyPolicies = true } else { parts.hasAttributePolicies = true }
+        let policyIndex = Int32(parts.policyIDs.count)
+        parts.policyIDs.append(id)
+        for branch in policy.branches {
+            let branchIndex = Int32(parts.branches.count)
+            var need: Int32 = 0
+            let absenceStart = Int32(parts.absenceKeys.count)
+            for key in branch {
+                let path = pathID(isBody: isBody, key.path)
+                let slot = Int32(parts.keySlots.count)
+                let absence = key.conditions.contains(.exists(false))
+                parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
+                if absence { parts.absenceKeys.append(slot) } else { need += 1 }
+                for condition in key.conditions {
+                    accumulators[Int(path)].register(condition, slot: slot)
+                }
+            }
+            parts.branches.append(BranchInfo(
+                policy: policyIndex, need: need, absenceStart: absenceStart,
+                absenceCount: Int32(parts.absenceKeys.count) - absenceStart, isBody: isBody))
+            if need == 0 {
+                if isBody { parts.alwaysCheckBody.append(branchIndex) } else { parts.alwaysCheckAttributes.append(branchIndex) }
+            }
+        }
+    }
+
+    mutating func pathID(isBody: Bool, _ name: String) -> Int32 {
+        let key = PathName(isBody: isBody, name: name)
+        if let id = pathIDs[key] { return id }
+        let id = Int32(accumulators.count)
+        pathIDs[key] = id
+        accumulators.append(PathAccumulator(isBody: isBody))
+        if isBody {
+            // Body keys are split on "." so a dotted key and nesting reach the same trie node.
+            var node: Int32 = 0
+            for segment in name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+                let edge = TrieEdge(node: node, segment: Array(segment))
+                if let child = trieChildren[edge] {
+                    node = child
+                } else {
+                    let child = Int32(parts.trieNodePath.count)
+                    parts.trieNodePath.append(-1)
+                    parts.trieNodeHasChildren.append(false)
+                    parts.trieNodeHasChildren[Int(node)] = true
+                    trieChildren[edge] = child
+                    _ = parts.strings.value(tag: TableKind.trieChild.tag(node), bytes: edge.segment) { child }
+                    node = child
+                }
+            }
+            parts.trieNodePath[Int(node)] = id
+        } else {
+            _ = parts.strings.value(tag: TableKind.attributeName.tag(0), bytes: Array(name.utf8)) { id }
+        }
+        return id
+    }
+
+    mutating func addSlots(_ list: [Int32]) -> SlotRange {
+        let start = Int32(parts.slots.count)
+        parts.slots.append(contentsOf: list)
+        return SlotRange(start: start, count: Int32(list.count))
+    }
+
+    mutating func addTableEntry(_ kind: TableKind, path: Int32, bytes: [UInt8], slots: [Int32]) {
+        let range = addSlots(slots)
+        let index = Int32(parts.tableRanges.count)
+        parts.tableRanges.append(range)
+        _ = parts.strings.value(tag: kind.tag(path), bytes: bytes) { index }
+    }
+
+    mutating func finish() -> CompiledParts {
+        for (index, acc) in accumulators.enumerated() {
+            let path = Int32(index)
+            var info = PathInfo()
+            var numberKeys: [Double] = []
+
+            for (bytes, list) in acc.exactBytes { addTableEntry(.exact, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.equalsIgnoreCaseBytes { addTableEntry(.equalsIgnoreCase, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.prefixBytes { addTableEntry(.prefix, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.suffixBytes { addTableEntry(.suffix, path: path, bytes: bytes, slots: list) }
+            if !acc.exactStrings.isEmpty { info.flags.insert(.exact) }
+            if acc.exactUnicode { info.flags.insert(.exactUnicode) }
+            if !acc.equalsIgnoreCaseStrings.isEmpty { info.flags.insert(.equalsIgnoreCase) }
+            if acc.equalsIgnoreCaseUnicode { info.flags.insert(.equalsIgnoreCaseUnicode) }
+            if !acc.prefixBytes.isEmpty { info.flags.insert(.prefix) }
+            if acc.prefixAll.count > acc.prefixBytes.count { info.flags.insert(.prefixUnicode) }
+            if !acc.suffixBytes.isEmpty { info.flags.insert(.suffix) }
+            if acc.suffixAll.count > acc.suffixBytes.count { info.flags.insert(.suffixUnicode) }
+
+            let prefixLengths = Set(acc.prefixBytes.keys.map { Int32($0.count) }).sorted()
+            info.prefixLengthsStart = Int32(parts.lengths.count)
+            info.prefixLengthsCount = Int32(prefixLengths.count)
+            parts.lengths.append(contentsOf: prefixLengths)
+            let suffixLengths = Set(acc.suffixBytes.keys.map { Int32($0.count) }).sorted()
+            info.suffixLengthsStart = Int32(parts.lengths.count)
+            info.suffixLengthsCount = Int32(suffixLengths.count)
+            parts.lengths.append(contentsOf: suffixLengths)
+
+            var fallback = PathFallback.none
+            if !acc.exactStrings.isEmpty || !acc.equalsIgnoreCaseStrings.isEmpty || !acc.prefixAll.isEmpty || !acc.suffixAll.isEmpty {
+                var exact: [String: SlotRange] = [:]
+                for (s, list) in acc.exactStrings { exact[s] = addSlots(list) }
+                var eic: [String: SlotRange] = [:]
+                for (s, list) in acc.equalsIgnoreCaseStrings { eic[s] = addSlots(list) }
+                var prefixes: [(String, SlotRange)] = []
+                for (_, entry) in acc.prefixAll { prefixes.append((entry.0, addSlots(entry.1))) }
+                var suffixes: [(String, SlotRange)] = []
+                for (_, entry) in acc.suffixAll { suffixes.append((entry.0, addSlots(entry.1))) }
+                fallback = PathFallback(exact: exact, equalsIgnoreCase: eic, prefixes: prefixes, suffixes: suffixes)
+            }
+            parts.fallbacks.append(fallback)
+
+            if !acc.exactNumbers.isEmpty { info.flags.insert(.exactNumber) }
+            for (_, entry) in acc.exactNumbers {
+                let range = addSlots(entry.1)
+                let tableIndex = Int32(parts.tableRanges.count)
+                parts.tableRanges.append(range)
+                parts.numbers.append((path, entry.0, tableIndex))
+                numberKeys.append(entry.0)
+            }
+
+            if !acc.ranges.isEmpty {
+                info.flags.insert(.ranges)
+                let tree = RangeTreeBuilder(ranges: acc.ranges.map { ($0.key, $0.value) })
+                info.rangeEndsStart = Int32(parts.rangeEnds.count)
+                info.rangeEndsCount = Int32(tree.ends.count)
+                parts.rangeEnds.append(contentsOf: tree.ends)
+                numberKeys.append(contentsOf: tree.ends)
+                info.treeStart = Int32(parts.treeNodes.count)
+                info.treeLeaves = Int32(tree.leafCount)
+                for node in tree.nodes { parts.treeNodes.append(addSlots(node)) }
+            }
+
+            info.anythingButStart = Int32(parts.anythingBut.count)
+            for (condition, list) in acc.anythingBut {
+                let slots = addSlots(list)
+                let conditionIndex = Int32(parts.anythingBut.count)
+                switch condition {
+                case .strings(let values):
+                    info.flags.insert(.stringAnythingBut)
+                    let tag = TableKind.anythingBut.tag(conditionIndex)
+                    for v in values where isASCII(v) {
+                        _ = parts.strings.value(tag: tag, bytes: Array(v.utf8)) { 0 }
+                    }
+                    parts.anythingBut.append(AnythingButCondition(
+                        kind: .strings, slots: slots, tag: tag, dataStart: 0, dataCount: 0,
+                        unicode: !values.allSatisfy(isASCII), stringsIndex: Int32(parts.anythingButStrings.count)))
+                    parts.anythingButStrings.append(Set(values))
+                case .numbers(let values):
+                    info.flags.insert(.numberAnythingBut)
+                    numberKeys.append(contentsOf: values.filter { !$0.isNaN })
+                    parts.anythingBut.append(AnythingButCondition(
+                        kind: .numbers, slots: slots, tag: 0, dataStart: Int32(parts.anythingButNumbers.count),
+                        dataCount: Int32(values.count), unicode: false, stringsIndex: -1))
+                    parts.anythingButNumbers.append(contentsOf: values)
+                case .prefix(let p):
+                    info.flags.insert(.stringAnythingBut)
+                    parts.anythingBut.append(AnythingButCondition(
+                        kind: .prefix, slots: slots, tag: 0, dataStart: Int32(parts.anythingButBytes.count),
+                        dataCount: Int32(p.utf8.count), unicode: !isASCII(p), stringsIndex: Int32(parts.anythingButPrefixes.count)))
+                    parts.anythingButBytes.append(contentsOf: p.utf8)
+                    parts.anythingButPrefixes.append(p)
+                }
+            }
+            info.anythingButCount = Int32(parts.anythingBut.count) - info.anythingButStart
+
+            if !acc.cidr.isEmpty { info.flags.insert(.cidr) }
+            info.cidrStart = Int32(parts.cidrBlocks.count)
+            for (block, list) in acc.cidr { parts.cidrBlocks.append((block, addSlots(list))) }
+            info.cidrCount = Int32(parts.cidrBlocks.count) - info.cidrStart
+
+            info.existsTrue = addSlots(acc.existsTrue)
+            info.isTrue = addSlots(acc.isTrue)
+            info.isFalse = addSlots(acc.isFalse)
+            info.isNull = addSlots(acc.isNull)
+
+            numberKeys.sort()
+            info.numberKeysStart = Int32(parts.numberKeys.count)
+            info.numberKeysCount = Int32(numberKeys.count)
+            parts.numberKeys.append(contentsOf: numberKeys)
+            parts.paths.append(info)
+        }
+        return parts
+    }
+}

@@ -1,0 +1,165 @@
+import HeraldCore
+
+/// The state of matching one message: raw pointers into the compiled snapshot and into the scratch,
+/// copied into a struct so the hot loops see plain loads and stores (no ARC, no exclusivity checks).
+/// Valid only during one `PolicyMatcher.match` call.
+@usableFromInline
+struct MatchContext {
+    @usableFromInline unowned(unsafe) let storage: CompiledStorage
+    @usableFromInline unowned(unsafe) let scratch: MatchScratch
+    @usableFromInline let keySlots: UnsafeMutablePointer<KeySlot>
+    @usableFromInline let branches: UnsafeMutablePointer<BranchInfo>
+    @usableFromInline let slots: UnsafeMutablePointer<Int32>
+    @usableFromInline let paths: UnsafeMutablePointer<PathInfo>
+    @usableFromInline let strings: ByteTable
+    @usableFromInline let tableRanges: UnsafeMutablePointer<SlotRange>
+    @usableFromInline let lengths: UnsafeMutablePointer<Int32>
+    @usableFromInline let numberKeys: UnsafeMutablePointer<Double>
+    @usableFromInline let rangeEnds: UnsafeMutablePointer<Double>
+    @usableFromInline let treeNodes: UnsafeMutablePointer<SlotRange>
+    @usableFromInline let trieNodePath: UnsafeMutablePointer<Int32>
+    @usableFromInline let trieNodeHasChildren: UnsafeMutablePointer<Bool>
+    @usableFromInline let powersOfTen: UnsafeMutablePointer<Double>
+    @usableFromInline let generation: UInt32
+    @usableFromInline let keyStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let branchStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let branchCount: UnsafeMutablePointer<UInt32>
+    @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline var candidateCount = 0
+
+    init(storage: CompiledStorage, scratch: MatchScratch) {
+        self.storage = storage
+        self.scratch = scratch
+        keySlots = storage.keySlots.base
+        branches = storage.branches.base
+        slots = storage.slots.base
+        paths = storage.paths.base
+        strings = storage.strings
+        tableRanges = storage.tableRanges.base
+        lengths = storage.lengths.base
+        numberKeys = storage.numberKeys.base
+        rangeEnds = storage.rangeEnds.base
+        treeNodes = storage.treeNodes.base
+        trieNodePath = storage.trieNodePath.base
+        trieNodeHasChildren = storage.trieNodeHasChildren.base
+        powersOfTen = storage.powersOfTen.base
+        generation = scratch.generation
+        keyStamp = scratch.keyStamp.base
+        branchStamp = scratch.branchStamp.base
+        branchCount = scratch.branchCount.base
+        pathStamp = scratch.pathStamp.base
+        candidates = scratch.candidates.base
+    }
+
+    // MARK: Slots and branches
+
+    /// Marks every key slot of `range` satisfied; a branch whose positive keys are now all satisfied
+    /// becomes a candidate (absence keys and body validity are checked in `finish`).
+    @inlinable @inline(__always)
+    mutating func hit(_ range: SlotRange) {
+        var i = Int(range.start)
+        let end = i &+ Int(range.count)
+        while i < end {
+            let s = Int(slots[i])
+            i &+= 1
+            if keyStamp[s] == generation { continue }
+            keyStamp[s] = generation
+            let key = keySlots[s]
+            if !key.positiveOnly { continue }
+            let b = Int(key.branch)
+            var count: UInt32 = 1
+            if branchStamp[b] == generation {
+                count = branchCount[b] &+ 1
+            } else {
+                branchStamp[b] = generation
+            }
+            branchCount[b] = count
+            if count == UInt32(truncatingIfNeeded: branches[b].need) {
+                candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateCount &+= 1
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    func markPresent(_ path: Int32) {
+        pathStamp[Int(path)] = generation
+    }
+
+    mutating func finish(attributesEmpty: Bool, bodyValid: Bool) {
+        for i in 0..<candidateCount {
+            accept(Int(candidates[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
+        }
+        let always = storage.alwaysCheck
+        let bodyStart = storage.hasBodyPolicies && bodyValid ? always.count : storage.alwaysCheckBodyStart
+        for i in 0..<bodyStart {
+            accept(Int(always[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
+        }
+    }
+
+    private func accept(_ b: Int, attributesEmpty: Bool, bodyValid: Bool) {
+        let branch = branches[b]
+        if branch.isBody && !bodyValid { return }
+        let policy = Int(branch.policy)
+        let policyStamp = scratch.policyStamp.base
+        if policyStamp[policy] == generation { return }
+        let inputEmpty = branch.isBody ? false : attributesEmpty
+        var k = Int(branch.absenceStart)
+        let end = k + Int(branch.absenceCount)
+        while k < end {
+            let s = Int(storage.absenceKeys[k])
+            k += 1
+            if keyStamp[s] == generation { continue }
+            // exists:false holds when no non-null field is at the path and the input is not empty.
+            if inputEmpty || pathStamp[Int(keySlots[s].path)] == generation { return }
+        }
+        policyStamp[policy] = generation
+        scratch.matchedIDs.append(storage.policyIDs[policy])
+    }
+
+    // MARK: Attribute scope
+
+    mutating func attributeField(name: String, value: MessageAttributeValue) {
+        var name = name
+        let path: Int32 = name.withUTF8 { bytes in
+            strings.find(tag: TableKind.attributeName.tag(0), bytes.baseAddress ?? emptyBytes, bytes.count)
+        }
+        if path < 0 { return }
+        guard var text = value.stringValue else { return }
+        switch value.filterKind {
+        case .string:
+            text.withUTF8 { bytes in
+                let base = bytes.baseAddress ?? emptyBytes
+                stringField(path: path, base, bytes.count, ascii: allASCII(base, bytes.count))
+            }
+        case .number:
+            if let v = Double(text) { numberField(path: path, v) }
+        case .stringArray:
+            text.withUTF8 { bytes in
+                if let base = bytes.baseAddress { stringArrayFields(path: path, base, bytes.count) }
+            }
+        case .binary:
+            return
+        }
+    }
+}
+
+/// A valid pointer for zero-length byte strings.
+@usableFromInline
+nonisolated(unsafe) let emptyBytes: UnsafePointer<UInt8> = UnsafePointer(UnsafeMutablePointer<UInt8>.allocate(capacity: 1))
+
+/// Whether all `count` bytes are ASCII, eight at a time.
+@inlinable @inline(__always)
+func allASCII(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var i = 0
+    while i &+ 8 <= count {
+        if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+        i &+= 8
+    }
+    while i < count {
+        if p[i] >= 0x80 { return false }
+        i &+= 1
+    }
+    return true
+}
