@@ -1,0 +1,173 @@
+import Testing
+import HeraldCore
+@testable import FilterPolicy
+
+/// The detail after "failed to parse JSON. " for `text`, or nil when it parses.
+func jsonError(_ text: String, maxDepth: Int = 64) -> String? {
+    jsonError(Array(text.utf8), maxDepth: maxDepth)
+}
+
+func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
+    do {
+        _ = try PolicyJSON.parse(bytes, maxDepth: maxDepth)
+        return nil
+    } catch {
+        #expect(error.code == .invalidJSON)
+        #expect(error.reason.hasPrefix("failed to parse JSON. "))
+        return String(error.reason.dropFirst("failed to parse JSON. ".count))
+    }
+}
+
+@Suite struct PolicyJSONParsingTests {
+    @Test func keepsKeyOrderDuplicatesAndNumberText() throws {
+        let json = try PolicyJSON.parse(#" {"b": 1.50, "a": [1e2, -0, 0.5E-3], "b": "x"} "#, maxDepth: 8)
+        #expect(json == .object([
+            .init(key: "b", value: .number("1.50")),
+            .init(key: "a", value: .array([.number("1e2"), .number("-0"), .number("0.5E-3")])),
+            .init(key: "b", value: .string("x")),
+        ]))
+        #expect(json.jsonText == #"{"b":1.50,"a":[1e2,-0,0.5E-3],"b":"x"}"#)
+    }
+
+    @Test func decodesEscapesAndUnicode() throws {
+        let json = try PolicyJSON.parse(#"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20AC", "\ud83d\ude00", "\ud800x", "é€😀"]"#, maxDepth: 8)
+        #expect(json == .array([
+            .string("a\"b\\c/d\u{8}\u{c}\n\r\t"), .string("é€"), .string("😀"), .string("\u{FFFD}x"), .string("é€😀"),
+        ]))
+    }
+
+    @Test func serialisationRoundTrips() throws {
+        let text = #"{"a":[true,false,null,{"b":"\n\u0001\"q\""}],"c":{}}"#
+        let json = try PolicyJSON.parse(text, maxDepth: 8)
+        #expect(try PolicyJSON.parse(json.jsonText, maxDepth: 8) == json)
+    }
+
+    @Test func scalarsAtTheRootAndByteOrderMark() throws {
+        #expect(try PolicyJSON.parse("  42 ", maxDepth: 1) == .number("42"))
+        #expect(try PolicyJSON.parse([0xEF, 0xBB, 0xBF] + Array("true".utf8), maxDepth: 1) == .bool(true))
+    }
+
+    /// Jackson-like details (approximations of SNS's parser; the two recorded ones are exact).
+    @Test(arguments: [
+        ("{invalidjson}", "Unexpected character ('i' (code 105)): was expecting double-quote to start field name"),
+        ("invalid-json", "Unrecognized token 'invalid': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"),
+        ("", "No content to map due to end-of-input"),
+        ("   ", "No content to map due to end-of-input"),
+        ("{", "Unexpected end-of-input: expected close marker for Object (start marker at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1])"),
+        ("[1,", "Unexpected end-of-input: expected close marker for Array (start marker at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1])"),
+        (#"{"a" 1}"#, "Unexpected character ('1' (code 49)): was expecting a colon to separate field name and value"),
+        (#"{"a":1 "b":2}"#, "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries"),
+        ("[1 2]", "Unexpected character ('2' (code 50)): was expecting comma to separate Array entries"),
+        ("[1,]", "Unexpected character (']' (code 93)): expected a value"),
+        (#"{"a":1,}"#, "Unexpected character ('}' (code 125)): was expecting double-quote to start field name"),
+        (#"{"a":]"#, "Unexpected character (']' (code 93)): expected a value"),
+        (#"{"a":[1}"#, "Unexpected close marker '}': expected ']' (for Array starting at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 6])"),
+        (#"{"a":1} x"#, "Unexpected character ('x' (code 120)): expected end-of-input after the root value"),
+        ("[NaN]", "Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"),
+        ("[Infinity]", "Non-standard token 'Infinity': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"),
+        ("[-Infinity]", "Non-standard token '-Infinity': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"),
+        ("[01]", "Invalid numeric value: Leading zeroes not allowed"),
+        ("[-]", "Unexpected character (']' (code 93)) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value"),
+        ("[1.]", "Unexpected character (']' (code 93)) in numeric value: Decimal point not followed by a digit"),
+        ("[1e]", "Unexpected character (']' (code 93)) in numeric value: Exponent indicator not followed by a digit"),
+        ("[.5]", "Unexpected character ('.' (code 46)): expected a value"),
+        ("[+1]", "Unexpected character ('+' (code 43)): expected a value"),
+        (#"["a\x"]"#, "Unrecognized character escape 'x' (code 120)"),
+        (#"["\u12G4"]"#, "Unexpected character ('G' (code 71)): expected a hex-digit for character escape sequence"),
+        ("[\"a\nb\"]", "Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be included in string value"),
+        (#"["abc"#, "Unexpected end-of-input: was expecting closing quote for a string value"),
+        ("[tru]", "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"),
+        ("[€]", "Unrecognized token '€': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"),
+    ])
+    func errorDetails(text: String, detail: String) {
+        #expect(jsonError(text) == detail)
+    }
+
+    @Test func locationsCountLinesAndColumns() throws {
+        let error = try #require(throws: FilterPolicyError.self) { try PolicyJSON.parse("{\n  \"a\": [1,\n   x]}", maxDepth: 8) }
+        #expect(error.location == FilterPolicyError.SourceLocation(line: 3, column: 5))
+    }
+}
+
+@Suite struct PolicyJSONBadInputTests {
+    @Test func hundredThousandOpenBracketsFailFastAtTheDepthBound() {
+        let text = String(repeating: "[", count: 100_000)
+        #expect(jsonError(text) == "Document nesting depth (65) exceeds the maximum allowed (64)")
+        #expect(rejection(text) == "failed to parse JSON. Document nesting depth (65) exceeds the maximum allowed (64)")
+        // Same for objects, and for a raised limit the hard cap still applies.
+        var limits = FilterPolicyLimits.sns
+        limits.maxNestingDepth = 1_000_000
+        limits.maxPolicyBytes = 1 << 20
+        #expect(rejection(String(repeating: #"{"a":"#, count: 100_000), limits: limits)
+            == "failed to parse JSON. Document nesting depth (257) exceeds the maximum allowed (256)")
+    }
+
+    @Test func deeplyNestedBalancedInputWithinBoundParses() throws {
+        let text = String(repeating: "[", count: 256) + String(repeating: "]", count: 256)
+        #expect(jsonError(text, maxDepth: 256) == nil)
+        #expect(jsonError(text, maxDepth: 255) == "Document nesting depth (256) exceeds the maximum allowed (255)")
+    }
+
+    @Test func invalidUTF8IsRejected() {
+        #expect(jsonError([0x5B, 0x22, 0xFF, 0x22, 0x5D]) == "Invalid UTF-8 start byte 0xff")
+        #expect(jsonError([0x5B, 0x22, 0xC3, 0x41, 0x22, 0x5D]) == "Invalid UTF-8 middle byte 0x41")
+        #expect(jsonError([0x5B, 0x22, 0xC0, 0x80, 0x22, 0x5D]) == "Invalid UTF-8 start byte 0xc0")  // overlong
+        #expect(jsonError([0x5B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x5D]) == "Invalid UTF-8 middle byte 0xa0")  // surrogate
+        #expect(jsonError([0x5B, 0x22, 0xF4, 0x90, 0x80, 0x80, 0x22, 0x5D]) == "Invalid UTF-8 middle byte 0x90")  // > U+10FFFF
+        #expect(jsonError([0x5B, 0x22, 0xE2, 0x82]) == "Unexpected end-of-input in the middle of a UTF-8 character")
+        // Through the policy entry point, invalid bytes outside strings too.
+        #expect(throws: FilterPolicyError.self) { try FilterPolicy.parse(utf8: [0x7B, 0x80, 0x7D]) }
+    }
+
+    @Test func everyPrefixOfAPolicyIsAnErrorNotACrash() {
+        let policies = [
+            #"{"store":["example_corp"],"price":[{"numeric":[">",0,"<=",1.5e2]}],"$or":[{"a":[{"prefix":"x\u00e9"}]},{"b":[null,true]}]}"#,
+            #"{"object":{"key":[{"anything-but":{"prefix":"auto-"}}],"ip":[{"cidr":"10.0.0.0/24"}]}}"#,
+            #"{"k":["é€😀", -0.5e-3, {"exists":false}]}"#,
+        ]
+        for policy in policies {
+            let bytes = Array(policy.utf8)
+            #expect(rejection(policy, scope: .messageBody) == nil)
+            for cut in 0..<bytes.count {
+                do {
+                    _ = try FilterPolicy.parse(utf8: Array(bytes[..<cut]), scope: .messageBody)
+                    Issue.record("prefix of length \(cut) was accepted: \(String(decoding: bytes[..<cut], as: UTF8.self))")
+                } catch {
+                    #expect(error.code == .invalidJSON, "prefix \(cut): \(error.reason)")
+                }
+            }
+        }
+    }
+
+    @Test func nonFiniteAndHugeNumbers() throws {
+        #expect(rejection(#"{"k":[NaN]}"#) == "failed to parse JSON. Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow")
+        #expect(rejection(#"{"k":[1e999]}"#) == "Numeric value out of range: 1e999")
+        #expect(rejection(#"{"k":[-1e999]}"#) == "Numeric value out of range: -1e999")
+        #expect(rejection(#"{"k":[{"anything-but":[1,1e400]}]}"#) == "Numeric value out of range: 1e400")
+        // Large but finite numbers are accepted, at double precision.
+        let policy = try FilterPolicy.parse(#"{"k":[123456789012345678901234567890, 1e308, 1e-400]}"#)
+        #expect(policy.root.keys.first?.conditions == [.exactNumber(1.2345678901234568e29), .exactNumber(1e308), .exactNumber(0)])
+        // Number text longer than Jackson's limit.
+        let long = "[" + String(repeating: "1", count: 1001) + "]"
+        #expect(jsonError(long) == "Number value length (1001) exceeds the maximum allowed (1000)")
+    }
+
+    @Test func tenThousandElementArraysAreHandled() throws {
+        let big = #"{"k":"# + values(10_000) + "}"
+        #expect(rejection(big) == "Filter policy is too complex")
+        var limits = FilterPolicyLimits.sns
+        limits.maxCombinations = 10_000
+        let policy = try FilterPolicy.parse(big, limits: limits)
+        #expect(policy.root.keys.first?.conditions.count == 10_000)
+        #expect(jsonError("[" + Array(repeating: "1", count: 10_000).joined(separator: ",") + "]") == nil)
+    }
+
+    @Test func hugePoliciesAreBoundedBySize() {
+        let huge = #"{"k":[""# + String(repeating: "a", count: 300_000) + #""]}"#
+        let error = rejection(huge)
+        #expect(error?.hasPrefix("Filter policy is too large: 300010 bytes") == true)
+        var limits = FilterPolicyLimits.sns
+        limits.maxPolicyBytes = 1 << 20
+        #expect(rejection(huge, limits: limits) == nil)
+    }
+}
