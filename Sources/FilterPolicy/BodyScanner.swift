@@ -3,12 +3,16 @@
 /// skips everything else without materialising it. Skipped values are still validated, because a
 /// body that is not valid JSON must match no body-scope policy. Fields are fed to the index as they
 /// are met; `finish` discards body-scope candidates when the body turned out invalid.
+///
+/// "Valid" is exactly what the reference's parser (`PolicyJSON.parse`) accepts: RFC 8259 JSON, an
+/// optional UTF-8 byte-order mark, well-formed UTF-8, at most `FilterInput.maxBodyNestingDepth`
+/// nested containers and number texts of at most `PolicyJSON.maxNumberLength` bytes.
 extension MatchContext {
     /// Scans `count` bytes; returns whether they are one JSON object (and nothing else).
     @inlinable
     mutating func scanBody(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         let end = base + count
-        var p = skipJSONWhitespace(base, end)
+        var p = skipJSONWhitespace(skipByteOrderMark(base, end), end)
         guard p < end, p[0] == UInt8(ascii: "{") else { return false }
         p += 1
         // Frames: trie node << 1 | isArray. Node -1 never appears: dead subtrees are skipped whole.
@@ -31,7 +35,7 @@ extension MatchContext {
                     guard p[0] == UInt8(ascii: "\"") else { return false }
                     var flags: UInt8 = 0
                     guard let close = scanJSONString(p + 1, end, &flags) else { return false }
-                    valueNode = childNode(node, p + 1, close - (p + 1), escaped: flags & jsonStringEscaped != 0)
+                    valueNode = childNode(node, p + 1, close - (p + 1), flags)
                     p = skipJSONWhitespace(close + 1, end)
                     guard p < end, p[0] == UInt8(ascii: ":") else { return false }
                     p = skipJSONWhitespace(p + 1, end)
@@ -40,9 +44,10 @@ extension MatchContext {
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                     if valueNode < 0 || (c == UInt8(ascii: "{") && !trieNodeHasChildren[Int(valueNode)]) {
-                        guard let after = skipJSONComposite(p, end) else { return false }
+                        guard let after = skipJSONComposite(p, end, openDepth: depth) else { return false }
                         p = after
                     } else {
+                        if depth >= maxJSONDepth { return false }
                         if depth == scratch.stack.capacity {
                             scratch.stack.reserve(depth * 2, keep: depth)
                             stack = scratch.stack.base
@@ -80,25 +85,39 @@ extension MatchContext {
 
     /// The trie node reached from `node` by a key (split on "."), or -1 when no policy names it.
     @inlinable @inline(__always)
-    mutating func childNode(_ node: Int32, _ key: UnsafePointer<UInt8>, _ count: Int, escaped: Bool) -> Int32 {
+    mutating func childNode(_ node: Int32, _ key: UnsafePointer<UInt8>, _ count: Int, _ flags: UInt8) -> Int32 {
         if node < 0 { return -1 }
         var k = key
         var n = count
-        if escaped {
+        var ascii = flags & jsonStringNonASCII == 0
+        if flags & jsonStringEscaped != 0 {
             n = decodeJSONString(key, count)
             k = UnsafePointer(scratch.unescaped.base)
+            ascii = allASCII(k, n)
         }
         var current = node
         var segmentStart = 0
         var i = 0
         while true {
             if i == n || k[i] == UInt8(ascii: ".") {
-                current = strings.find(tag: TableKind.trieChild.tag(current), k + segmentStart, i &- segmentStart)
+                if ascii && !trieNodeHasUnicodeChild[Int(current)] {
+                    current = strings.find(tag: TableKind.trieChild.tag(current), k + segmentStart, i &- segmentStart)
+                } else {
+                    current = unicodeChild(current, k + segmentStart, i &- segmentStart)
+                }
                 if current < 0 || i == n { return current }
                 segmentStart = i &+ 1
             }
             i &+= 1
         }
+    }
+
+    /// Key segments compare as Swift Strings in the reference (canonical equivalence): the slow
+    /// path for non-ASCII segments or children.
+    @usableFromInline
+    func unicodeChild(_ node: Int32, _ segment: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        let name = String(decoding: UnsafeBufferPointer(start: segment, count: count), as: UTF8.self)
+        return storage.trieChildrenByString[Int(node)].names[name] ?? -1
     }
 
     /// Reads (and validates) one scalar; feeds it as a field when `path` is named.
@@ -210,7 +229,7 @@ extension MatchContext {
     /// a valid JSON array gives no field at all, so elements are recorded first and fed after.
     mutating func stringArrayFields(path: Int32, _ base: UnsafePointer<UInt8>, _ count: Int) {
         let end = base + count
-        var p = skipJSONWhitespace(base, end)
+        var p = skipJSONWhitespace(skipByteOrderMark(base, end), end)
         guard p < end, p[0] == UInt8(ascii: "[") else { return }
         p = skipJSONWhitespace(p + 1, end)
         guard p < end else { return }
@@ -222,7 +241,7 @@ extension MatchContext {
                 guard p < end else { return }
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                    guard let after = skipJSONComposite(p, end) else { return }
+                    guard let after = skipJSONComposite(p, end, openDepth: 1) else { return }
                     p = after
                 } else {
                     guard let after = scalar(p, end, path: -1) else { return }
@@ -252,6 +271,42 @@ extension MatchContext {
 
 @usableFromInline let jsonStringEscaped: UInt8 = 1
 @usableFromInline let jsonStringNonASCII: UInt8 = 2
+/// The reference parser's nesting bound for bodies and String.Array values.
+@usableFromInline let maxJSONDepth = FilterInput.maxBodyNestingDepth
+@usableFromInline let maxJSONNumberLength = PolicyJSON.maxNumberLength
+
+@inlinable @inline(__always)
+func skipByteOrderMark(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
+    end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? p + 3 : p
+}
+
+/// Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF), as the reference checks.
+@usableFromInline
+func isValidUTF8(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    while i < n {
+        let b = p[i]
+        if b < 0x80 { i += 1; continue }
+        var length = 0
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch b {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: return false
+        }
+        if i + length > n { return false }
+        if p[i + 1] < low || p[i + 1] > high { return false }
+        for k in 2..<length where p[i + k] < 0x80 || p[i + k] > 0xBF { return false }
+        i += length
+    }
+    return true
+}
 
 @inlinable @inline(__always)
 func skipJSONWhitespace(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
@@ -298,7 +353,10 @@ func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, 
         guard p < end else { return nil }
         let c = p[0]
         if c == UInt8(ascii: "\"") {
-            if high != 0 { flags |= jsonStringNonASCII }
+            if high != 0 {
+                flags |= jsonStringNonASCII
+                if !isValidUTF8(start, p - start) { return nil }
+            }
             return p
         }
         if c == UInt8(ascii: "\\") {
@@ -328,9 +386,11 @@ func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, 
 }
 
 /// Skips (and validates) one JSON object or array starting at `p`; returns the position after it.
-/// Iterative, with the open containers kept as bits, so nesting depth costs no stack.
+/// Iterative, with the open containers kept as bits, so nesting depth costs no stack. `openDepth`
+/// containers are already open around it (the depth bound counts them).
 @inlinable
-func skipJSONComposite(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
+func skipJSONComposite(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, openDepth: Int) -> UnsafePointer<UInt8>? {
+    if openDepth >= maxJSONDepth { return nil }
     var p = start
     // Bit i of `kinds` says whether open container i is an array; deeper levels spill to `spill`.
     var kinds: UInt64 = p[0] == UInt8(ascii: "[") ? 1 : 0
@@ -362,6 +422,7 @@ func skipJSONComposite(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8
             }
             let c = p[0]
             if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                if openDepth + depth >= maxJSONDepth { return nil }
                 let bit: UInt64 = c == UInt8(ascii: "[") ? 1 : 0
                 if depth < 64 {
                     kinds = kinds & ~(1 << UInt64(depth)) | bit << UInt64(depth)
@@ -442,5 +503,5 @@ func skipJSONNumber(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) 
         while p < end && (p[0] &- UInt8(ascii: "0")) < 10 { p += 1 }
         if p == digits { return nil }
     }
-    return p
+    return p - start <= maxJSONNumberLength ? p : nil
 }

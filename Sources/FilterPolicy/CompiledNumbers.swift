@@ -120,7 +120,7 @@ func readJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, into
     number.mantissa = mantissa
     number.exponent = exponent
     number.truncated = truncated
-    return q
+    return q - p <= maxJSONNumberLength ? q : nil
 }
 
 /// The correctly rounded value of JSON number text (slow path: allocates a String).

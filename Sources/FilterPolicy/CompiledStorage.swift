@@ -42,19 +42,13 @@ struct PathInfo: Sendable {
         @usableFromInline static let prefix = Flags(rawValue: 1 << 1)
         @usableFromInline static let suffix = Flags(rawValue: 1 << 2)
         @usableFromInline static let equalsIgnoreCase = Flags(rawValue: 1 << 3)
-        /// Some exact pattern is not ASCII: compare as Swift Strings (canonical equivalence).
-        @usableFromInline static let exactUnicode = Flags(rawValue: 1 << 4)
-        @usableFromInline static let equalsIgnoreCaseUnicode = Flags(rawValue: 1 << 5)
-        /// Some prefix/suffix pattern is not ASCII (kept in the fallback list).
-        @usableFromInline static let prefixUnicode = Flags(rawValue: 1 << 6)
-        @usableFromInline static let suffixUnicode = Flags(rawValue: 1 << 7)
         @usableFromInline static let stringAnythingBut = Flags(rawValue: 1 << 8)
         @usableFromInline static let cidr = Flags(rawValue: 1 << 9)
         @usableFromInline static let exactNumber = Flags(rawValue: 1 << 10)
         @usableFromInline static let ranges = Flags(rawValue: 1 << 11)
         @usableFromInline static let numberAnythingBut = Flags(rawValue: 1 << 12)
 
-        @usableFromInline static let anyString: Flags = [.exact, .prefix, .suffix, .equalsIgnoreCase, .prefixUnicode, .suffixUnicode, .stringAnythingBut, .cidr]
+        @usableFromInline static let anyString: Flags = [.exact, .prefix, .suffix, .equalsIgnoreCase, .stringAnythingBut, .cidr]
         @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut]
     }
 
@@ -89,39 +83,19 @@ struct AnythingButCondition: Sendable {
     @usableFromInline enum Kind: UInt8, Sendable { case strings, numbers, prefix }
     @usableFromInline var kind: Kind
     @usableFromInline var slots: SlotRange
-    /// Strings: the byte-table tag of its value set. Prefix: its bytes in `anythingButBytes`.
+    /// Strings: the byte-table tag of its value set.
     @usableFromInline var tag: UInt32
+    /// Numbers: its values in `anythingButNumbers`. Prefix: its bytes in `anythingButBytes`.
     @usableFromInline var dataStart: Int32
     @usableFromInline var dataCount: Int32
-    /// Some listed string (or the prefix) is not ASCII: compare as Swift Strings.
-    @usableFromInline var unicode: Bool
-    /// Index into `CompiledStorage.anythingButStrings` (the Swift-String form, for non-ASCII cases).
-    @usableFromInline var stringsIndex: Int32
 }
 
-/// The Swift-String forms of a path's string patterns, used only when a value or a pattern is not
-/// ASCII, where Swift's String comparison (canonical equivalence) is the reference semantics.
+/// Path names compared as Swift Strings, as the reference does (`==` is canonical equivalence), for
+/// the rare non-ASCII names: a trie node's children, or the attribute names.
 @usableFromInline
-final class PathFallback: Sendable {
-    @usableFromInline let exact: [String: SlotRange]
-    @usableFromInline let equalsIgnoreCase: [String: SlotRange]
-    /// Every prefix/suffix pattern (for non-ASCII values), and the non-ASCII ones (for ASCII values,
-    /// whose ASCII patterns the byte index already covers).
-    @usableFromInline let prefixes: [(String, SlotRange)]
-    @usableFromInline let suffixes: [(String, SlotRange)]
-    @usableFromInline let unicodePrefixes: [(String, SlotRange)]
-    @usableFromInline let unicodeSuffixes: [(String, SlotRange)]
-
-    init(exact: [String: SlotRange], equalsIgnoreCase: [String: SlotRange], prefixes: [(String, SlotRange)], suffixes: [(String, SlotRange)]) {
-        self.exact = exact
-        self.equalsIgnoreCase = equalsIgnoreCase
-        self.prefixes = prefixes
-        self.suffixes = suffixes
-        unicodePrefixes = prefixes.filter { !isASCII($0.0) }
-        unicodeSuffixes = suffixes.filter { !isASCII($0.0) }
-    }
-
-    static let none = PathFallback(exact: [:], equalsIgnoreCase: [:], prefixes: [], suffixes: [])
+final class UnicodeNames: Sendable {
+    @usableFromInline let names: [String: Int32]
+    init(_ names: [String: Int32]) { self.names = names }
 }
 
 @usableFromInline
@@ -160,14 +134,18 @@ final class CompiledStorage: @unchecked Sendable {
     @usableFromInline let anythingBut: Frozen<AnythingButCondition>
     @usableFromInline let anythingButNumbers: Frozen<Double>
     @usableFromInline let anythingButBytes: Frozen<UInt8>
-    @usableFromInline let anythingButStrings: [Set<String>]
-    @usableFromInline let anythingButPrefixes: [String]
     @usableFromInline let cidrBlocks: [(CIDRBlock, SlotRange)]
-    @usableFromInline let fallbacks: [PathFallback]
 
     // Body path trie: child of (node, segment) in `strings` under tag trieChild(node).
     @usableFromInline let trieNodePath: Frozen<Int32>
     @usableFromInline let trieNodeHasChildren: Frozen<Bool>
+    /// Per trie node: its children by Swift String, for key segments that cannot be looked up by
+    /// bytes (the segment or some child name is not ASCII).
+    @usableFromInline let trieChildrenByString: [UnicodeNames]
+    @usableFromInline let trieNodeHasUnicodeChild: Frozen<Bool>
+    /// Attribute-scope path names by Swift String, likewise.
+    @usableFromInline let attributeNamesByString: UnicodeNames
+    @usableFromInline let attributeNamesHaveUnicode: Bool
     @usableFromInline let powersOfTen: Frozen<Double>
 
     init(_ parts: CompiledParts) {
@@ -192,10 +170,11 @@ final class CompiledStorage: @unchecked Sendable {
         anythingBut = Frozen(parts.anythingBut)
         anythingButNumbers = Frozen(parts.anythingButNumbers)
         anythingButBytes = Frozen(parts.anythingButBytes)
-        anythingButStrings = parts.anythingButStrings
-        anythingButPrefixes = parts.anythingButPrefixes
         cidrBlocks = parts.cidrBlocks
-        fallbacks = parts.fallbacks
+        trieChildrenByString = parts.trieChildrenByString.map(UnicodeNames.init)
+        trieNodeHasUnicodeChild = Frozen(parts.trieNodeHasUnicodeChild)
+        attributeNamesByString = UnicodeNames(parts.attributeNamesByString)
+        attributeNamesHaveUnicode = parts.attributeNamesHaveUnicode
         trieNodePath = Frozen(parts.trieNodePath)
         trieNodeHasChildren = Frozen(parts.trieNodeHasChildren)
         powersOfTen = Frozen(DecimalNumber.powersOfTen)
@@ -205,7 +184,7 @@ final class CompiledStorage: @unchecked Sendable {
         policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); alwaysCheck.free()
         paths.free(); slots.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
-        anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); powersOfTen.free()
+        anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); powersOfTen.free()
     }
 }
 
@@ -232,10 +211,11 @@ struct CompiledParts {
     var anythingBut: [AnythingButCondition] = []
     var anythingButNumbers: [Double] = []
     var anythingButBytes: [UInt8] = []
-    var anythingButStrings: [Set<String>] = []
-    var anythingButPrefixes: [String] = []
     var cidrBlocks: [(CIDRBlock, SlotRange)] = []
-    var fallbacks: [PathFallback] = []
+    var trieChildrenByString: [[String: Int32]] = [[:]]
+    var trieNodeHasUnicodeChild: [Bool] = [false]
+    var attributeNamesByString: [String: Int32] = [:]
+    var attributeNamesHaveUnicode = false
     var trieNodePath: [Int32] = [-1]
     var trieNodeHasChildren: [Bool] = [false]
 }

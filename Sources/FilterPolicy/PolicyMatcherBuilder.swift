@@ -27,19 +27,15 @@ public struct PolicyMatcherBuilder: Sendable {
     }
 }
 
-/// Per-path accumulation of conditions (key slot lists) before they are flattened.
+/// Per-path accumulation of conditions (key slot lists) before they are flattened. Strings are
+/// keyed by their UTF-8 bytes: the reference compares strings byte for byte.
 private struct PathAccumulator {
-    var isBody: Bool
-    var exactBytes: [[UInt8]: [Int32]] = [:]
-    var exactStrings: [String: [Int32]] = [:]
-    var exactUnicode = false
-    var equalsIgnoreCaseBytes: [[UInt8]: [Int32]] = [:]
-    var equalsIgnoreCaseStrings: [String: [Int32]] = [:]
-    var equalsIgnoreCaseUnicode = false
-    var prefixBytes: [[UInt8]: [Int32]] = [:]
-    var prefixAll: [[UInt8]: (String, [Int32])] = [:]
-    var suffixBytes: [[UInt8]: [Int32]] = [:]  // reversed bytes
-    var suffixAll: [[UInt8]: (String, [Int32])] = [:]
+    var exact: [[UInt8]: [Int32]] = [:]
+    /// Patterns already lowercased (`String.lowercased()`), as bytes.
+    var equalsIgnoreCase: [[UInt8]: [Int32]] = [:]
+    var prefixes: [[UInt8]: [Int32]] = [:]
+    /// Reversed bytes, so a suffix is a prefix of the reversed value.
+    var suffixes: [[UInt8]: [Int32]] = [:]
     var exactNumbers: [UInt64: (Double, [Int32])] = [:]
     var ranges: [NumericRange: [Int32]] = [:]
     var anythingBut: [AnythingBut: [Int32]] = [:]
@@ -49,45 +45,23 @@ private struct PathAccumulator {
     var isFalse: [Int32] = []
     var isNull: [Int32] = []
 
-    init(isBody: Bool) { self.isBody = isBody }
-
     mutating func register(_ condition: Condition, slot: Int32) {
         switch condition {
-        case .exactString(let s):
-            exactStrings[s, default: []].append(slot)
-            if isASCII(s) { exactBytes[Array(s.utf8), default: []].append(slot) } else { exactUnicode = true }
+        case .exactString(let s): exact[Array(s.utf8), default: []].append(slot)
         case .exactNumber(let d):
             if d.isNaN { return }
-            let key = NumberTable.key(d)
-            exactNumbers[key, default: (d, [])].1.append(slot)
+            exactNumbers[NumberTable.key(d), default: (d, [])].1.append(slot)
         case .boolean(let b):
             if b { isTrue.append(slot) } else { isFalse.append(slot) }
-        case .null:
-            isNull.append(slot)
-        case .prefix(let s):
-            let bytes = Array(s.utf8)
-            prefixAll[bytes, default: (s, [])].1.append(slot)
-            if isASCII(s) { prefixBytes[bytes, default: []].append(slot) }
-        case .suffix(let s):
-            let bytes = Array(s.utf8)
-            suffixAll[bytes, default: (s, [])].1.append(slot)
-            if isASCII(s) { suffixBytes[bytes.reversed(), default: []].append(slot) }
-        case .equalsIgnoreCase(let s):
-            let lowered = s.lowercased()
-            equalsIgnoreCaseStrings[lowered, default: []].append(slot)
-            if isASCII(lowered) {
-                equalsIgnoreCaseBytes[Array(lowered.utf8), default: []].append(slot)
-            } else {
-                equalsIgnoreCaseUnicode = true
-            }
-        case .anythingBut(let a):
-            anythingBut[a, default: []].append(slot)
-        case .numeric(let r):
-            ranges[r, default: []].append(slot)
+        case .null: isNull.append(slot)
+        case .prefix(let s): prefixes[Array(s.utf8), default: []].append(slot)
+        case .suffix(let s): suffixes[Array(s.utf8.reversed()), default: []].append(slot)
+        case .equalsIgnoreCase(let s): equalsIgnoreCase[Array(s.lowercased().utf8), default: []].append(slot)
+        case .anythingBut(let a): anythingBut[a, default: []].append(slot)
+        case .numeric(let r): ranges[r, default: []].append(slot)
         case .exists(let e):
             if e { existsTrue.append(slot) }
-        case .cidr(let block):
-            cidr[block, default: []].append(slot)
+        case .cidr(let block): cidr[block, default: []].append(slot)
         }
     }
 }
@@ -98,6 +72,7 @@ private struct PolicyCompiler {
     var pathIDs: [PathName: Int32] = [:]
     var accumulators: [PathAccumulator] = []
     var trieChildren: [TrieEdge: Int32] = [:]
+    var attributeNames: [String: Int32] = [:]
 
     struct PathName: Hashable {
         var isBody: Bool
@@ -146,7 +121,7 @@ private struct PolicyCompiler {
         if let id = pathIDs[key] { return id }
         let id = Int32(accumulators.count)
         pathIDs[key] = id
-        accumulators.append(PathAccumulator(isBody: isBody))
+        accumulators.append(PathAccumulator())
         if isBody {
             // Body keys are split on "." so a dotted key and nesting reach the same trie node.
             var node: Int32 = 0
@@ -158,6 +133,8 @@ private struct PolicyCompiler {
                     let child = Int32(parts.trieNodePath.count)
                     parts.trieNodePath.append(-1)
                     parts.trieNodeHasChildren.append(false)
+                    parts.trieChildrenByString.append([:])
+                    parts.trieNodeHasUnicodeChild.append(false)
                     parts.trieNodeHasChildren[Int(node)] = true
                     trieChildren[edge] = child
                     _ = parts.strings.value(tag: TableKind.trieChild.tag(node), bytes: edge.segment) { child }
@@ -167,8 +144,25 @@ private struct PolicyCompiler {
             parts.trieNodePath[Int(node)] = id
         } else {
             _ = parts.strings.value(tag: TableKind.attributeName.tag(0), bytes: Array(name.utf8)) { id }
+            attributeNames[name] = id
         }
         return id
+    }
+
+    /// Names are compared as Swift Strings by the reference (canonical equivalence). Where a set of
+    /// names holds a non-ASCII one, keep them all by String too, for lookups that cannot be bytewise.
+    mutating func finishNames() {
+        for (name, id) in attributeNames where parts.attributeNamesByString[name] == nil {
+            parts.attributeNamesByString[name] = id
+        }
+        parts.attributeNamesHaveUnicode = attributeNames.keys.contains { !isASCII($0) }
+        for (edge, child) in trieChildren {
+            let name = String(decoding: edge.segment, as: UTF8.self)
+            if !isASCII(name) { parts.trieNodeHasUnicodeChild[Int(edge.node)] = true }
+            if parts.trieChildrenByString[Int(edge.node)][name] == nil {
+                parts.trieChildrenByString[Int(edge.node)][name] = child
+            }
+        }
     }
 
     mutating func addSlots(_ list: [Int32]) -> SlotRange {
@@ -185,46 +179,29 @@ private struct PolicyCompiler {
     }
 
     mutating func finish() -> CompiledParts {
+        finishNames()
         for (index, acc) in accumulators.enumerated() {
             let path = Int32(index)
             var info = PathInfo()
             var numberKeys: [Double] = []
 
-            for (bytes, list) in acc.exactBytes { addTableEntry(.exact, path: path, bytes: bytes, slots: list) }
-            for (bytes, list) in acc.equalsIgnoreCaseBytes { addTableEntry(.equalsIgnoreCase, path: path, bytes: bytes, slots: list) }
-            for (bytes, list) in acc.prefixBytes { addTableEntry(.prefix, path: path, bytes: bytes, slots: list) }
-            for (bytes, list) in acc.suffixBytes { addTableEntry(.suffix, path: path, bytes: bytes, slots: list) }
-            if !acc.exactStrings.isEmpty { info.flags.insert(.exact) }
-            if acc.exactUnicode { info.flags.insert(.exactUnicode) }
-            if !acc.equalsIgnoreCaseStrings.isEmpty { info.flags.insert(.equalsIgnoreCase) }
-            if acc.equalsIgnoreCaseUnicode { info.flags.insert(.equalsIgnoreCaseUnicode) }
-            if !acc.prefixBytes.isEmpty { info.flags.insert(.prefix) }
-            if acc.prefixAll.count > acc.prefixBytes.count { info.flags.insert(.prefixUnicode) }
-            if !acc.suffixBytes.isEmpty { info.flags.insert(.suffix) }
-            if acc.suffixAll.count > acc.suffixBytes.count { info.flags.insert(.suffixUnicode) }
+            for (bytes, list) in acc.exact { addTableEntry(.exact, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.equalsIgnoreCase { addTableEntry(.equalsIgnoreCase, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.prefixes { addTableEntry(.prefix, path: path, bytes: bytes, slots: list) }
+            for (bytes, list) in acc.suffixes { addTableEntry(.suffix, path: path, bytes: bytes, slots: list) }
+            if !acc.exact.isEmpty { info.flags.insert(.exact) }
+            if !acc.equalsIgnoreCase.isEmpty { info.flags.insert(.equalsIgnoreCase) }
+            if !acc.prefixes.isEmpty { info.flags.insert(.prefix) }
+            if !acc.suffixes.isEmpty { info.flags.insert(.suffix) }
 
-            let prefixLengths = Set(acc.prefixBytes.keys.map { Int32($0.count) }).sorted()
+            let prefixLengths = Set(acc.prefixes.keys.map { Int32($0.count) }).sorted()
             info.prefixLengthsStart = Int32(parts.lengths.count)
             info.prefixLengthsCount = Int32(prefixLengths.count)
             parts.lengths.append(contentsOf: prefixLengths)
-            let suffixLengths = Set(acc.suffixBytes.keys.map { Int32($0.count) }).sorted()
+            let suffixLengths = Set(acc.suffixes.keys.map { Int32($0.count) }).sorted()
             info.suffixLengthsStart = Int32(parts.lengths.count)
             info.suffixLengthsCount = Int32(suffixLengths.count)
             parts.lengths.append(contentsOf: suffixLengths)
-
-            var fallback = PathFallback.none
-            if !acc.exactStrings.isEmpty || !acc.equalsIgnoreCaseStrings.isEmpty || !acc.prefixAll.isEmpty || !acc.suffixAll.isEmpty {
-                var exact: [String: SlotRange] = [:]
-                for (s, list) in acc.exactStrings { exact[s] = addSlots(list) }
-                var eic: [String: SlotRange] = [:]
-                for (s, list) in acc.equalsIgnoreCaseStrings { eic[s] = addSlots(list) }
-                var prefixes: [(String, SlotRange)] = []
-                for (_, entry) in acc.prefixAll { prefixes.append((entry.0, addSlots(entry.1))) }
-                var suffixes: [(String, SlotRange)] = []
-                for (_, entry) in acc.suffixAll { suffixes.append((entry.0, addSlots(entry.1))) }
-                fallback = PathFallback(exact: exact, equalsIgnoreCase: eic, prefixes: prefixes, suffixes: suffixes)
-            }
-            parts.fallbacks.append(fallback)
 
             if !acc.exactNumbers.isEmpty { info.flags.insert(.exactNumber) }
             for (_, entry) in acc.exactNumbers {
@@ -255,27 +232,21 @@ private struct PolicyCompiler {
                 case .strings(let values):
                     info.flags.insert(.stringAnythingBut)
                     let tag = TableKind.anythingBut.tag(conditionIndex)
-                    for v in values where isASCII(v) {
-                        _ = parts.strings.value(tag: tag, bytes: Array(v.utf8)) { 0 }
-                    }
-                    parts.anythingBut.append(AnythingButCondition(
-                        kind: .strings, slots: slots, tag: tag, dataStart: 0, dataCount: 0,
-                        unicode: !values.allSatisfy(isASCII), stringsIndex: Int32(parts.anythingButStrings.count)))
-                    parts.anythingButStrings.append(Set(values))
+                    for v in values { _ = parts.strings.value(tag: tag, bytes: Array(v.utf8)) { 0 } }
+                    parts.anythingBut.append(AnythingButCondition(kind: .strings, slots: slots, tag: tag, dataStart: 0, dataCount: 0))
                 case .numbers(let values):
                     info.flags.insert(.numberAnythingBut)
                     numberKeys.append(contentsOf: values.filter { !$0.isNaN })
                     parts.anythingBut.append(AnythingButCondition(
                         kind: .numbers, slots: slots, tag: 0, dataStart: Int32(parts.anythingButNumbers.count),
-                        dataCount: Int32(values.count), unicode: false, stringsIndex: -1))
+                        dataCount: Int32(values.count)))
                     parts.anythingButNumbers.append(contentsOf: values)
                 case .prefix(let p):
                     info.flags.insert(.stringAnythingBut)
                     parts.anythingBut.append(AnythingButCondition(
                         kind: .prefix, slots: slots, tag: 0, dataStart: Int32(parts.anythingButBytes.count),
-                        dataCount: Int32(p.utf8.count), unicode: !isASCII(p), stringsIndex: Int32(parts.anythingButPrefixes.count)))
+                        dataCount: Int32(p.utf8.count)))
                     parts.anythingButBytes.append(contentsOf: p.utf8)
-                    parts.anythingButPrefixes.append(p)
                 }
             }
             info.anythingButCount = Int32(parts.anythingBut.count) - info.anythingButStart

@@ -19,6 +19,7 @@ struct MatchContext {
     @usableFromInline let treeNodes: UnsafeMutablePointer<SlotRange>
     @usableFromInline let trieNodePath: UnsafeMutablePointer<Int32>
     @usableFromInline let trieNodeHasChildren: UnsafeMutablePointer<Bool>
+    @usableFromInline let trieNodeHasUnicodeChild: UnsafeMutablePointer<Bool>
     @usableFromInline let powersOfTen: UnsafeMutablePointer<Double>
     @usableFromInline let generation: UInt32
     @usableFromInline let keyStamp: UnsafeMutablePointer<UInt32>
@@ -43,6 +44,7 @@ struct MatchContext {
         treeNodes = storage.treeNodes.base
         trieNodePath = storage.trieNodePath.base
         trieNodeHasChildren = storage.trieNodeHasChildren.base
+        trieNodeHasUnicodeChild = storage.trieNodeHasUnicodeChild.base
         powersOfTen = storage.powersOfTen.base
         generation = scratch.generation
         keyStamp = scratch.keyStamp.base
@@ -122,8 +124,14 @@ struct MatchContext {
 
     mutating func attributeField(name: String, value: MessageAttributeValue) {
         var name = name
-        let path: Int32 = name.withUTF8 { bytes in
-            strings.find(tag: TableKind.attributeName.tag(0), bytes.baseAddress ?? emptyBytes, bytes.count)
+        var path: Int32 = name.withUTF8 { bytes in
+            let base = bytes.baseAddress ?? emptyBytes
+            if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
+            return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+        }
+        if path == -2 {
+            // Names compare as Swift Strings (canonical equivalence) in the reference.
+            path = storage.attributeNamesByString.names[name] ?? -1
         }
         if path < 0 { return }
         guard var text = value.stringValue else { return }

@@ -1,6 +1,5 @@
 /// One field (path, value) against the compiled index of its path: the per-value-type lookups.
-/// ASCII strings are compared as bytes (identical to Swift String semantics for ASCII); a non-ASCII
-/// value or pattern falls back to Swift String comparison, the reference semantics.
+/// Strings compare by their UTF-8 bytes, as the reference does.
 extension MatchContext {
     // MARK: Strings
 
@@ -11,47 +10,32 @@ extension MatchContext {
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         let flags = info.flags
         if flags.isDisjoint(with: .anyString) { return }
-        if ascii {
-            if flags.contains(.exact) {
-                if flags.contains(.exactUnicode) {
-                    unicodeExact(path: path, p, n)
-                } else {
-                    let r = strings.find(tag: TableKind.exact.tag(path), p, n)
-                    if r >= 0 { hit(tableRanges[Int(r)]) }
-                }
-            }
-            if flags.contains(.prefix) { asciiAffix(.prefix, path: path, info.prefixLengthsStart, info.prefixLengthsCount, p, n) }
-            if flags.contains(.suffix) {
-                let reversed = reversedCopy(p, n)
-                asciiAffix(.suffix, path: path, info.suffixLengthsStart, info.suffixLengthsCount, reversed, n)
-            }
-            if flags.contains(.equalsIgnoreCase) {
-                if flags.contains(.equalsIgnoreCaseUnicode) {
-                    unicodeEqualsIgnoreCase(path: path, p, n)
-                } else {
-                    let lowered = loweredCopy(p, n)
-                    let r = strings.find(tag: TableKind.equalsIgnoreCase.tag(path), lowered, n)
-                    if r >= 0 { hit(tableRanges[Int(r)]) }
-                }
-            }
-            if flags.contains(.prefixUnicode) || flags.contains(.suffixUnicode) {
-                unicodeAffixes(path: path, p, n, all: false)
-            }
-        } else {
-            if flags.contains(.exact) { unicodeExact(path: path, p, n) }
-            if flags.contains(.equalsIgnoreCase) { unicodeEqualsIgnoreCase(path: path, p, n) }
-            if !flags.isDisjoint(with: [.prefix, .suffix, .prefixUnicode, .suffixUnicode]) {
-                unicodeAffixes(path: path, p, n, all: true)
+        if flags.contains(.exact) {
+            let r = strings.find(tag: TableKind.exact.tag(path), p, n)
+            if r >= 0 { hit(tableRanges[Int(r)]) }
+        }
+        if flags.contains(.prefix) { affixes(.prefix, path: path, info.prefixLengthsStart, info.prefixLengthsCount, p, n) }
+        if flags.contains(.suffix) {
+            let reversed = reversedCopy(p, n)
+            affixes(.suffix, path: path, info.suffixLengthsStart, info.suffixLengthsCount, reversed, n)
+        }
+        if flags.contains(.equalsIgnoreCase) {
+            if ascii {
+                let lowered = loweredCopy(p, n)
+                let r = strings.find(tag: TableKind.equalsIgnoreCase.tag(path), lowered, n)
+                if r >= 0 { hit(tableRanges[Int(r)]) }
+            } else {
+                unicodeEqualsIgnoreCase(path: path, p, n)
             }
         }
-        if flags.contains(.stringAnythingBut) { stringAnythingBut(info, p, n, ascii: ascii) }
+        if flags.contains(.stringAnythingBut) { stringAnythingBut(info, p, n) }
         if flags.contains(.cidr) { cidrField(info, p, n) }
     }
 
     /// Hash every stored prefix length of the value in one incremental pass (suffixes: over the
     /// reversed value against reversed patterns).
     @inlinable @inline(__always)
-    mutating func asciiAffix(_ kind: TableKind, path: Int32, _ start: Int32, _ count: Int32, _ p: UnsafePointer<UInt8>, _ n: Int) {
+    mutating func affixes(_ kind: TableKind, path: Int32, _ start: Int32, _ count: Int32, _ p: UnsafePointer<UInt8>, _ n: Int) {
         let tag = kind.tag(path)
         var h = ByteHash.seed(tag)
         var consumed = 0
@@ -95,30 +79,19 @@ extension MatchContext {
         return UnsafePointer(out)
     }
 
-    @usableFromInline
-    mutating func unicodeExact(path: Int32, _ p: UnsafePointer<UInt8>, _ n: Int) {
-        let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-        if let r = storage.fallbacks[Int(path)].exact[s] { hit(r) }
-    }
-
+    /// Non-ASCII values are lowercased as Swift Strings (full Unicode case mapping), then compared
+    /// by bytes like the ASCII ones.
     @usableFromInline
     mutating func unicodeEqualsIgnoreCase(path: Int32, _ p: UnsafePointer<UInt8>, _ n: Int) {
-        let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-        if let r = storage.fallbacks[Int(path)].equalsIgnoreCase[s.lowercased()] { hit(r) }
-    }
-
-    /// Prefix/suffix patterns compared as Swift Strings: all of them for a non-ASCII value, only the
-    /// non-ASCII ones for an ASCII value.
-    @usableFromInline
-    mutating func unicodeAffixes(path: Int32, _ p: UnsafePointer<UInt8>, _ n: Int, all: Bool) {
-        let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-        let fallback = storage.fallbacks[Int(path)]
-        for (pattern, r) in all ? fallback.prefixes : fallback.unicodePrefixes where s.hasPrefix(pattern) { hit(r) }
-        for (pattern, r) in all ? fallback.suffixes : fallback.unicodeSuffixes where s.hasSuffix(pattern) { hit(r) }
+        var lowered = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self).lowercased()
+        let r = lowered.withUTF8 { bytes in
+            strings.find(tag: TableKind.equalsIgnoreCase.tag(path), bytes.baseAddress ?? emptyBytes, bytes.count)
+        }
+        if r >= 0 { hit(tableRanges[Int(r)]) }
     }
 
     @usableFromInline
-    mutating func stringAnythingBut(_ info: PathInfo, _ p: UnsafePointer<UInt8>, _ n: Int, ascii: Bool) {
+    mutating func stringAnythingBut(_ info: PathInfo, _ p: UnsafePointer<UInt8>, _ n: Int) {
         var i = Int(info.anythingButStart)
         let end = i + Int(info.anythingButCount)
         while i < end {
@@ -128,32 +101,21 @@ extension MatchContext {
             case .numbers:
                 continue
             case .strings:
-                let listed: Bool
-                if ascii && !condition.unicode {
-                    listed = strings.find(tag: condition.tag, p, n) >= 0
-                } else {
-                    let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-                    listed = storage.anythingButStrings[Int(condition.stringsIndex)].contains(s)
-                }
-                if !listed { hit(condition.slots) }
+                if strings.find(tag: condition.tag, p, n) < 0 { hit(condition.slots) }
             case .prefix:
-                let hasPrefix: Bool
-                if ascii && !condition.unicode {
-                    let count = Int(condition.dataCount)
-                    let prefix = storage.anythingButBytes.base + Int(condition.dataStart)
-                    hasPrefix = count <= n && (0..<count).allSatisfy { p[$0] == prefix[$0] }
-                } else {
-                    let s = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
-                    hasPrefix = s.hasPrefix(storage.anythingButPrefixes[Int(condition.stringsIndex)])
-                }
+                let count = Int(condition.dataCount)
+                let prefix = storage.anythingButBytes.base + Int(condition.dataStart)
+                let hasPrefix = count <= n && (0..<count).allSatisfy { p[$0] == prefix[$0] }
                 if !hasPrefix { hit(condition.slots) }
             }
         }
     }
 
+    /// IP text is read with the reference's own parser (rare path: allocates).
     @usableFromInline
     mutating func cidrField(_ info: PathInfo, _ p: UnsafePointer<UInt8>, _ n: Int) {
-        guard let address = parseIPAddress(p, n) else { return }
+        let text = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+        guard let address = CIDRBlock.parseAddress(text) else { return }
         let blocks = storage.cidrBlocks
         for i in Int(info.cidrStart)..<Int(info.cidrStart + info.cidrCount) where blocks[i].0.contains(address) {
             hit(blocks[i].1)

@@ -32,16 +32,33 @@ import Testing
         #expect(!Self.accepts(body))
     }
 
-    @Test func deepNestingDoesNotCrash() {
-        let depth = 200_000
-        let deep = "{\"a\":" + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
-        #expect(Self.accepts(deep))
-        let unbalanced = "{\"a\":" + String(repeating: "[", count: depth) + "}"
-        #expect(!Self.accepts(unbalanced))
-        // Deep nesting along a named path goes through the scanner's own stack.
+    @Test func nestingBoundMatchesTheReferenceParser() {
+        // The reference accepts at most FilterInput.maxBodyNestingDepth (256) open containers.
+        func nested(_ depth: Int) -> String {
+            "{\"a\":" + String(repeating: "[", count: depth - 1) + "1" + String(repeating: "]", count: depth - 1) + "}"
+        }
+        #expect(Self.accepts(nested(256)))
+        #expect(!Self.accepts(nested(257)))
         let named = M.matcher([M.body(M.key("a", .exactNumber(1)))])
-        let deepNamed = "{\"a\":" + String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth) + "}"
-        #expect(named.matches(attributes: [:], body: Array(deepNamed.utf8)) == [0])
+        #expect(named.matches(attributes: [:], body: Array(nested(256).utf8)) == [0])
+        #expect(named.matches(attributes: [:], body: Array(nested(257).utf8)).isEmpty)
+        // Hostile depth: rejected quickly, no crash.
+        let hostile = "{\"a\":" + String(repeating: "[", count: 1_000_000) + "}"
+        #expect(!Self.accepts(hostile))
+        #expect(named.matches(attributes: [:], body: Array(hostile.utf8)).isEmpty)
+    }
+
+    @Test func utf8ByteOrderMarkAndNumberLength() {
+        #expect(Self.accepts("\u{FEFF}{\"a\": 1}"))
+        #expect(!Self.accepts("{\"a\": 1}\u{FEFF}"))
+        var invalidUTF8 = Array(#"{"a":"x"}"#.utf8)
+        invalidUTF8[6] = 0xFF
+        #expect(Self.anyValidObject.matches(attributes: [:], body: invalidUTF8).isEmpty)
+        invalidUTF8[6] = 0xED  // a surrogate lead byte
+        invalidUTF8.insert(contentsOf: [0xA0, 0x80], at: 7)
+        #expect(Self.anyValidObject.matches(attributes: [:], body: invalidUTF8).isEmpty)
+        #expect(Self.accepts("{\"a\": 1" + String(repeating: "0", count: 999) + "}"))
+        #expect(!Self.accepts("{\"a\": 1" + String(repeating: "0", count: 1000) + "}"))
     }
 
     /// Random mutations of valid documents, judged by Foundation's parser (top level must be an
