@@ -69,6 +69,8 @@ struct PathInfo: Sendable {
     @usableFromInline var rangeEndsCount: Int32 = 0
     @usableFromInline var treeStart: Int32 = 0
     @usableFromInline var treeLeaves: Int32 = 0
+    /// Ranges with no bound at all: they also hold for NaN (which the tree cannot place).
+    @usableFromInline var unboundedRanges = SlotRange.empty
     @usableFromInline var anythingButStart: Int32 = 0
     @usableFromInline var anythingButCount: Int32 = 0
     @usableFromInline var cidrStart: Int32 = 0

@@ -38,7 +38,9 @@ private struct PathAccumulator {
     var suffixes: [[UInt8]: [Int32]] = [:]
     var exactNumbers: [UInt64: (Double, [Int32])] = [:]
     var ranges: [NumericRange: [Int32]] = [:]
-    var anythingBut: [AnythingBut: [Int32]] = [:]
+    /// Keyed by bytes, not by `AnythingBut`: String keys would merge canonically equivalent (but
+    /// byte-different) lists, which the reference tells apart.
+    var anythingBut: [AnythingButKey: (AnythingBut, [Int32])] = [:]
     var cidr: [CIDRBlock: [Int32]] = [:]
     var existsTrue: [Int32] = []
     var isTrue: [Int32] = []
@@ -57,11 +59,25 @@ private struct PathAccumulator {
         case .prefix(let s): prefixes[Array(s.utf8), default: []].append(slot)
         case .suffix(let s): suffixes[Array(s.utf8.reversed()), default: []].append(slot)
         case .equalsIgnoreCase(let s): equalsIgnoreCase[Array(s.lowercased().utf8), default: []].append(slot)
-        case .anythingBut(let a): anythingBut[a, default: []].append(slot)
+        case .anythingBut(let a): anythingBut[AnythingButKey(a), default: (a, [])].1.append(slot)
         case .numeric(let r): ranges[r, default: []].append(slot)
         case .exists(let e):
             if e { existsTrue.append(slot) }
         case .cidr(let block): cidr[block, default: []].append(slot)
+        }
+    }
+}
+
+struct AnythingButKey: Hashable {
+    var kind: Int
+    var strings: [[UInt8]]
+    var numbers: [Double]
+
+    init(_ condition: AnythingBut) {
+        switch condition {
+        case .strings(let list): (kind, strings, numbers) = (0, list.map { Array($0.utf8) }, [])
+        case .numbers(let list): (kind, strings, numbers) = (1, [], list)
+        case .prefix(let p): (kind, strings, numbers) = (2, [Array(p.utf8)], [])
         }
     }
 }
@@ -222,10 +238,11 @@ private struct PolicyCompiler {
                 info.treeStart = Int32(parts.treeNodes.count)
                 info.treeLeaves = Int32(tree.leafCount)
                 for node in tree.nodes { parts.treeNodes.append(addSlots(node)) }
+                info.unboundedRanges = addSlots(acc.ranges.filter { $0.key.lower == nil && $0.key.upper == nil }.flatMap(\.value))
             }
 
             info.anythingButStart = Int32(parts.anythingBut.count)
-            for (condition, list) in acc.anythingBut {
+            for (_, (condition, list)) in acc.anythingBut {
                 let slots = addSlots(list)
                 let conditionIndex = Int32(parts.anythingBut.count)
                 switch condition {

@@ -156,7 +156,9 @@ extension MatchContext {
     @inlinable @inline(__always)
     mutating func numberLookups(path: Int32, _ info: PathInfo, _ v: Double) {
         let flags = info.flags
-        if !v.isNaN {
+        if v.isNaN {
+            if info.unboundedRanges.count != 0 { hit(info.unboundedRanges) }
+        } else {
             if flags.contains(.exactNumber) {
                 let r = storage.numbers.find(path: path, v)
                 if r >= 0 { hit(tableRanges[Int(r)]) }

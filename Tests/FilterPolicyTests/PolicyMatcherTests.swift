@@ -342,3 +342,34 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct PolicyMatcherRegressionTests {
+    @Test func absenceKeyWithOtherConditionsOnAPresentString() {
+        let p = M.attributes(M.key("tags", .numeric(NumericRange(lower: -3, lowerInclusive: true, upper: nil, upperInclusive: true)), .exists(false), .anythingBut(.prefix("K"))))
+        #expect(!M.matches(p, attributes: ["tags": .string("K"), "n": .string("x")]))
+        #expect(!M.matches(p, attributes: ["tags": .string("K")]))
+    }
+}
+
+extension PolicyMatcherRegressionTests {
+    /// Kelvin sign and K are equal as Swift Strings but not as bytes: two anything-but conditions
+    /// must not be merged into one.
+    @Test func anythingButConditionsAreKeyedByBytes() {
+        let ascii = M.attributes(M.key("t", .anythingBut(.prefix("K"))))
+        let kelvin = M.attributes(M.key("t", .anythingBut(.prefix("\u{212A}"))))
+        let matcher = M.matcher([ascii, kelvin])
+        #expect(M.ids(matcher, attributes: ["t": .string("K")]) == [1])
+        #expect(M.ids(matcher, attributes: ["t": .string("\u{212A}")]) == [0])
+        let lists = M.matcher([M.body(M.key("t", .anythingBut(.strings(["K"])))), M.body(M.key("t", .anythingBut(.strings(["\u{212A}"]))))])
+        #expect(M.ids(lists, body: #"{"t": "K"}"#) == [1])
+    }
+
+    /// A numeric condition with no bound holds for every number, NaN included (as `contains` says).
+    @Test func unboundedRangeHoldsForNaN() {
+        let p = M.attributes(M.key("n", .numeric(NumericRange(lower: nil, lowerInclusive: false, upper: nil, upperInclusive: false))))
+        #expect(M.matches(p, attributes: ["n": .number("nan")]))
+        #expect(M.matches(p, attributes: ["n": .number("1")]))
+        let bounded = M.attributes(M.key("n", .numeric(NumericRange(lower: 0, lowerInclusive: true, upper: nil, upperInclusive: false))))
+        #expect(!M.matches(bounded, attributes: ["n": .number("nan")]))
+    }
+}
