@@ -17,7 +17,7 @@ extension MatchContext {
         p += 1
         // Frames: trie node << 1 | isArray. Node -1 never appears: dead subtrees are skipped whole.
         var depth = 1
-        var stack = scratch.stack.base
+        var stack = state.pointee.stack.base
         stack[0] = 0
         var first = true
         outer: while true {
@@ -44,13 +44,13 @@ extension MatchContext {
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                     if valueNode < 0 || (c == UInt8(ascii: "{") && !trieNodeHasChildren[Int(valueNode)]) {
-                        guard let after = skipJSONComposite(p, end, openDepth: depth) else { return false }
+                        guard let after = skipJSONComposite(p, end, openDepth: depth, kinds: state.pointee.kinds.base) else { return false }
                         p = after
                     } else {
                         if depth >= maxJSONDepth { return false }
-                        if depth == scratch.stack.capacity {
-                            scratch.stack.reserve(depth * 2, keep: depth)
-                            stack = scratch.stack.base
+                        if depth == state.pointee.stack.capacity {
+                            state.pointee.stack.reserve(depth * 2, keep: depth)
+                            stack = state.pointee.stack.base
                         }
                         stack[depth] = valueNode << 1 | (c == UInt8(ascii: "[") ? 1 : 0)
                         depth &+= 1
@@ -92,7 +92,7 @@ extension MatchContext {
         var ascii = flags & jsonStringNonASCII == 0
         if flags & jsonStringEscaped != 0 {
             n = decodeJSONString(key, count)
-            k = UnsafePointer(scratch.unescaped.base)
+            k = UnsafePointer(state.pointee.unescaped.base)
             ascii = allASCII(k, n)
         }
         var current = node
@@ -153,19 +153,19 @@ extension MatchContext {
     mutating func emitString(path: Int32, _ p: UnsafePointer<UInt8>, _ n: Int, _ flags: UInt8) {
         if flags & jsonStringEscaped != 0 {
             let count = decodeJSONString(p, n)
-            let decoded = UnsafePointer(scratch.unescaped.base)
+            let decoded = UnsafePointer(state.pointee.unescaped.base)
             stringField(path: path, decoded, count, ascii: allASCII(decoded, count))
         } else {
             stringField(path: path, p, n, ascii: flags & jsonStringNonASCII == 0)
         }
     }
 
-    /// Decodes the escapes of a JSON string body (already validated) into `scratch.unescaped`;
+    /// Decodes the escapes of a JSON string body (already validated) into `state.pointee.unescaped`;
     /// returns the decoded length. Unpaired surrogates become U+FFFD.
     @usableFromInline
     mutating func decodeJSONString(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        scratch.unescaped.reserve(n, keep: 0)
-        let out = scratch.unescaped.base
+        state.pointee.unescaped.reserve(n, keep: 0)
+        let out = state.pointee.unescaped.base
         var o = 0
         var i = 0
         func put(_ scalar: UInt32) {
@@ -241,13 +241,13 @@ extension MatchContext {
                 guard p < end else { return }
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                    guard let after = skipJSONComposite(p, end, openDepth: 1) else { return }
+                    guard let after = skipJSONComposite(p, end, openDepth: 1, kinds: state.pointee.kinds.base) else { return }
                     p = after
                 } else {
                     guard let after = scalar(p, end, path: -1) else { return }
-                    scratch.elements.reserve(recorded + 2, keep: recorded)
-                    scratch.elements.base[recorded] = p - base
-                    scratch.elements.base[recorded + 1] = after - base
+                    state.pointee.elements.reserve(recorded + 2, keep: recorded)
+                    state.pointee.elements.base[recorded] = p - base
+                    state.pointee.elements.base[recorded + 1] = after - base
                     recorded += 2
                     p = after
                 }
@@ -261,8 +261,8 @@ extension MatchContext {
         guard skipJSONWhitespace(p, end) == end else { return }
         var i = 0
         while i < recorded {
-            let start = base + scratch.elements.base[i]
-            let stop = base + scratch.elements.base[i + 1]
+            let start = base + state.pointee.elements.base[i]
+            let stop = base + state.pointee.elements.base[i + 1]
             i += 2
             _ = scalar(start, stop, path: path)
         }
@@ -385,123 +385,3 @@ func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, 
     }
 }
 
-/// Skips (and validates) one JSON object or array starting at `p`; returns the position after it.
-/// Iterative, with the open containers kept as bits, so nesting depth costs no stack. `openDepth`
-/// containers are already open around it (the depth bound counts them).
-@inlinable
-func skipJSONComposite(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, openDepth: Int) -> UnsafePointer<UInt8>? {
-    if openDepth >= maxJSONDepth { return nil }
-    var p = start
-    // Bit i of `kinds` says whether open container i is an array; deeper levels spill to `spill`.
-    var kinds: UInt64 = p[0] == UInt8(ascii: "[") ? 1 : 0
-    var spill: [UInt64] = []
-    var depth = 1
-    p += 1
-    var first = true
-    func isArrayTop(_ kinds: UInt64, _ depth: Int) -> Bool {
-        let i = depth - 1
-        if i < 64 { return kinds >> UInt64(i) & 1 != 0 }
-        return spill[(i - 64) >> 6] >> UInt64((i - 64) & 63) & 1 != 0
-    }
-    outer: while true {
-        p = skipJSONWhitespace(p, end)
-        guard p < end else { return nil }
-        let isArray = isArrayTop(kinds, depth)
-        if first && p[0] == (isArray ? UInt8(ascii: "]") : UInt8(ascii: "}")) {
-            p += 1
-            depth -= 1
-        } else {
-            if !isArray {
-                guard p[0] == UInt8(ascii: "\"") else { return nil }
-                var flags: UInt8 = 0
-                guard let close = scanJSONString(p + 1, end, &flags) else { return nil }
-                p = skipJSONWhitespace(close + 1, end)
-                guard p < end, p[0] == UInt8(ascii: ":") else { return nil }
-                p = skipJSONWhitespace(p + 1, end)
-                guard p < end else { return nil }
-            }
-            let c = p[0]
-            if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                if openDepth + depth >= maxJSONDepth { return nil }
-                let bit: UInt64 = c == UInt8(ascii: "[") ? 1 : 0
-                if depth < 64 {
-                    kinds = kinds & ~(1 << UInt64(depth)) | bit << UInt64(depth)
-                } else {
-                    let i = depth - 64
-                    if i >> 6 == spill.count { spill.append(0) }
-                    spill[i >> 6] = spill[i >> 6] & ~(1 << UInt64(i & 63)) | bit << UInt64(i & 63)
-                }
-                depth += 1
-                p += 1
-                first = true
-                continue outer
-            }
-            guard let after = skipJSONScalar(p, end) else { return nil }
-            p = after
-        }
-        while true {
-            if depth == 0 { return p }
-            p = skipJSONWhitespace(p, end)
-            guard p < end else { return nil }
-            let c = p[0]
-            if c == UInt8(ascii: ",") {
-                p += 1
-                first = false
-                continue outer
-            }
-            guard c == (isArrayTop(kinds, depth) ? UInt8(ascii: "]") : UInt8(ascii: "}")) else { return nil }
-            p += 1
-            depth -= 1
-        }
-    }
-}
-
-/// Skips (and validates) a string, number or literal.
-@inlinable @inline(__always)
-func skipJSONScalar(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
-    switch p[0] {
-    case UInt8(ascii: "\""):
-        var flags: UInt8 = 0
-        return scanJSONString(p + 1, end, &flags).map { $0 + 1 }
-    case UInt8(ascii: "t"):
-        return matchLiteral(p, end, 0x6575_7274, 4) ? p + 4 : nil
-    case UInt8(ascii: "f"):
-        return end - p >= 5 && matchLiteral(p + 1, end, 0x6573_6c61, 4) ? p + 5 : nil
-    case UInt8(ascii: "n"):
-        return matchLiteral(p, end, 0x6c6c_756e, 4) ? p + 4 : nil
-    default:
-        return skipJSONNumber(p, end)
-    }
-}
-
-/// Validates a JSON number without converting it.
-@inlinable @inline(__always)
-func skipJSONNumber(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
-    var p = start
-    if p[0] == UInt8(ascii: "-") {
-        p += 1
-        guard p < end else { return nil }
-    }
-    if p[0] == UInt8(ascii: "0") {
-        p += 1
-    } else if (p[0] &- UInt8(ascii: "1")) < 9 {
-        p += 1
-        while p < end && (p[0] &- UInt8(ascii: "0")) < 10 { p += 1 }
-    } else {
-        return nil
-    }
-    if p < end && p[0] == UInt8(ascii: ".") {
-        p += 1
-        let digits = p
-        while p < end && (p[0] &- UInt8(ascii: "0")) < 10 { p += 1 }
-        if p == digits { return nil }
-    }
-    if p < end && (p[0] | 0x20) == UInt8(ascii: "e") {
-        p += 1
-        if p < end && (p[0] == UInt8(ascii: "+") || p[0] == UInt8(ascii: "-")) { p += 1 }
-        let digits = p
-        while p < end && (p[0] &- UInt8(ascii: "0")) < 10 { p += 1 }
-        if p == digits { return nil }
-    }
-    return p - start <= maxJSONNumberLength ? p : nil
-}

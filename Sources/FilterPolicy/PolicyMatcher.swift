@@ -58,7 +58,7 @@ public final class PolicyMatcher: Sendable {
             bodyValid = context.scanBody(base.assumingMemoryBound(to: UInt8.self), body.count)
         }
         context.finish(attributesEmpty: attributes.isEmpty, bodyValid: bodyValid)
-        return withExtendedLifetime(storage) { scratch.matchedIDs.count }
+        return withExtendedLifetime(storage) { scratch.state.pointee.matchedIDs.count }
     }
 }
 
@@ -71,10 +71,33 @@ private struct PooledScratch: @unchecked Sendable {
 /// Per-thread mutable state for matching: generation-stamped marks (so nothing is cleared between
 /// messages) and reusable buffers. Not thread-safe; reuse one per thread or per worker.
 public final class MatchScratch {
-    /// The ids matched by the last `PolicyMatcher.match` call with this scratch.
-    public internal(set) var matchedIDs: [Int] = []
+    /// Behind a pointer so the hot path mutates it without dynamic exclusivity checks.
+    @usableFromInline let state: UnsafeMutablePointer<ScratchState>
 
-    var generation: UInt32 = 0
+    /// The ids matched by the last `PolicyMatcher.match` call with this scratch.
+    public var matchedIDs: [Int] { state.pointee.matchedIDs }
+
+    public init() {
+        state = UnsafeMutablePointer<ScratchState>.allocate(capacity: 1)
+        state.initialize(to: ScratchState())
+    }
+
+    deinit {
+        state.pointee.free()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    func begin(_ storage: CompiledStorage) -> MatchContext {
+        state.pointee.begin(storage)
+        return MatchContext(storage: storage, state: state)
+    }
+}
+
+@usableFromInline
+struct ScratchState {
+    @usableFromInline var matchedIDs: [Int] = []
+    @usableFromInline var generation: UInt32 = 0
     var keyStamp = StampArray()
     var branchStamp = StampArray()
     var branchCount = StampArray()
@@ -87,15 +110,10 @@ public final class MatchScratch {
     @usableFromInline var unescaped = GrowableBuffer<UInt8>()
     @usableFromInline var stack = GrowableBuffer<Int32>()
     @usableFromInline var elements = GrowableBuffer<Int>()
+    /// Container kinds (1 = array) of a skipped subtree, one byte per nesting level.
+    @usableFromInline var kinds = GrowableBuffer<UInt8>(capacity: maxJSONDepth + 1)
 
-    public init() {}
-
-    deinit {
-        keyStamp.free(); branchStamp.free(); branchCount.free(); pathStamp.free(); policyStamp.free()
-        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free()
-    }
-
-    func begin(_ storage: CompiledStorage) -> MatchContext {
+    mutating func begin(_ storage: CompiledStorage) {
         var grew = keyStamp.reserve(storage.keySlots.count)
         grew = branchStamp.reserve(storage.branches.count) || grew
         grew = branchCount.reserve(storage.branches.count) || grew
@@ -109,8 +127,12 @@ public final class MatchScratch {
             generation = 1
         }
         matchedIDs.removeAll(keepingCapacity: true)
-        matchedIDs.append(contentsOf: storage.unfilteredIDs)
-        return MatchContext(storage: storage, scratch: self)
+        if !storage.unfilteredIDs.isEmpty { matchedIDs.append(contentsOf: storage.unfilteredIDs) }
+    }
+
+    func free() {
+        keyStamp.free(); branchStamp.free(); branchCount.free(); pathStamp.free(); policyStamp.free()
+        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); kinds.free()
     }
 }
 
@@ -141,8 +163,8 @@ struct GrowableBuffer<Element> {
     @usableFromInline var base: UnsafeMutablePointer<Element>
     @usableFromInline var capacity: Int
 
-    init() {
-        capacity = 64
+    init(capacity: Int = 64) {
+        self.capacity = capacity
         base = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
     }
 

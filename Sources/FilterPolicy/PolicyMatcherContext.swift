@@ -6,7 +6,7 @@ import HeraldCore
 @usableFromInline
 struct MatchContext {
     @usableFromInline unowned(unsafe) let storage: CompiledStorage
-    @usableFromInline unowned(unsafe) let scratch: MatchScratch
+    @usableFromInline let state: UnsafeMutablePointer<ScratchState>
     @usableFromInline let keySlots: UnsafeMutablePointer<KeySlot>
     @usableFromInline let branches: UnsafeMutablePointer<BranchInfo>
     @usableFromInline let slots: UnsafeMutablePointer<Int32>
@@ -29,9 +29,9 @@ struct MatchContext {
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
     @usableFromInline var candidateCount = 0
 
-    init(storage: CompiledStorage, scratch: MatchScratch) {
+    init(storage: CompiledStorage, state: UnsafeMutablePointer<ScratchState>) {
         self.storage = storage
-        self.scratch = scratch
+        self.state = state
         keySlots = storage.keySlots.base
         branches = storage.branches.base
         slots = storage.slots.base
@@ -46,12 +46,12 @@ struct MatchContext {
         trieNodeHasChildren = storage.trieNodeHasChildren.base
         trieNodeHasUnicodeChild = storage.trieNodeHasUnicodeChild.base
         powersOfTen = storage.powersOfTen.base
-        generation = scratch.generation
-        keyStamp = scratch.keyStamp.base
-        branchStamp = scratch.branchStamp.base
-        branchCount = scratch.branchCount.base
-        pathStamp = scratch.pathStamp.base
-        candidates = scratch.candidates.base
+        generation = state.pointee.generation
+        keyStamp = state.pointee.keyStamp.base
+        branchStamp = state.pointee.branchStamp.base
+        branchCount = state.pointee.branchCount.base
+        pathStamp = state.pointee.pathStamp.base
+        candidates = state.pointee.candidates.base
     }
 
     // MARK: Slots and branches
@@ -104,7 +104,7 @@ struct MatchContext {
         let branch = branches[b]
         if branch.isBody && !bodyValid { return }
         let policy = Int(branch.policy)
-        let policyStamp = scratch.policyStamp.base
+        let policyStamp = state.pointee.policyStamp.base
         if policyStamp[policy] == generation { return }
         let inputEmpty = branch.isBody ? false : attributesEmpty
         var k = Int(branch.absenceStart)
@@ -117,7 +117,7 @@ struct MatchContext {
             if inputEmpty || pathStamp[Int(keySlots[s].path)] == generation { return }
         }
         policyStamp[policy] = generation
-        scratch.matchedIDs.append(storage.policyIDs[policy])
+        state.pointee.matchedIDs.append(storage.policyIDs[policy])
     }
 
     // MARK: Attribute scope

@@ -56,8 +56,8 @@ extension MatchContext {
 
     @inlinable @inline(__always)
     func reversedCopy(_ p: UnsafePointer<UInt8>, _ n: Int) -> UnsafePointer<UInt8> {
-        scratch.buffer.reserve(n, keep: 0)
-        let out = scratch.buffer.base
+        state.pointee.buffer.reserve(n, keep: 0)
+        let out = state.pointee.buffer.base
         var i = 0
         while i < n {
             out[i] = p[n &- 1 &- i]
@@ -68,8 +68,8 @@ extension MatchContext {
 
     @inlinable @inline(__always)
     func loweredCopy(_ p: UnsafePointer<UInt8>, _ n: Int) -> UnsafePointer<UInt8> {
-        scratch.buffer.reserve(n, keep: 0)
-        let out = scratch.buffer.base
+        state.pointee.buffer.reserve(n, keep: 0)
+        let out = state.pointee.buffer.base
         var i = 0
         while i < n {
             let c = p[i]
