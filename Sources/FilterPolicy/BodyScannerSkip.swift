@@ -46,6 +46,10 @@ func skipJSONComposite(
             p += 1
             depth &-= 1
             isArray = kinds[depth &- 1] != 0
+        } else if (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") {
+            // Numbers dominate large skipped arrays: keep them inline.
+            guard let after = skipJSONNumber(p, end) else { return nil }
+            p = after
         } else {
             guard let after = skipJSONScalar(p, end) else { return nil }
             p = after
@@ -74,7 +78,7 @@ func skipJSONComposite(
 }
 
 /// Skips (and validates) a string, number or literal.
-@inlinable @inline(__always)
+@inlinable
 func skipJSONScalar(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
     let c = p[0]
     if (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") { return skipJSONNumber(p, end) }

@@ -2,6 +2,14 @@
 /// matcher without locks, ARC or allocation. Built by `PolicyMatcherBuilder`, owned (and freed) by one
 /// `CompiledStorage` per immutable snapshot.
 
+/// One element of a slot list: the key slot a condition satisfies, with its branch inlined (-1 for
+/// keys that also hold by absence, which only need the mark) so a hit touches no other table.
+@usableFromInline
+struct SlotEntry: Sendable {
+    @usableFromInline var slot: Int32
+    @usableFromInline var branch: Int32
+}
+
 /// Table tags: which logical map an entry of the shared byte table belongs to (low 3 bits) and which
 /// path/condition/trie node it is for (the rest).
 @usableFromInline
@@ -124,7 +132,9 @@ final class CompiledStorage: @unchecked Sendable {
 
     // Path indexes.
     @usableFromInline let paths: Frozen<PathInfo>
-    @usableFromInline let slots: Frozen<Int32>
+    @usableFromInline let slots: Frozen<SlotEntry>
+    /// Per branch: how many positive-only keys it needs (copied out of `branches` for locality).
+    @usableFromInline let branchNeed: Frozen<UInt32>
     @usableFromInline let strings: ByteTable
     /// What a string-table entry of kind exact/prefix/suffix/equalsIgnoreCase maps to.
     @usableFromInline let tableRanges: Frozen<SlotRange>
@@ -145,6 +155,8 @@ final class CompiledStorage: @unchecked Sendable {
     /// bytes (the segment or some child name is not ASCII).
     @usableFromInline let trieChildrenByString: [UnicodeNames]
     @usableFromInline let trieNodeHasUnicodeChild: Frozen<Bool>
+    /// Per trie node: bit min(length, 63) is set when some child segment has that byte length.
+    @usableFromInline let trieChildLengths: Frozen<UInt64>
     /// Attribute-scope path names by Swift String, likewise.
     @usableFromInline let attributeNamesByString: UnicodeNames
     @usableFromInline let attributeNamesHaveUnicode: Bool
@@ -162,6 +174,7 @@ final class CompiledStorage: @unchecked Sendable {
         hasBodyPolicies = parts.hasBodyPolicies
         paths = Frozen(parts.paths)
         slots = Frozen(parts.slots)
+        branchNeed = Frozen(parts.branches.map { UInt32($0.need) })
         strings = parts.strings.freeze()
         tableRanges = Frozen(parts.tableRanges)
         numbers = NumberTable(parts.numbers)
@@ -175,6 +188,7 @@ final class CompiledStorage: @unchecked Sendable {
         cidrBlocks = parts.cidrBlocks
         trieChildrenByString = parts.trieChildrenByString.map(UnicodeNames.init)
         trieNodeHasUnicodeChild = Frozen(parts.trieNodeHasUnicodeChild)
+        trieChildLengths = Frozen(parts.trieChildLengths)
         attributeNamesByString = UnicodeNames(parts.attributeNamesByString)
         attributeNamesHaveUnicode = parts.attributeNamesHaveUnicode
         trieNodePath = Frozen(parts.trieNodePath)
@@ -184,9 +198,9 @@ final class CompiledStorage: @unchecked Sendable {
 
     deinit {
         policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); alwaysCheck.free()
-        paths.free(); slots.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
+        paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
-        anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); powersOfTen.free()
+        anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()
     }
 }
 
@@ -202,7 +216,7 @@ struct CompiledParts {
     var hasAttributePolicies = false
     var hasBodyPolicies = false
     var paths: [PathInfo] = []
-    var slots: [Int32] = []
+    var slots: [SlotEntry] = []
     var strings = ByteTableBuilder()
     var tableRanges: [SlotRange] = []
     var numbers: [(path: Int32, value: Double, result: Int32)] = []
@@ -216,6 +230,7 @@ struct CompiledParts {
     var cidrBlocks: [(CIDRBlock, SlotRange)] = []
     var trieChildrenByString: [[String: Int32]] = [[:]]
     var trieNodeHasUnicodeChild: [Bool] = [false]
+    var trieChildLengths: [UInt64] = [0]
     var attributeNamesByString: [String: Int32] = [:]
     var attributeNamesHaveUnicode = false
     var trieNodePath: [Int32] = [-1]

@@ -98,12 +98,12 @@ public final class MatchScratch {
 struct ScratchState {
     @usableFromInline var matchedIDs: [Int] = []
     @usableFromInline var generation: UInt32 = 0
-    var keyStamp = StampArray()
-    var branchStamp = StampArray()
-    var branchCount = StampArray()
-    var pathStamp = StampArray()
-    var policyStamp = StampArray()
-    var candidates = StampArray()
+    var keyStamp = StampArray<UInt32>()
+    /// Per branch: generation << 32 | satisfied positive keys, one word so a hit is one access.
+    var branchState = StampArray<UInt64>()
+    var pathStamp = StampArray<UInt32>()
+    var policyStamp = StampArray<UInt32>()
+    var candidates = StampArray<UInt32>()
     /// For reversed/lowercased copies of a value.
     @usableFromInline var buffer = GrowableBuffer<UInt8>()
     /// For JSON strings with escapes, decoded.
@@ -115,15 +115,14 @@ struct ScratchState {
 
     mutating func begin(_ storage: CompiledStorage) {
         var grew = keyStamp.reserve(storage.keySlots.count)
-        grew = branchStamp.reserve(storage.branches.count) || grew
-        grew = branchCount.reserve(storage.branches.count) || grew
+        grew = branchState.reserve(storage.branches.count) || grew
         grew = pathStamp.reserve(storage.paths.count) || grew
         grew = policyStamp.reserve(storage.policyIDs.count) || grew
         grew = candidates.reserve(storage.branches.count) || grew
         generation &+= 1
         if generation == 0 || grew {
             // Wrapped (or fresh memory): stamps from 2^32 messages ago could collide.
-            keyStamp.clear(); branchStamp.clear(); pathStamp.clear(); policyStamp.clear()
+            keyStamp.clear(); branchState.clear(); pathStamp.clear(); policyStamp.clear()
             generation = 1
         }
         matchedIDs.removeAll(keepingCapacity: true)
@@ -131,14 +130,14 @@ struct ScratchState {
     }
 
     func free() {
-        keyStamp.free(); branchStamp.free(); branchCount.free(); pathStamp.free(); policyStamp.free()
+        keyStamp.free(); branchState.free(); pathStamp.free(); policyStamp.free()
         candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); kinds.free()
     }
 }
 
-/// A zero-initialised UInt32 buffer that only grows.
-struct StampArray {
-    var base = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+/// A zero-initialised buffer of stamps that only grows.
+struct StampArray<T: FixedWidthInteger> {
+    var base = UnsafeMutablePointer<T>.allocate(capacity: 1)
     var capacity = 1
 
     init() { base.initialize(to: 0) }
@@ -148,7 +147,7 @@ struct StampArray {
         if count <= capacity { return false }
         base.deallocate()
         capacity = max(count, capacity * 2)
-        base = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        base = UnsafeMutablePointer<T>.allocate(capacity: capacity)
         base.initialize(repeating: 0, count: capacity)
         return true
     }

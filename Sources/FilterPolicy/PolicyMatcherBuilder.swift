@@ -151,6 +151,8 @@ private struct PolicyCompiler {
                     parts.trieNodeHasChildren.append(false)
                     parts.trieChildrenByString.append([:])
                     parts.trieNodeHasUnicodeChild.append(false)
+                    parts.trieChildLengths.append(0)
+                    parts.trieChildLengths[Int(node)] |= 1 << UInt64(min(edge.segment.count, 63))
                     parts.trieNodeHasChildren[Int(node)] = true
                     trieChildren[edge] = child
                     _ = parts.strings.value(tag: TableKind.trieChild.tag(node), bytes: edge.segment) { child }
@@ -183,7 +185,10 @@ private struct PolicyCompiler {
 
     mutating func addSlots(_ list: [Int32]) -> SlotRange {
         let start = Int32(parts.slots.count)
-        parts.slots.append(contentsOf: list)
+        for slot in list {
+            let key = parts.keySlots[Int(slot)]
+            parts.slots.append(SlotEntry(slot: slot, branch: key.positiveOnly ? key.branch : -1))
+        }
         return SlotRange(start: start, count: Int32(list.count))
     }
 

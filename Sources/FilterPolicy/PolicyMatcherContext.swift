@@ -9,7 +9,8 @@ struct MatchContext {
     @usableFromInline let state: UnsafeMutablePointer<ScratchState>
     @usableFromInline let keySlots: UnsafeMutablePointer<KeySlot>
     @usableFromInline let branches: UnsafeMutablePointer<BranchInfo>
-    @usableFromInline let slots: UnsafeMutablePointer<Int32>
+    @usableFromInline let slots: UnsafeMutablePointer<SlotEntry>
+    @usableFromInline let branchNeed: UnsafeMutablePointer<UInt32>
     @usableFromInline let paths: UnsafeMutablePointer<PathInfo>
     @usableFromInline let strings: ByteTable
     @usableFromInline let tableRanges: UnsafeMutablePointer<SlotRange>
@@ -20,11 +21,11 @@ struct MatchContext {
     @usableFromInline let trieNodePath: UnsafeMutablePointer<Int32>
     @usableFromInline let trieNodeHasChildren: UnsafeMutablePointer<Bool>
     @usableFromInline let trieNodeHasUnicodeChild: UnsafeMutablePointer<Bool>
+    @usableFromInline let trieChildLengths: UnsafeMutablePointer<UInt64>
     @usableFromInline let powersOfTen: UnsafeMutablePointer<Double>
     @usableFromInline let generation: UInt32
     @usableFromInline let keyStamp: UnsafeMutablePointer<UInt32>
-    @usableFromInline let branchStamp: UnsafeMutablePointer<UInt32>
-    @usableFromInline let branchCount: UnsafeMutablePointer<UInt32>
+    @usableFromInline let branchState: UnsafeMutablePointer<UInt64>
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
     @usableFromInline var candidateCount = 0
@@ -35,6 +36,7 @@ struct MatchContext {
         keySlots = storage.keySlots.base
         branches = storage.branches.base
         slots = storage.slots.base
+        branchNeed = storage.branchNeed.base
         paths = storage.paths.base
         strings = storage.strings
         tableRanges = storage.tableRanges.base
@@ -45,11 +47,11 @@ struct MatchContext {
         trieNodePath = storage.trieNodePath.base
         trieNodeHasChildren = storage.trieNodeHasChildren.base
         trieNodeHasUnicodeChild = storage.trieNodeHasUnicodeChild.base
+        trieChildLengths = storage.trieChildLengths.base
         powersOfTen = storage.powersOfTen.base
         generation = state.pointee.generation
         keyStamp = state.pointee.keyStamp.base
-        branchStamp = state.pointee.branchStamp.base
-        branchCount = state.pointee.branchCount.base
+        branchState = state.pointee.branchState.base
         pathStamp = state.pointee.pathStamp.base
         candidates = state.pointee.candidates.base
     }
@@ -62,22 +64,19 @@ struct MatchContext {
     mutating func hit(_ range: SlotRange) {
         var i = Int(range.start)
         let end = i &+ Int(range.count)
+        let stamp = UInt64(generation) << 32
         while i < end {
-            let s = Int(slots[i])
+            let entry = slots[i]
             i &+= 1
+            let s = Int(entry.slot)
             if keyStamp[s] == generation { continue }
             keyStamp[s] = generation
-            let key = keySlots[s]
-            if !key.positiveOnly { continue }
-            let b = Int(key.branch)
-            var count: UInt32 = 1
-            if branchStamp[b] == generation {
-                count = branchCount[b] &+ 1
-            } else {
-                branchStamp[b] = generation
-            }
-            branchCount[b] = count
-            if count == UInt32(truncatingIfNeeded: branches[b].need) {
+            if entry.branch < 0 { continue }
+            let b = Int(entry.branch)
+            let state = branchState[b]
+            let count: UInt64 = state & 0xFFFF_FFFF_0000_0000 == stamp ? (state & 0xFFFF_FFFF) &+ 1 : 1
+            branchState[b] = stamp | count
+            if count == UInt64(branchNeed[b]) {
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
                 candidateCount &+= 1
             }
@@ -135,7 +134,15 @@ struct MatchContext {
         }
         if path < 0 { return }
         guard var text = value.stringValue else { return }
-        switch value.filterKind {
+        // The common types without `filterKind`'s allocating split.
+        let kind: MessageAttributeValue.FilterKind
+        switch value.dataType {
+        case "String": kind = .string
+        case "Number": kind = .number
+        case "String.Array": kind = .stringArray
+        default: kind = value.filterKind
+        }
+        switch kind {
         case .string:
             text.withUTF8 { bytes in
                 let base = bytes.baseAddress ?? emptyBytes
