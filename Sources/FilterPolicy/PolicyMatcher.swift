@@ -49,9 +49,7 @@ public final class PolicyMatcher: Sendable {
         let storage = self.storage
         var context = scratch.begin(storage)
         if storage.hasAttributePolicies && !attributes.isEmpty {
-            for (name, value) in attributes {
-                context.attributeField(name: name, value: value)
-            }
+            context.attributeFields(attributes)
         }
         var bodyValid = false
         if storage.hasBodyPolicies, let base = body.baseAddress {

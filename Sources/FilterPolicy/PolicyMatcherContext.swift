@@ -121,18 +121,30 @@ struct MatchContext {
 
     // MARK: Attribute scope
 
-    mutating func attributeField(name: String, value: MessageAttributeValue) {
-        var name = name
-        var path: Int32 = name.withUTF8 { bytes in
-            let base = bytes.baseAddress ?? emptyBytes
-            if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
-            return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+    /// Feeds the attributes some policy names: looking the policies' names up in the message when
+    /// they are fewer, else the message's names up in the index. Both compare names as Swift
+    /// Strings do (the message's dictionary does; the byte index is used for ASCII names only).
+    mutating func attributeFields(_ attributes: MessageAttributes) {
+        let names = storage.attributeNamesByString.names
+        if names.count < attributes.count {
+            for (name, path) in names {
+                if let value = attributes[name] { attributeField(path: path, value: value) }
+            }
+            return
         }
-        if path == -2 {
-            // Names compare as Swift Strings (canonical equivalence) in the reference.
-            path = storage.attributeNamesByString.names[name] ?? -1
+        for (name, value) in attributes {
+            var name = name
+            var path: Int32 = name.withUTF8 { bytes in
+                let base = bytes.baseAddress ?? emptyBytes
+                if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
+                return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+            }
+            if path == -2 { path = names[name] ?? -1 }
+            if path >= 0 { attributeField(path: path, value: value) }
         }
-        if path < 0 { return }
+    }
+
+    mutating func attributeField(path: Int32, value: MessageAttributeValue) {
         guard var text = value.stringValue else { return }
         // The common types without `filterKind`'s allocating split.
         let kind: MessageAttributeValue.FilterKind

@@ -44,6 +44,9 @@ struct BenchFilterCommand: ParsableCommand {
     @Option(help: "Minimum timed duration per group, in seconds.")
     var seconds: Double = 1
 
+    @Option(help: "Also check this many events (from the start) against ReferenceEvaluator, untimed.")
+    var verify: Int = 0
+
     mutating func run() throws {
         guard let scope = FilterPolicyScope(rawValue: scope) else {
             throw ValidationError("--scope must be MessageBody or MessageAttributes")
@@ -53,10 +56,13 @@ struct BenchFilterCommand: ParsableCommand {
         print("# \(events.count) events, scope \(scope.rawValue), one core")
         for group in groups {
             var builder = PolicyMatcherBuilder()
+            var parsed: [FilterPolicy] = []
             var rejection: String?
             for (index, text) in group.policies.enumerated() {
                 do {
-                    builder.add(index, try FilterPolicy.parse(text, scope: scope))
+                    let policy = try FilterPolicy.parse(text, scope: scope)
+                    parsed.append(policy)
+                    builder.add(index, policy)
                 } catch {
                     rejection = error.reason
                     break
@@ -69,6 +75,10 @@ struct BenchFilterCommand: ParsableCommand {
             let matcher = builder.build()
             let (rate, matches) = events.measure(matcher, minimumSeconds: seconds)
             print("\(group.name) \(Int(rate.rounded())) \(matches)")
+            if verify > 0 {
+                let (checked, disagreements) = events.verify(matcher, parsed, limit: verify)
+                print("# \(group.name) verified \(checked) events against ReferenceEvaluator: \(disagreements) disagreements")
+            }
         }
     }
 
@@ -169,6 +179,20 @@ private struct EventSet {
         } while elapsed < .seconds(minimumSeconds)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return (Double(passes * count) / seconds, matches)
+    }
+
+    /// Compares the matcher with `ReferenceEvaluator` on the first `limit` events.
+    func verify(_ matcher: PolicyMatcher, _ policies: [FilterPolicy], limit: Int) -> (Int, Int) {
+        var disagreements = 0
+        let n = Swift.min(limit, count)
+        for i in 0..<n {
+            let attributes = scope == .messageBody ? [:] : self.attributes[i]
+            let body = scope == .messageBody ? Array(bytes[offsets[i]..<offsets[i + 1]]) : []
+            let input = scope == .messageBody ? FilterInput.body(body) : FilterInput.attributes(attributes)
+            let expected = policies.indices.filter { ReferenceEvaluator.matches(policies[$0], input) }
+            if matcher.matches(attributes: attributes, body: body).sorted() != expected { disagreements += 1 }
+        }
+        return (n, disagreements)
     }
 
     private func onePass(_ matcher: PolicyMatcher, _ scratch: MatchScratch) -> Int {
