@@ -10,6 +10,25 @@ struct SlotEntry: Sendable {
     @usableFromInline var branch: Int32
 }
 
+/// A field kept for deferred keys.
+@usableFromInline
+struct RecordedField {
+    @usableFromInline enum Kind: UInt8 { case string, number, isTrue, isFalse, null }
+    @usableFromInline var path: Int32
+    @usableFromInline var kind: Kind
+    @usableFromInline var number: Double
+    @usableFromInline var start: Int
+    @usableFromInline var count: Int
+
+    @inlinable init(path: Int32, kind: Kind, number: Double, start: Int, count: Int) {
+        self.path = path
+        self.kind = kind
+        self.number = number
+        self.start = start
+        self.count = count
+    }
+}
+
 /// Table tags: which logical map an entry of the shared byte table belongs to (low 3 bits) and which
 /// path/condition/trie node it is for (the rest).
 @usableFromInline
@@ -38,6 +57,9 @@ struct BranchInfo: Sendable {
     @usableFromInline var absenceStart: Int32
     @usableFromInline var absenceCount: Int32
     @usableFromInline var isBody: Bool
+    /// Broad keys checked directly against the recorded fields (see `deferredKeys`).
+    @usableFromInline var deferredStart: Int32
+    @usableFromInline var deferredCount: Int32
 }
 
 /// What one path's index holds. Ranges point into the storage's shared buffers.
@@ -55,9 +77,11 @@ struct PathInfo: Sendable {
         @usableFromInline static let exactNumber = Flags(rawValue: 1 << 10)
         @usableFromInline static let ranges = Flags(rawValue: 1 << 11)
         @usableFromInline static let numberAnythingBut = Flags(rawValue: 1 << 12)
+        /// A deferred key reads this path: its fields are recorded for the end-of-message check.
+        @usableFromInline static let deferred = Flags(rawValue: 1 << 13)
 
         @usableFromInline static let anyString: Flags = [.exact, .prefix, .suffix, .equalsIgnoreCase, .stringAnythingBut, .cidr]
-        @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut]
+        @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut, .deferred]
     }
 
     @usableFromInline var flags: Flags = []
@@ -121,6 +145,9 @@ final class CompiledStorage: @unchecked Sendable {
     @usableFromInline let keySlots: Frozen<KeySlot>
     @usableFromInline let branches: Frozen<BranchInfo>
     @usableFromInline let absenceKeys: Frozen<Int32>
+    /// Deferred (broad) key slots of all branches, and their conditions.
+    @usableFromInline let deferredKeys: Frozen<Int32>
+    @usableFromInline let deferredConditions: [[Condition]]
     /// Branches with no positive-only key: they may hold with no hit at all, so they are checked on
     /// every message (attribute scope first, then body scope).
     @usableFromInline let alwaysCheck: Frozen<Int32>
@@ -167,6 +194,8 @@ final class CompiledStorage: @unchecked Sendable {
         keySlots = Frozen(parts.keySlots)
         branches = Frozen(parts.branches)
         absenceKeys = Frozen(parts.absenceKeys)
+        deferredKeys = Frozen(parts.deferredKeys)
+        deferredConditions = parts.deferredConditions
         alwaysCheck = Frozen(parts.alwaysCheckAttributes + parts.alwaysCheckBody)
         alwaysCheckBodyStart = parts.alwaysCheckAttributes.count
         unfilteredIDs = parts.unfilteredIDs
@@ -197,7 +226,7 @@ final class CompiledStorage: @unchecked Sendable {
     }
 
     deinit {
-        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); alwaysCheck.free()
+        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); alwaysCheck.free()
         paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
         anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()
@@ -210,6 +239,8 @@ struct CompiledParts {
     var keySlots: [KeySlot] = []
     var branches: [BranchInfo] = []
     var absenceKeys: [Int32] = []
+    var deferredKeys: [Int32] = []
+    var deferredConditions: [[Condition]] = []
     var alwaysCheckAttributes: [Int32] = []
     var alwaysCheckBody: [Int32] = []
     var unfilteredIDs: [Int] = []

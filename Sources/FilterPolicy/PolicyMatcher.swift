@@ -108,6 +108,9 @@ struct ScratchState {
     @usableFromInline var unescaped = GrowableBuffer<UInt8>()
     @usableFromInline var stack = GrowableBuffer<Int32>()
     @usableFromInline var elements = GrowableBuffer<Int>()
+    /// Fields at paths that deferred keys read, and the bytes of their strings.
+    @usableFromInline var recorded = GrowableBuffer<RecordedField>()
+    @usableFromInline var recordedBytes = GrowableBuffer<UInt8>()
     /// Container kinds (1 = array) of a skipped subtree, one byte per nesting level.
     @usableFromInline var kinds = GrowableBuffer<UInt8>(capacity: maxJSONDepth + 1)
 
@@ -129,7 +132,7 @@ struct ScratchState {
 
     func free() {
         keyStamp.free(); branchState.free(); pathStamp.free(); policyStamp.free()
-        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); kinds.free()
+        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); kinds.free(); recorded.free(); recordedBytes.free()
     }
 }
 

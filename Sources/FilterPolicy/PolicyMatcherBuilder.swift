@@ -46,6 +46,22 @@ private struct PathAccumulator {
     var isTrue: [Int32] = []
     var isFalse: [Int32] = []
     var isNull: [Int32] = []
+    /// Some deferred key reads this path's fields; these are its numeric keys (for exact reading).
+    var deferred = false
+    var deferredNumberKeys: [Double] = []
+
+    mutating func deferNumbers(_ conditions: [Condition]) {
+        deferred = true
+        for condition in conditions {
+            switch condition {
+            case .numeric(let r):
+                if let l = r.lower, !l.isNaN { deferredNumberKeys.append(l) }
+                if let u = r.upper, !u.isNaN { deferredNumberKeys.append(u) }
+            case .anythingBut(.numbers(let values)): deferredNumberKeys.append(contentsOf: values.filter { !$0.isNaN })
+            default: break
+            }
+        }
+    }
 
     mutating func register(_ condition: Condition, slot: Int32) {
         switch condition {
@@ -113,11 +129,22 @@ private struct PolicyCompiler {
             let branchIndex = Int32(parts.branches.count)
             var need: Int32 = 0
             let absenceStart = Int32(parts.absenceKeys.count)
+            let deferredStart = Int32(parts.deferredKeys.count)
+            // Keys that hold for most values (anything-but, numeric, exists:true) are not indexed
+            // when the branch has a selective key: they are checked only for branches whose
+            // selective keys all hit, so broad conditions cost nothing per non-matching policy.
+            let hasSelectiveKey = branch.contains { !$0.conditions.contains(.exists(false)) && !isBroad($0) }
             for key in branch {
                 let path = pathID(isBody: isBody, key.path)
                 let slot = Int32(parts.keySlots.count)
                 let absence = key.conditions.contains(.exists(false))
                 parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
+                if !absence && hasSelectiveKey && isBroad(key) {
+                    parts.deferredKeys.append(slot)
+                    parts.deferredConditions.append(key.conditions)
+                    accumulators[Int(path)].deferNumbers(key.conditions)
+                    continue
+                }
                 if absence { parts.absenceKeys.append(slot) } else { need += 1 }
                 for condition in key.conditions {
                     accumulators[Int(path)].register(condition, slot: slot)
@@ -125,9 +152,20 @@ private struct PolicyCompiler {
             }
             parts.branches.append(BranchInfo(
                 policy: policyIndex, need: need, absenceStart: absenceStart,
-                absenceCount: Int32(parts.absenceKeys.count) - absenceStart, isBody: isBody))
+                absenceCount: Int32(parts.absenceKeys.count) - absenceStart, isBody: isBody,
+                deferredStart: deferredStart, deferredCount: Int32(parts.deferredKeys.count) - deferredStart))
             if need == 0 {
                 if isBody { parts.alwaysCheckBody.append(branchIndex) } else { parts.alwaysCheckAttributes.append(branchIndex) }
+            }
+        }
+    }
+
+    /// A key whose every condition holds for most values of its type.
+    func isBroad(_ key: KeyCondition) -> Bool {
+        !key.conditions.isEmpty && key.conditions.allSatisfy { condition in
+            switch condition {
+            case .anythingBut, .numeric, .exists(true): return true
+            default: return false
             }
         }
     }
@@ -283,6 +321,8 @@ private struct PolicyCompiler {
             info.isFalse = addSlots(acc.isFalse)
             info.isNull = addSlots(acc.isNull)
 
+            if acc.deferred { info.flags.insert(.deferred) }
+            numberKeys.append(contentsOf: acc.deferredNumberKeys)
             numberKeys.sort()
             info.numberKeysStart = Int32(parts.numberKeys.count)
             info.numberKeysCount = Int32(numberKeys.count)

@@ -29,6 +29,8 @@ struct MatchContext {
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
     @usableFromInline var candidateCount = 0
+    @usableFromInline var recordedCount = 0
+    @usableFromInline var recordedByteCount = 0
 
     init(storage: CompiledStorage, state: UnsafeMutablePointer<ScratchState>) {
         self.storage = storage
@@ -105,6 +107,12 @@ struct MatchContext {
         let policy = Int(branch.policy)
         let policyStamp = state.pointee.policyStamp.base
         if policyStamp[policy] == generation { return }
+        var d = Int(branch.deferredStart)
+        let deferredEnd = d + Int(branch.deferredCount)
+        while d < deferredEnd {
+            if !deferredKeyHolds(d) { return }
+            d += 1
+        }
         let inputEmpty = branch.isBody ? false : attributesEmpty
         var k = Int(branch.absenceStart)
         let end = k + Int(branch.absenceCount)
@@ -117,6 +125,49 @@ struct MatchContext {
         }
         policyStamp[policy] = generation
         state.pointee.matchedIDs.append(storage.policyIDs[policy])
+    }
+
+    // MARK: Deferred keys
+
+    /// Keeps a field of a path some deferred key reads (string bytes are copied: the value may
+    /// live in a buffer that is reused).
+    @inlinable
+    mutating func record(_ path: Int32, _ kind: RecordedField.Kind, number: Double = 0, _ p: UnsafePointer<UInt8>? = nil, _ n: Int = 0) {
+        state.pointee.recorded.reserve(recordedCount + 1, keep: recordedCount)
+        var start = 0
+        if let p {
+            state.pointee.recordedBytes.reserve(recordedByteCount + n, keep: recordedByteCount)
+            start = recordedByteCount
+            (state.pointee.recordedBytes.base + start).update(from: p, count: n)
+            recordedByteCount += n
+        }
+        state.pointee.recorded.base[recordedCount] = RecordedField(path: path, kind: kind, number: number, start: start, count: n)
+        recordedCount += 1
+    }
+
+    /// Whether some recorded field at the deferred key's path satisfies one of its conditions
+    /// (the reference's rules: value typing, any-element semantics).
+    func deferredKeyHolds(_ index: Int) -> Bool {
+        let path = keySlots[Int(storage.deferredKeys[index])].path
+        let conditions = storage.deferredConditions[index]
+        let fields = state.pointee.recorded.base
+        let bytes = state.pointee.recordedBytes.base
+        for i in 0..<recordedCount where fields[i].path == path {
+            let field = fields[i]
+            let value = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
+            for condition in conditions {
+                switch (condition, field.kind) {
+                case (.exists(true), let kind) where kind != .null: return true
+                case (.numeric(let range), .number) where range.contains(field.number): return true
+                case (.anythingBut(.numbers(let list)), .number) where !list.contains(field.number): return true
+                case (.anythingBut(.strings(let list)), .string) where !list.contains(where: { $0.utf8.elementsEqual(value) }):
+                    return true
+                case (.anythingBut(.prefix(let prefix)), .string) where !value.starts(with: prefix.utf8): return true
+                default: continue
+                }
+            }
+        }
+        return false
     }
 
     // MARK: Attribute scope

@@ -9,6 +9,7 @@ extension MatchContext {
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         let flags = info.flags
+        if flags.contains(.deferred) { record(path, .string, p, n) }
         if flags.isDisjoint(with: .anyString) { return }
         if flags.contains(.exact) {
             let r = strings.find(tag: TableKind.exact.tag(path), p, n)
@@ -130,6 +131,7 @@ extension MatchContext {
         let info = paths[Int(path)]
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
+        if info.flags.contains(.deferred) { record(path, .number, number: v) }
         numberLookups(path: path, info, v)
     }
 
@@ -150,6 +152,7 @@ extension MatchContext {
         } else {
             v = exactJSONNumber(text, count)
         }
+        if info.flags.contains(.deferred) { record(path, .number, number: v) }
         numberLookups(path: path, info, v)
     }
 
@@ -197,12 +200,14 @@ extension MatchContext {
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         let r = b ? info.isTrue : info.isFalse
         if r.count != 0 { hit(r) }
+        if info.flags.contains(.deferred) { record(path, b ? .isTrue : .isFalse) }
     }
 
     /// null is a field (it matches `null` conditions) but not a value for `exists`.
     @inlinable
     mutating func nullField(path: Int32) {
-        let r = paths[Int(path)].isNull
-        if r.count != 0 { hit(r) }
+        let info = paths[Int(path)]
+        if info.isNull.count != 0 { hit(info.isNull) }
+        if info.flags.contains(.deferred) { record(path, .null) }
     }
 }

@@ -373,3 +373,48 @@ extension PolicyMatcherRegressionTests {
         #expect(!M.matches(bounded, attributes: ["n": .number("nan")]))
     }
 }
+
+/// Broad keys (anything-but, numeric, exists:true) next to a selective key are not indexed but
+/// checked against the recorded fields once the selective keys hit.
+@Suite struct PolicyMatcherDeferredKeyTests {
+    static let key = 37.80780792169409
+
+    @Test func broadKeysBesideASelectiveKey() {
+        let p = M.body(
+            M.key("id", .exactString("x")),
+            M.key("region", .anythingBut(.strings(["eu"]))),
+            M.key("zone", .anythingBut(.prefix("ap")), .anythingBut(.numbers([1]))),
+            M.key("n", .numeric(NumericRange(lower: Self.key, lowerInclusive: false, upper: nil, upperInclusive: false))),
+            M.key("p", .exists(true)))
+        #expect(M.matches(p, body: "{\"id\": \"x\", \"region\": \"us\", \"zone\": \"z\", \"n\": \(Self.key.nextUp), \"p\": 0}"))
+        #expect(!M.matches(p, body: "{\"id\": \"x\", \"region\": \"us\", \"zone\": \"z\", \"n\": \(Self.key), \"p\": 0}"), "exact reading at the bound")
+        #expect(!M.matches(p, body: "{\"id\": \"y\", \"region\": \"us\", \"zone\": \"z\", \"n\": 100, \"p\": 0}"))
+        #expect(M.matches(p, body: #"{"id": "x", "region": ["eu", "us"], "zone": ["apx", 2], "n": [1, 100], "p": [null, false]}"#), "any element")
+        #expect(!M.matches(p, body: #"{"id": "x", "region": "eu", "zone": "z", "n": 100, "p": 0}"#))
+        #expect(!M.matches(p, body: #"{"id": "x", "region": "us", "zone": ["apx", 1], "n": 100, "p": 0}"#))
+        #expect(!M.matches(p, body: #"{"id": "x", "region": "us", "zone": "z", "n": "100", "p": 0}"#), "numeric needs a number")
+        #expect(!M.matches(p, body: #"{"id": "x", "region": "us", "zone": "z", "n": 100, "p": null}"#), "null is not a value")
+        #expect(!M.matches(p, body: #"{"id": "x", "region": "us", "zone": "z", "n": 100}"#))
+        #expect(!M.matches(p, body: #"{"id": "x", "region": 5, "zone": "z", "n": 100, "p": 0}"#))
+        #expect(M.matches(p, body: #"{"id": "x", "region": "u\u0073", "zone": "\u0061x", "n": 1e3, "p": "a"}"#), "escaped string recorded decoded")
+    }
+
+    @Test func deferredKeysInAttributeScopeAndManyPolicies() {
+        var builder = PolicyMatcherBuilder()
+        for i in 0..<1_000 {
+            builder.add(i, M.attributes(
+                M.key("customer", .exactString("c\(i)")),
+                M.key("amount", .numeric(NumericRange(lower: Double(i), lowerInclusive: true, upper: nil, upperInclusive: false))),
+                M.key("region", .anythingBut(.strings(["r\(i % 3)"])))))
+        }
+        let matcher = builder.build()
+        for i in stride(from: 0, to: 1_000, by: 37) {
+            let hit = matcher.matches(attributes: ["customer": .string("c\(i)"), "amount": .number("\(i)"), "region": .string("r\((i + 1) % 3)")], body: [])
+            #expect(hit == [i])
+            let lowAmount = matcher.matches(attributes: ["customer": .string("c\(i)"), "amount": .number("\(i - 1)"), "region": .string("r\((i + 1) % 3)")], body: [])
+            #expect(lowAmount.isEmpty)
+            let excluded = matcher.matches(attributes: ["customer": .string("c\(i)"), "amount": .number("\(i)"), "region": .string("r\(i % 3)")], body: [])
+            #expect(excluded.isEmpty)
+        }
+    }
+}
