@@ -54,6 +54,8 @@ private struct PathAccumulator {
         deferred = true
         for condition in conditions {
             switch condition {
+            case .exactNumber(let d):
+                if !d.isNaN { deferredNumberKeys.append(d) }
             case .numeric(let r):
                 if let l = r.lower, !l.isNaN { deferredNumberKeys.append(l) }
                 if let u = r.upper, !u.isNaN { deferredNumberKeys.append(u) }
@@ -116,11 +118,55 @@ private struct PolicyCompiler {
         var segment: [UInt8]
     }
 
+    var pending: [(id: Int, policy: FilterPolicy)] = []
+    /// How many keys (over all policies) carry each condition: an estimate of how often a
+    /// condition will be hit, used to pick each branch's anchor key.
+    var conditionCounts: [ConditionUse: Int] = [:]
+
+    struct ConditionUse: Hashable {
+        var isBody: Bool
+        var path: String
+        var condition: Condition
+    }
+
     mutating func add(id: Int, policy: FilterPolicy?) {
         guard let policy else {
             parts.unfilteredIDs.append(id)
             return
         }
+        pending.append((id, policy))
+        let isBody = policy.scope == .messageBody
+        for branch in policy.branches {
+            for key in branch {
+                for condition in key.conditions {
+                    conditionCounts[ConditionUse(isBody: isBody, path: key.path, condition: condition), default: 0] += 1
+                }
+            }
+        }
+    }
+
+    /// Estimated hits of a key per message: rarer conditions make better anchors; conditions that
+    /// hold for most values are ruled out as anchors.
+    func cost(_ key: KeyCondition, isBody: Bool) -> Int {
+        var total = 0
+        for condition in key.conditions {
+            let uses = conditionCounts[ConditionUse(isBody: isBody, path: key.path, condition: condition)] ?? 1
+            let weight: Int
+            switch condition {
+            case .exactString, .exactNumber, .equalsIgnoreCase: weight = 1
+            case .prefix, .suffix: weight = 4
+            case .cidr: weight = 16
+            case .boolean, .null: weight = 1_000
+            case .anythingBut, .numeric, .exists: weight = broadWeight
+            }
+            total += min(uses, 1 << 20) * weight
+        }
+        return total
+    }
+
+    let broadWeight = 1 << 30
+
+    mutating func compile(id: Int, policy: FilterPolicy) {
         let isBody = policy.scope == .messageBody
         if isBody { parts.hasBodyPolicies = true } else { parts.hasAttributePolicies = true }
         let policyIndex = Int32(parts.policyIDs.count)
@@ -130,16 +176,22 @@ private struct PolicyCompiler {
             var need: Int32 = 0
             let absenceStart = Int32(parts.absenceKeys.count)
             let deferredStart = Int32(parts.deferredKeys.count)
-            // Keys that hold for most values (anything-but, numeric, exists:true) are not indexed
-            // when the branch has a selective key: they are checked only for branches whose
-            // selective keys all hit, so broad conditions cost nothing per non-matching policy.
-            let hasSelectiveKey = branch.contains { !$0.conditions.contains(.exists(false)) && !isBroad($0) }
-            for key in branch {
+            // Only the branch's most selective positive key (its anchor) is indexed; its other
+            // positive keys are checked against the recorded fields once the anchor hits. A branch
+            // whose keys all hold for most values (anything-but, numeric, exists) indexes them all.
+            var anchor: Int? = nil
+            var anchorCost = Int.max
+            for (i, key) in branch.enumerated() where !key.conditions.contains(.exists(false)) && !key.conditions.isEmpty {
+                let c = cost(key, isBody: isBody)
+                if c < anchorCost { (anchor, anchorCost) = (i, c) }
+            }
+            let deferOthers = anchorCost < broadWeight
+            for (i, key) in branch.enumerated() {
                 let path = pathID(isBody: isBody, key.path)
                 let slot = Int32(parts.keySlots.count)
                 let absence = key.conditions.contains(.exists(false))
                 parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
-                if !absence && hasSelectiveKey && isBroad(key) {
+                if !absence && deferOthers && i != anchor {
                     parts.deferredKeys.append(slot)
                     parts.deferredConditions.append(key.conditions)
                     accumulators[Int(path)].deferNumbers(key.conditions)
@@ -156,16 +208,6 @@ private struct PolicyCompiler {
                 deferredStart: deferredStart, deferredCount: Int32(parts.deferredKeys.count) - deferredStart))
             if need == 0 {
                 if isBody { parts.alwaysCheckBody.append(branchIndex) } else { parts.alwaysCheckAttributes.append(branchIndex) }
-            }
-        }
-    }
-
-    /// A key whose every condition holds for most values of its type.
-    func isBroad(_ key: KeyCondition) -> Bool {
-        !key.conditions.isEmpty && key.conditions.allSatisfy { condition in
-            switch condition {
-            case .anythingBut, .numeric, .exists(true): return true
-            default: return false
             }
         }
     }
@@ -238,6 +280,7 @@ private struct PolicyCompiler {
     }
 
     mutating func finish() -> CompiledParts {
+        for (id, policy) in pending { compile(id: id, policy: policy) }
         finishNames()
         for (index, acc) in accumulators.enumerated() {
             let path = Int32(index)

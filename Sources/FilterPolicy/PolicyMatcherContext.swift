@@ -145,8 +145,8 @@ struct MatchContext {
         recordedCount += 1
     }
 
-    /// Whether some recorded field at the deferred key's path satisfies one of its conditions
-    /// (the reference's rules: value typing, any-element semantics).
+    /// Whether some recorded field at the deferred key's path satisfies one of its conditions,
+    /// judged by the reference's own `valueSatisfies` (only for branches whose anchor hit).
     func deferredKeyHolds(_ index: Int) -> Bool {
         let path = keySlots[Int(storage.deferredKeys[index])].path
         let conditions = storage.deferredConditions[index]
@@ -154,16 +154,19 @@ struct MatchContext {
         let bytes = state.pointee.recordedBytes.base
         for i in 0..<recordedCount where fields[i].path == path {
             let field = fields[i]
-            let value = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
+            let value: FilterValue
+            switch field.kind {
+            case .string: value = .string(String(decoding: UnsafeBufferPointer(start: bytes + field.start, count: field.count), as: UTF8.self))
+            case .number: value = .number(field.number)
+            case .isTrue: value = .boolean(true)
+            case .isFalse: value = .boolean(false)
+            case .null: value = .null
+            }
             for condition in conditions {
-                switch (condition, field.kind) {
-                case (.exists(true), let kind) where kind != .null: return true
-                case (.numeric(let range), .number) where range.contains(field.number): return true
-                case (.anythingBut(.numbers(let list)), .number) where !list.contains(field.number): return true
-                case (.anythingBut(.strings(let list)), .string) where !list.contains(where: { $0.utf8.elementsEqual(value) }):
+                if case .exists(let e) = condition {
+                    if e && field.kind != .null { return true }
+                } else if ReferenceEvaluator.valueSatisfies(condition, value) {
                     return true
-                case (.anythingBut(.prefix(let prefix)), .string) where !value.starts(with: prefix.utf8): return true
-                default: continue
                 }
             }
         }
