@@ -46,6 +46,14 @@ struct KeySlot: Sendable {
     @usableFromInline var path: Int32
     /// False when the key also holds by absence (`exists: false`); such keys are checked at the end.
     @usableFromInline var positiveOnly: Bool
+    /// False for deferred keys: a hit only marks them (their branch does not count it).
+    @usableFromInline var counted: Bool = true
+
+    @inlinable init(branch: Int32, path: Int32, positiveOnly: Bool) {
+        self.branch = branch
+        self.path = path
+        self.positiveOnly = positiveOnly
+    }
 }
 
 /// One DNF branch: it holds when its `need` positive-only keys were hit and each absence-capable key
@@ -145,7 +153,8 @@ final class CompiledStorage: @unchecked Sendable {
     @usableFromInline let keySlots: Frozen<KeySlot>
     @usableFromInline let branches: Frozen<BranchInfo>
     @usableFromInline let absenceKeys: Frozen<Int32>
-    /// Deferred (broad) key slots of all branches, and their conditions.
+    /// Deferred key slots of all branches, and their conditions: empty for deferred keys that are
+    /// indexed mark-only (checked by stamp), else checked against the recorded fields.
     @usableFromInline let deferredKeys: Frozen<Int32>
     @usableFromInline let deferredConditions: [[Condition]]
     /// Branches with no positive-only key: they may hold with no hit at all, so they are checked on

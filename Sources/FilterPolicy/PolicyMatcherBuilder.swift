@@ -166,6 +166,14 @@ private struct PolicyCompiler {
 
     let broadWeight = 1 << 30
 
+    /// Conditions that few values satisfy (cheap to index even when not the anchor).
+    func isSelective(_ condition: Condition) -> Bool {
+        switch condition {
+        case .exactString, .exactNumber, .equalsIgnoreCase, .prefix, .suffix: return true
+        default: return false
+        }
+    }
+
     mutating func compile(id: Int, policy: FilterPolicy) {
         let isBody = policy.scope == .messageBody
         if isBody { parts.hasBodyPolicies = true } else { parts.hasAttributePolicies = true }
@@ -193,8 +201,18 @@ private struct PolicyCompiler {
                 parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
                 if !absence && deferOthers && i != anchor {
                     parts.deferredKeys.append(slot)
-                    parts.deferredConditions.append(key.conditions)
-                    accumulators[Int(path)].deferNumbers(key.conditions)
+                    if key.conditions.allSatisfy(isSelective) {
+                        // Indexed, but a hit only marks the key (no branch counting): the check
+                        // is one stamp comparison.
+                        parts.keySlots[Int(slot)].counted = false
+                        parts.deferredConditions.append([])
+                        for condition in key.conditions {
+                            accumulators[Int(path)].register(condition, slot: slot)
+                        }
+                    } else {
+                        parts.deferredConditions.append(key.conditions)
+                        accumulators[Int(path)].deferNumbers(key.conditions)
+                    }
                     continue
                 }
                 if absence { parts.absenceKeys.append(slot) } else { need += 1 }
@@ -267,7 +285,7 @@ private struct PolicyCompiler {
         let start = Int32(parts.slots.count)
         for slot in list {
             let key = parts.keySlots[Int(slot)]
-            parts.slots.append(SlotEntry(slot: slot, branch: key.positiveOnly ? key.branch : -1))
+            parts.slots.append(SlotEntry(slot: slot, branch: key.positiveOnly && key.counted ? key.branch : -1))
         }
         return SlotRange(start: start, count: Int32(list.count))
     }

@@ -148,8 +148,11 @@ struct MatchContext {
     /// Whether some recorded field at the deferred key's path satisfies one of its conditions,
     /// judged by the reference's own `valueSatisfies` (only for branches whose anchor hit).
     func deferredKeyHolds(_ index: Int) -> Bool {
-        let path = keySlots[Int(storage.deferredKeys[index])].path
+        let slot = Int(storage.deferredKeys[index])
+        if keyStamp[slot] == generation { return true }
+        let path = keySlots[slot].path
         let conditions = storage.deferredConditions[index]
+        if conditions.isEmpty { return false }
         let fields = state.pointee.recorded.base
         let bytes = state.pointee.recordedBytes.base
         for i in 0..<recordedCount where fields[i].path == path {
