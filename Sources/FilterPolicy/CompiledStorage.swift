@@ -157,6 +157,7 @@ final class CompiledStorage: @unchecked Sendable {
     /// indexed mark-only (checked by stamp), else checked against the recorded fields.
     @usableFromInline let deferredKeys: Frozen<Int32>
     @usableFromInline let deferredConditions: [[Condition]]
+    @usableFromInline let deferredByFields: Frozen<Bool>
     /// Branches with no positive-only key: they may hold with no hit at all, so they are checked on
     /// every message (attribute scope first, then body scope).
     @usableFromInline let alwaysCheck: Frozen<Int32>
@@ -205,6 +206,7 @@ final class CompiledStorage: @unchecked Sendable {
         absenceKeys = Frozen(parts.absenceKeys)
         deferredKeys = Frozen(parts.deferredKeys)
         deferredConditions = parts.deferredConditions
+        deferredByFields = Frozen(parts.deferredConditions.map { !$0.isEmpty })
         alwaysCheck = Frozen(parts.alwaysCheckAttributes + parts.alwaysCheckBody)
         alwaysCheckBodyStart = parts.alwaysCheckAttributes.count
         unfilteredIDs = parts.unfilteredIDs
@@ -235,7 +237,7 @@ final class CompiledStorage: @unchecked Sendable {
     }
 
     deinit {
-        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); alwaysCheck.free()
+        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredByFields.free(); alwaysCheck.free()
         paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
         anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()

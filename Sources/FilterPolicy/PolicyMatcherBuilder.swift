@@ -201,7 +201,7 @@ private struct PolicyCompiler {
                 parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
                 if !absence && deferOthers && i != anchor {
                     parts.deferredKeys.append(slot)
-                    if key.conditions.allSatisfy(isSelective) {
+                    if key.conditions.allSatisfy(isSelective) && cost(key, isBody: isBody) <= 64 {
                         // Indexed, but a hit only marks the key (no branch counting): the check
                         // is one stamp comparison.
                         parts.keySlots[Int(slot)].counted = false

@@ -145,35 +145,50 @@ struct MatchContext {
         recordedCount += 1
     }
 
-    /// Whether some recorded field at the deferred key's path satisfies one of its conditions,
-    /// judged by the reference's own `valueSatisfies` (only for branches whose anchor hit).
+    /// Whether some recorded field at the deferred key's path satisfies one of its conditions
+    /// (only asked for branches whose anchor hit). Common conditions are judged on the bytes; the
+    /// rest by the reference's own `valueSatisfies`.
     func deferredKeyHolds(_ index: Int) -> Bool {
         let slot = Int(storage.deferredKeys[index])
         if keyStamp[slot] == generation { return true }
+        if !storage.deferredByFields[index] { return false }
         let path = keySlots[slot].path
-        let conditions = storage.deferredConditions[index]
-        if conditions.isEmpty { return false }
         let fields = state.pointee.recorded.base
         let bytes = state.pointee.recordedBytes.base
-        for i in 0..<recordedCount where fields[i].path == path {
-            let field = fields[i]
-            let value: FilterValue
-            switch field.kind {
-            case .string: value = .string(String(decoding: UnsafeBufferPointer(start: bytes + field.start, count: field.count), as: UTF8.self))
-            case .number: value = .number(field.number)
-            case .isTrue: value = .boolean(true)
-            case .isFalse: value = .boolean(false)
-            case .null: value = .null
-            }
-            for condition in conditions {
-                if case .exists(let e) = condition {
-                    if e && field.kind != .null { return true }
-                } else if ReferenceEvaluator.valueSatisfies(condition, value) {
-                    return true
+        return storage.deferredConditions.withUnsafeBufferPointer { all in
+            let conditions = all[index]
+            for i in 0..<recordedCount where fields[i].path == path {
+                let field = fields[i]
+                let text = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
+                for condition in conditions {
+                    switch (condition, field.kind) {
+                    case (.exists(let e), let kind):
+                        if e && kind != .null { return true }
+                    case (.numeric(let range), .number):
+                        if range.contains(field.number) { return true }
+                    case (.exactNumber(let n), .number):
+                        if field.number == n { return true }
+                    case (.exactString(let s), .string):
+                        if s.utf8.elementsEqual(text) { return true }
+                    case (.anythingBut(.strings(let list)), .string):
+                        if !list.contains(where: { $0.utf8.elementsEqual(text) }) { return true }
+                    case (.anythingBut(.numbers(let list)), .number):
+                        if !list.contains(field.number) { return true }
+                    case (_, .string):
+                        if ReferenceEvaluator.valueSatisfies(condition, .string(String(decoding: text, as: UTF8.self))) { return true }
+                    case (_, .number):
+                        if ReferenceEvaluator.valueSatisfies(condition, .number(field.number)) { return true }
+                    case (_, .isTrue):
+                        if ReferenceEvaluator.valueSatisfies(condition, .boolean(true)) { return true }
+                    case (_, .isFalse):
+                        if ReferenceEvaluator.valueSatisfies(condition, .boolean(false)) { return true }
+                    case (_, .null):
+                        if ReferenceEvaluator.valueSatisfies(condition, .null) { return true }
+                    }
                 }
             }
+            return false
         }
-        return false
     }
 
     // MARK: Attribute scope
