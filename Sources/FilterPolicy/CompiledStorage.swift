@@ -10,6 +10,19 @@ struct SlotEntry: Sendable {
     @usableFromInline var branch: Int32
 }
 
+/// One condition of a field-checked deferred key, in plain data (no ARC when checking).
+@usableFromInline
+struct DeferredCheck: Sendable {
+    @usableFromInline enum Kind: UInt8, Sendable { case exactString, exactNumber, numeric, existsTrue, anythingButStrings, anythingButNumbers, other }
+    @usableFromInline var kind: Kind
+    @usableFromInline var range: NumericRange
+    /// exactString: its bytes in `deferredBytes`. anything-but strings: (start, count) pairs in
+    /// `deferredSpans`. anything-but numbers: values in `deferredNumbers`. other: the condition's
+    /// index in its key's `deferredConditions` entry.
+    @usableFromInline var dataStart: Int32
+    @usableFromInline var dataCount: Int32
+}
+
 /// A field kept for deferred keys.
 @usableFromInline
 struct RecordedField {
@@ -158,6 +171,12 @@ final class CompiledStorage: @unchecked Sendable {
     @usableFromInline let deferredKeys: Frozen<Int32>
     @usableFromInline let deferredConditions: [[Condition]]
     @usableFromInline let deferredByFields: Frozen<Bool>
+    /// Per deferred key: its checks (start, count) in `deferredChecks`.
+    @usableFromInline let deferredCheckRanges: Frozen<SlotRange>
+    @usableFromInline let deferredChecks: Frozen<DeferredCheck>
+    @usableFromInline let deferredBytes: Frozen<UInt8>
+    @usableFromInline let deferredSpans: Frozen<SlotRange>
+    @usableFromInline let deferredNumbers: Frozen<Double>
     /// Branches with no positive-only key: they may hold with no hit at all, so they are checked on
     /// every message (attribute scope first, then body scope).
     @usableFromInline let alwaysCheck: Frozen<Int32>
@@ -207,6 +226,54 @@ final class CompiledStorage: @unchecked Sendable {
         deferredKeys = Frozen(parts.deferredKeys)
         deferredConditions = parts.deferredConditions
         deferredByFields = Frozen(parts.deferredConditions.map { !$0.isEmpty })
+        var checkRanges: [SlotRange] = []
+        var checks: [DeferredCheck] = []
+        var checkBytes: [UInt8] = []
+        var checkSpans: [SlotRange] = []
+        var checkNumbers: [Double] = []
+        let any = NumericRange(lower: nil, lowerInclusive: false, upper: nil, upperInclusive: false)
+        for conditions in parts.deferredConditions {
+            checkRanges.append(SlotRange(start: Int32(checks.count), count: Int32(conditions.count)))
+            for (i, condition) in conditions.enumerated() {
+                var check = DeferredCheck(kind: .other, range: any, dataStart: Int32(i), dataCount: 0)
+                switch condition {
+                case .exactString(let text):
+                    check.kind = .exactString
+                    check.dataStart = Int32(checkBytes.count)
+                    check.dataCount = Int32(text.utf8.count)
+                    checkBytes.append(contentsOf: text.utf8)
+                case .exactNumber(let n):
+                    check.kind = .exactNumber
+                    check.range = .equals(n)
+                case .numeric(let r):
+                    check.kind = .numeric
+                    check.range = r
+                case .exists(true):
+                    check.kind = .existsTrue
+                case .anythingBut(.strings(let list)):
+                    check.kind = .anythingButStrings
+                    check.dataStart = Int32(checkSpans.count)
+                    check.dataCount = Int32(list.count)
+                    for text in list {
+                        checkSpans.append(SlotRange(start: Int32(checkBytes.count), count: Int32(text.utf8.count)))
+                        checkBytes.append(contentsOf: text.utf8)
+                    }
+                case .anythingBut(.numbers(let list)):
+                    check.kind = .anythingButNumbers
+                    check.dataStart = Int32(checkNumbers.count)
+                    check.dataCount = Int32(list.count)
+                    checkNumbers.append(contentsOf: list)
+                default:
+                    break
+                }
+                checks.append(check)
+            }
+        }
+        deferredCheckRanges = Frozen(checkRanges)
+        deferredChecks = Frozen(checks)
+        deferredBytes = Frozen(checkBytes)
+        deferredSpans = Frozen(checkSpans)
+        deferredNumbers = Frozen(checkNumbers)
         alwaysCheck = Frozen(parts.alwaysCheckAttributes + parts.alwaysCheckBody)
         alwaysCheckBodyStart = parts.alwaysCheckAttributes.count
         unfilteredIDs = parts.unfilteredIDs
@@ -237,7 +304,7 @@ final class CompiledStorage: @unchecked Sendable {
     }
 
     deinit {
-        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredByFields.free(); alwaysCheck.free()
+        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredByFields.free(); deferredCheckRanges.free(); deferredChecks.free(); deferredBytes.free(); deferredSpans.free(); deferredNumbers.free(); alwaysCheck.free()
         paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
         anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()

@@ -146,8 +146,8 @@ struct MatchContext {
     }
 
     /// Whether some recorded field at the deferred key's path satisfies one of its conditions
-    /// (only asked for branches whose anchor hit). Common conditions are judged on the bytes; the
-    /// rest by the reference's own `valueSatisfies`.
+    /// (only asked for branches whose anchor hit). Common conditions are plain-data checks on the
+    /// recorded bytes/values; the rest go through the reference's own `valueSatisfies`.
     func deferredKeyHolds(_ index: Int) -> Bool {
         let slot = Int(storage.deferredKeys[index])
         if keyStamp[slot] == generation { return true }
@@ -155,40 +155,53 @@ struct MatchContext {
         let path = keySlots[slot].path
         let fields = state.pointee.recorded.base
         let bytes = state.pointee.recordedBytes.base
-        return storage.deferredConditions.withUnsafeBufferPointer { all in
-            let conditions = all[index]
-            for i in 0..<recordedCount where fields[i].path == path {
-                let field = fields[i]
-                let text = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
-                for condition in conditions {
-                    switch (condition, field.kind) {
-                    case (.exists(let e), let kind):
-                        if e && kind != .null { return true }
-                    case (.numeric(let range), .number):
-                        if range.contains(field.number) { return true }
-                    case (.exactNumber(let n), .number):
-                        if field.number == n { return true }
-                    case (.exactString(let s), .string):
-                        if s.utf8.elementsEqual(text) { return true }
-                    case (.anythingBut(.strings(let list)), .string):
-                        if !list.contains(where: { $0.utf8.elementsEqual(text) }) { return true }
-                    case (.anythingBut(.numbers(let list)), .number):
-                        if !list.contains(field.number) { return true }
-                    case (_, .string):
-                        if ReferenceEvaluator.valueSatisfies(condition, .string(String(decoding: text, as: UTF8.self))) { return true }
-                    case (_, .number):
-                        if ReferenceEvaluator.valueSatisfies(condition, .number(field.number)) { return true }
-                    case (_, .isTrue):
-                        if ReferenceEvaluator.valueSatisfies(condition, .boolean(true)) { return true }
-                    case (_, .isFalse):
-                        if ReferenceEvaluator.valueSatisfies(condition, .boolean(false)) { return true }
-                    case (_, .null):
-                        if ReferenceEvaluator.valueSatisfies(condition, .null) { return true }
+        let checks = storage.deferredCheckRanges[index]
+        let data = storage.deferredBytes.base
+        for i in 0..<recordedCount where fields[i].path == path {
+            let field = fields[i]
+            let text = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
+            var c = Int(checks.start)
+            let end = c + Int(checks.count)
+            while c < end {
+                let check = storage.deferredChecks[c]
+                c += 1
+                switch check.kind {
+                case .existsTrue:
+                    if field.kind != .null { return true }
+                case .exactNumber, .numeric:
+                    if field.kind == .number && check.range.contains(field.number) { return true }
+                case .exactString:
+                    if field.kind == .string && sameBytes(text, data + Int(check.dataStart), Int(check.dataCount)) { return true }
+                case .anythingButStrings:
+                    guard field.kind == .string else { continue }
+                    var listed = false
+                    for j in Int(check.dataStart)..<Int(check.dataStart + check.dataCount) {
+                        let span = storage.deferredSpans[j]
+                        if sameBytes(text, data + Int(span.start), Int(span.count)) { listed = true; break }
                     }
+                    if !listed { return true }
+                case .anythingButNumbers:
+                    guard field.kind == .number else { continue }
+                    let values = storage.deferredNumbers.base + Int(check.dataStart)
+                    if !(0..<Int(check.dataCount)).contains(where: { values[$0] == field.number }) { return true }
+                case .other:
+                    if otherConditionHolds(index, Int(check.dataStart), field, text) { return true }
                 }
             }
-            return false
         }
+        return false
+    }
+
+    func otherConditionHolds(_ key: Int, _ condition: Int, _ field: RecordedField, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let value: FilterValue
+        switch field.kind {
+        case .string: value = .string(String(decoding: text, as: UTF8.self))
+        case .number: value = .number(field.number)
+        case .isTrue: value = .boolean(true)
+        case .isFalse: value = .boolean(false)
+        case .null: value = .null
+        }
+        return ReferenceEvaluator.valueSatisfies(storage.deferredConditions[key][condition], value)
     }
 
     // MARK: Attribute scope
@@ -242,6 +255,23 @@ struct MatchContext {
             return
         }
     }
+}
+
+@inlinable @inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    guard a.count == count else { return false }
+    guard let base = a.baseAddress, count > 0 else { return true }
+    return memcmpBytes(base, b, count)
+}
+
+@inlinable @inline(__always)
+func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var i = 0
+    while i < count {
+        if a[i] != b[i] { return false }
+        i &+= 1
+    }
+    return true
 }
 
 /// A valid pointer for zero-length byte strings.
