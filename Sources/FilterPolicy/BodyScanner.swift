@@ -95,28 +95,22 @@ extension MatchContext {
             k = UnsafePointer(state.pointee.unescaped.base)
             ascii = allASCII(k, n)
         }
-        // Hash each "."-separated segment while looking for the dots; a length filter rejects
-        // most unnamed keys before the table probe.
+        // Per "."-separated segment: find its end, reject it by length when no child has that
+        // length (most unnamed keys stop here), else hash it and probe.
         var current = node
         var segmentStart = 0
-        var i = 0
-        var h = ByteHash.seed(TableKind.trieChild.tag(current))
         while true {
-            if i == n || k[i] == UInt8(ascii: ".") {
-                let length = i &- segmentStart
-                if ascii && !trieNodeHasUnicodeChild[Int(current)] {
-                    if (trieChildLengths[Int(current)] >> UInt64(min(length, 63))) & 1 == 0 { return -1 }
-                    current = strings.find(hash: ByteHash.finish(h), tag: TableKind.trieChild.tag(current), k + segmentStart, length)
-                } else {
-                    current = unicodeChild(current, k + segmentStart, length)
-                }
-                if current < 0 || i == n { return current }
-                segmentStart = i &+ 1
-                h = ByteHash.seed(TableKind.trieChild.tag(current))
+            var i = segmentStart
+            while i < n && k[i] != UInt8(ascii: ".") { i &+= 1 }
+            let length = i &- segmentStart
+            if ascii && !trieNodeHasUnicodeChild[Int(current)] {
+                if (trieChildLengths[Int(current)] >> UInt64(min(length, 63))) & 1 == 0 { return -1 }
+                current = strings.find(tag: TableKind.trieChild.tag(current), k + segmentStart, length)
             } else {
-                h = ByteHash.step(h, k[i])
+                current = unicodeChild(current, k + segmentStart, length)
             }
-            i &+= 1
+            if current < 0 || i == n { return current }
+            segmentStart = i &+ 1
         }
     }
 
