@@ -43,6 +43,14 @@ extension FilterPolicy {
         scope: FilterPolicyScope = .messageAttributes,
         limits: FilterPolicyLimits = .sns
     ) throws(FilterPolicyError) -> FilterPolicy {
+        // A value built in code skipped the parser's depth bound; the walk below recurses.
+        let maxDepth = min(limits.maxNestingDepth, hardMaxNestingDepth)
+        let depth = json.nestingDepth
+        guard depth <= maxDepth else {
+            throw FilterPolicyError(
+                .invalidJSON,
+                "failed to parse JSON. Document nesting depth (\(depth)) exceeds the maximum allowed (\(maxDepth))")
+        }
         guard case .object(let members) = json else {
             throw FilterPolicyError(.invalidPolicy, "Filter is not an object")
         }

@@ -27,6 +27,25 @@ public enum PolicyJSON: Sendable, Hashable {
         return members.first { $0.key == key }?.value
     }
 
+    /// Containers nested in this value (a scalar is 0, `[]` is 1), computed without recursion.
+    public var nestingDepth: Int {
+        var deepest = 0
+        var stack: [(PolicyJSON, Int)] = [(self, 0)]
+        while let (value, depth) = stack.popLast() {
+            switch value {
+            case .array(let elements):
+                deepest = max(deepest, depth + 1)
+                for e in elements { stack.append((e, depth + 1)) }
+            case .object(let members):
+                deepest = max(deepest, depth + 1)
+                for m in members { stack.append((m.value, depth + 1)) }
+            default:
+                break
+            }
+        }
+        return deepest
+    }
+
     /// Compact JSON text that re-parses to an equal value (member order and number text kept).
     /// Iterative, so a deep value cannot exhaust the stack.
     public var jsonText: String {

@@ -171,3 +171,64 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
         #expect(rejection(huge, limits: limits) == nil)
     }
 }
+
+/// Random mutations of valid policies and bodies: every one must give a policy, an error, or an
+/// unmatchable body — never a crash or a hang.
+@Suite struct PolicyFuzzTests {
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    }
+
+    static let seeds = [
+        #"{"store":["example_corp"],"price":[{"numeric":[">",0,"<=",1.5e2]}],"$or":[{"a":[{"prefix":"x"}]},{"b":[null,true]}]}"#,
+        #"{"object":{"key":[{"anything-but":{"prefix":"auto-"}}],"ip":[{"cidr":"2001:db8::/64"}],"n":[{"exists":false}]}}"#,
+        #"{"k":["é€😀\u00e9\"", -0.5e-3, {"anything-but":[1,2]}, {"equals-ignore-case":"A"}, {"suffix":"z"}]}"#,
+    ]
+
+    @Test func mutatedPoliciesNeverCrash() {
+        var rng = Generator(state: 0x9E37_79B9_7F4A_7C15)
+        let alphabet = Array(#"{}[]":,.-+0123456789eE\u"abnrtfx /é"#.utf8) + [0x00, 0x0A, 0x80, 0xC3, 0xFF]
+        var outcomes = [0, 0]
+        for iteration in 0..<4_000 {
+            var bytes = Array(Self.seeds[iteration % Self.seeds.count].utf8)
+            for _ in 0...rng.below(4) {
+                let at = rng.below(bytes.count + 1)
+                switch rng.below(4) {
+                case 0 where at < bytes.count: bytes[at] = alphabet[rng.below(alphabet.count)]
+                case 1: bytes.insert(alphabet[rng.below(alphabet.count)], at: at)
+                case 2 where at < bytes.count: bytes.remove(at: at)
+                default: bytes = Array(bytes[..<at])
+                }
+            }
+            for scope in FilterPolicyScope.allCases {
+                do {
+                    let policy = try FilterPolicy.parse(utf8: bytes, scope: scope)
+                    _ = ReferenceEvaluator.matches(policy, .body(bytes))
+                    outcomes[0] += 1
+                } catch {
+                    #expect(!error.reason.isEmpty)
+                    outcomes[1] += 1
+                }
+            }
+            let body = FilterInput.body(bytes)
+            #expect(body.isMatchable || body.fields.isEmpty)
+        }
+        // The mutations exercise both paths.
+        #expect(outcomes[0] > 100 && outcomes[1] > 1_000)
+    }
+
+    @Test func valuesBuiltInCodeAreDepthChecked() {
+        var deep = PolicyJSON.array([.string("x")])
+        for _ in 0..<300 { deep = .object([.init(key: "a", value: deep)]) }
+        #expect(deep.nestingDepth == 301)
+        #expect(throws: FilterPolicyError.self) { try FilterPolicy.validate(deep, scope: .messageBody) }
+    }
+}

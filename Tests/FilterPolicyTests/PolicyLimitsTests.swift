@@ -19,6 +19,8 @@ func values(_ n: Int, _ stem: String = "v") -> String {
         (#"{"source":["aws.cloudwatch"],"$or":[{"metricName":\#(values(2))},{"metricType":["MetricType"],"$or":[{"metricId":[1234,4321]},{"spaceId":[1000,2000,3000]}]}]}"#, 7),
         // Depth-2 keys with one value contribute 2 each: (2×2×2)×4.
         (#"{"a":{"x":["1"],"y":["1"],"z":["1"]},"b":\#(values(4))}"#, 32),
+        // A dotted key is depth 1: only object nesting raises the depth.
+        (#"{"a.b.c":\#(values(4))}"#, 4),
         // Recorded on AWS: (4×6)+(4×4×4)+(4×4×4) = 152 (rejected) and (3×6)+(3×4×4)+(3×4×7) = 150 (accepted).
         (#"{"source":\#(values(4)),"$or":[{"metricName":\#(values(6))},{"metricType":\#(values(4)),"$or":[{"metricId":\#(values(4))},{"spaceId":\#(values(4))}]}]}"#, 152),
         (#"{"source":\#(values(3)),"$or":[{"metricName":\#(values(6))},{"metricType":\#(values(4)),"$or":[{"metricId":\#(values(4))},{"spaceId":\#(values(7))}]}]}"#, 150),
