@@ -246,7 +246,18 @@ struct MatchContext {
                 stringField(path: path, base, bytes.count, ascii: allASCII(base, bytes.count))
             }
         case .number:
-            if let v = Double(text) { numberField(path: path, v) }
+            // Plain JSON-syntax numbers (what Double(text) reads identically) take the fast
+            // approximate-then-exact path; anything else ("+5", ".5", "inf", hex…) uses Double(text).
+            let fast: Bool = text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+                var decimal = DecimalNumber()
+                guard let after = readJSONNumber(base, base + bytes.count, into: &decimal), after == base + bytes.count else {
+                    return false
+                }
+                numberText(path: path, base, bytes.count, decimal)
+                return true
+            }
+            if !fast, let v = Double(text) { numberField(path: path, v) }
         case .stringArray:
             text.withUTF8 { bytes in
                 if let base = bytes.baseAddress { stringArrayFields(path: path, base, bytes.count) }

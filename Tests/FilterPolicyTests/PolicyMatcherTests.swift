@@ -418,3 +418,17 @@ extension PolicyMatcherRegressionTests {
         }
     }
 }
+
+extension PolicyMatcherRegressionTests {
+    /// Number attributes: JSON-syntax texts take the fast reader, others Double(text); both must
+    /// give Double(text)'s value.
+    @Test func numberAttributeTexts() {
+        let p = M.attributes(M.key("n", .numeric(NumericRange(lower: 0.5, lowerInclusive: true, upper: 0.5, upperInclusive: true))))
+        for text in ["0.5", "5e-1", ".5", "+0.5", "0.50", "0x1p-1", "000.5"] {
+            #expect(M.matches(p, attributes: ["n": .number(text)]) == (Double(text) == 0.5), "\(text)")
+        }
+        for text in ["", "-", "0.5x", " 0.5", "nan", "1e999999"] {
+            #expect(!M.matches(p, attributes: ["n": .number(text)]), "\(text)")
+        }
+    }
+}
