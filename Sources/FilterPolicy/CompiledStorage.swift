@@ -23,6 +23,15 @@ struct DeferredCheck: Sendable {
     @usableFromInline var dataCount: Int32
 }
 
+/// A deferred key: its slot (for the mark-only check), path, and field checks.
+@usableFromInline
+struct DeferredKey: Sendable {
+    @usableFromInline var slot: Int32
+    @usableFromInline var path: Int32
+    @usableFromInline var checks: SlotRange
+    @usableFromInline var byFields: Bool
+}
+
 /// A field kept for deferred keys.
 @usableFromInline
 struct RecordedField {
@@ -169,6 +178,8 @@ final class CompiledStorage: @unchecked Sendable {
     /// Deferred key slots of all branches, and their conditions: empty for deferred keys that are
     /// indexed mark-only (checked by stamp), else checked against the recorded fields.
     @usableFromInline let deferredKeys: Frozen<Int32>
+    /// Everything a deferred-key check needs, in one record (one cache line per candidate key).
+    @usableFromInline let deferredRecords: Frozen<DeferredKey>
     @usableFromInline let deferredConditions: [[Condition]]
     @usableFromInline let deferredByFields: Frozen<Bool>
     /// Per deferred key: its checks (start, count) in `deferredChecks`.
@@ -270,6 +281,11 @@ final class CompiledStorage: @unchecked Sendable {
             }
         }
         deferredCheckRanges = Frozen(checkRanges)
+        deferredRecords = Frozen(parts.deferredKeys.indices.map { i in
+            DeferredKey(
+                slot: parts.deferredKeys[i], path: parts.keySlots[Int(parts.deferredKeys[i])].path,
+                checks: checkRanges[i], byFields: !parts.deferredConditions[i].isEmpty)
+        })
         deferredChecks = Frozen(checks)
         deferredBytes = Frozen(checkBytes)
         deferredSpans = Frozen(checkSpans)
@@ -304,7 +320,7 @@ final class CompiledStorage: @unchecked Sendable {
     }
 
     deinit {
-        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredByFields.free(); deferredCheckRanges.free(); deferredChecks.free(); deferredBytes.free(); deferredSpans.free(); deferredNumbers.free(); alwaysCheck.free()
+        policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredRecords.free(); deferredByFields.free(); deferredCheckRanges.free(); deferredChecks.free(); deferredBytes.free(); deferredSpans.free(); deferredNumbers.free(); alwaysCheck.free()
         paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free(); numberKeys.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
         anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()

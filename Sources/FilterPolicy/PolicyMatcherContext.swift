@@ -149,13 +149,13 @@ struct MatchContext {
     /// (only asked for branches whose anchor hit). Common conditions are plain-data checks on the
     /// recorded bytes/values; the rest go through the reference's own `valueSatisfies`.
     func deferredKeyHolds(_ index: Int) -> Bool {
-        let slot = Int(storage.deferredKeys[index])
-        if keyStamp[slot] == generation { return true }
-        if !storage.deferredByFields[index] { return false }
-        let path = keySlots[slot].path
+        let key = storage.deferredRecords[index]
+        if keyStamp[Int(key.slot)] == generation { return true }
+        if !key.byFields { return false }
+        let path = key.path
         let fields = state.pointee.recorded.base
         let bytes = state.pointee.recordedBytes.base
-        let checks = storage.deferredCheckRanges[index]
+        let checks = key.checks
         let data = storage.deferredBytes.base
         for i in 0..<recordedCount where fields[i].path == path {
             let field = fields[i]
