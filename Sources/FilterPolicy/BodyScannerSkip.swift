@@ -47,9 +47,32 @@ func skipJSONComposite(
             depth &-= 1
             isArray = kinds[depth &- 1] != 0
         } else if (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") {
-            // Numbers dominate large skipped arrays: keep them inline.
-            guard let after = skipJSONNumber(p, end) else { return nil }
-            p = after
+            // Numbers dominate large skipped arrays (coordinates): validated inline here.
+            let start = p
+            if c == UInt8(ascii: "-") {
+                p += 1
+                guard p < end else { return nil }
+            }
+            let first = p[0]
+            if first == UInt8(ascii: "0") {
+                p += 1
+            } else if (first &- UInt8(ascii: "1")) < 9 {
+                p = skipDigits(p + 1, end)
+            } else {
+                return nil
+            }
+            if p < end {
+                if p[0] == UInt8(ascii: ".") {
+                    let digits = p + 1
+                    p = skipDigits(digits, end)
+                    if p == digits { return nil }
+                }
+                if p < end && (p[0] | 0x20) == UInt8(ascii: "e") {
+                    guard let after = skipJSONNumber(start, end) else { return nil }
+                    p = after
+                }
+            }
+            if p - start > maxJSONNumberLength { return nil }
         } else {
             guard let after = skipJSONScalar(p, end) else { return nil }
             p = after
