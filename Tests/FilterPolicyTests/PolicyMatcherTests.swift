@@ -432,3 +432,47 @@ extension PolicyMatcherRegressionTests {
         }
     }
 }
+
+@Suite struct PolicyMatcherScratchTests {
+    /// Stamps survive the 2^32 generation wrap (the scratch is cleared then).
+    @Test func generationWrap() {
+        let matcher = M.matcher([M.body(M.key("a", .exactNumber(1)), M.key("b", .exactNumber(2))), M.body(M.key("a", .exists(false)))])
+        let scratch = MatchScratch()
+        scratch.state.pointee.generation = UInt32.max - 2
+        let both = Array(#"{"a": 1, "b": 2}"#.utf8)
+        let onlyB = Array(#"{"b": 2}"#.utf8)
+        for _ in 0..<6 {
+            both.withUnsafeBytes { _ = matcher.match(attributes: [:], body: $0, scratch: scratch) }
+            #expect(scratch.matchedIDs == [0])
+            onlyB.withUnsafeBytes { _ = matcher.match(attributes: [:], body: $0, scratch: scratch) }
+            #expect(scratch.matchedIDs == [1])
+        }
+    }
+
+    /// One scratch reused across matchers of different sizes, and one matcher shared by threads.
+    @Test func scratchReuseAndConcurrentReaders() async {
+        let small = M.matcher([M.body(M.key("a", .exactNumber(1)))])
+        var builder = PolicyMatcherBuilder()
+        for i in 0..<2_000 { builder.add(i, M.body(M.key("a", .exactNumber(Double(i))))) }
+        let large = builder.build()
+        let scratch = MatchScratch()
+        for i in [1, 1500, 1] {
+            let body = Array("{\"a\": \(i)}".utf8)
+            body.withUnsafeBytes { _ = small.match(attributes: [:], body: $0, scratch: scratch) }
+            #expect(scratch.matchedIDs == (i == 1 ? [0] : []))
+            body.withUnsafeBytes { _ = large.match(attributes: [:], body: $0, scratch: scratch) }
+            #expect(scratch.matchedIDs == [i])
+        }
+        await withTaskGroup(of: Bool.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    (0..<500).allSatisfy { j in
+                        let v = (t * 500 + j) % 2_000
+                        return large.matches(attributes: [:], body: Array("{\"a\": \(v)}".utf8)) == [v]
+                    }
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
+}
