@@ -37,3 +37,12 @@ public enum FilterNumber {
         return scaled.rounded(.toNearestOrAwayFromZero) / 1_000_000
     }
 }
+
+extension NumericRange {
+    /// The range with its bounds rounded as `FilterNumber.canonical` rounds values.
+    public var canonical: NumericRange {
+        NumericRange(
+            lower: lower.map(FilterNumber.canonical), lowerInclusive: lowerInclusive,
+            upper: upper.map(FilterNumber.canonical), upperInclusive: upperInclusive)
+    }
+}

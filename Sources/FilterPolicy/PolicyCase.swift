@@ -33,8 +33,25 @@ public struct PolicyCase: Sendable {
         public var mismatch: String?
     }
 
-    /// Runs the case: parse the policy (SNS validation), then evaluate the message if there is one.
+    /// Runs the case with an evaluator of reduced inputs (`ReferenceEvaluator.matches`).
     public func run(limits: FilterPolicyLimits = .sns, evaluator: (FilterPolicy, FilterInput) -> Bool) -> Result {
+        run(limits: limits) { policy, attributes, body in
+            evaluator(policy, policy.scope == .messageAttributes ? .attributes(attributes) : .body(body))
+        }
+    }
+
+    /// Runs the case with the compiled `PolicyMatcher` (the policy alone on a topic).
+    public func runCompiled(limits: FilterPolicyLimits = .sns) -> Result {
+        run(limits: limits) { policy, attributes, body in
+            var builder = PolicyMatcherBuilder()
+            builder.add(0, policy)
+            return !builder.build().matches(attributes: attributes, body: body).isEmpty
+        }
+    }
+
+    /// Runs the case: parse the policy (SNS validation), then evaluate the message if there is one.
+    /// `evaluator` sees the raw message: its attributes and its body (empty when the case has none).
+    public func run(limits: FilterPolicyLimits = .sns, messageEvaluator evaluator: (FilterPolicy, MessageAttributes, [UInt8]) -> Bool) -> Result {
         let policy: FilterPolicy
         do {
             policy = try FilterPolicy.parse(policyText, scope: scope, limits: limits)
@@ -51,12 +68,7 @@ public struct PolicyCase: Sendable {
         }
         let outcome: Outcome
         if hasMessage {
-            let input: FilterInput
-            switch scope {
-            case .messageAttributes: input = .attributes(attributes ?? [:])
-            case .messageBody: input = body.map(FilterInput.body) ?? FilterInput(fields: [], isEmpty: false, isMatchable: false)
-            }
-            outcome = evaluator(policy, input) ? .match : .nomatch
+            outcome = evaluator(policy, attributes ?? [:], body ?? []) ? .match : .nomatch
         } else {
             outcome = .valid
         }

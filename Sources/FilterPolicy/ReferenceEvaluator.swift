@@ -46,7 +46,7 @@ public enum ReferenceEvaluator {
     public static func valueSatisfies(_ condition: Condition, _ value: FilterValue) -> Bool {
         switch (condition, value) {
         case (.exactString(let s), .string(let v)): return sameBytes(v, s)
-        case (.exactNumber(let n), .number(let v)): return v == n
+        case (.exactNumber(let n), .number(let v)): return v == FilterNumber.canonical(n)
         case (.boolean(let b), .boolean(let v)): return v == b
         case (.null, .null): return true
         case (.prefix(let p), .string(let v)): return v.utf8.starts(with: p.utf8)
@@ -54,8 +54,8 @@ public enum ReferenceEvaluator {
         case (.equalsIgnoreCase(let s), .string(let v)): return sameBytes(v.lowercased(), s.lowercased())
         case (.anythingBut(.strings(let list)), .string(let v)): return !list.contains { sameBytes(v, $0) }
         case (.anythingBut(.prefix(let p)), .string(let v)): return !v.utf8.starts(with: p.utf8)
-        case (.anythingBut(.numbers(let list)), .number(let v)): return !list.contains(v)
-        case (.numeric(let range), .number(let v)): return range.contains(v)
+        case (.anythingBut(.numbers(let list)), .number(let v)): return !list.contains { FilterNumber.canonical($0) == v }
+        case (.numeric(let range), .number(let v)): return range.canonical.contains(v)
         case (.cidr(let block), .string(let v)): return block.contains(address: v)
         default: return false
         }

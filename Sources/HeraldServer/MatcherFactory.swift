@@ -2,21 +2,14 @@ import FilterPolicy
 import HeraldBroker
 import HeraldCore
 
-/// Plugs the filter engine into the broker: each topic's subscription policies become one matcher.
-struct ReferenceMatcherFactory: SubscriptionMatcherFactory {
+/// Plugs the compiled filter engine into the broker: each topic's subscription policies become one
+/// `PolicyMatcher` snapshot (one call per message returns every matching subscription).
+struct CompiledMatcherFactory: SubscriptionMatcherFactory {
     func makeMatcher(_ policies: [(id: Int, policy: FilterPolicy?)]) -> any SubscriptionMatcher {
-        ReferenceMatcher(policies: policies)
+        var builder = PolicyMatcherBuilder()
+        for (id, policy) in policies { builder.add(id, policy) }
+        return builder.build()
     }
 }
 
-/// Linear evaluation with the reference evaluator (placeholder until the compiled matcher lands).
-struct ReferenceMatcher: SubscriptionMatcher {
-    let policies: [(id: Int, policy: FilterPolicy?)]
-
-    func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int] {
-        policies.compactMap { entry in
-            guard let policy = entry.policy else { return entry.id }
-            return ReferenceEvaluator.matches(policy, attributes: attributes, body: body) ? entry.id : nil
-        }
-    }
-}
+extension PolicyMatcher: SubscriptionMatcher {}

@@ -29,7 +29,7 @@ public final class Server: Sendable {
         options.limits.maxSubscriptionsPerSession = config.limits.maxSubscriptionsPerConnection
         options.limits.maxPendingMessages = config.limits.maxPendingMessagesPerSubscriber
         options.limits.resumeWindowNanoseconds = UInt64(config.sessions.resumeWindow.components.seconds) * 1_000_000_000
-        self.broker = Broker(options: options, matcherFactory: ReferenceMatcherFactory())
+        self.broker = Broker(options: options, matcherFactory: CompiledMatcherFactory())
         self.context = SessionContext(broker: broker, settings: Self.settings(for: config), counters: counters)
         self.group = group
         self.state = Mutex(State(config: config))

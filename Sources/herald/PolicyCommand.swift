@@ -105,7 +105,7 @@ struct PolicyTestCommand: ParsableCommand {
         var passed = 0
         var failed = 0
         for policyCase in list {
-            let result = policyCase.run(evaluator: ReferenceEvaluator.matches)
+            let result = policyCase.runCompiled()
             if result.passed { passed += 1 } else { failed += 1 }
             let error = result.error.map { PolicyJSON.quoted($0.reason) } ?? "null"
             print(#"{"id": \#(PolicyJSON.quoted(policyCase.id)), "result": "\#(result.outcome.rawValue)", "error": \#(error)}"#)

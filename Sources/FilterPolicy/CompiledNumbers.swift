@@ -1,0 +1,196 @@
+/// Numeric matching for the compiled engine: a fast approximate reading of JSON number text that is
+/// exact whenever it can change an answer, and an interval index (segment tree over the sorted range
+/// endpoints) so a value finds every numeric range containing it in O(log n).
+
+// MARK: - Approximate-then-exact number reading
+
+/// The decimal digits of a JSON number, read without converting: value = ±mantissa × 10^exponent
+/// (plus ignored digits beyond the 19th significant one when `truncated`).
+@usableFromInline
+struct DecimalNumber {
+    @usableFromInline var mantissa: UInt64 = 0
+    @usableFromInline var exponent: Int = 0
+    @usableFromInline var negative = false
+    @usableFromInline var truncated = false
+
+    @usableFromInline init() {}
+
+    @usableFromInline static let powersOfTen: [Double] = (0...308).map { e in
+        // Built from the decimal literal text so each entry is the correctly rounded 10^e.
+        Double("1e\(e)") ?? .infinity
+    }
+
+    /// A close approximation, and whether it is exactly the correctly rounded value (Clinger's fast
+    /// path). When not exact the relative error is below 2^-50, or the value is marked unusable
+    /// (`nil`) and must be read exactly.
+    @inlinable
+    func approximate(_ powers: UnsafePointer<Double>) -> (value: Double, exact: Bool)? {
+        if mantissa == 0 && !truncated { return (negative ? -0.0 : 0.0, true) }
+        let m = Double(mantissa)
+        var v: Double
+        let exact: Bool
+        if exponent >= 0 {
+            if exponent > 308 { return nil }
+            v = m * powers[exponent]
+            exact = !truncated && mantissa < (1 << 53) && exponent <= 22
+        } else {
+            if exponent < -308 { return nil }
+            v = m / powers[-exponent]
+            exact = !truncated && mantissa < (1 << 53) && exponent >= -22
+        }
+        if !exact {
+            let magnitude = abs(v)
+            // Near overflow or in the subnormal range the error bound does not hold.
+            if !(magnitude < 1e300) || magnitude < 1e-300 { return nil }
+        }
+        if negative { v = -v }
+        return (v, exact)
+    }
+}
+
+/// Reads the digits of a JSON number at `p` (already known to start with '-' or a digit).
+/// Returns the position after the number, or nil when the text is not a valid JSON number.
+@inlinable @inline(__always)
+func readJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, into number: inout DecimalNumber) -> UnsafePointer<UInt8>? {
+    var q = p
+    if q[0] == UInt8(ascii: "-") {
+        number.negative = true
+        q += 1
+        if q == end { return nil }
+    }
+    var digits = 0
+    var mantissa: UInt64 = 0
+    var exponent = 0
+    var truncated = false
+    let first = q[0]
+    if first == UInt8(ascii: "0") {
+        q += 1
+    } else if first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9") {
+        while q < end {
+            let d = q[0] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            if digits < 19 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                if mantissa != 0 { digits &+= 1 }
+            } else {
+                exponent &+= 1
+                if d != 0 { truncated = true }
+            }
+            q += 1
+        }
+    } else {
+        return nil
+    }
+    if q < end && q[0] == UInt8(ascii: ".") {
+        q += 1
+        let start = q
+        while q < end {
+            let d = q[0] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            if digits < 19 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                exponent &-= 1
+                if mantissa != 0 { digits &+= 1 }
+            } else if d != 0 {
+                truncated = true
+            }
+            q += 1
+        }
+        if q == start { return nil }
+    }
+    if q < end && (q[0] | 0x20) == UInt8(ascii: "e") {
+        q += 1
+        if q == end { return nil }
+        var negativeExponent = false
+        if q[0] == UInt8(ascii: "-") || q[0] == UInt8(ascii: "+") {
+            negativeExponent = q[0] == UInt8(ascii: "-")
+            q += 1
+        }
+        let start = q
+        var e = 0
+        while q < end {
+            let d = q[0] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            if e < 100_000 { e = e &* 10 &+ Int(d) }
+            q += 1
+        }
+        if q == start { return nil }
+        exponent &+= negativeExponent ? -e : e
+    }
+    number.mantissa = mantissa
+    number.exponent = exponent
+    number.truncated = truncated
+    return q - p <= maxJSONNumberLength ? q : nil
+}
+
+/// The correctly rounded value of JSON number text (slow path: allocates a String).
+@usableFromInline
+func exactJSONNumber(_ p: UnsafePointer<UInt8>, _ count: Int) -> Double {
+    let text = String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
+    return Double(text) ?? .nan
+}
+
+// MARK: - Interval index
+
+/// Builds, per path, a segment tree over "atoms" of the real line cut at every endpoint: atom 2i is
+/// the open gap below endpoint i, atom 2i+1 is the endpoint itself, atom 2m is above the last one.
+/// Each range is stored at O(log m) tree nodes; a lookup walks one leaf-to-root path.
+struct RangeTreeBuilder {
+    var ends: [Double] = []
+    var leafCount = 1
+    var nodes: [[Int32]] = []
+
+    init(ranges: [(range: NumericRange, slots: [Int32])]) {
+        var points: [Double] = []
+        for (range, _) in ranges {
+            if let l = range.lower, !l.isNaN { points.append(l) }
+            if let u = range.upper, !u.isNaN { points.append(u) }
+        }
+        points.sort()
+        for p in points where ends.last != p { ends.append(p) }
+        let atoms = 2 * ends.count + 1
+        while leafCount < atoms { leafCount <<= 1 }
+        nodes = Array(repeating: [], count: 2 * leafCount)
+        for (range, slots) in ranges {
+            if range.lower?.isNaN == true || range.upper?.isNaN == true { continue }
+            var lo = 0
+            if let l = range.lower, let i = index(of: l) { lo = range.lowerInclusive ? 2 * i + 1 : 2 * i + 2 }
+            var hi = atoms - 1
+            if let u = range.upper, let j = index(of: u) { hi = range.upperInclusive ? 2 * j + 1 : 2 * j }
+            if lo > hi { continue }
+            insert(lo, hi, slots, node: 1, nodeLo: 0, nodeHi: leafCount - 1)
+        }
+    }
+
+    private func index(of v: Double) -> Int? {
+        var lo = 0, hi = ends.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ends[mid] < v { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ends.count && ends[lo] == v ? lo : nil
+    }
+
+    private mutating func insert(_ lo: Int, _ hi: Int, _ slots: [Int32], node: Int, nodeLo: Int, nodeHi: Int) {
+        if hi < nodeLo || lo > nodeHi { return }
+        if lo <= nodeLo && nodeHi <= hi {
+            nodes[node].append(contentsOf: slots)
+            return
+        }
+        let mid = (nodeLo + nodeHi) / 2
+        insert(lo, hi, slots, node: 2 * node, nodeLo: nodeLo, nodeHi: mid)
+        insert(lo, hi, slots, node: 2 * node + 1, nodeLo: mid + 1, nodeHi: nodeHi)
+    }
+}
+
+/// The atom (see `RangeTreeBuilder`) holding `v` among sorted `ends`.
+@inlinable @inline(__always)
+func rangeAtom(_ v: Double, _ ends: UnsafePointer<Double>, _ count: Int) -> Int {
+    var lo = 0, hi = count
+    while lo < hi {
+        let mid = (lo &+ hi) >> 1
+        if ends[mid] < v { lo = mid &+ 1 } else { hi = mid }
+    }
+    return lo < count && ends[lo] == v ? 2 &* lo &+ 1 : 2 &* lo
+}
+

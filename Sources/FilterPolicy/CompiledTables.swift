@@ -1,0 +1,229 @@
+/// Flat, immutable lookup tables the compiled matcher reads on its hot path. They are built once per
+/// snapshot from Swift arrays and copied into manually managed buffers, so matching does no ARC
+/// traffic, no copy-on-write checks and no allocation. `CompiledStorage` owns every buffer and frees
+/// them when the matcher goes away.
+
+/// A run of key-slot ids inside `CompiledStorage.slots`.
+@usableFromInline
+struct SlotRange: Sendable, Hashable {
+    @usableFromInline var start: Int32
+    @usableFromInline var count: Int32
+    @usableFromInline static let empty = SlotRange(start: 0, count: 0)
+    @inlinable init(start: Int32, count: Int32) {
+        self.start = start
+        self.count = count
+    }
+}
+
+/// A read-only buffer copied out of an array; freed explicitly by its owner.
+@usableFromInline
+struct Frozen<Element>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    @usableFromInline let count: Int
+
+    init(_ array: [Element]) {
+        count = array.count
+        base = UnsafeMutablePointer<Element>.allocate(capacity: max(array.count, 1))
+        array.withUnsafeBufferPointer { source in
+            if let address = source.baseAddress { base.initialize(from: address, count: source.count) }
+        }
+    }
+
+    @inlinable subscript(_ i: Int) -> Element {
+        @inline(__always) get { base[i] }
+    }
+
+    func free() {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
+// MARK: - Hashing
+
+/// Byte-at-a-time FNV-1a over a seed: incremental, so a prefix index can hash every prefix length of
+/// a value in one pass.
+@usableFromInline
+enum ByteHash {
+    @usableFromInline static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    @inlinable @inline(__always)
+    static func seed(_ tag: UInt32) -> UInt64 {
+        (0xcbf2_9ce4_8422_2325 ^ (UInt64(tag) &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    @inlinable @inline(__always)
+    static func step(_ h: UInt64, _ byte: UInt8) -> UInt64 {
+        (h ^ UInt64(byte)) &* prime
+    }
+
+    /// Final avalanche so the low bits used for bucket selection depend on every byte.
+    @inlinable @inline(__always)
+    static func finish(_ h: UInt64) -> UInt64 {
+        var x = h
+        x ^= x >> 32
+        x &*= 0xd6e8_feb8_6659_fd93
+        x ^= x >> 32
+        return x | 1  // 0 marks an empty bucket
+    }
+
+    @inlinable @inline(__always)
+    static func hash(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        var h = seed(tag)
+        var i = 0
+        while i < count {
+            h = step(h, bytes[i])
+            i &+= 1
+        }
+        return finish(h)
+    }
+}
+
+// MARK: - Byte-keyed table
+
+/// Open-addressing map from (tag, byte string) to an Int32 value. Tags keep several logical maps in
+/// one table (for instance "exact strings of path 7" and "prefixes of path 7").
+@usableFromInline
+struct ByteTableBuilder {
+    var entries: [(tag: UInt32, bytes: [UInt8], value: Int32)] = []
+    var seen: [ByteKey: Int] = [:]
+
+    struct ByteKey: Hashable {
+        var tag: UInt32
+        var bytes: [UInt8]
+    }
+
+    /// Returns the value already stored for this key, or stores `make()`'s.
+    mutating func value(tag: UInt32, bytes: [UInt8], make: () -> Int32) -> Int32 {
+        let key = ByteKey(tag: tag, bytes: bytes)
+        if let index = seen[key] { return entries[index].value }
+        let v = make()
+        seen[key] = entries.count
+        entries.append((tag, bytes, v))
+        return v
+    }
+
+    func freeze() -> ByteTable {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        var hashes = [UInt64](repeating: 0, count: capacity)
+        var tags = [UInt32](repeating: 0, count: capacity)
+        var starts = [Int32](repeating: 0, count: capacity)
+        var lengths = [Int32](repeating: 0, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
+        var arena: [UInt8] = []
+        let mask = capacity - 1
+        for entry in entries {
+            let h = entry.bytes.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.map { ByteHash.hash(tag: entry.tag, $0, buffer.count) }
+                    ?? ByteHash.finish(ByteHash.seed(entry.tag))
+            }
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while hashes[slot] != 0 { slot = (slot + 1) & mask }
+            hashes[slot] = h
+            tags[slot] = entry.tag
+            starts[slot] = Int32(arena.count)
+            lengths[slot] = Int32(entry.bytes.count)
+            values[slot] = entry.value
+            arena.append(contentsOf: entry.bytes)
+        }
+        return ByteTable(
+            mask: mask, hashes: Frozen(hashes), tags: Frozen(tags), starts: Frozen(starts),
+            lengths: Frozen(lengths), values: Frozen(values), arena: Frozen(arena))
+    }
+}
+
+@usableFromInline
+struct ByteTable: Sendable {
+    @usableFromInline let mask: Int
+    @usableFromInline let hashes: Frozen<UInt64>
+    @usableFromInline let tags: Frozen<UInt32>
+    @usableFromInline let starts: Frozen<Int32>
+    @usableFromInline let lengths: Frozen<Int32>
+    @usableFromInline let values: Frozen<Int32>
+    @usableFromInline let arena: Frozen<UInt8>
+
+    /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
+    @inlinable @inline(__always)
+    func find(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let h = hashes[slot]
+            if h == 0 { return -1 }
+            if h == hash && tags[slot] == tag && Int(lengths[slot]) == count {
+                let stored = arena.base + Int(starts[slot])
+                var i = 0
+                while i < count && stored[i] == bytes[i] { i &+= 1 }
+                if i == count { return values[slot] }
+            }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    @inlinable @inline(__always)
+    func find(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        find(hash: ByteHash.hash(tag: tag, bytes, count), tag: tag, bytes, count)
+    }
+
+    func free() {
+        hashes.free(); tags.free(); starts.free(); lengths.free(); values.free(); arena.free()
+    }
+}
+
+// MARK: - Number-keyed table
+
+/// Open-addressing map from (path, exact Double) to an Int32 value. `-0.0` is stored as `0.0` since
+/// the two compare equal.
+@usableFromInline
+struct NumberTable: Sendable {
+    @usableFromInline let mask: Int
+    @usableFromInline let paths: Frozen<Int32>
+    @usableFromInline let bits: Frozen<UInt64>
+    @usableFromInline let values: Frozen<Int32>
+
+    @inlinable @inline(__always)
+    static func hash(path: Int32, bits: UInt64) -> Int {
+        var x = bits ^ (UInt64(UInt32(bitPattern: path)) &* 0x9E37_79B9_7F4A_7C15)
+        x ^= x >> 29
+        x &*= 0xbf58_476d_1ce4_e5b9
+        x ^= x >> 32
+        return Int(truncatingIfNeeded: x)
+    }
+
+    @inlinable @inline(__always)
+    static func key(_ v: Double) -> UInt64 { v == 0 ? 0 : v.bitPattern }
+
+    init(_ entries: [(path: Int32, value: Double, result: Int32)]) {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        mask = capacity - 1
+        var p = [Int32](repeating: -1, count: capacity)
+        var b = [UInt64](repeating: 0, count: capacity)
+        var v = [Int32](repeating: -1, count: capacity)
+        for entry in entries {
+            let k = NumberTable.key(entry.value)
+            var slot = NumberTable.hash(path: entry.path, bits: k) & mask
+            while p[slot] >= 0 { slot = (slot + 1) & mask }
+            p[slot] = entry.path
+            b[slot] = k
+            v[slot] = entry.result
+        }
+        paths = Frozen(p)
+        bits = Frozen(b)
+        values = Frozen(v)
+    }
+
+    @inlinable @inline(__always)
+    func find(path: Int32, _ value: Double) -> Int32 {
+        let k = NumberTable.key(value)
+        var slot = NumberTable.hash(path: path, bits: k) & mask
+        while true {
+            let p = paths[slot]
+            if p < 0 { return -1 }
+            if p == path && bits[slot] == k { return values[slot] }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    func free() { paths.free(); bits.free(); values.free() }
+}

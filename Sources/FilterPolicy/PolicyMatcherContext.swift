@@ -1,0 +1,303 @@
+import HeraldCore
+
+/// The state of matching one message: raw pointers into the compiled snapshot and into the scratch,
+/// copied into a struct so the hot loops see plain loads and stores (no ARC, no exclusivity checks).
+/// Valid only during one `PolicyMatcher.match` call.
+@usableFromInline
+struct MatchContext {
+    @usableFromInline unowned(unsafe) let storage: CompiledStorage
+    @usableFromInline let state: UnsafeMutablePointer<ScratchState>
+    @usableFromInline let keySlots: UnsafeMutablePointer<KeySlot>
+    @usableFromInline let branches: UnsafeMutablePointer<BranchInfo>
+    @usableFromInline let slots: UnsafeMutablePointer<SlotEntry>
+    @usableFromInline let branchNeed: UnsafeMutablePointer<UInt32>
+    @usableFromInline let paths: UnsafeMutablePointer<PathInfo>
+    @usableFromInline let strings: ByteTable
+    @usableFromInline let tableRanges: UnsafeMutablePointer<SlotRange>
+    @usableFromInline let lengths: UnsafeMutablePointer<Int32>
+    @usableFromInline let rangeEnds: UnsafeMutablePointer<Double>
+    @usableFromInline let treeNodes: UnsafeMutablePointer<SlotRange>
+    @usableFromInline let trieNodePath: UnsafeMutablePointer<Int32>
+    @usableFromInline let trieNodeHasChildren: UnsafeMutablePointer<Bool>
+    @usableFromInline let trieNodeHasUnicodeChild: UnsafeMutablePointer<Bool>
+    @usableFromInline let trieChildLengths: UnsafeMutablePointer<UInt64>
+    @usableFromInline let powersOfTen: UnsafeMutablePointer<Double>
+    @usableFromInline let generation: UInt32
+    @usableFromInline let keyStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let branchState: UnsafeMutablePointer<UInt64>
+    @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline var candidateCount = 0
+    @usableFromInline var recordedCount = 0
+    @usableFromInline var recordedByteCount = 0
+
+    init(storage: CompiledStorage, state: UnsafeMutablePointer<ScratchState>) {
+        self.storage = storage
+        self.state = state
+        keySlots = storage.keySlots.base
+        branches = storage.branches.base
+        slots = storage.slots.base
+        branchNeed = storage.branchNeed.base
+        paths = storage.paths.base
+        strings = storage.strings
+        tableRanges = storage.tableRanges.base
+        lengths = storage.lengths.base
+        rangeEnds = storage.rangeEnds.base
+        treeNodes = storage.treeNodes.base
+        trieNodePath = storage.trieNodePath.base
+        trieNodeHasChildren = storage.trieNodeHasChildren.base
+        trieNodeHasUnicodeChild = storage.trieNodeHasUnicodeChild.base
+        trieChildLengths = storage.trieChildLengths.base
+        powersOfTen = storage.powersOfTen.base
+        generation = state.pointee.generation
+        keyStamp = state.pointee.keyStamp.base
+        branchState = state.pointee.branchState.base
+        pathStamp = state.pointee.pathStamp.base
+        candidates = state.pointee.candidates.base
+    }
+
+    // MARK: Slots and branches
+
+    /// Marks every key slot of `range` satisfied; a branch whose positive keys are now all satisfied
+    /// becomes a candidate (absence keys and body validity are checked in `finish`).
+    @inlinable @inline(__always)
+    mutating func hit(_ range: SlotRange) {
+        var i = Int(range.start)
+        let end = i &+ Int(range.count)
+        let stamp = UInt64(generation) << 32
+        while i < end {
+            let entry = slots[i]
+            i &+= 1
+            let s = Int(entry.slot)
+            if keyStamp[s] == generation { continue }
+            keyStamp[s] = generation
+            if entry.branch < 0 { continue }
+            let b = Int(entry.branch)
+            let state = branchState[b]
+            let count: UInt64 = state & 0xFFFF_FFFF_0000_0000 == stamp ? (state & 0xFFFF_FFFF) &+ 1 : 1
+            branchState[b] = stamp | count
+            if count == UInt64(branchNeed[b]) {
+                candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateCount &+= 1
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    func markPresent(_ path: Int32) {
+        pathStamp[Int(path)] = generation
+    }
+
+    mutating func finish(attributesEmpty: Bool, bodyValid: Bool) {
+        for i in 0..<candidateCount {
+            accept(Int(candidates[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
+        }
+        let always = storage.alwaysCheck
+        let bodyStart = storage.hasBodyPolicies && bodyValid ? always.count : storage.alwaysCheckBodyStart
+        for i in 0..<bodyStart {
+            accept(Int(always[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
+        }
+    }
+
+    private func accept(_ b: Int, attributesEmpty: Bool, bodyValid: Bool) {
+        let branch = branches[b]
+        if branch.isBody && !bodyValid { return }
+        let policy = Int(branch.policy)
+        let policyStamp = state.pointee.policyStamp.base
+        if policyStamp[policy] == generation { return }
+        var d = Int(branch.deferredStart)
+        let deferredEnd = d + Int(branch.deferredCount)
+        while d < deferredEnd {
+            if !deferredKeyHolds(d) { return }
+            d += 1
+        }
+        let inputEmpty = branch.isBody ? false : attributesEmpty
+        var k = Int(branch.absenceStart)
+        let end = k + Int(branch.absenceCount)
+        while k < end {
+            let s = Int(storage.absenceKeys[k])
+            k += 1
+            if keyStamp[s] == generation { continue }
+            // exists:false holds when no non-null field is at the path and the input is not empty.
+            if inputEmpty || pathStamp[Int(keySlots[s].path)] == generation { return }
+        }
+        policyStamp[policy] = generation
+        state.pointee.matchedIDs.append(storage.policyIDs[policy])
+    }
+
+    // MARK: Deferred keys
+
+    /// Keeps a field of a path some deferred key reads (string bytes are copied: the value may
+    /// live in a buffer that is reused).
+    @inlinable
+    mutating func record(_ path: Int32, _ kind: RecordedField.Kind, number: Double = 0, _ p: UnsafePointer<UInt8>? = nil, _ n: Int = 0) {
+        state.pointee.recorded.reserve(recordedCount + 1, keep: recordedCount)
+        var start = 0
+        if let p {
+            state.pointee.recordedBytes.reserve(recordedByteCount + n, keep: recordedByteCount)
+            start = recordedByteCount
+            (state.pointee.recordedBytes.base + start).update(from: p, count: n)
+            recordedByteCount += n
+        }
+        state.pointee.recorded.base[recordedCount] = RecordedField(path: path, kind: kind, number: number, start: start, count: n)
+        recordedCount += 1
+    }
+
+    /// Whether some recorded field at the deferred key's path satisfies one of its conditions
+    /// (only asked for branches whose anchor hit). Common conditions are plain-data checks on the
+    /// recorded bytes/values; the rest go through the reference's own `valueSatisfies`.
+    func deferredKeyHolds(_ index: Int) -> Bool {
+        let key = storage.deferredRecords[index]
+        if keyStamp[Int(key.slot)] == generation { return true }
+        if !key.byFields { return false }
+        let path = key.path
+        let fields = state.pointee.recorded.base
+        let bytes = state.pointee.recordedBytes.base
+        let checks = key.checks
+        let data = storage.deferredBytes.base
+        for i in 0..<recordedCount where fields[i].path == path {
+            let field = fields[i]
+            let text = UnsafeBufferPointer(start: bytes + field.start, count: field.count)
+            var c = Int(checks.start)
+            let end = c + Int(checks.count)
+            while c < end {
+                let check = storage.deferredChecks[c]
+                c += 1
+                switch check.kind {
+                case .existsTrue:
+                    if field.kind != .null { return true }
+                case .exactNumber, .numeric:
+                    if field.kind == .number && check.range.contains(field.number) { return true }
+                case .exactString:
+                    if field.kind == .string && sameBytes(text, data + Int(check.dataStart), Int(check.dataCount)) { return true }
+                case .anythingButStrings:
+                    guard field.kind == .string else { continue }
+                    var listed = false
+                    for j in Int(check.dataStart)..<Int(check.dataStart + check.dataCount) {
+                        let span = storage.deferredSpans[j]
+                        if sameBytes(text, data + Int(span.start), Int(span.count)) { listed = true; break }
+                    }
+                    if !listed { return true }
+                case .anythingButNumbers:
+                    guard field.kind == .number else { continue }
+                    let values = storage.deferredNumbers.base + Int(check.dataStart)
+                    if !(0..<Int(check.dataCount)).contains(where: { values[$0] == field.number }) { return true }
+                case .other:
+                    if otherConditionHolds(index, Int(check.dataStart), field, text) { return true }
+                }
+            }
+        }
+        return false
+    }
+
+    func otherConditionHolds(_ key: Int, _ condition: Int, _ field: RecordedField, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let value: FilterValue
+        switch field.kind {
+        case .string: value = .string(String(decoding: text, as: UTF8.self))
+        case .number: value = .number(field.number)
+        case .isTrue: value = .boolean(true)
+        case .isFalse: value = .boolean(false)
+        case .null: value = .null
+        }
+        return ReferenceEvaluator.valueSatisfies(storage.deferredConditions[key][condition], value)
+    }
+
+    // MARK: Attribute scope
+
+    /// Feeds the attributes some policy names: looking the policies' names up in the message when
+    /// they are fewer, else the message's names up in the index. Both compare names as Swift
+    /// Strings do (the message's dictionary does; the byte index is used for ASCII names only).
+    mutating func attributeFields(_ attributes: MessageAttributes) {
+        let names = storage.attributeNamesByString.names
+        if names.count < attributes.count {
+            for (name, path) in names {
+                if let value = attributes[name] { attributeField(path: path, value: value) }
+            }
+            return
+        }
+        for (name, value) in attributes {
+            var name = name
+            var path: Int32 = name.withUTF8 { bytes in
+                let base = bytes.baseAddress ?? emptyBytes
+                if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
+                return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+            }
+            if path == -2 { path = names[name] ?? -1 }
+            if path >= 0 { attributeField(path: path, value: value) }
+        }
+    }
+
+    mutating func attributeField(path: Int32, value: MessageAttributeValue) {
+        guard var text = value.stringValue else { return }
+        // The common types without `filterKind`'s allocating split.
+        let kind: MessageAttributeValue.FilterKind
+        switch value.dataType {
+        case "String": kind = .string
+        case "Number": kind = .number
+        case "String.Array": kind = .stringArray
+        default: kind = value.filterKind
+        }
+        switch kind {
+        case .string:
+            text.withUTF8 { bytes in
+                let base = bytes.baseAddress ?? emptyBytes
+                stringField(path: path, base, bytes.count, ascii: allASCII(base, bytes.count))
+            }
+        case .number:
+            // Plain JSON-syntax numbers (what Double(text) reads identically) take the fast
+            // approximate-then-exact path; anything else ("+5", ".5", "inf", hex…) uses Double(text).
+            let fast: Bool = text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+                var decimal = DecimalNumber()
+                guard let after = readJSONNumber(base, base + bytes.count, into: &decimal), after == base + bytes.count else {
+                    return false
+                }
+                numberText(path: path, base, bytes.count, decimal)
+                return true
+            }
+            if !fast, let v = Double(text) { numberField(path: path, v) }
+        case .stringArray:
+            text.withUTF8 { bytes in
+                if let base = bytes.baseAddress { stringArrayFields(path: path, base, bytes.count) }
+            }
+        case .binary:
+            return
+        }
+    }
+}
+
+@inlinable @inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    guard a.count == count else { return false }
+    guard let base = a.baseAddress, count > 0 else { return true }
+    return memcmpBytes(base, b, count)
+}
+
+@inlinable @inline(__always)
+func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var i = 0
+    while i < count {
+        if a[i] != b[i] { return false }
+        i &+= 1
+    }
+    return true
+}
+
+/// A valid pointer for zero-length byte strings.
+@usableFromInline
+nonisolated(unsafe) let emptyBytes: UnsafePointer<UInt8> = UnsafePointer(UnsafeMutablePointer<UInt8>.allocate(capacity: 1))
+
+/// Whether all `count` bytes are ASCII, eight at a time.
+@inlinable @inline(__always)
+func allASCII(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var i = 0
+    while i &+ 8 <= count {
+        if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+        i &+= 8
+    }
+    while i < count {
+        if p[i] >= 0x80 { return false }
+        i &+= 1
+    }
+    return true
+}
