@@ -50,8 +50,27 @@ final class TestServer: Sendable {
             token: token, session: session, clientName: name, connectTimeout: .seconds(10))
     }
 
+    /// A connected library client. Retries a connect that timed out waiting for CONNOK: that is
+    /// the known lost-wakeup race in `HeraldClient.connect` (see `ClientConnect` suite), which
+    /// would otherwise make unrelated tests flaky on a busy machine.
     func client(token: String? = nil, session: String? = nil, withClientCertificate: Bool = false) throws -> HeraldClient {
-        try HeraldClient.connect(options(token: token, session: session, withClientCertificate: withClientCertificate))
+        var settings = self.options(token: token, session: session, withClientCertificate: withClientCertificate)
+        settings.connectTimeout = .seconds(2)
+        var attempt = 1
+        while true {
+            do {
+                return try HeraldClient.connect(settings)
+            } catch {
+                guard error.code == "Timeout", attempt < 3 else { throw error }
+                attempt += 1
+                connectRetries.add(1, ordering: .relaxed)
+                if Test.current != nil {
+                    withKnownIssue("HeraldClient.connect lost its CONNOK (race: onConnected is set after the handshake started)", isIntermittent: true) {
+                        Issue.record("connect timed out waiting for CONNOK; retrying")
+                    }
+                }
+            }
+        }
     }
 
     func raw(withClientCertificate: Bool = false) throws -> RawClient {
@@ -70,6 +89,9 @@ final class TestServer: Sendable {
         #expect(got.waitForCount(1, timeout: .seconds(10)), "a normal client gets its message", sourceLocation: sourceLocation)
     }
 }
+
+/// Connects retried because CONNOK was lost (the HeraldClient.connect race), over the whole run.
+let connectRetries = Atomic<Int>(0)
 
 /// Waits (polling, with a deadline) until `condition` holds; true when it did.
 @discardableResult
