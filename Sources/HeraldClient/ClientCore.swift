@@ -37,7 +37,10 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
     private var subscriptions: [UInt64: Subscription] = [:]
     private var pendingAcks: [UInt64: [UInt64]] = [:]
 
-    init(options: ClientOptions) { self.options = options }
+    init(options: ClientOptions, onConnected: Waiter<String>) {
+        self.options = options
+        self.onConnected = onConnected
+    }
 
     func allocateSid() -> UInt64 {
         defer { nextSid += 1 }

@@ -25,7 +25,9 @@ public final class HeraldClient: Sendable {
         } catch {
             throw ClientError(code: "TLSConfiguration", message: error.message)
         }
-        let core = ClientCore(options: options)
+        // The waiter is in place before connecting: CONNOK can arrive before `connect` returns.
+        let waiter = Waiter<String>()
+        let core = ClientCore(options: options, onConnected: waiter)
         var connectionOptions = ConnectionOptions()
         connectionOptions.handshakeTimeout = options.connectTimeout
         connectionOptions.outputHardLimit = 64 << 20
@@ -37,8 +39,6 @@ public final class HeraldClient: Sendable {
         } catch {
             throw ClientError(code: "ConnectFailed", message: error.message)
         }
-        let waiter = Waiter<String>()
-        core.onConnected = waiter
         switch waiter.wait(timeout: options.connectTimeout + .seconds(1)) {
         case .success(let session)?:
             core.sessionID = session

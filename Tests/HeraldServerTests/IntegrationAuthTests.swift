@@ -175,13 +175,11 @@ extension Integration {
             granted.auth.users[1].permissions.publish = Self.patterns(["payments"])
             var revoked = running
             revoked.auth.users[0].permissions = .none
-            withKnownIssue("ServerSession keeps the Principal (permissions) resolved at CONNECT: a reload changes permissions only for new connections") {
-                try server.server.reload(granted)
-                _ = try reader.publish(topic: "payments", body: Array("granted".utf8))
-                try server.server.reload(revoked)
-                let error = #expect(throws: ClientError.self) { try writer.publish(topic: "payments", body: Array("revoked".utf8)) }
-                #expect(error?.code == "NotAuthorized")
-            }
+            try server.server.reload(granted)
+            _ = try reader.publish(topic: "payments", body: Array("granted".utf8))
+            try server.server.reload(revoked)
+            let error = #expect(throws: ClientError.self) { try writer.publish(topic: "payments", body: Array("revoked".utf8)) }
+            #expect(error?.code == "NotAuthorized")
         }
     }
 }

@@ -162,10 +162,8 @@ extension Integration {
             guard case .info? = try raw.next() else { Issue.record("no INFO"); return }
             try raw.send("PING\r\n")
             let frames = raw.readUntilClosed(timeout: .seconds(2))
-            withKnownIssue("ServerSession.handle answers PING with PONG in any state (docs/PROTOCOL.md §2: any frame but CONNECT first is a fatal ProtocolError)") {
-                #expect(raw.isClosed)
-                #expect(frames.compactMap(\.errorFrame).map(\.code.rawValue) == ["ProtocolError"], "\(frames)")
-            }
+            #expect(raw.isClosed)
+            #expect(frames.compactMap(\.errorFrame).map(\.code.rawValue) == ["ProtocolError"], "\(frames)")
         }
 
         // MARK: Resource bounds
@@ -317,10 +315,8 @@ extension Integration {
             let started = ContinuousClock.now
             let frames = raw.readUntilClosed(timeout: .seconds(3))
             let closed = raw.isClosed
-            withKnownIssue("docs/PROTOCOL.md §6.5: CONNECT must arrive within the handshake timeout; the server only applies the heartbeat (2 × 30 s) to a connection that never sends CONNECT") {
-                #expect(closed, "closed within the handshake timeout (waited \(ContinuousClock.now - started))")
-                #expect(frames.compactMap(\.errorFrame).map(\.code.rawValue) == ["Timeout"])
-            }
+            #expect(closed, "closed within the handshake timeout (waited \(ContinuousClock.now - started))")
+            #expect(frames.compactMap(\.errorFrame).map(\.code.rawValue) == ["Timeout"])
         }
     }
 }

@@ -7,9 +7,8 @@ import Testing
 
 extension Integration {
     @Suite struct ClientConnect {
-        /// HeraldClient.connect starts the connection (TLS handshake, CONNECT, CONNOK on the loop
-        /// queue) before it sets `core.onConnected`; when the caller thread is preempted in between,
-        /// CONNOK finds no waiter and connect times out although the server accepted the client.
+        /// CONNOK can arrive before `Connection.connect` returns to the caller (a preempted caller
+        /// thread): the client's waiter is in place before connecting, so no connect is lost.
         @Test func connectNeverLosesCONNOKWhenTheCallerIsPreempted() throws {
             let server = try TestServer()
             defer { server.stop() }
@@ -38,9 +37,7 @@ extension Integration {
             let lostCount = lost
             let attempts = connected + lost
             #expect(connected > 0)
-            withKnownIssue("HeraldClient.connect sets core.onConnected after Connection.connect started the handshake (lost wakeup)", isIntermittent: true) {
-                #expect(lostCount == 0, "\(lostCount) of \(attempts) connects timed out waiting for CONNOK")
-            }
+            #expect(lostCount == 0, "\(lostCount) of \(attempts) connects timed out waiting for CONNOK")
         }
     }
 }

@@ -50,27 +50,9 @@ final class TestServer: Sendable {
             token: token, session: session, clientName: name, connectTimeout: .seconds(10))
     }
 
-    /// A connected library client. Retries a connect that timed out waiting for CONNOK: that is
-    /// the known lost-wakeup race in `HeraldClient.connect` (see `ClientConnect` suite), which
-    /// would otherwise make unrelated tests flaky on a busy machine.
+    /// A connected library client.
     func client(token: String? = nil, session: String? = nil, withClientCertificate: Bool = false) throws -> HeraldClient {
-        var settings = self.options(token: token, session: session, withClientCertificate: withClientCertificate)
-        settings.connectTimeout = .seconds(2)
-        var attempt = 1
-        while true {
-            do {
-                return try HeraldClient.connect(settings)
-            } catch {
-                guard error.code == "Timeout", attempt < 3 else { throw error }
-                attempt += 1
-                connectRetries.add(1, ordering: .relaxed)
-                if Test.current != nil {
-                    withKnownIssue("HeraldClient.connect lost its CONNOK (race: onConnected is set after the handshake started)", isIntermittent: true) {
-                        Issue.record("connect timed out waiting for CONNOK; retrying")
-                    }
-                }
-            }
-        }
+        try HeraldClient.connect(options(token: token, session: session, withClientCertificate: withClientCertificate))
     }
 
     func raw(withClientCertificate: Bool = false) throws -> RawClient {
@@ -91,7 +73,6 @@ final class TestServer: Sendable {
 }
 
 /// Connects retried because CONNOK was lost (the HeraldClient.connect race), over the whole run.
-let connectRetries = Atomic<Int>(0)
 
 /// Waits (polling, with a deadline) until `condition` holds; true when it did.
 @discardableResult
