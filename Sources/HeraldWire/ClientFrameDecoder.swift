@@ -271,7 +271,7 @@ public struct ClientFrameDecoder: Sendable {
             line.keepFirst(&deferred, reference, .invalidNumber, "SUB credit must be a decimal number in 0...\(UInt32.max)")
         }
         if let option = line.next() {
-            if let value = line.optionValue(option, key: "subscription"), line.isTopic(value) {
+            if let value = line.optionValue(option, key: "subscription"), line.isSubscriptionName(value) {
                 frame.subscriptionName = line.string(value)
             } else {
                 line.keepFirst(&deferred, reference, .malformedLine, "SUB has an unknown option or a bad subscription name: '\(line.snippet(option))'")

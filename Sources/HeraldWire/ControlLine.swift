@@ -139,6 +139,12 @@ struct ControlLine {
         return bytes[token].allSatisfy { TopicName.isNameByte($0) || $0 == 0x2E }
     }
 
+    /// Configuration subscription names: 1–256 of `A-Z a-z 0-9 - _ .` (docs/CONFIG.md).
+    func isSubscriptionName(_ token: Range<Int>) -> Bool {
+        guard (1...256).contains(token.count) else { return false }
+        return bytes[token].allSatisfy { TopicName.isNameByte($0) || $0 == 0x2E }
+    }
+
     /// Splits `key=value`; returns the value range if the key matches.
     func optionValue(_ token: Range<Int>, key: StaticString) -> Range<Int>? {
         let keyLength = key.utf8CodeUnitCount
