@@ -1,3 +1,4 @@
+import FilterPolicy
 import Yams
 
 /// Turns an inline `filterPolicy:` written as a YAML mapping into the JSON text the filter-policy
@@ -37,7 +38,7 @@ enum ConfigPolicyJSON {
                 for (index, pair) in mapping.enumerated() {
                     if index > 0 { append(",") }
                     // Keys are always strings in JSON.
-                    if case .scalar(let key) = pair.key { append(Self.quoted(key.string)) } else { write(pair.key) }
+                    if case .scalar(let key) = pair.key { append(PolicyJSON.quoted(key.string)) } else { write(pair.key) }
                     append(":")
                     write(pair.value)
                     if overflowed { return }
@@ -61,12 +62,12 @@ enum ConfigPolicyJSON {
 
         static func scalarJSON(_ scalar: Node.Scalar) -> String {
             let text = scalar.string
-            guard scalar.style == .plain else { return quoted(text) }
+            guard scalar.style == .plain else { return PolicyJSON.quoted(text) }
             switch text {
             case "", "~", "null", "Null", "NULL": return "null"
             case "true", "True", "TRUE": return "true"
             case "false", "False", "FALSE": return "false"
-            default: return isJSONNumber(text) ? text : quoted(text)
+            default: return isJSONNumber(text) ? text : PolicyJSON.quoted(text)
             }
         }
 
@@ -94,27 +95,6 @@ enum ConfigPolicyJSON {
                 if digits() == 0 { return false }
             }
             return bytes.isEmpty
-        }
-
-        static func quoted(_ text: String) -> String {
-            var result = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": result += "\\\""
-                case "\\": result += "\\\\"
-                case "\n": result += "\\n"
-                case "\r": result += "\\r"
-                case "\t": result += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        result.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return result + "\""
         }
     }
 }

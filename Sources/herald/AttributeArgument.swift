@@ -1,4 +1,5 @@
 import ArgumentParser
+import FilterPolicy
 import Foundation
 import HeraldCore
 
@@ -27,25 +28,7 @@ struct AttributeArgument: ExpressibleByArgument {
 
 /// JSON text for the CLI's output lines, with keys in the order given.
 enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { PolicyJSON.quoted(s) }
 
     static func attributes(_ attributes: MessageAttributes) -> String {
         let members = attributes.keys.sorted().compactMap { name -> String? in
