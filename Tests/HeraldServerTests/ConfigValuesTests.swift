@@ -1,3 +1,4 @@
+import FilterPolicy
 import Testing
 @testable import HeraldServer
 
@@ -76,6 +77,6 @@ import Testing
         for notNumber in ["01", "1.", ".5", "+1", "1e", "0x1F", "inf", "", "-"] {
             #expect(!ConfigPolicyJSON.Writer.isJSONNumber(notNumber), "\(notNumber)")
         }
-        #expect(ConfigPolicyJSON.Writer.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+        #expect(PolicyJSON.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
     }
 }
