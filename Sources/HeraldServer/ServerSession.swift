@@ -210,11 +210,17 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func publishPending() {
         guard !publishBatch.isEmpty else { return }
         let results = context.broker.publish(publishBatch)
+        writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
         for (requestID, result) in zip(publishRequestIDs, results) {
             switch result {
-            case .success(let id): FrameEncoder.appendPublished(requestID: requestID, messageID: id, to: &out)
+            case .success(let id):
+                connection.write(reservingCapacity: DirectFrameWriter.publishedCapacity(messageID: id)) { buffer in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return DirectFrameWriter.writePublished(requestID: requestID, messageID: id, to: base)
+                }
             case .failure(let error):
                 FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(requestID), message: error.message), to: &out)
+                writeOut()
             }
         }
         publishBatch.removeAll(keepingCapacity: true)
@@ -307,23 +313,40 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - Output
 
+    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`).
     private func writeDeliveries(_ deliveries: [StreamDelivery]) {
         guard case .ready = state else { return }
-        var encodedFor: MessageID?
-        var encodedAttributes: [UInt8] = []
-        for delivery in deliveries {
-            guard let sid = UInt64(delivery.sid), activeSids.contains(sid) else { continue }
-            let message = delivery.message
-            if encodedFor != message.id {
-                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
-                encodedFor = message.id
-            }
-            FrameEncoder.appendMessage(
-                sid: sid, deliveryTag: delivery.deliveryTag, topic: message.topic, messageID: message.id,
-                attributes: encodedAttributes, body: message.body, redelivered: delivery.redelivered,
-                groupID: message.groupID, to: &out)
-        }
         writeOut()
+        var encodedFor: Message?
+        var encodedAttributes: [UInt8] = []
+        // Deliveries come in runs for one sid: look each run's sid up once.
+        var checkedSid: UInt64?
+        var checkedActive = false
+        for delivery in deliveries {
+            guard let sid = delivery.numericSid else { continue }
+            if sid != checkedSid {
+                checkedSid = sid
+                checkedActive = activeSids.contains(sid)
+            }
+            guard checkedActive else { continue }
+            let message = delivery.message
+            if let encodedFor, encodedFor.isSameInstance(as: message) {
+                // attributes already encoded for this message
+            } else {
+                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
+                encodedFor = message
+            }
+            let capacity = DirectFrameWriter.messageCapacity(
+                topic: message.topic, messageID: message.id, attributesCount: encodedAttributes.count,
+                bodyCount: message.body.count, groupID: message.groupID)
+            connection.write(reservingCapacity: capacity) { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return DirectFrameWriter.writeMessage(
+                    sid: sid, deliveryTag: delivery.deliveryTag, topic: message.topic, messageID: message.id,
+                    attributes: encodedAttributes, body: message.body, redelivered: delivery.redelivered,
+                    groupID: message.groupID, to: base)
+            }
+        }
         connection.flush()
     }
 
