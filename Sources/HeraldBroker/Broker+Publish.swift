@@ -39,6 +39,13 @@ extension Broker {
                 let messageIndex = messages.count
                 let size = message.retainedBytes
                 let targets = route.targets
+                if !route.unfiltered.isEmpty {
+                    fanOut.reserve(matches: route.unfiltered.count, messages: batch.count)
+                    for id in route.unfiltered where id < targets.count {
+                        guard let target = targets[id] else { continue }
+                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                    }
+                }
                 for matcher in route.matchers {
                     let ids = matcher.matches(attributes: message.attributes, body: message.body)
                     fanOut.reserve(matches: ids.count, messages: batch.count)
