@@ -31,6 +31,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
+    /// Reused by `writeDeliveries` for the frames of one batch.
+    private var deliveryScratch: [EncodedDelivery] = []
     private var pingOutstanding = false
 
     init(connection: Connection, context: SessionContext) {
@@ -211,16 +213,34 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         guard !publishBatch.isEmpty else { return }
         let results = context.broker.publish(publishBatch)
         writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
-        for (requestID, result) in zip(publishRequestIDs, results) {
-            switch result {
-            case .success(let id):
-                connection.write(reservingCapacity: DirectFrameWriter.publishedCapacity(messageID: id)) { buffer in
+        let count = min(results.count, publishRequestIDs.count)
+        var index = 0
+        while index < count {
+            // A run of accepted publishes: their PUBOKs in one reservation.
+            var end = index
+            var capacity = 0
+            while end < count, case .success(let id) = results[end] {
+                capacity += DirectFrameWriter.publishedCapacity(messageID: id)
+                end += 1
+            }
+            if end > index {
+                let first = index
+                connection.write(reservingCapacity: capacity) { buffer in
                     guard let base = buffer.baseAddress else { return 0 }
-                    return DirectFrameWriter.writePublished(requestID: requestID, messageID: id, to: base)
+                    var written = 0
+                    for position in first..<end {
+                        guard case .success(let id) = results[position] else { continue }
+                        written += DirectFrameWriter.writePublished(
+                            requestID: publishRequestIDs[position], messageID: id, to: base + written)
+                    }
+                    return written
                 }
-            case .failure(let error):
-                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(requestID), message: error.message), to: &out)
+                index = end
+            }
+            if index < count, case .failure(let error) = results[index] {
+                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(publishRequestIDs[index]), message: error.message), to: &out)
                 writeOut()
+                index += 1
             }
         }
         publishBatch.removeAll(keepingCapacity: true)
@@ -313,7 +333,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - Output
 
-    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`).
+    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), all
+    /// of a batch in one reservation: one pass sizes the frames, the second encodes them.
     private func writeDeliveries(_ deliveries: [StreamDelivery]) {
         guard case .ready = state else { return }
         writeOut()
@@ -322,6 +343,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         // Deliveries come in runs for one sid: look each run's sid up once.
         var checkedSid: UInt64?
         var checkedActive = false
+        var capacity = 0
+        deliveryScratch.removeAll(keepingCapacity: true)
         for delivery in deliveries {
             guard let sid = delivery.numericSid else { continue }
             if sid != checkedSid {
@@ -336,17 +359,25 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                 encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
                 encodedFor = message
             }
-            let capacity = DirectFrameWriter.messageCapacity(
+            capacity += DirectFrameWriter.messageCapacity(
                 topic: message.topic, messageID: message.id, attributesCount: encodedAttributes.count,
                 bodyCount: message.body.count, groupID: message.groupID)
-            connection.write(reservingCapacity: capacity) { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                return DirectFrameWriter.writeMessage(
-                    sid: sid, deliveryTag: delivery.deliveryTag, topic: message.topic, messageID: message.id,
-                    attributes: encodedAttributes, body: message.body, redelivered: delivery.redelivered,
-                    groupID: message.groupID, to: base)
-            }
+            deliveryScratch.append(EncodedDelivery(sid: sid, delivery: delivery, attributes: encodedAttributes))
         }
+        guard !deliveryScratch.isEmpty else { return }
+        connection.write(reservingCapacity: capacity) { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var written = 0
+            for item in deliveryScratch {
+                let message = item.delivery.message
+                written += DirectFrameWriter.writeMessage(
+                    sid: item.sid, deliveryTag: item.delivery.deliveryTag, topic: message.topic, messageID: message.id,
+                    attributes: item.attributes, body: message.body, redelivered: item.delivery.redelivered,
+                    groupID: message.groupID, to: base + written)
+            }
+            return written
+        }
+        deliveryScratch.removeAll(keepingCapacity: true)
         connection.flush()
     }
 
@@ -382,6 +413,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         settingsGeneration = generation
         settings = context.settings
     }
+}
+
+/// One MSG to encode: the delivery, its wire sid and its attribute section.
+private struct EncodedDelivery {
+    let sid: UInt64
+    let delivery: StreamDelivery
+    let attributes: [UInt8]
 }
 
 /// The version the server reports in INFO.
