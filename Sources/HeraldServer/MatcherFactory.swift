@@ -14,9 +14,26 @@ struct ReferenceMatcher: SubscriptionMatcher {
     let policies: [(id: Int, policy: FilterPolicy?)]
 
     func matches(attributes: MessageAttributes, body: [UInt8]) -> [Int] {
-        policies.compactMap { entry in
-            guard let policy = entry.policy else { return entry.id }
-            return ReferenceEvaluator.matches(policy, attributes: attributes, body: body) ? entry.id : nil
+        // Each scope's input is built once per message, not once per policy.
+        var attributeInput: FilterInput?
+        var bodyInput: FilterInput?
+        var matched: [Int] = []
+        for entry in policies {
+            guard let policy = entry.policy else {
+                matched.append(entry.id)
+                continue
+            }
+            let input: FilterInput
+            switch policy.scope {
+            case .messageAttributes:
+                if attributeInput == nil { attributeInput = .attributes(attributes) }
+                input = attributeInput ?? .attributes(attributes)
+            case .messageBody:
+                if bodyInput == nil { bodyInput = .body(body) }
+                input = bodyInput ?? .body(body)
+            }
+            if ReferenceEvaluator.matches(policy, input) { matched.append(entry.id) }
         }
+        return matched
     }
 }
