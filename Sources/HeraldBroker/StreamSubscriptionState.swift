@@ -82,6 +82,19 @@ final class StreamSubscriptionState {
         return true
     }
 
+    /// Queued (not redelivered) messages passed a quarter of the pending bound, by count or bytes:
+    /// publishers should slow down before the bound itself disconnects this subscriber.
+    func isBacklogged(_ limits: BrokerLimits) -> Bool {
+        pending.count - redeliveryCount > limits.maxPendingMessages / 4
+            || pendingBytes - redeliveryBytes > limits.maxPendingBytes / 4
+    }
+
+    /// The backlog fell back under an eighth of the bound.
+    func isBacklogCleared(_ limits: BrokerLimits) -> Bool {
+        pending.count - redeliveryCount <= limits.maxPendingMessages / 8
+            && pendingBytes - redeliveryBytes <= limits.maxPendingBytes / 8
+    }
+
     /// Pushes queued messages while credit lasts.
     func drain(into out: inout [StreamDelivery]) {
         while credit > 0, let entry = pending.popFirst() {

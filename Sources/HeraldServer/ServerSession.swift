@@ -1,3 +1,4 @@
+import Dispatch
 import FilterPolicy
 import HeraldBroker
 import HeraldCore
@@ -211,7 +212,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Publishes the collected PUB frames with one broker call and encodes their confirmations.
     private func publishPending() {
         guard !publishBatch.isEmpty else { return }
-        let results = context.broker.publish(publishBatch)
+        var congestion: PublishCongestion?
+        let results = context.broker.publish(publishBatch, congestion: &congestion)
+        if let congestion { pace(congestion) }
         writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
         let count = min(results.count, publishRequestIDs.count)
         var index = 0
@@ -245,6 +248,47 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         publishBatch.removeAll(keepingCapacity: true)
         publishRequestIDs.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Publisher pacing
+
+    /// How often a paused publisher looks whether its subscribers drained.
+    static let pacingPollInterval: DispatchTimeInterval = .milliseconds(1)
+    /// Longest a publisher waits for backlogged subscribers before reading on anyway; after that
+    /// the subscribers' pending bound (slow-consumer policy) decides, so one stuck subscriber cannot
+    /// stall a topic's publishers for good.
+    static let maxPacingWait: UInt64 = 3_000_000_000
+    /// After a wait ran out, congestion is ignored for this long (the stuck subscriber overflows).
+    static let pacingGrace: UInt64 = 1_000_000_000
+
+    private var pacing = false
+    private var ignoreCongestionUntil: UInt64 = 0
+
+    /// The last batch left subscribers backlogged: stop reading this publisher until they drain
+    /// (bounded by `maxPacingWait`), as NATS stalls a fast producer, instead of growing their
+    /// queues until they are cut off as slow consumers.
+    private func pace(_ congestion: PublishCongestion) {
+        guard !pacing else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now >= ignoreCongestionUntil else { return }
+        pacing = true
+        connection.pauseReading()
+        waitForRelief(congestion, deadline: now + Self.maxPacingWait)
+    }
+
+    private func waitForRelief(_ congestion: PublishCongestion, deadline: UInt64) {
+        connection.queue.asyncAfter(deadline: .now() + Self.pacingPollInterval) { [self] in
+            guard pacing else { return }
+            if case .closed = state { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if congestion.isRelieved || now >= deadline {
+                if !congestion.isRelieved { ignoreCongestionUntil = now + Self.pacingGrace }
+                pacing = false
+                connection.resumeReading()
+            } else {
+                waitForRelief(congestion, deadline: deadline)
+            }
+        }
     }
 
     private func handleSubscribe(_ sub: SubscribeFrame) {
