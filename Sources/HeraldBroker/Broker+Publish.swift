@@ -1,4 +1,5 @@
 import HeraldCore
+import Synchronization
 
 extension Broker {
     /// Publishes one read batch of one publisher connection. For each request: topic lookup (or
@@ -11,6 +12,15 @@ extension Broker {
     /// Never blocks on subscribers: a subscriber without credit gets its messages queued, and one
     /// whose queue overflows is disconnected (`DisconnectReason.slowConsumer`).
     public func publish(_ batch: [PublishRequest]) -> [Result<MessageID, BrokerError>] {
+        var congestion: PublishCongestion?
+        return publish(batch, congestion: &congestion)
+    }
+
+    /// `publish(_:)`, also reporting in `congestion` the receivers this batch left backlogged
+    /// (nil when none), so the caller can pace itself.
+    public func publish(
+        _ batch: [PublishRequest], congestion: inout PublishCongestion?
+    ) -> [Result<MessageID, BrokerError>] {
         var results: [Result<MessageID, BrokerError>] = []
         guard !batch.isEmpty else { return results }
         results.reserveCapacity(batch.count)
@@ -39,6 +49,13 @@ extension Broker {
                 let messageIndex = messages.count
                 let size = message.retainedBytes
                 let targets = route.targets
+                if !route.unfiltered.isEmpty {
+                    fanOut.reserve(matches: route.unfiltered.count, messages: batch.count)
+                    for id in route.unfiltered where id < targets.count {
+                        guard let target = targets[id] else { continue }
+                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                    }
+                }
                 for matcher in route.matchers {
                     let ids = matcher.matches(attributes: message.attributes, body: message.body)
                     fanOut.reserve(matches: ids.count, messages: batch.count)
@@ -53,7 +70,8 @@ extension Broker {
 
         counters.published.add(messages.count)
         counters.publishRejected.add(batch.count - messages.count)
-        deliver(fanOut, messages: messages)
+        let backlogged = deliver(fanOut, messages: messages)
+        congestion = backlogged.isEmpty ? nil : PublishCongestion(sessions: backlogged)
         return results
     }
 
@@ -71,18 +89,25 @@ extension Broker {
         return .failure(.topicNotFound(topic: topic))
     }
 
-    private func deliver(_ fanOut: FanOut, messages: [Message]) {
+    /// Returns the sessions left backlogged.
+    private func deliver(_ fanOut: FanOut, messages: [Message]) -> [StreamSessionCore] {
+        var backlogged: [StreamSessionCore] = []
         var streamDeliveries = 0
         for group in fanOut.sessions {
             let report = group.session.state.withLock {
                 $0.deliver(fanOut.items, first: group.first, messages: messages, limits: limits)
             }
             streamDeliveries += report.delivered
+            if report.backlogged {
+                group.session.congested.store(true, ordering: .relaxed)
+                backlogged.append(group.session)
+            }
             if !report.droppedDormant.isEmpty {
                 counters.detachedOverflowDrops.add(report.droppedDormant.count)
                 registry.withLock { removeFromTopics(report.droppedDormant, in: &$0) }
             }
             if let slow = report.slowConsumer {
+                group.session.congested.store(false, ordering: .relaxed)
                 counters.slowConsumerDisconnects.add(1)
                 registry.withLock { reg in
                     removeFromTopics(slow.removed, in: &reg)
@@ -101,6 +126,7 @@ extension Broker {
             endpointDeliveries += group.messages.count
         }
         counters.endpointDeliveries.add(endpointDeliveries)
+        return backlogged
     }
 }
 

@@ -43,6 +43,7 @@ extension Broker {
                 guard st.isCurrent(handle.epoch) else { return ([RemovedSubscription](), false) }
                 return (st.detach(now: now, window: window), st.subscriptionCount == 0)
             }
+            handle.core.congested.store(false, ordering: .relaxed)  // no publisher waits for a gone client
             removeFromTopics(removed, in: &reg)
             if empty, reg.sessions[handle.id] === handle.core { reg.sessions.removeValue(forKey: handle.id) }
         }
@@ -187,6 +188,7 @@ extension Broker {
                 sub.grantCredit(amount, limits: limits)
                 sub.drain(into: &out)
             }
+            handle.core.relieveIfCleared(st, limits: limits)
             return st.flush(out)
         }
         counters.streamDeliveries.add(delivered)
@@ -208,6 +210,7 @@ extension Broker {
                 sub.drain(into: &out)
                 return counts
             }
+            handle.core.relieveIfCleared(st, limits: limits)
             return (counts.acked, counts.unknown, st.flush(out))
         }
         counters.unknownAckTags.add(unknown)

@@ -20,32 +20,9 @@ final class MessageIDGenerator: Sendable {
         }
     }
 
-    /// A version-4 UUID in canonical lower-case text, formatted straight into one string buffer
-    /// (one allocation per id; `MessageID.random` spends three).
+    /// A version-4 UUID held as 128 bits: no text is made until it is encoded.
     static func makeID(_ generator: inout Xoshiro256StarStar) -> MessageID {
-        var hi = generator.next()
-        var lo = generator.next()
-        hi = (hi & ~(UInt64(0xF0) << 48)) | (UInt64(0x40) << 48)  // byte 6: version 4
-        lo = (lo & ~UInt64(0xC0)) | UInt64(0x80)  // byte 8: RFC 4122 variant
-        let text = String(unsafeUninitializedCapacity: 36) { buffer in
-            var at = 0
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    buffer[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                let byte = UInt8(truncatingIfNeeded: index < 8 ? hi >> (8 * index) : lo >> (8 * (index - 8)))
-                buffer[at] = hexDigit(byte >> 4)
-                buffer[at + 1] = hexDigit(byte & 0x0F)
-                at += 2
-            }
-            return at
-        }
-        return MessageID(text: text)
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        MessageID.version4(high: generator.next(), low: generator.next())
     }
 }
 

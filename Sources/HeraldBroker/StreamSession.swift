@@ -8,6 +8,10 @@ import Synchronization
 final class StreamSessionCore: Sendable {
     let id: SessionID
     let state = Mutex(SessionState())
+    /// Set by the publish path when a subscription's queue passed its backlog mark (a quarter of
+    /// the pending bound); cleared once every queue is back under an eighth, or the session ends.
+    /// Publishers read it without the lock to pace themselves (`PublishCongestion`).
+    let congested = Atomic<Bool>(false)
 
     init(id: SessionID) { self.id = id }
 }
@@ -32,6 +36,8 @@ struct StreamItem {
 /// What a session did with a publish batch; the broker acts on it after the session lock is gone.
 struct SessionDeliveryReport: Sendable {
     var delivered = 0
+    /// Some subscription's queue is past its backlog mark after this batch.
+    var backlogged = false
     /// Detached subscriptions whose queue overflowed: dropped.
     var droppedDormant: [RemovedSubscription] = []
     /// Set when an attached subscription overflowed: the session is dead, every subscription gone.
@@ -116,6 +122,14 @@ struct SessionState {
         return count
     }
 
+    /// True when no attached subscription is above the backlog's low mark (publishers may go on).
+    func backlogCleared(_ limits: BrokerLimits) -> Bool {
+        for case let subscription? in slots where subscription.isAttached && !subscription.isBacklogCleared(limits) {
+            return false
+        }
+        return true
+    }
+
     /// Drops every subscription (slow consumer).
     mutating func removeAll() -> [RemovedSubscription] {
         var removed: [RemovedSubscription] = []
@@ -179,6 +193,7 @@ struct SessionState {
             else { continue }
             if subscription.offer(
                 messages[item.message], size: item.size, sinkAttached: sinkAttached, limits: limits, into: &out) {
+                if !report.backlogged, sinkAttached, subscription.isBacklogged(limits) { report.backlogged = true }
                 continue
             } else if sinkAttached && subscription.isAttached {
                 dead = true

@@ -22,6 +22,8 @@ struct PendingEntry {
 final class StreamSubscriptionState {
     let id: UInt64
     let sid: String
+    /// `sid` parsed once (stream-protocol sids are decimal), carried on every delivery.
+    let numericSid: UInt64?
     let topic: String
     /// Replaced in place when the configuration subscription it was made from changes (`tag`).
     var policy: FilterPolicy?
@@ -42,6 +44,7 @@ final class StreamSubscriptionState {
     init(id: UInt64, sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode, tag: String? = nil) {
         self.id = id
         self.sid = sid
+        self.numericSid = UInt64(sid)
         self.topic = topic
         self.policy = policy
         self.ackMode = ackMode
@@ -79,6 +82,19 @@ final class StreamSubscriptionState {
         return true
     }
 
+    /// Queued (not redelivered) messages passed a quarter of the pending bound, by count or bytes:
+    /// publishers should slow down before the bound itself disconnects this subscriber.
+    func isBacklogged(_ limits: BrokerLimits) -> Bool {
+        pending.count - redeliveryCount > limits.maxPendingMessages / 4
+            || pendingBytes - redeliveryBytes > limits.maxPendingBytes / 4
+    }
+
+    /// The backlog fell back under an eighth of the bound.
+    func isBacklogCleared(_ limits: BrokerLimits) -> Bool {
+        pending.count - redeliveryCount <= limits.maxPendingMessages / 8
+            && pendingBytes - redeliveryBytes <= limits.maxPendingBytes / 8
+    }
+
     /// Pushes queued messages while credit lasts.
     func drain(into out: inout [StreamDelivery]) {
         while credit > 0, let entry = pending.popFirst() {
@@ -98,7 +114,7 @@ final class StreamSubscriptionState {
         if ackMode == .explicit {
             inFlight.append(tag: tag, message: message, size: size)
         }
-        out.append(StreamDelivery(sid: sid, deliveryTag: tag, redelivered: redelivered, message: message))
+        out.append(StreamDelivery(sid: sid, numericSid: numericSid, deliveryTag: tag, redelivered: redelivered, message: message))
     }
 
     /// Releases the named in-flight deliveries and returns their credit. Unknown tags (already

@@ -26,9 +26,17 @@ public struct StreamDelivery: Sendable {
     /// True when the message was delivered before (unacked when its session detached).
     public var redelivered: Bool
     public var message: Message
+    /// `sid` as a decimal number when it is one (stream-protocol sids are), parsed once per
+    /// subscription so a session does not parse it per delivery.
+    public var numericSid: UInt64?
 
     public init(sid: String, deliveryTag: UInt64, redelivered: Bool, message: Message) {
+        self.init(sid: sid, numericSid: UInt64(sid), deliveryTag: deliveryTag, redelivered: redelivered, message: message)
+    }
+
+    init(sid: String, numericSid: UInt64?, deliveryTag: UInt64, redelivered: Bool, message: Message) {
         self.sid = sid
+        self.numericSid = numericSid
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
         self.message = message

@@ -144,7 +144,7 @@ struct TopicEntry {
             var policies: [(id: Int, policy: FilterPolicy?)] = []
             policies.reserveCapacity(count)
             for (index, slot) in slots.enumerated() {
-                if let slot { policies.append((id: index, policy: slot.policy)) }
+                if let slot, let policy = slot.policy { policies.append((id: index, policy: policy)) }
             }
             let main = factory.makeMatcher(policies)
             mainMatcher = main
@@ -153,14 +153,19 @@ struct TopicEntry {
             freeSlots.append(contentsOf: retiredSlots)
             retiredSlots = []
             needsFullBuild = false
-            matchers = [main]
+            if !policies.isEmpty { matchers = [main] }
         } else if let main = mainMatcher {
             matchers = [main]
-            if !deltaSlots.isEmpty {
-                let policies = deltaSlots.compactMap { index in slots[index].map { (id: index, policy: $0.policy) } }
-                matchers.append(factory.makeMatcher(policies))
+            let policies = deltaSlots.compactMap { index -> (id: Int, policy: FilterPolicy?)? in
+                guard let policy = slots[index]?.policy else { return nil }
+                return (id: index, policy: policy)
             }
+            if !policies.isEmpty { matchers.append(factory.makeMatcher(policies)) }
         }
-        return TopicRoute(topic: name, matchers: matchers, targets: slots.map { $0?.target }, hasTargets: true)
+        // Policy-less subscriptions match everything: no matcher call for them (see TopicRoute).
+        var unfiltered: [Int] = []
+        for (index, slot) in slots.enumerated() where slot != nil && slot?.policy == nil { unfiltered.append(index) }
+        return TopicRoute(
+            topic: name, matchers: matchers, unfiltered: unfiltered, targets: slots.map { $0?.target }, hasTargets: true)
     }
 }

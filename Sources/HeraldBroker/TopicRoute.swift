@@ -3,17 +3,25 @@ import HeraldCore
 
 /// A topic's immutable routing snapshot: its matchers (the main one, plus a delta one for big
 /// topics; their ids are disjoint) and, indexed by matcher id, where each subscription delivers.
+/// Subscriptions without a filter policy match every message: they are listed in `unfiltered`
+/// and kept out of the matchers, so a topic without policies costs no matcher call per message.
 /// Rebuilt by writers under the registry lock and swapped in by pointer;
 /// publishers only retain the current one and then read it without any lock.
 final class TopicRoute: Sendable {
     let topic: String
     let matchers: [any SubscriptionMatcher]
+    /// Ids (indices into `targets`) of the subscriptions without a policy.
+    let unfiltered: [Int]
     let targets: [RouteTarget?]
     let hasTargets: Bool
 
-    init(topic: String, matchers: [any SubscriptionMatcher], targets: [RouteTarget?], hasTargets: Bool) {
+    init(
+        topic: String, matchers: [any SubscriptionMatcher], unfiltered: [Int] = [], targets: [RouteTarget?],
+        hasTargets: Bool
+    ) {
         self.topic = topic
         self.matchers = matchers
+        self.unfiltered = unfiltered
         self.targets = targets
         self.hasTargets = hasTargets
     }

@@ -1,52 +1,210 @@
-/// A message as the broker holds it after a publish was accepted. The payload is shared by
-/// reference by every target it fans out to (arrays are copy-on-write; nobody mutates it).
+/// A message as the broker holds it after a publish was accepted. Its fields live in one shared,
+/// immutable storage object: every delivery, pending entry and in-flight record of a fan-out holds
+/// one reference to the same storage (one retain per copy, not one per field). Setters copy the
+/// storage first when it is shared, so value semantics hold.
 public struct Message: Sendable {
-    public var id: MessageID
-    public var topic: String
-    public var attributes: MessageAttributes
-    public var body: [UInt8]
-    /// FIFO message group and deduplication ids, when the publisher gave them.
-    public var groupID: String?
-    public var deduplicationID: String?
+    @usableFromInline
+    final class Storage: Sendable {
+        let id: MessageID
+        let topic: String
+        let attributes: MessageAttributes
+        let body: [UInt8]
+        let groupID: String?
+        let deduplicationID: String?
+
+        init(
+            id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
+            groupID: String?, deduplicationID: String?
+        ) {
+            self.id = id
+            self.topic = topic
+            self.attributes = attributes
+            self.body = body
+            self.groupID = groupID
+            self.deduplicationID = deduplicationID
+        }
+    }
+
+    @usableFromInline var storage: Storage
 
     public init(
         id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
         groupID: String? = nil, deduplicationID: String? = nil
     ) {
-        self.id = id
-        self.topic = topic
-        self.attributes = attributes
-        self.body = body
-        self.groupID = groupID
-        self.deduplicationID = deduplicationID
+        storage = Storage(
+            id: id, topic: topic, attributes: attributes, body: body, groupID: groupID,
+            deduplicationID: deduplicationID)
+    }
+
+    public var id: MessageID {
+        get { storage.id }
+        set { update(id: newValue) }
+    }
+    public var topic: String {
+        get { storage.topic }
+        set { update(topic: newValue) }
+    }
+    public var attributes: MessageAttributes {
+        get { storage.attributes }
+        set { update(attributes: newValue) }
+    }
+    public var body: [UInt8] {
+        get { storage.body }
+        set { update(body: newValue) }
+    }
+    /// FIFO message group and deduplication ids, when the publisher gave them.
+    public var groupID: String? {
+        get { storage.groupID }
+        set { update(groupID: .some(newValue)) }
+    }
+    public var deduplicationID: String? {
+        get { storage.deduplicationID }
+        set { update(deduplicationID: .some(newValue)) }
+    }
+
+    /// True when both values share one storage (the same accepted publish).
+    public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
+
+    private mutating func update(
+        id: MessageID? = nil, topic: String? = nil, attributes: MessageAttributes? = nil, body: [UInt8]? = nil,
+        groupID: String?? = nil, deduplicationID: String?? = nil
+    ) {
+        let old = storage
+        storage = Storage(
+            id: id ?? old.id, topic: topic ?? old.topic, attributes: attributes ?? old.attributes,
+            body: body ?? old.body, groupID: groupID ?? old.groupID,
+            deduplicationID: deduplicationID ?? old.deduplicationID)
     }
 }
 
-/// A message id: a random (version 4) UUID in its canonical lower-case text form, as SNS uses.
+/// A message id as SNS shows it: a random (version 4) UUID in canonical lower-case text. Ids the
+/// server makes are held as 128 bits inline (no heap text per message) and rendered only when
+/// encoded; an id read from elsewhere that is not a canonical UUID keeps its text as given.
 public struct MessageID: Sendable, Hashable, CustomStringConvertible {
-    public let text: String
-    public init(text: String) { self.text = text }
+    public let high: UInt64
+    public let low: UInt64
+    /// Set only for ids that are not canonical lower-case UUIDs.
+    private let other: String?
+
+    /// The id whose canonical text spells these 128 bits (big-endian: `high` is the first 8 bytes).
+    public init(high: UInt64, low: UInt64) {
+        self.init(high: high, low: low, other: nil)
+    }
+
+    public init(text: String) {
+        if let (high, low) = Self.parseCanonical(text) {
+            self.init(high: high, low: low, other: nil)
+        } else {
+            self.init(high: 0, low: 0, other: text)
+        }
+    }
+
+    private init(high: UInt64, low: UInt64, other: String?) {
+        self.high = high
+        self.low = low
+        self.other = other
+    }
+
+    /// The canonical text: 36 characters for a UUID.
+    public var text: String {
+        if let other { return other }
+        return String(unsafeUninitializedCapacity: Self.uuidTextLength) { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            writeUUID(to: base)
+            return Self.uuidTextLength
+        }
+    }
+
     public var description: String { text }
 
+    /// Length in bytes of `text`'s UTF-8.
+    public var utf8Count: Int { other?.utf8.count ?? Self.uuidTextLength }
+
+    /// Calls `body` with the UTF-8 of `text`, without building a String for UUID ids.
+    @inlinable
+    public func withUTF8<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if var other = otherText {
+            return try other.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        }
+        var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 ≥ 36 bytes
+        return try withUnsafeMutableBytes(of: &scratch) { raw in
+            let base = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)
+            writeUUID(to: base)
+            return try body(UnsafeRawBufferPointer(start: base, count: Self.uuidTextLength))
+        }
+    }
+
+    /// The text of an id that is not a canonical UUID (nil for UUID ids).
+    public var otherText: String? { other }
+
+    /// Length of a UUID's canonical text.
+    public static let uuidTextLength = 36
+
+    /// Writes the 36 canonical UUID characters at `base`.
+    public func writeUUID(to base: UnsafeMutablePointer<UInt8>) {
+        Self.writeHex(high >> 32, digits: 8, to: base)
+        base[8] = UInt8(ascii: "-")
+        Self.writeHex(high >> 16, digits: 4, to: base + 9)
+        base[13] = UInt8(ascii: "-")
+        Self.writeHex(high, digits: 4, to: base + 14)
+        base[18] = UInt8(ascii: "-")
+        Self.writeHex(low >> 48, digits: 4, to: base + 19)
+        base[23] = UInt8(ascii: "-")
+        Self.writeHex(low, digits: 12, to: base + 24)
+    }
+
+    /// The low `digits` nibbles of `value` as lower-case hex, most significant first.
+    @inline(__always)
+    private static func writeHex(_ value: UInt64, digits: Int, to base: UnsafeMutablePointer<UInt8>) {
+        var rest = value
+        var index = digits
+        while index > 0 {
+            index -= 1
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            // '0'...'9' then 'a'...'f' without a table: add 39 more past 9.
+            base[index] = nibble &+ 0x30 &+ (nibble > 9 ? 39 : 0)
+            rest >>= 4
+        }
+    }
+
+    /// The 128 bits of a canonical lower-case UUID text, or nil for any other text.
+    static func parseCanonical(_ text: String) -> (UInt64, UInt64)? {
+        let utf8 = text.utf8
+        guard utf8.count == uuidTextLength else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        var nibbles = 0
+        var position = 0
+        for byte in utf8 {
+            defer { position += 1 }
+            if position == 8 || position == 13 || position == 18 || position == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if nibbles < 16 {
+                high = high << 4 | UInt64(value)
+            } else {
+                low = low << 4 | UInt64(value)
+            }
+            nibbles += 1
+        }
+        return (high, low)
+    }
+
+    /// A version-4 UUID from two random words.
+    public static func version4(high: UInt64, low: UInt64) -> MessageID {
+        let h = (high & ~UInt64(0xF000)) | 0x4000  // version nibble (byte 6)
+        let l = (low & ~(UInt64(0xC0) << 56)) | (UInt64(0x80) << 56)  // variant (byte 8)
+        return MessageID(high: h, low: l)
+    }
+
     public static func random<G: RandomNumberGenerator>(using generator: inout G) -> MessageID {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        var hi = generator.next() as UInt64
-        var lo = generator.next() as UInt64
-        for i in 0..<8 {
-            bytes[i] = UInt8(truncatingIfNeeded: hi); hi >>= 8
-            bytes[8 + i] = UInt8(truncatingIfNeeded: lo); lo >>= 8
-        }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex: [Character] = Array("0123456789abcdef")
-        var out = ""
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append("-") }
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0x0F)])
-        }
-        return MessageID(text: out)
+        version4(high: generator.next(), low: generator.next())
     }
 
     public static func random() -> MessageID {

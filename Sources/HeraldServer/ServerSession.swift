@@ -32,6 +32,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
+    /// Reused by `writeDeliveries` for the frames of one batch.
+    private var deliveryScratch: [EncodedDelivery] = []
     private var pingOutstanding = false
     private var inReadBatch = false
     /// What CONNECT presented, so a reload can re-resolve the principal's permissions.
@@ -229,16 +231,83 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Publishes the collected PUB frames with one broker call and encodes their confirmations.
     private func publishPending() {
         guard !publishBatch.isEmpty else { return }
-        let results = context.broker.publish(publishBatch)
-        for (requestID, result) in zip(publishRequestIDs, results) {
-            switch result {
-            case .success(let id): FrameEncoder.appendPublished(requestID: requestID, messageID: id, to: &out)
-            case .failure(let error):
-                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(requestID), message: error.message), to: &out)
+        var congestion: PublishCongestion?
+        let results = context.broker.publish(publishBatch, congestion: &congestion)
+        if let congestion { pace(congestion) }
+        writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
+        let count = min(results.count, publishRequestIDs.count)
+        var index = 0
+        while index < count {
+            // A run of accepted publishes: their PUBOKs in one reservation.
+            var end = index
+            var capacity = 0
+            while end < count, case .success(let id) = results[end] {
+                capacity += DirectFrameWriter.publishedCapacity(messageID: id)
+                end += 1
+            }
+            if end > index {
+                let first = index
+                connection.write(reservingCapacity: capacity) { buffer in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    var written = 0
+                    for position in first..<end {
+                        guard case .success(let id) = results[position] else { continue }
+                        written += DirectFrameWriter.writePublished(
+                            requestID: publishRequestIDs[position], messageID: id, to: base + written)
+                    }
+                    return written
+                }
+                index = end
+            }
+            if index < count, case .failure(let error) = results[index] {
+                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(publishRequestIDs[index]), message: error.message), to: &out)
+                writeOut()
+                index += 1
             }
         }
         publishBatch.removeAll(keepingCapacity: true)
         publishRequestIDs.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Publisher pacing
+
+    /// How often a paused publisher looks whether its subscribers drained.
+    static let pacingPollInterval: DispatchTimeInterval = .milliseconds(1)
+    /// Longest a publisher waits for backlogged subscribers before reading on anyway; after that
+    /// the subscribers' pending bound (slow-consumer policy) decides, so one stuck subscriber cannot
+    /// stall a topic's publishers for good.
+    static let maxPacingWait: UInt64 = 3_000_000_000
+    /// After a wait ran out, congestion is ignored for this long (the stuck subscriber overflows).
+    static let pacingGrace: UInt64 = 1_000_000_000
+
+    private var pacing = false
+    private var ignoreCongestionUntil: UInt64 = 0
+
+    /// The last batch left subscribers backlogged: stop reading this publisher until they drain
+    /// (bounded by `maxPacingWait`), as NATS stalls a fast producer, instead of growing their
+    /// queues until they are cut off as slow consumers.
+    private func pace(_ congestion: PublishCongestion) {
+        guard !pacing else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now >= ignoreCongestionUntil else { return }
+        pacing = true
+        connection.pauseReading()
+        waitForRelief(congestion, deadline: now + Self.maxPacingWait)
+    }
+
+    private func waitForRelief(_ congestion: PublishCongestion, deadline: UInt64) {
+        connection.queue.asyncAfter(deadline: .now() + Self.pacingPollInterval) { [self] in
+            guard pacing else { return }
+            if case .closed = state { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if congestion.isRelieved || now >= deadline {
+                if !congestion.isRelieved { ignoreCongestionUntil = now + Self.pacingGrace }
+                pacing = false
+                connection.resumeReading()
+            } else {
+                waitForRelief(congestion, deadline: deadline)
+            }
+        }
     }
 
     private func handleSubscribe(_ sub: SubscribeFrame) {
@@ -327,23 +396,51 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - Output
 
+    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), all
+    /// of a batch in one reservation: one pass sizes the frames, the second encodes them.
     private func writeDeliveries(_ deliveries: [StreamDelivery]) {
         guard case .ready = state else { return }
-        var encodedFor: MessageID?
-        var encodedAttributes: [UInt8] = []
-        for delivery in deliveries {
-            guard let sid = UInt64(delivery.sid), activeSids.contains(sid) else { continue }
-            let message = delivery.message
-            if encodedFor != message.id {
-                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
-                encodedFor = message.id
-            }
-            FrameEncoder.appendMessage(
-                sid: sid, deliveryTag: delivery.deliveryTag, topic: message.topic, messageID: message.id,
-                attributes: encodedAttributes, body: message.body, redelivered: delivery.redelivered,
-                groupID: message.groupID, to: &out)
-        }
         writeOut()
+        var encodedFor: Message?
+        var encodedAttributes: [UInt8] = []
+        // Deliveries come in runs for one sid: look each run's sid up once.
+        var checkedSid: UInt64?
+        var checkedActive = false
+        var capacity = 0
+        deliveryScratch.removeAll(keepingCapacity: true)
+        for delivery in deliveries {
+            guard let sid = delivery.numericSid else { continue }
+            if sid != checkedSid {
+                checkedSid = sid
+                checkedActive = activeSids.contains(sid)
+            }
+            guard checkedActive else { continue }
+            let message = delivery.message
+            if let encodedFor, encodedFor.isSameInstance(as: message) {
+                // attributes already encoded for this message
+            } else {
+                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
+                encodedFor = message
+            }
+            capacity += DirectFrameWriter.messageCapacity(
+                topic: message.topic, messageID: message.id, attributesCount: encodedAttributes.count,
+                bodyCount: message.body.count, groupID: message.groupID)
+            deliveryScratch.append(EncodedDelivery(sid: sid, delivery: delivery, attributes: encodedAttributes))
+        }
+        guard !deliveryScratch.isEmpty else { return }
+        connection.write(reservingCapacity: capacity) { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var written = 0
+            for item in deliveryScratch {
+                let message = item.delivery.message
+                written += DirectFrameWriter.writeMessage(
+                    sid: item.sid, deliveryTag: item.delivery.deliveryTag, topic: message.topic, messageID: message.id,
+                    attributes: item.attributes, body: message.body, redelivered: item.delivery.redelivered,
+                    groupID: message.groupID, to: base + written)
+            }
+            return written
+        }
+        deliveryScratch.removeAll(keepingCapacity: true)
         connection.flush()
     }
 
@@ -388,6 +485,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case .failure(let error): fail(error, reason: nil)
         }
     }
+}
+
+/// One MSG to encode: the delivery, its wire sid and its attribute section.
+private struct EncodedDelivery {
+    let sid: UInt64
+    let delivery: StreamDelivery
+    let attributes: [UInt8]
 }
 
 /// The version the server reports in INFO.

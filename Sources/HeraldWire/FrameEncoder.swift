@@ -118,7 +118,7 @@ public enum FrameEncoder {
     public static func appendPublished(requestID: UInt64, messageID: MessageID, to out: inout [UInt8]) {
         appendVerb("PUBOK ", to: &out)
         appendDecimal(requestID, to: &out); appendSpace(to: &out)
-        out.append(contentsOf: messageID.text.utf8)
+        appendMessageID(messageID, to: &out)
         appendCRLF(to: &out)
     }
 
@@ -132,7 +132,7 @@ public enum FrameEncoder {
         appendDecimal(sid, to: &out); appendSpace(to: &out)
         appendDecimal(deliveryTag, to: &out); appendSpace(to: &out)
         out.append(contentsOf: topic.utf8); appendSpace(to: &out)
-        out.append(contentsOf: messageID.text.utf8); appendSpace(to: &out)
+        appendMessageID(messageID, to: &out); appendSpace(to: &out)
         appendDecimal(UInt64(attributes.count), to: &out); appendSpace(to: &out)
         appendDecimal(UInt64(body.count), to: &out)
         if redelivered { appendVerb(" redelivered", to: &out) }
@@ -178,6 +178,11 @@ public enum FrameEncoder {
     @inline(__always)
     static func appendVerb(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    static func appendMessageID(_ id: MessageID, to out: inout [UInt8]) {
+        id.withUTF8 { out.append(contentsOf: $0) }
     }
 
     @inline(__always)

@@ -112,13 +112,15 @@ final class LoadRun: Sendable {
 }
 
 /// Splits server output into control lines and skips payloads without decoding frames: as cheap
-/// as natsbench's own parser, so the generator costs the shared cores as little as it does.
+/// as natsbench's own parser, so the generator costs the shared cores as little as it does. A line
+/// that lies whole in one read is handed over in place; only a line split across reads is copied.
 struct LineScanner {
     private var line: [UInt8] = []
     private var skip = 0
 
-    /// Calls `onLine` for each complete control line (without CRLF).
-    mutating func scan(_ bytes: UnsafeRawBufferPointer, onLine: (ArraySlice<UInt8>, inout Int) -> Void) {
+    /// Calls `onLine` for each complete control line (without CRLF); `onLine` sets how many
+    /// payload bytes follow the line (they are skipped).
+    mutating func scan(_ bytes: UnsafeRawBufferPointer, onLine: (UnsafeRawBufferPointer, inout Int) -> Void) {
         var i = 0
         let n = bytes.count
         while i < n {
@@ -128,40 +130,45 @@ struct LineScanner {
                 skip -= take
                 continue
             }
-            let byte = bytes[i]
-            i += 1
-            if byte == UInt8(ascii: "\n") {
-                var payload = 0
-                let end = line.last == UInt8(ascii: "\r") ? line.count - 1 : line.count
-                onLine(line[0..<end], &payload)
-                skip = payload
-                line.removeAll(keepingCapacity: true)
-            } else {
-                line.append(byte)
+            var lf = i
+            while lf < n && bytes[lf] != UInt8(ascii: "\n") { lf += 1 }
+            if lf == n {
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<n]))
+                return
             }
+            var payload = 0
+            if line.isEmpty {
+                let end = lf > i && bytes[lf - 1] == UInt8(ascii: "\r") ? lf - 1 : lf
+                onLine(UnsafeRawBufferPointer(rebasing: bytes[i..<end]), &payload)
+            } else {
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<lf]))
+                let end = line.last == UInt8(ascii: "\r") ? line.count - 1 : line.count
+                line.withUnsafeBytes { onLine(UnsafeRawBufferPointer(rebasing: $0[0..<end]), &payload) }
+                line.removeAll(keepingCapacity: true)
+            }
+            skip = payload
+            i = lf + 1
         }
     }
 
-    static func hasPrefix(_ line: ArraySlice<UInt8>, _ prefix: StaticString) -> Bool {
+    static func hasPrefix(_ line: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard line.count >= count else { return false }
-        return prefix.withUTF8Buffer { p in
-            var index = line.startIndex
-            for b in p {
-                if line[index] != b { return false }
-                index += 1
-            }
-            return true
-        }
+        let p = prefix.utf8Start
+        for index in 0..<count where line[index] != p[index] { return false }
+        return true
     }
 
     /// The payload size a MSG line announces: attributes-length + body-length + CRLF.
-    static func messagePayload(_ line: ArraySlice<UInt8>) -> Int {
-        var fields: [Int] = []
+    static func messagePayload(_ line: UnsafeRawBufferPointer) -> Int {
+        var lengths = (0, 0), found = 0
         var value = 0, inNumber = false, field = 0
         for byte in line {
             if byte == UInt8(ascii: " ") {
-                if inNumber, field == 5 || field == 6 { fields.append(value) }
+                if inNumber, field == 5 || field == 6 {
+                    if found == 0 { lengths.0 = value } else { lengths.1 = value }
+                    found += 1
+                }
                 field += 1
                 value = 0
                 inNumber = false
@@ -172,8 +179,11 @@ struct LineScanner {
                 inNumber = false
             }
         }
-        if inNumber, field == 5 || field == 6 { fields.append(value) }
-        return fields.count == 2 ? fields[0] + fields[1] + 2 : 2
+        if inNumber, field == 5 || field == 6 {
+            if found == 0 { lengths.0 = value } else { lengths.1 = value }
+            found += 1
+        }
+        return found == 2 ? lengths.0 + lengths.1 + 2 : 2
     }
 }
 

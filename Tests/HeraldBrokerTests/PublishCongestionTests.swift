@@ -1,0 +1,49 @@
+import HeraldCore
+import Testing
+@testable import HeraldBroker
+
+@Suite struct PublishCongestionTests {
+    /// A subscriber without credit: publishes queue; past a quarter of the pending bound the
+    /// publisher is told, and once credit drains the queue under an eighth it is relieved.
+    @Test func backlogPastAQuarterOfTheBoundIsReportedAndClearsAfterDraining() throws {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
+        let sink = RecordingSink()
+        let handle = try broker.attachSession(SessionID("slow"), sink: sink, now: 0)
+        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<20).map { request("orders", "m\($0)") }, congestion: &congestion)
+        #expect(congestion == nil, "20 queued is exactly a quarter: not yet backlogged")
+
+        _ = broker.publish([request("orders", "m20")], congestion: &congestion)
+        let backlog = try #require(congestion)
+        #expect(!backlog.isRelieved)
+
+        try broker.addCredit(handle, sid: "s", 5)  // 16 queued: above an eighth (10)
+        #expect(!backlog.isRelieved)
+        try broker.addCredit(handle, sid: "s", 6)  // 10 queued: relieved
+        #expect(backlog.isRelieved)
+        #expect(sink.deliveries.count == 11)
+    }
+
+    @Test func aSubscriberWithCreditNeverCongests() throws {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 8 }
+        let handle = try broker.attachSession(SessionID("fast"), sink: RecordingSink(), now: 0)
+        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 1_000)
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<500).map { request("orders", "m\($0)") }, congestion: &congestion)
+        #expect(congestion == nil)
+    }
+
+    @Test func detachingTheSessionRelievesItsPublishers() throws {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 8 }
+        let handle = try broker.attachSession(SessionID("gone"), sink: RecordingSink(), now: 0)
+        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .explicit, credit: 0)
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<5).map { request("orders", "m\($0)") }, congestion: &congestion)
+        let backlog = try #require(congestion)
+        #expect(!backlog.isRelieved)
+        broker.detachSession(handle, now: 1)
+        #expect(backlog.isRelieved)
+    }
+}

@@ -1,0 +1,54 @@
+import Testing
+@testable import HeraldCore
+@testable import HeraldWire
+
+@Suite struct DirectFrameWriterTests {
+    private func direct(capacity: Int, _ write: (UnsafeMutableRawPointer) -> Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0xEE, count: capacity + 8)
+        let written = bytes.withUnsafeMutableBytes { raw in
+            raw.baseAddress.map(write) ?? 0
+        }
+        #expect(written <= capacity)
+        #expect(bytes[capacity...].allSatisfy { $0 == 0xEE })
+        return Array(bytes[0..<written])
+    }
+
+    @Test(arguments: [
+        MessageID(text: "5b0e6a4c-3f7e-4c2a-9d61-0f1e2d3c4b5a"), MessageID(text: "m-1"), MessageID.random(),
+    ])
+    func messageMatchesFrameEncoder(id: MessageID) {
+        let cases: [(UInt64, UInt64, String, [UInt8], [UInt8], Bool, String?)] = [
+            (0, 0, "t", [], [], false, nil),
+            (7, 1, "orders", [1, 2, 3], Array("hi\r\n".utf8), false, nil),
+            (UInt64.max, UInt64.max, "o.fifo", [], [0xFF], true, "g-1"),
+            (10, 99, String(repeating: "x", count: 256), [9], Array(repeating: 0x41, count: 1000), true, nil),
+        ]
+        for (sid, tag, topic, attributes, body, redelivered, group) in cases {
+            var expected: [UInt8] = []
+            FrameEncoder.appendMessage(
+                sid: sid, deliveryTag: tag, topic: topic, messageID: id, attributes: attributes, body: body,
+                redelivered: redelivered, groupID: group, to: &expected)
+            let capacity = DirectFrameWriter.messageCapacity(
+                topic: topic, messageID: id, attributesCount: attributes.count, bodyCount: body.count, groupID: group)
+            let got = direct(capacity: capacity) {
+                DirectFrameWriter.writeMessage(
+                    sid: sid, deliveryTag: tag, topic: topic, messageID: id, attributes: attributes, body: body,
+                    redelivered: redelivered, groupID: group, to: $0)
+            }
+            #expect(got == expected)
+        }
+    }
+
+    @Test func publishedMatchesFrameEncoder() {
+        for id in [MessageID.random(), MessageID(text: "abc")] {
+            for requestID: UInt64 in [0, 9, 10, 12_345, UInt64.max] {
+                var expected: [UInt8] = []
+                FrameEncoder.appendPublished(requestID: requestID, messageID: id, to: &expected)
+                let got = direct(capacity: DirectFrameWriter.publishedCapacity(messageID: id)) {
+                    DirectFrameWriter.writePublished(requestID: requestID, messageID: id, to: $0)
+                }
+                #expect(got == expected)
+            }
+        }
+    }
+}
