@@ -43,7 +43,8 @@ extension Broker {
             guard let route else { continue }
             let message = Message(
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
-                groupID: request.groupID, deduplicationID: request.deduplicationID)
+                groupID: request.groupID, deduplicationID: request.deduplicationID,
+                encodedAttributes: request.encodedAttributes)
             results.append(.success(message.id))
             if route.hasTargets {
                 let messageIndex = messages.count

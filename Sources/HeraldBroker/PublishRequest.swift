@@ -9,6 +9,8 @@ public struct PublishRequest: Sendable {
     public var body: [UInt8]
     public var groupID: String?
     public var deduplicationID: String?
+    /// The attributes' wire encoding as the publisher sent it (kept for fan-out), or empty.
+    public var encodedAttributes: [UInt8] = []
 
     public init(
         topic: String, attributes: MessageAttributes = [:], body: [UInt8],

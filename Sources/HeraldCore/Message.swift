@@ -11,11 +11,13 @@ public struct Message: Sendable {
         let body: [UInt8]
         let groupID: String?
         let deduplicationID: String?
+        let encodedAttributes: [UInt8]
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-            groupID: String?, deduplicationID: String?
+            groupID: String?, deduplicationID: String?, encodedAttributes: [UInt8] = []
         ) {
+            self.encodedAttributes = encodedAttributes
             self.id = id
             self.topic = topic
             self.attributes = attributes
@@ -27,14 +29,19 @@ public struct Message: Sendable {
 
     @usableFromInline var storage: Storage
 
+    /// `encodedAttributes`: the attributes as the wire encodes them, when the publisher sent them
+    /// so (fan-out passes them through instead of encoding them again per delivery).
     public init(
         id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-        groupID: String? = nil, deduplicationID: String? = nil
+        groupID: String? = nil, deduplicationID: String? = nil, encodedAttributes: [UInt8] = []
     ) {
         storage = Storage(
             id: id, topic: topic, attributes: attributes, body: body, groupID: groupID,
-            deduplicationID: deduplicationID)
+            deduplicationID: deduplicationID, encodedAttributes: encodedAttributes)
     }
+
+    /// The wire encoding of `attributes` given at publish, or empty when none was kept.
+    public var encodedAttributes: [UInt8] { storage.encodedAttributes }
 
     public var id: MessageID {
         get { storage.id }

@@ -222,9 +222,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } catch {
             return reply(HeraldError(.internal, "\(error)"), reference)
         }
-        publishBatch.append(PublishRequest(
+        var request = PublishRequest(
             topic: pub.topic, attributes: attributes, body: pub.body,
-            groupID: pub.groupID, deduplicationID: pub.deduplicationID))
+            groupID: pub.groupID, deduplicationID: pub.deduplicationID)
+        request.encodedAttributes = pub.attributes  // decoded without error above: passed through as is
+        publishBatch.append(request)
         publishRequestIDs.append(pub.requestID)
     }
 
@@ -419,7 +421,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             if let encodedFor, encodedFor.isSameInstance(as: message) {
                 // attributes already encoded for this message
             } else {
-                encodedAttributes = message.attributes.isEmpty ? [] : AttributeCodec.encode(message.attributes)
+                encodedAttributes = message.attributes.isEmpty || !message.encodedAttributes.isEmpty
+                    ? message.encodedAttributes : AttributeCodec.encode(message.attributes)
                 encodedFor = message
             }
             capacity += DirectFrameWriter.messageCapacity(
