@@ -31,15 +31,8 @@ struct Xoshiro256StarStar: RandomNumberGenerator {
 
     /// Expands the seed with SplitMix64, as the xoshiro authors recommend.
     init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        var expand = SplitMix64(seed: seed)
+        s0 = expand.next(); s1 = expand.next(); s2 = expand.next(); s3 = expand.next()
     }
 
     mutating func next() -> UInt64 {

@@ -73,8 +73,8 @@ import Testing
 
 /// Seeded generator of policies and messages over small shared vocabularies.
 struct RandomPolicies {
-    var rng: SeededGenerator
-    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     static let bodyPaths = ["a", "b", "a.b", "a.c", "b.a", "a.b.c", "c", "x.y", "caf\u{E9}", "n"]
     static let attributeNames = ["a", "b", "c", "n", "tags", "caf\u{E9}"]

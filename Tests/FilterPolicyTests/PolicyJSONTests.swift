@@ -175,16 +175,10 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
 /// Random mutations of valid policies and bodies: every one must give a policy, an error, or an
 /// unmatchable body — never a crash or a hang.
 @Suite struct PolicyFuzzTests {
-    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    /// Draws from HeraldCore's seeded generator, so failures reproduce.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 2_685_821_657_736_338_717
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+        var random: SplitMix64
+        mutating func below(_ n: Int) -> Int { Int(random.next() % UInt64(max(n, 1))) }
     }
 
     static let seeds = [
@@ -194,7 +188,7 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
     ]
 
     @Test func mutatedPoliciesNeverCrash() {
-        var rng = Generator(state: 0x9E37_79B9_7F4A_7C15)
+        var rng = Generator(random: SplitMix64(seed: 0x9E37_79B9_7F4A_7C15))
         let alphabet = Array(#"{}[]":,.-+0123456789eE\u"abnrtfx /é"#.utf8) + [0x00, 0x0A, 0x80, 0xC3, 0xFF]
         var outcomes = [0, 0]
         for iteration in 0..<4_000 {

@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func manyOverlappingRangesAgreeWithBruteForce() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var policies: [FilterPolicy?] = []
         var ranges: [NumericRange] = []
         for _ in 0..<300 {
@@ -335,18 +335,6 @@ enum M {
     }
 }
 
-/// A deterministic generator (SplitMix64) so random tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct PolicyMatcherRegressionTests {
     @Test func absenceKeyWithOtherConditionsOnAPresentString() {

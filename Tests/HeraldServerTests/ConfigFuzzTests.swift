@@ -1,21 +1,11 @@
 import Foundation
+import HeraldCore
 import Testing
 @testable import HeraldServer
 
 /// Hostile or broken input never crashes or hangs the loader: it yields a config or problems.
 @Suite struct ConfigFuzzTests {
     /// A small deterministic generator so failures reproduce.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func exampleText() throws -> String {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return try String(contentsOf: repository.appendingPathComponent("examples/herald.yaml"), encoding: .utf8)
@@ -57,7 +47,7 @@ import Testing
 
     @Test func randomBytes() throws {
         let folder = try Self.exampleFolder()
-        var random = SplitMix64(state: 42)
+        var random = SplitMix64(seed: 42)
         let alphabet = Array(":-[]{}\"' \n\t#&*!|>%@`,?abc123.~\\".utf8)
         for round in 0..<300 {
             let length = Int.random(in: 0...200, using: &random)
@@ -70,7 +60,7 @@ import Testing
 
     @Test func mutationsOfTheExample() throws {
         let folder = try Self.exampleFolder()
-        var random = SplitMix64(state: 7)
+        var random = SplitMix64(seed: 7)
         let original = Array(try Self.exampleText().utf8)
         let noise = Array(":-[]{}\"' \n#&*!|>0x".utf8)
         for _ in 0..<200 {

@@ -20,7 +20,7 @@ extension Integration {
             let socket = try PlainSocket(port: server.port)
             defer { socket.close() }
             var rng = SplitMix64(seed: 7)
-            #expect(socket.send((0..<2048).map { _ in UInt8(truncatingIfNeeded: rng.nextRaw()) }))
+            #expect(socket.send((0..<2048).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
             #expect(socket.waitForServerClose(timeout: .seconds(10)), "the server hangs up on non-TLS bytes")
             try server.assertServing()
         }

@@ -122,19 +122,11 @@ enum FilterScopeChoice: CustomStringConvertible {
     var description: String { self == .body ? "MessageBody" : "MessageAttributes" }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failure reproduces.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func nextRaw() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Draws for the integration tests' random policies and messages (HeraldCore's seeded
+/// generator, so a failure reproduces).
+extension SplitMix64 {
     /// 0..<bound
-    mutating func next(_ bound: Int) -> Int { Int(nextRaw() % UInt64(bound)) }
+    mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
     mutating func chance(_ percent: Int) -> Bool { next(100) < percent }
 }
