@@ -49,19 +49,17 @@ extension Broker {
             if route.hasTargets {
                 let messageIndex = messages.count
                 let size = message.retainedBytes
-                let targets = route.targets
-                if !route.unfiltered.isEmpty {
-                    fanOut.reserve(matches: route.unfiltered.count, messages: batch.count)
-                    for id in route.unfiltered where id < targets.count {
-                        guard let target = targets[id] else { continue }
+                if route.unfilteredCount > 0 {
+                    fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
+                    route.unfiltered.forEach(below: route.unfilteredCount) { target in
                         fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
                     }
                 }
                 for matcher in route.matchers {
                     let ids = matcher.matches(attributes: message.attributes, body: message.body)
                     fanOut.reserve(matches: ids.count, messages: batch.count)
-                    for id in ids where id >= 0 && id < targets.count {
-                        guard let target = targets[id] else { continue }  // removed since the build
+                    for id in ids {
+                        guard let target = route.targets[id] else { continue }  // removed since the build
                         fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
                     }
                 }

@@ -93,6 +93,7 @@ extension Broker {
                 guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
             }
             let topicCount = reg.topics[topic]?.subscriptionCount ?? 0
+            let total = reg.subscriptionTotal
             let subscriptionID = reg.nextSubscriptionID
             let step = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> SubscribeStep in
                 guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
@@ -114,6 +115,9 @@ extension Broker {
                 guard topicCount - (sameTopic ? 1 : 0) < limits.maxSubscriptionsPerTopic else {
                     throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
                 }
+                guard total - (replacing == nil ? 0 : 1) < limits.maxSubscriptions else {
+                    throw .tooManySubscriptions(limit: limits.maxSubscriptions)
+                }
                 let replaced = replacing == nil ? nil : st.remove(sid: sid)
                 let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode, tag: tag)
                 state.grantCredit(credit, limits: limits)
@@ -128,7 +132,8 @@ extension Broker {
                 var entry = reg.topics.removeValue(forKey: topic) ?? TopicEntry(name: topic, declared: false)
                 let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
                 entry.add(TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target)))
-                reg.topics[topic] = entry
+                reg.subscriptionTotal += 1
+                reg.topics[topic] = consume entry  // no second reference: the next mutation must not copy the tables
                 publishRoute(topic, in: &reg)
                 return (.created, 0)
             }

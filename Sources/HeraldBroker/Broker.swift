@@ -98,28 +98,41 @@ public final class Broker: Sendable {
             guard reg.topics.count + newTopics <= limits.maxTopics || newTopics == 0 else {
                 throw .tooManyTopics(limit: limits.maxTopics)
             }
+            var total = reg.subscriptionTotal
             for topic in topics {
-                let streams = reg.topics[topic.name]?.streamSubscriptionCount ?? 0
+                let entry = reg.topics[topic.name]
+                let streams = entry?.streamSubscriptionCount ?? 0
                 guard streams + topic.subscriptions.count <= limits.maxSubscriptionsPerTopic else {
                     throw .tooManySubscriptionsForTopic(topic: topic.name, limit: limits.maxSubscriptionsPerTopic)
                 }
+                total += topic.subscriptions.count - (entry?.configuredSlots.count ?? 0)
+            }
+            for (name, entry) in reg.topics where entry.declared && !seenTopics.contains(name) {
+                total -= entry.configuredSlots.count
+            }
+            guard total <= limits.maxSubscriptions || total <= reg.subscriptionTotal else {
+                throw .tooManySubscriptions(limit: limits.maxSubscriptions)
             }
             for topic in topics {
                 var entry = reg.topics.removeValue(forKey: topic.name) ?? TopicEntry(name: topic.name, declared: true)
                 entry.declared = true
+                let before = entry.subscriptionCount
                 entry.replaceConfigured(topic.subscriptions, makeID: { reg.makeSubscriptionID() })
-                reg.topics[topic.name] = entry
+                reg.subscriptionTotal += entry.subscriptionCount - before
+                reg.topics[topic.name] = consume entry
                 publishRoute(topic.name, in: &reg)
             }
             let dropped = reg.topics.values.filter { $0.declared && !seenTopics.contains($0.name) }.map(\.name)
             for name in dropped {
                 guard var entry = reg.topics.removeValue(forKey: name) else { continue }
                 entry.declared = false
+                let before = entry.subscriptionCount
                 entry.replaceConfigured([], makeID: { reg.makeSubscriptionID() })
+                reg.subscriptionTotal += entry.subscriptionCount - before
                 if entry.streamSubscriptionCount == 0 && !options.autoCreateTopics {
                     _ = routes.withLock { $0.removeValue(forKey: name) }
                 } else {
-                    reg.topics[name] = entry
+                    reg.topics[name] = consume entry
                     publishRoute(name, in: &reg)
                 }
             }
@@ -137,8 +150,10 @@ public final class Broker: Sendable {
     }
 
     /// Builds the topic's new snapshot (in place: the entry keeps its matcher state) and swaps it in.
-    func publishRoute(_ name: String, in reg: inout Registry) {
-        guard let route = reg.topics[name]?.makeRoute(factory) else { return }
+    /// `isChange` is false when only the matchers were compacted (the subscriptions are the same).
+    func publishRoute(_ name: String, in reg: inout Registry, isChange: Bool = true) {
+        guard let route = reg.topics[name]?.makeRoute(factory, isChange: isChange) else { return }
+        if reg.topics[name]?.needsCompaction == true { reg.compactable.insert(name) }
         routes.withLock { $0[name] = route }
     }
 
@@ -148,9 +163,39 @@ public final class Broker: Sendable {
         var touched = Set<String>()
         for subscription in removed
         where reg.topics[subscription.topic]?.remove(subscriptionID: subscription.subscriptionID) == true {
+            reg.subscriptionTotal -= 1
             touched.insert(subscription.topic)
         }
         for name in touched { publishRoute(name, in: &reg) }
+    }
+
+    /// Folds each churned topic's matcher tiers into one matcher (see `TopicEntry`), building it
+    /// outside the registry lock so no subscriber waits for it; a plan a writer overtook is
+    /// dropped and retried on the next call. Call it periodically (the server does, every 250 ms).
+    /// Returns how many topics were compacted.
+    @discardableResult
+    public func compactRoutes() -> Int {
+        let plans = registry.withLock { reg in
+            var plans: [CompactionPlan] = []
+            for name in reg.compactable {
+                guard reg.topics[name]?.needsCompaction == true else {
+                    reg.compactable.remove(name)
+                    continue
+                }
+                if let plan = reg.topics[name]?.compactionPlan() { plans.append(plan) }
+            }
+            return plans
+        }
+        var compacted = 0
+        for plan in plans {
+            let matcher = factory.makeMatcher(plan.policies)
+            registry.withLock { reg in
+                guard reg.topics[plan.topic]?.applyCompaction(plan, matcher: matcher) == true else { return }
+                compacted += 1
+                publishRoute(plan.topic, in: &reg, isChange: false)
+            }
+        }
+        return compacted
     }
 
     func validateIdentifier(_ text: String, what: String) throws(BrokerError) {

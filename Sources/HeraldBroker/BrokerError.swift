@@ -11,6 +11,8 @@ public enum BrokerError: Error, Sendable, Hashable {
     case tooManySubscriptionsForSession(limit: Int)
     /// The topic already holds `limit` subscriptions.
     case tooManySubscriptionsForTopic(topic: String, limit: Int)
+    /// The broker already holds `limit` subscriptions on all topics together.
+    case tooManySubscriptions(limit: Int)
     /// Creating one more topic would exceed the configured maximum.
     case tooManyTopics(limit: Int)
     /// The session handle is stale: the session was detached, taken over by a newer connection, or
@@ -21,8 +23,9 @@ public enum BrokerError: Error, Sendable, Hashable {
         switch self {
         case .topicNotFound, .subscriptionNotFound: return "NotFound"
         case .invalidParameter: return "InvalidParameter"
-        case .tooManySubscriptionsForSession, .tooManySubscriptionsForTopic: return "TooManySubscriptions"
-        case .tooManyTopics: return "TooManyTopics"
+        case .tooManySubscriptionsForSession: return "TooManySubscriptions"
+        case .tooManySubscriptionsForTopic, .tooManySubscriptions: return "SubscriptionLimitExceeded"
+        case .tooManyTopics: return "TopicLimitExceeded"
         case .sessionClosed: return "SessionClosed"
         }
     }
@@ -35,8 +38,10 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .tooManySubscriptionsForSession(let limit):
             return "Too many subscriptions on this session (limit \(limit))"
         case .tooManySubscriptionsForTopic(let topic, let limit):
-            return "Too many subscriptions on topic \(topic) (limit \(limit))"
-        case .tooManyTopics(let limit): return "Too many topics (limit \(limit))"
+            return "Subscription limit exceeded: topic \(topic) already has \(limit) subscriptions (limits.maxSubscriptionsPerTopic)"
+        case .tooManySubscriptions(let limit):
+            return "Subscription limit exceeded: the server already has \(limit) subscriptions (limits.maxSubscriptions)"
+        case .tooManyTopics(let limit): return "Topic limit exceeded: the server already has \(limit) topics"
         case .sessionClosed: return "The session is closed"
         }
     }

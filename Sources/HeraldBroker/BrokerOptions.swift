@@ -6,6 +6,8 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxSubscriptionsPerSession: Int = 10_000
     /// Subscriptions per topic, of every kind.
     public var maxSubscriptionsPerTopic: Int = 100_000
+    /// Subscriptions of every kind on all topics together.
+    public var maxSubscriptions: Int = 1_000_000
     /// Messages waiting for credit in one stream subscription. One more fires the slow-consumer
     /// policy (or, for a detached subscription, drops it).
     public var maxPendingMessages: Int = 10_000

@@ -2,12 +2,17 @@ import FilterPolicy
 import HeraldCore
 
 /// The writers' view of topics and sessions, behind `Broker.registry`. Only subscribe,
-/// unsubscribe, session attach/detach, expiry and reload touch it; publishers never do (except to
-/// auto-create a topic).
+/// unsubscribe, session attach/detach, expiry, reload and route compaction touch it; publishers
+/// never do (except to auto-create a topic).
 struct Registry {
     var topics: [String: TopicEntry] = [:]
     var sessions: [SessionID: StreamSessionCore] = [:]
     var nextSubscriptionID: UInt64 = 1
+    /// Subscriptions of every kind on every topic (the server-wide limit).
+    var subscriptionTotal = 0
+    /// Topics whose route holds more than one matcher tier, or tiers with many retired slots:
+    /// `Broker.compactRoutes` folds them into one matcher off the registry lock.
+    var compactable: Set<String> = []
 
     mutating func makeSubscriptionID() -> UInt64 {
         defer { nextSubscriptionID += 1 }
@@ -20,37 +25,77 @@ struct TopicSlot {
     let subscriptionID: UInt64
     let policy: FilterPolicy?
     let target: RouteTarget
+    /// The matcher tier compiled with this slot's policy; 0 while it is pending (or has no policy).
+    var tier: UInt64 = 0
+}
+
+/// One compiled matcher of a topic's route and the slots it was built over.
+struct MatcherTier {
+    let id: UInt64
+    let matcher: any SubscriptionMatcher
+    /// Slots compiled into `matcher`.
+    let slots: [Int]
+    /// Of `slots`, those whose subscription left since: matches on them are skipped (their target
+    /// is nil) and the slot is reused only once this tier is rebuilt.
+    var retired: [Int] = []
+}
+
+/// What `Broker.compactRoutes` builds off the lock: every live policy of some tiers of one topic.
+struct CompactionPlan: Sendable {
+    let topic: String
+    let tierIDs: [UInt64]
+    /// How many slots each planned tier had retired when the plan was made.
+    let retiredCounts: [Int]
+    let policies: [(id: Int, policy: FilterPolicy?)]
 }
 
 /// A topic's mutable subscription table, from which its `TopicRoute` snapshot is built.
 ///
-/// Matcher builds are kept sub-quadratic for big topics: the route holds a main matcher, rebuilt
-/// in full only now and then, plus a small delta matcher over the subscriptions added since. A
-/// slot removed while the main matcher still knows it is retired (its target is nil, so matches on
-/// it are skipped) and only reused after the next full build, so one matcher id never means two
-/// subscriptions in one route.
+/// Subscribing and unsubscribing cost amortised O(log n) per operation however big the topic:
+/// - targets and policy-less subscriptions live in persistent tries shared with the snapshots, so
+///   a new snapshot copies a few trie nodes, not the table;
+/// - filtered subscriptions are compiled into tiers (like an LSM tree): each change compiles only
+///   the new subscriptions into a small tier, and two neighbouring tiers of similar size merge, so a
+///   policy is recompiled O(log n) times over its life. Tiers past `sealedTierSize` are never
+///   merged on a writer's path (that would stall the caller's event loop): `Broker.compactRoutes`
+///   folds them, and any tiers once the topic is quiet, into one matcher off the registry lock;
+/// - a removed subscription's slot is retired in its tier (its target is nil, so a match on it is
+///   skipped) and only reused after that tier is rebuilt, so one matcher id never means two
+///   subscriptions in one route.
 struct TopicEntry {
     let name: String
     /// Declared by the current configuration (as opposed to auto-created).
     var declared: Bool
-    private(set) var slots: [TopicSlot?] = []
+    private var slots: [TopicSlot?] = []
+    /// Where each subscription delivers, by slot; shared with route snapshots.
+    private var targets = PersistentSlots<RouteTarget>()
     /// Slots no matcher of the current route knows: free to reuse.
     private var freeSlots: [Int] = []
-    /// Freed slots the main matcher still knows: reusable after the next full build.
-    private var retiredSlots: [Int] = []
     private var slotBySubscriptionID: [UInt64: Int] = [:]
     /// Configuration-declared subscriptions by name.
     private(set) var configuredSlots: [String: Int] = [:]
 
-    private var mainMatcher: (any SubscriptionMatcher)?
-    private var mainCount = 0
-    /// Slots added since the main matcher was built.
-    private var deltaSlots: [Int] = []
-    /// A policy changed in place: the main matcher is wrong, not just incomplete.
-    private var needsFullBuild = false
+    /// Policy-less subscriptions, packed at `0..<unfilteredCount` (removal moves the last one into
+    /// the hole); they match everything, so publishers walk them without a matcher call.
+    private var unfiltered = PersistentSlots<RouteTarget>()
+    private var unfilteredSlots: [Int] = []
+    private var unfilteredPosition: [Int: Int] = [:]
 
-    /// Topics up to this many subscriptions always rebuild in full (cheap; one matcher call).
-    static let fullBuildThreshold = 256
+    /// Oldest (biggest) first.
+    private var tiers: [MatcherTier] = []
+    private var nextTierID: UInt64 = 1
+    /// Filtered slots added since the last route.
+    private var pendingSlots: [Int] = []
+    /// Tiers whose compiled policy of some slot changed in place: rebuilt by the next route.
+    private var staleTiers: Set<UInt64> = []
+    /// Set by every route change, cleared by `compactionPlan`: a topic that stayed unchanged for a
+    /// whole compaction period is quiet, and then even small tiers are folded.
+    private var changedSincePlan = false
+
+    /// Topics up to this many filtered subscriptions keep one matcher (a rebuild is cheap).
+    static let singleTierThreshold = 256
+    /// Tiers this big are merged only by compaction, off the writers' path.
+    static let sealedTierSize = 2_048
 
     init(name: String, declared: Bool) {
         self.name = name
@@ -59,6 +104,12 @@ struct TopicEntry {
 
     var subscriptionCount: Int { slotBySubscriptionID.count }
     var streamSubscriptionCount: Int { slotBySubscriptionID.count - configuredSlots.count }
+    /// Compiled matchers in the current route (tests, compaction).
+    var tierCount: Int { tiers.count }
+    /// Whether `Broker.compactRoutes` has work here.
+    var needsCompaction: Bool {
+        tiers.count > 1 || tiers.contains { $0.retired.count * 4 > $0.slots.count }
+    }
 
     mutating func add(_ slot: TopicSlot) {
         let index: Int
@@ -70,35 +121,41 @@ struct TopicEntry {
             slots.append(slot)
         }
         slotBySubscriptionID[slot.subscriptionID] = index
-        deltaSlots.append(index)
+        targets.set(index, slot.target)
+        if slot.policy == nil {
+            addUnfiltered(index, slot.target)
+        } else {
+            pendingSlots.append(index)
+        }
     }
 
     @discardableResult
     mutating func remove(subscriptionID: UInt64) -> Bool {
-        guard let index = slotBySubscriptionID.removeValue(forKey: subscriptionID) else { return false }
+        guard let index = slotBySubscriptionID.removeValue(forKey: subscriptionID), let slot = slots[index] else { return false }
         slots[index] = nil
-        if let position = deltaSlots.firstIndex(of: index) {
-            deltaSlots.remove(at: position)
+        targets.set(index, nil)
+        if slot.policy == nil {
+            removeUnfiltered(index)
             freeSlots.append(index)
-        } else {
-            retiredSlots.append(index)
+        } else if slot.tier == 0 {
+            if let position = pendingSlots.lastIndex(of: index) { pendingSlots.remove(at: position) }
+            freeSlots.append(index)
+        } else if let position = tiers.firstIndex(where: { $0.id == slot.tier }) {
+            tiers[position].retired.append(index)
         }
         return true
     }
 
     /// Gives a subscription a new policy (its slot, so its matcher id, stays); the next route
-    /// rebuilds the main matcher.
+    /// recompiles what knew the old one.
     mutating func replacePolicy(subscriptionID: UInt64, policy: FilterPolicy?) {
         guard let index = slotBySubscriptionID[subscriptionID], let old = slots[index], old.policy != policy else { return }
-        slots[index] = TopicSlot(subscriptionID: subscriptionID, policy: policy, target: old.target)
-        needsFullBuild = true
+        replaceSlot(index, with: TopicSlot(subscriptionID: subscriptionID, policy: policy, target: old.target))
     }
 
     /// Sets the configuration-declared subscriptions to exactly `wanted`: a kept name keeps its slot
     /// (so its matcher id) with the new policy and target.
-    mutating func replaceConfigured(
-        _ wanted: [ConfiguredSubscription], makeID: () -> UInt64
-    ) {
+    mutating func replaceConfigured(_ wanted: [ConfiguredSubscription], makeID: () -> UInt64) {
         var next: [String: Int] = [:]
         for subscription in wanted {
             let target: RouteTarget
@@ -107,9 +164,8 @@ struct TopicEntry {
                 target = .endpoint(EndpointSubscription(name: subscription.name, endpoint: endpoint))
             }
             if let index = configuredSlots[subscription.name], let old = slots[index] {
-                slots[index] = TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target)
+                replaceSlot(index, with: TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target))
                 next[subscription.name] = index
-                if old.policy != subscription.policy { needsFullBuild = true }
             } else {
                 let slot = TopicSlot(subscriptionID: makeID(), policy: subscription.policy, target: target)
                 add(slot)
@@ -122,50 +178,170 @@ struct TopicEntry {
         configuredSlots = next
     }
 
-    /// The immutable snapshot publishers read, after a change. Rebuilds the main matcher when the
-    /// topic is small, a policy changed in place, the delta outgrew √n, or retired slots pile up;
-    /// otherwise only the delta matcher.
-    mutating func makeRoute(_ factory: any SubscriptionMatcherFactory) -> TopicRoute {
-        let count = subscriptionCount
-        guard count > 0 else {
-            mainMatcher = nil
-            mainCount = 0
-            deltaSlots = []
-            freeSlots.append(contentsOf: retiredSlots)
-            retiredSlots = []
-            needsFullBuild = false
-            return .empty(name)
-        }
-        let deltaLimit = max(64, Int(Double(count).squareRoot()))
-        let full = mainMatcher == nil || needsFullBuild || count <= Self.fullBuildThreshold
-            || deltaSlots.count > deltaLimit || retiredSlots.count > max(64, mainCount / 4)
-        var matchers: [any SubscriptionMatcher] = []
-        if full {
-            var policies: [(id: Int, policy: FilterPolicy?)] = []
-            policies.reserveCapacity(count)
-            for (index, slot) in slots.enumerated() {
-                if let slot, let policy = slot.policy { policies.append((id: index, policy: policy)) }
+    /// Puts `new` in the slot of an existing subscription: a policy change recompiles the old
+    /// policy's tier (or moves the slot between the matchers and the unfiltered list).
+    private mutating func replaceSlot(_ index: Int, with new: TopicSlot) {
+        guard let old = slots[index] else { return }
+        var slot = new
+        targets.set(index, slot.target)
+        switch (old.policy, new.policy) {
+        case (nil, nil):
+            setUnfiltered(index, slot.target)
+        case (nil, _?):
+            removeUnfiltered(index)
+            pendingSlots.append(index)
+        case (_?, let policy):
+            if old.policy == policy {
+                slot.tier = old.tier
+            } else if old.tier == 0 {
+                if let position = pendingSlots.lastIndex(of: index) { pendingSlots.remove(at: position) }
+                if policy == nil { addUnfiltered(index, slot.target) } else { pendingSlots.append(index) }
+            } else {
+                // The tier still holds the old policy: it is rebuilt from the slots' current ones.
+                staleTiers.insert(old.tier)
+                slot.tier = policy == nil ? 0 : old.tier
+                if policy == nil { addUnfiltered(index, slot.target) }
             }
-            let main = factory.makeMatcher(policies)
-            mainMatcher = main
-            mainCount = count
-            deltaSlots = []
-            freeSlots.append(contentsOf: retiredSlots)
-            retiredSlots = []
-            needsFullBuild = false
-            if !policies.isEmpty { matchers = [main] }
-        } else if let main = mainMatcher {
-            matchers = [main]
-            let policies = deltaSlots.compactMap { index -> (id: Int, policy: FilterPolicy?)? in
-                guard let policy = slots[index]?.policy else { return nil }
-                return (id: index, policy: policy)
-            }
-            if !policies.isEmpty { matchers.append(factory.makeMatcher(policies)) }
         }
-        // Policy-less subscriptions match everything: no matcher call for them (see TopicRoute).
-        var unfiltered: [Int] = []
-        for (index, slot) in slots.enumerated() where slot != nil && slot?.policy == nil { unfiltered.append(index) }
+        slots[index] = slot
+    }
+
+    private mutating func addUnfiltered(_ index: Int, _ target: RouteTarget) {
+        unfilteredPosition[index] = unfilteredSlots.count
+        unfiltered.set(unfilteredSlots.count, target)
+        unfilteredSlots.append(index)
+    }
+
+    private mutating func setUnfiltered(_ index: Int, _ target: RouteTarget) {
+        guard let position = unfilteredPosition[index] else { return }
+        unfiltered.set(position, target)
+    }
+
+    private mutating func removeUnfiltered(_ index: Int) {
+        guard let position = unfilteredPosition.removeValue(forKey: index), let lastSlot = unfilteredSlots.popLast() else { return }
+        let last = unfilteredSlots.count
+        if position != last {
+            unfilteredSlots[position] = lastSlot
+            unfilteredPosition[lastSlot] = position
+            unfiltered.set(position, unfiltered[last])
+        }
+        unfiltered.set(last, nil)
+    }
+
+    // MARK: - Routes
+
+    /// The immutable snapshot publishers read, after a change: recompiles stale tiers, compiles
+    /// the pending subscriptions into a new tier and merges neighbouring small tiers.
+    mutating func makeRoute(_ factory: any SubscriptionMatcherFactory, isChange: Bool = true) -> TopicRoute {
+        if isChange { changedSincePlan = true }
+        if !staleTiers.isEmpty {
+            let stale = tiers.indices.filter { staleTiers.contains(tiers[$0].id) }
+            staleTiers = []
+            for position in stale.reversed() { rebuild(tiersAt: position...position, factory) }
+        }
+        if !pendingSlots.isEmpty {
+            let pending = pendingSlots
+            pendingSlots = []
+            let tier = makeTier(pending, factory)
+            if !tier.slots.isEmpty { tiers.append(tier) }
+        }
+        let filtered = slotBySubscriptionID.count - unfilteredSlots.count
+        if filtered <= Self.singleTierThreshold {
+            if tiers.count > 1 || tiers.first.map({ !$0.retired.isEmpty }) == true {
+                rebuild(tiersAt: tiers.indices, factory)
+            }
+        } else {
+            while tiers.count >= 2 {
+                let older = tiers[tiers.count - 2], newer = tiers[tiers.count - 1]
+                guard older.slots.count < Self.sealedTierSize, older.slots.count <= 2 * newer.slots.count else { break }
+                rebuild(tiersAt: (tiers.count - 2)...(tiers.count - 1), factory)
+            }
+            if let last = tiers.last, last.slots.count < Self.sealedTierSize, last.retired.count * 2 > last.slots.count {
+                rebuild(tiersAt: (tiers.count - 1)...(tiers.count - 1), factory)
+            }
+        }
         return TopicRoute(
-            topic: name, matchers: matchers, unfiltered: unfiltered, targets: slots.map { $0?.target }, hasTargets: true)
+            topic: name, matchers: tiers.map(\.matcher), unfiltered: unfiltered,
+            unfilteredCount: unfilteredSlots.count, targets: targets, hasTargets: !slotBySubscriptionID.isEmpty)
+    }
+
+    /// Compiles the live filtered slots among `indices` into a new tier.
+    private mutating func makeTier(_ indices: [Int], _ factory: any SubscriptionMatcherFactory) -> MatcherTier {
+        let id = nextTierID
+        nextTierID += 1
+        var policies: [(id: Int, policy: FilterPolicy?)] = []
+        policies.reserveCapacity(indices.count)
+        for index in indices {
+            guard let policy = slots[index]?.policy else { continue }
+            slots[index]?.tier = id
+            policies.append((id: index, policy: policy))
+        }
+        return MatcherTier(id: id, matcher: factory.makeMatcher(policies), slots: policies.map(\.id))
+    }
+
+    /// Replaces the tiers at `range` with one tier over their live slots; their retired slots free.
+    private mutating func rebuild(tiersAt range: ClosedRange<Int>, _ factory: any SubscriptionMatcherFactory) {
+        var live: [Int] = []
+        for tier in tiers[range] {
+            freeSlots.append(contentsOf: tier.retired)
+            live.append(contentsOf: tier.slots.filter { slots[$0]?.tier == tier.id })
+        }
+        let tier = makeTier(live, factory)
+        tiers.replaceSubrange(range, with: tier.slots.isEmpty ? [] : [tier])
+    }
+
+    private mutating func rebuild(tiersAt range: Range<Int>, _ factory: any SubscriptionMatcherFactory) {
+        guard !range.isEmpty else { return }
+        rebuild(tiersAt: range.lowerBound...(range.upperBound - 1), factory)
+    }
+
+    // MARK: - Compaction (Broker.compactRoutes)
+
+    /// The tiers worth folding into one matcher now, with their live policies: the sealed ones
+    /// while the topic churns, all of them once it stayed unchanged since the last plan; a single
+    /// tier when a quarter of it is retired. Nil when there is nothing to do.
+    mutating func compactionPlan() -> CompactionPlan? {
+        let quiet = !changedSincePlan
+        changedSincePlan = false
+        let chosen = quiet ? Array(tiers.indices) : tiers.indices.filter { tiers[$0].slots.count >= Self.sealedTierSize }
+        guard chosen.count > 1 || chosen.contains(where: { tiers[$0].retired.count * 4 > tiers[$0].slots.count }) else {
+            return nil
+        }
+        var policies: [(id: Int, policy: FilterPolicy?)] = []
+        for position in chosen {
+            let tier = tiers[position]
+            for index in tier.slots {
+                guard let slot = slots[index], slot.tier == tier.id, let policy = slot.policy else { continue }
+                policies.append((id: index, policy: policy))
+            }
+        }
+        return CompactionPlan(
+            topic: name, tierIDs: chosen.map { tiers[$0].id }, retiredCounts: chosen.map { tiers[$0].retired.count },
+            policies: policies)
+    }
+
+    /// Swaps in the matcher built from `plan`, unless a writer rebuilt one of its tiers meanwhile
+    /// (then false: the plan is dropped and the next period tries again). Slots retired since the
+    /// plan stay retired in the new tier, which still knows them.
+    mutating func applyCompaction(_ plan: CompactionPlan, matcher: any SubscriptionMatcher) -> Bool {
+        let positions = plan.tierIDs.compactMap { id in tiers.firstIndex { $0.id == id } }
+        guard positions.count == plan.tierIDs.count, staleTiers.isDisjoint(with: plan.tierIDs) else { return false }
+        let id = nextTierID
+        nextTierID += 1
+        var retired: [Int] = []
+        for (position, retiredBefore) in zip(positions, plan.retiredCounts) {
+            let tier = tiers[position]
+            freeSlots.append(contentsOf: tier.retired[..<retiredBefore])
+            retired.append(contentsOf: tier.retired[retiredBefore...])
+        }
+        let planned = Set(plan.tierIDs)
+        for (index, _) in plan.policies where slots[index].map({ planned.contains($0.tier) }) == true {
+            slots[index]?.tier = id
+        }
+        let tier = MatcherTier(id: id, matcher: matcher, slots: plan.policies.map(\.id), retired: retired)
+        var kept = tiers.filter { !planned.contains($0.id) }
+        kept.insert(tier, at: 0)
+        tiers = kept
+        return true
     }
 }

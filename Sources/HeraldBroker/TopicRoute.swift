@@ -1,33 +1,37 @@
 import FilterPolicy
 import HeraldCore
 
-/// A topic's immutable routing snapshot: its matchers (the main one, plus a delta one for big
-/// topics; their ids are disjoint) and, indexed by matcher id, where each subscription delivers.
+/// A topic's immutable routing snapshot: its matchers (one, or a few tiers while the topic churns;
+/// their ids are disjoint) and, indexed by matcher id, where each subscription delivers.
 /// Subscriptions without a filter policy match every message: they are listed in `unfiltered`
 /// and kept out of the matchers, so a topic without policies costs no matcher call per message.
-/// Rebuilt by writers under the registry lock and swapped in by pointer;
-/// publishers only retain the current one and then read it without any lock.
+/// Rebuilt by writers under the registry lock and swapped in by pointer (the tables are persistent
+/// tries, so a rebuild shares all but a few nodes with the previous snapshot); publishers only
+/// retain the current one and then read it without any lock.
 final class TopicRoute: Sendable {
     let topic: String
     let matchers: [any SubscriptionMatcher]
-    /// Ids (indices into `targets`) of the subscriptions without a policy.
-    let unfiltered: [Int]
-    let targets: [RouteTarget?]
+    /// The targets of the subscriptions without a policy, at `0..<unfilteredCount`.
+    let unfiltered: PersistentSlots<RouteTarget>
+    let unfilteredCount: Int
+    /// Indexed by matcher id; nil for a slot whose subscription left since the matcher was built.
+    let targets: PersistentSlots<RouteTarget>
     let hasTargets: Bool
 
     init(
-        topic: String, matchers: [any SubscriptionMatcher], unfiltered: [Int] = [], targets: [RouteTarget?],
-        hasTargets: Bool
+        topic: String, matchers: [any SubscriptionMatcher], unfiltered: PersistentSlots<RouteTarget> = PersistentSlots(),
+        unfilteredCount: Int = 0, targets: PersistentSlots<RouteTarget>, hasTargets: Bool
     ) {
         self.topic = topic
         self.matchers = matchers
         self.unfiltered = unfiltered
+        self.unfilteredCount = unfilteredCount
         self.targets = targets
         self.hasTargets = hasTargets
     }
 
     static func empty(_ topic: String) -> TopicRoute {
-        TopicRoute(topic: topic, matchers: [], targets: [], hasTargets: false)
+        TopicRoute(topic: topic, matchers: [], targets: PersistentSlots(), hasTargets: false)
     }
 }
 

@@ -9,6 +9,11 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
 
     // SNS-compatible codes (same spelling as SNS; messages follow SNS texts where SNS has one).
 
+    /// A topic or the whole server already holds its configured maximum of subscriptions
+    /// (`limits.maxSubscriptionsPerTopic`, `limits.maxSubscriptions`). (SNS `SubscriptionLimitExceeded`.)
+    public static let subscriptionLimitExceeded = HeraldErrorCode(rawValue: "SubscriptionLimitExceeded")
+    /// The server already holds its configured maximum of topics. (SNS `TopicLimitExceeded`.)
+    public static let topicLimitExceeded = HeraldErrorCode(rawValue: "TopicLimitExceeded")
     /// A request parameter is invalid: "Invalid parameter: Empty message", "… Message too long",
     /// "… Topic Name", filter-policy reasons. (SNS `InvalidParameter`.)
     public static let invalidParameter = HeraldErrorCode(rawValue: "InvalidParameter")
@@ -52,6 +57,7 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// Every code the catalog defines, for documentation and tests.
     public static let all: [HeraldErrorCode] = [
         .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
+        .subscriptionLimitExceeded, .topicLimitExceeded,
         .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
         .duplicateSubscription, .slowConsumer, .throttled, .protocolError, .frameTooLarge,
         .unsupportedProtocol, .timeout, .shuttingDown, .internal,

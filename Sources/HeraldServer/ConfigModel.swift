@@ -83,6 +83,10 @@ extension HeraldConfig {
         public var filterPolicy: FilterPolicyLimits
         /// Subscriptions one stream connection may hold at once.
         public var maxSubscriptionsPerConnection: Int
+        /// Subscriptions of every kind one topic may hold (SNS `SubscriptionLimitExceeded` past it).
+        public var maxSubscriptionsPerTopic: Int = 100_000
+        /// Subscriptions of every kind on all topics together (SNS `SubscriptionLimitExceeded`).
+        public var maxSubscriptions: Int = 1_000_000
         /// Messages queued for one subscriber before the slow-consumer policy applies.
         public var maxPendingMessagesPerSubscriber: Int
 

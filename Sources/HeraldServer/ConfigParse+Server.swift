@@ -60,7 +60,10 @@ extension ConfigParse {
 
     func limits(_ node: Node) -> HeraldConfig.Limits {
         var limits = HeraldConfig.Limits()
-        let keys = ["maxMessageBytes", "maxAttributes", "maxSubscriptionsPerConnection", "maxPendingMessagesPerSubscriber", "filterPolicy"]
+        let keys = [
+            "maxMessageBytes", "maxAttributes", "maxSubscriptionsPerConnection", "maxSubscriptionsPerTopic", "maxSubscriptions",
+            "maxPendingMessagesPerSubscriber", "filterPolicy",
+        ]
         guard let map = reader.mapping(node, path: "limits", keys: keys) else { return limits }
         let ranges = HeraldConfig.Limits.ranges
         if let value = map["maxMessageBytes"].flatMap({ reader.integer($0, path: map.child("maxMessageBytes"), range: ranges.messageBytes, bytes: true) }) {
@@ -73,6 +76,16 @@ extension ConfigParse {
             reader.integer($0, path: map.child("maxSubscriptionsPerConnection"), range: ranges.subscriptionsPerConnection)
         }) {
             limits.maxSubscriptionsPerConnection = value
+        }
+        if let value = map["maxSubscriptionsPerTopic"].flatMap({
+            reader.integer($0, path: map.child("maxSubscriptionsPerTopic"), range: ranges.subscriptionsPerTopic)
+        }) {
+            limits.maxSubscriptionsPerTopic = value
+        }
+        if let value = map["maxSubscriptions"].flatMap({
+            reader.integer($0, path: map.child("maxSubscriptions"), range: ranges.subscriptions)
+        }) {
+            limits.maxSubscriptions = value
         }
         if let value = map["maxPendingMessagesPerSubscriber"].flatMap({
             reader.integer($0, path: map.child("maxPendingMessagesPerSubscriber"), range: ranges.pendingMessagesPerSubscriber)
@@ -132,6 +145,8 @@ extension HeraldConfig.Limits {
         public var messageBytes = 1...(16 << 20)
         public var attributes = 0...100
         public var subscriptionsPerConnection = 1...10_000
+        public var subscriptionsPerTopic = 1...10_000_000
+        public var subscriptions = 1...100_000_000
         public var pendingMessagesPerSubscriber = 1...1_000_000
         public var policyKeys = 1...50
         public var policyCombinations = 1...10_000

@@ -27,6 +27,8 @@ public final class Server: Sendable {
         var options = BrokerOptions()
         options.autoCreateTopics = config.autoCreateTopics
         options.limits.maxSubscriptionsPerSession = config.limits.maxSubscriptionsPerConnection
+        options.limits.maxSubscriptionsPerTopic = config.limits.maxSubscriptionsPerTopic
+        options.limits.maxSubscriptions = config.limits.maxSubscriptions
         options.limits.maxPendingMessages = config.limits.maxPendingMessagesPerSubscriber
         options.limits.resumeWindowNanoseconds = UInt64(config.sessions.resumeWindow.components.seconds) * 1_000_000_000
         self.broker = Broker(options: options, matcherFactory: CompiledMatcherFactory())
@@ -117,19 +119,22 @@ public final class Server: Sendable {
         }
     }
 
-    /// Detached sessions expire on a timer, so a client that never returns frees its messages.
+    /// Housekeeping off the connections' queues: detached sessions expire (every second), so a
+    /// client that never returns frees its messages; churned topics' matcher tiers are compacted
+    /// (every 250 ms), so subscribers never wait for a big matcher build.
     private func scheduleExpiry() {
         let broker = self.broker
-        let queue = DispatchQueue(label: "herald.expiry")
-        @Sendable func tick() {
-            broker.expireDetached(now: SessionContext.now())
-            queue.asyncAfter(deadline: .now() + .seconds(1), execute: tick)
+        let queue = DispatchQueue(label: "herald.housekeeping", qos: .utility)
+        @Sendable func tick(_ count: Int) {
+            broker.compactRoutes()
+            if count % 4 == 0 { broker.expireDetached(now: SessionContext.now()) }
+            queue.asyncAfter(deadline: .now() + .milliseconds(250)) { tick(count + 1) }
         }
         let start = state.withLock { s in
             defer { s.expiryRunning = true }
             return !s.expiryRunning
         }
-        if start { queue.asyncAfter(deadline: .now() + .seconds(1), execute: tick) }
+        if start { queue.asyncAfter(deadline: .now() + .milliseconds(250)) { tick(1) } }
     }
 
     static func settings(for config: HeraldConfig) -> SessionSettings {

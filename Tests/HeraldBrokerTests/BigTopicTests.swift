@@ -56,7 +56,7 @@ import Testing
         }
         try broker.applyConfiguration(config("red"))
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
-        for i in 0..<(TopicEntry.fullBuildThreshold + 20) {
+        for i in 0..<(TopicEntry.singleTierThreshold + 20) {
             try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: policy("color", "none"), ackMode: .auto, credit: 1)
         }
         try broker.applyConfiguration(config("blue"))

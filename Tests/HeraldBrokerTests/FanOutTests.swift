@@ -99,7 +99,7 @@ import Testing
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
         try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 10)
         let stale = try #require(broker.routes.withLock { $0["orders"] })
-        guard case .stream(let oldTarget)? = stale.targets.first ?? nil else {
+        guard case .stream(let oldTarget)? = stale.unfiltered[0] else {
             Issue.record("expected a stream target")
             return
         }

@@ -22,6 +22,8 @@ import Testing
               maxMessageBytes: 1MiB
               maxAttributes: 20
               maxSubscriptionsPerConnection: 50
+              maxSubscriptionsPerTopic: 2000
+              maxSubscriptions: 30000
               maxPendingMessagesPerSubscriber: 1_000
               filterPolicy: {maxKeys: 8, maxCombinations: 500, maxBytes: 64KiB}
             timeouts: {handshake: 5s, idle: 1h30m, heartbeat: 500ms}
@@ -77,6 +79,8 @@ import Testing
         #expect(config.limits.message.maxMessageBytes == 1 << 20)
         #expect(config.limits.message.maxAttributes == 20)
         #expect(config.limits.maxSubscriptionsPerConnection == 50)
+        #expect(config.limits.maxSubscriptionsPerTopic == 2_000)
+        #expect(config.limits.maxSubscriptions == 30_000)
         #expect(config.limits.maxPendingMessagesPerSubscriber == 1_000)
         #expect(config.limits.filterPolicy.maxKeys == 8)
         #expect(config.limits.filterPolicy.maxCombinations == 500)
