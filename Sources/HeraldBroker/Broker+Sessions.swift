@@ -82,64 +82,96 @@ extension Broker {
         _ handle: StreamSessionHandle, sid: String, topic: String, policy: FilterPolicy?,
         ackMode: AckMode, credit: Int, tag: String? = nil
     ) throws(BrokerError) -> SubscribeOutcome {
+        let request = SubscribeRequest(sid: sid, topic: topic, policy: policy, ackMode: ackMode, credit: credit, tag: tag)
+        return try subscribe(handle, [request])[0].get()
+    }
+
+    /// Subscribes (or resumes, as `subscribe(_:sid:…)`) each request in order, under one registry
+    /// lock: each touched topic's route is rebuilt once for the whole batch, so a client pipelining
+    /// thousands of SUBs pays one rebuild per read batch, not one per SUB. Every subscription is
+    /// live (its route swapped in) when this returns. One result per request, in order.
+    public func subscribe(_ handle: StreamSessionHandle, _ requests: [SubscribeRequest]) -> [Result<SubscribeOutcome, BrokerError>] {
+        var results: [Result<SubscribeOutcome, BrokerError>] = []
+        results.reserveCapacity(requests.count)
+        var delivered = 0
+        registry.withLock { reg in
+            var touched = Set<String>()
+            for request in requests {
+                do throws(BrokerError) {
+                    let (outcome, count) = try subscribeLocked(handle, request, in: &reg, touched: &touched)
+                    results.append(.success(outcome))
+                    delivered += count
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            for name in touched { publishRoute(name, in: &reg) }
+        }
+        counters.streamDeliveries.add(delivered)
+        return results
+    }
+
+    /// One subscribe of a batch (registry lock held); the caller publishes the `touched` routes.
+    private func subscribeLocked(
+        _ handle: StreamSessionHandle, _ request: SubscribeRequest, in reg: inout Registry, touched: inout Set<String>
+    ) throws(BrokerError) -> (SubscribeOutcome, Int) {
+        let (sid, topic, policy, ackMode, credit) = (request.sid, request.topic, request.policy, request.ackMode, request.credit)
         try validateIdentifier(sid, what: "sid")
         guard credit >= 0 else { throw .invalidParameter("credit must not be negative") }
         let limits = self.limits
-        let (outcome, delivered) = try registry.withLock { (reg: inout Registry) throws(BrokerError) -> (SubscribeOutcome, Int) in
-            let topicExists = reg.topics[topic] != nil
-            if !topicExists {
-                guard options.autoCreateTopics else { throw .topicNotFound(topic: topic) }
-                if let problem = TopicName.problem(in: topic) { throw .invalidParameter(problem) }
-                guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
-            }
-            let topicCount = reg.topics[topic]?.subscriptionCount ?? 0
-            let total = reg.subscriptionTotal
-            let subscriptionID = reg.nextSubscriptionID
-            let step = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> SubscribeStep in
-                guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
-                var replacing: StreamSubscriptionState?
-                if let existing = st.subscription(sid: sid) {
-                    guard !existing.isAttached else { throw .invalidParameter("sid \(sid) is already subscribed") }
-                    if existing.topic == topic && existing.policy == policy && existing.ackMode == ackMode {
-                        var out: [StreamDelivery] = []
-                        let counts = try st.withDetached(sid: sid) { $0.resume(credit: credit, limits: limits, into: &out) }
-                        return .resumed(redelivered: counts.redelivered, pending: counts.pending, delivered: st.flush(out))
-                    }
-                    replacing = existing
-                }
-                let sessionCount = st.subscriptionCount - (replacing == nil ? 0 : 1)
-                guard sessionCount < limits.maxSubscriptionsPerSession else {
-                    throw .tooManySubscriptionsForSession(limit: limits.maxSubscriptionsPerSession)
-                }
-                let sameTopic = replacing?.topic == topic
-                guard topicCount - (sameTopic ? 1 : 0) < limits.maxSubscriptionsPerTopic else {
-                    throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
-                }
-                guard total - (replacing == nil ? 0 : 1) < limits.maxSubscriptions else {
-                    throw .tooManySubscriptions(limit: limits.maxSubscriptions)
-                }
-                let replaced = replacing == nil ? nil : st.remove(sid: sid)
-                let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode, tag: tag)
-                state.grantCredit(credit, limits: limits)
-                return .created(slot: st.insert(state), replaced: replaced)
-            }
-            switch step {
-            case .resumed(let redelivered, let pending, let delivered):
-                return (.resumed(redelivered: redelivered, pending: pending), delivered)
-            case .created(let slot, let replaced):
-                _ = reg.makeSubscriptionID()
-                if let replaced { removeFromTopics([replaced], in: &reg) }
-                var entry = reg.topics.removeValue(forKey: topic) ?? TopicEntry(name: topic, declared: false)
-                let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
-                entry.add(TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target)))
-                reg.subscriptionTotal += 1
-                reg.topics[topic] = consume entry  // no second reference: the next mutation must not copy the tables
-                publishRoute(topic, in: &reg)
-                return (.created, 0)
-            }
+        let topicExists = reg.topics[topic] != nil
+        if !topicExists {
+            guard options.autoCreateTopics else { throw .topicNotFound(topic: topic) }
+            if let problem = TopicName.problem(in: topic) { throw .invalidParameter(problem) }
+            guard reg.topics.count < limits.maxTopics else { throw .tooManyTopics(limit: limits.maxTopics) }
         }
-        counters.streamDeliveries.add(delivered)
-        return outcome
+        let topicCount = reg.topics[topic]?.subscriptionCount ?? 0
+        let total = reg.subscriptionTotal
+        let subscriptionID = reg.nextSubscriptionID
+        let step = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> SubscribeStep in
+            guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+            var replacing: StreamSubscriptionState?
+            if let existing = st.subscription(sid: sid) {
+                guard !existing.isAttached else { throw .invalidParameter("sid \(sid) is already subscribed") }
+                if existing.topic == topic && existing.policy == policy && existing.ackMode == ackMode {
+                    var out: [StreamDelivery] = []
+                    let counts = try st.withDetached(sid: sid) { $0.resume(credit: credit, limits: limits, into: &out) }
+                    return .resumed(redelivered: counts.redelivered, pending: counts.pending, delivered: st.flush(out))
+                }
+                replacing = existing
+            }
+            let sessionCount = st.subscriptionCount - (replacing == nil ? 0 : 1)
+            guard sessionCount < limits.maxSubscriptionsPerSession else {
+                throw .tooManySubscriptionsForSession(limit: limits.maxSubscriptionsPerSession)
+            }
+            let sameTopic = replacing?.topic == topic
+            guard topicCount - (sameTopic ? 1 : 0) < limits.maxSubscriptionsPerTopic else {
+                throw .tooManySubscriptionsForTopic(topic: topic, limit: limits.maxSubscriptionsPerTopic)
+            }
+            guard total - (replacing == nil ? 0 : 1) < limits.maxSubscriptions else {
+                throw .tooManySubscriptions(limit: limits.maxSubscriptions)
+            }
+            let replaced = replacing == nil ? nil : st.remove(sid: sid)
+            let state = StreamSubscriptionState(id: subscriptionID, sid: sid, topic: topic, policy: policy, ackMode: ackMode, tag: request.tag)
+            state.grantCredit(credit, limits: limits)
+            return .created(slot: st.insert(state), replaced: replaced)
+        }
+        switch step {
+        case .resumed(let redelivered, let pending, let delivered):
+            return (.resumed(redelivered: redelivered, pending: pending), delivered)
+        case .created(let slot, let replaced):
+            _ = reg.makeSubscriptionID()
+            if let replaced, reg.topics[replaced.topic]?.remove(subscriptionID: replaced.subscriptionID) == true {
+                reg.subscriptionTotal -= 1
+                touched.insert(replaced.topic)
+            }
+            let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
+            let slotEntry = TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target))
+            reg.topics[topic, default: TopicEntry(name: topic, declared: false)].add(slotEntry)  // in place: no table copy
+            reg.subscriptionTotal += 1
+            touched.insert(topic)
+            return (.created, 0)
+        }
     }
 
     /// Sets the policy of every stream subscription (attached or detached) made with `tag` — a

@@ -86,6 +86,26 @@ public struct StreamSessionHandle: Sendable {
 }
 
 /// What `Broker.subscribe` did.
+/// One subscribe of a batch (`Broker.subscribe(_:_:)`); see `Broker.subscribe(_:sid:…)`.
+public struct SubscribeRequest: Sendable {
+    public var sid: String
+    public var topic: String
+    public var policy: FilterPolicy?
+    public var ackMode: AckMode
+    public var credit: Int
+    /// The configuration subscription this one attaches to by name (its policy follows reloads).
+    public var tag: String?
+
+    public init(sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode, credit: Int, tag: String? = nil) {
+        self.sid = sid
+        self.topic = topic
+        self.policy = policy
+        self.ackMode = ackMode
+        self.credit = credit
+        self.tag = tag
+    }
+}
+
 public enum SubscribeOutcome: Sendable, Hashable {
     /// A new subscription.
     case created

@@ -95,7 +95,7 @@ struct TopicEntry {
     /// Topics up to this many filtered subscriptions keep one matcher (a rebuild is cheap).
     static let singleTierThreshold = 256
     /// Tiers this big are merged only by compaction, off the writers' path.
-    static let sealedTierSize = 2_048
+    static let sealedTierSize = 1_024
 
     init(name: String, declared: Bool) {
         self.name = name

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import FilterPolicy
 import HeraldBroker
 import HeraldCore
@@ -119,22 +120,29 @@ public final class Server: Sendable {
         }
     }
 
-    /// Housekeeping off the connections' queues: detached sessions expire (every second), so a
-    /// client that never returns frees its messages; churned topics' matcher tiers are compacted
-    /// (every 250 ms), so subscribers never wait for a big matcher build.
+    /// Housekeeping off the connections' queues, on a thread of its own at a lower CPU priority
+    /// (nice +10), so on a busy machine it takes what the event loops leave: churned topics'
+    /// matcher tiers are compacted every 250 ms (subscribers never wait for a big matcher build),
+    /// and detached sessions expire every second, so a client that never returns frees its messages.
     private func scheduleExpiry() {
-        let broker = self.broker
-        let queue = DispatchQueue(label: "herald.housekeeping", qos: .utility)
-        @Sendable func tick(_ count: Int) {
-            broker.compactRoutes()
-            if count % 4 == 0 { broker.expireDetached(now: SessionContext.now()) }
-            queue.asyncAfter(deadline: .now() + .milliseconds(250)) { tick(count + 1) }
-        }
         let start = state.withLock { s in
             defer { s.expiryRunning = true }
             return !s.expiryRunning
         }
-        if start { queue.asyncAfter(deadline: .now() + .milliseconds(250)) { tick(1) } }
+        guard start else { return }
+        let broker = self.broker
+        let thread = Thread {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            var ticks = 0
+            while true {
+                usleep(250_000)
+                ticks += 1
+                broker.compactRoutes()
+                if ticks % 4 == 0 { broker.expireDetached(now: SessionContext.now()) }
+            }
+        }
+        thread.name = "herald.housekeeping"
+        thread.start()
     }
 
     static func settings(for config: HeraldConfig) -> SessionSettings {

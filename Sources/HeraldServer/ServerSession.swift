@@ -29,6 +29,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private var out: [UInt8] = []
     private var publishBatch: [PublishRequest] = []
     private var publishRequestIDs: [UInt64] = []
+    private var subscribeBatch: [SubscribeRequest] = []
+    private var subscribeSids: [UInt64] = []
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
@@ -77,13 +79,72 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         refreshSettings()
         pingOutstanding = false
         decoder.append(bytes)
-        while decodeOne() {}
+        decodeBuffered()
     }
 
     func connectionDidFinishReadBatch(_ connection: Connection) {
+        endBatch()  // the connection flushes right after this callback
+    }
+
+    private func endBatch() {
         publishPending()
+        subscribePending()
         inReadBatch = false
-        writeOut()  // the connection flushes right after this callback
+        writeOut()
+    }
+
+    // MARK: - Turns: a connection never holds its event loop for long
+
+    /// How long one connection may hold its event loop before the others on it get a turn: a
+    /// client pipelining thousands of SUBs (or PUBs) gets its work done in slices, with the other
+    /// connections of its loop (say, one waiting for a PONG) served between them.
+    static let turnNanoseconds: UInt64 = 500_000
+    /// SUBs per broker call: a route rebuild per slice, not per SUB, yet short enough to keep a
+    /// turn near `turnNanoseconds`.
+    static let subscribesPerCall = 128
+    /// PUBs per broker call within a turn: an eighth of the pending bound (16…256), so a publisher
+    /// learns its subscribers are backlogged (and is paced, see `pace`) well before a subscriber
+    /// that keeps up reaches the bound.
+    private var publishesPerCall: Int {
+        min(256, max(16, context.broker.options.limits.maxPendingMessages / 8))
+    }
+
+    /// The rest of the buffered frames are handled by a later turn (reading is paused till then).
+    private var continuationScheduled = false
+
+    /// Handles buffered frames until they run out, the turn's time is spent, or the publisher is
+    /// paced; what is left waits in the decoder (reading paused) for `continueTurn`.
+    private func decodeBuffered() {
+        guard !continuationScheduled, !pacing else { return }
+        let start = DispatchTime.now().uptimeNanoseconds
+        while decodeOne() {
+            if pacing { return }
+            if DispatchTime.now().uptimeNanoseconds - start >= Self.turnNanoseconds {
+                scheduleContinuation()
+                return
+            }
+        }
+    }
+
+    private func scheduleContinuation() {
+        continuationScheduled = true
+        connection.pauseReading()
+        connection.queue.async { [self] in
+            continuationScheduled = false
+            guard !pacing else { return }  // the relief continues the turn
+            continueTurn()
+        }
+    }
+
+    /// A turn that starts from the decoder's buffer instead of a read; reading resumes once the
+    /// buffer is drained.
+    private func continueTurn() {
+        if case .closed = state { return }
+        inReadBatch = true
+        decodeBuffered()
+        endBatch()
+        if case .closed = state { return }
+        if !continuationScheduled && !pacing { connection.resumeReading() }
     }
 
     func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
@@ -109,6 +170,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         state = .closed
         publishBatch.removeAll()
         publishRequestIDs.removeAll()
+        subscribeBatch.removeAll()
+        subscribeSids.removeAll()
     }
 
     // MARK: - StreamSink (called on a publisher's thread: hop to our queue)
@@ -144,6 +207,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } catch {
             context.counters.protocolErrors.add(1, ordering: .relaxed)
             publishPending()
+            subscribePending()
             FrameEncoder.appendError(ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message), to: &out)
             if error.isFatal {
                 writeOut()
@@ -160,11 +224,19 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     private func handle(_ frame: ClientFrame) {
+        // PUBs and SUBs are batched (one broker call per run of them); replies stay in the order
+        // the client sent its frames, so a run ends before any other frame is handled.
         if case .publish(let pub) = frame {
+            subscribePending()
             handlePublish(pub)
             return
         }
-        publishPending()  // replies stay in the order the client sent its frames
+        publishPending()
+        if case .subscribe(let sub) = frame, case .ready = state {
+            handleSubscribe(sub)
+            return
+        }
+        subscribePending()
         if case .awaitingConnect = state, case .connect = frame {} else if case .awaitingConnect = state {
             return requireConnect()
         }
@@ -228,6 +300,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         request.encodedAttributes = pub.attributes  // decoded without error above: passed through as is
         publishBatch.append(request)
         publishRequestIDs.append(pub.requestID)
+        if publishBatch.count >= publishesPerCall { publishPending() }
     }
 
     /// Publishes the collected PUB frames with one broker call and encodes their confirmations.
@@ -305,7 +378,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             if congestion.isRelieved || now >= deadline {
                 if !congestion.isRelieved { ignoreCongestionUntil = now + Self.pacingGrace }
                 pacing = false
-                connection.resumeReading()
+                if !continuationScheduled { continueTurn() }  // frames left in the buffer, then reading
             } else {
                 waitForRelief(congestion, deadline: deadline)
             }
@@ -313,23 +386,36 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     private func handleSubscribe(_ sub: SubscribeFrame) {
-        guard case .ready(let principal, let handle) = state else { return requireConnect() }
-        let reference = ErrorReference.subscription(sub.sid)
+        guard case .ready(let principal, _) = state else { return requireConnect() }
+        switch subscribeRequest(sub, principal: principal) {
+        case .success(let request):
+            subscribeBatch.append(request)
+            subscribeSids.append(sub.sid)
+            if subscribeBatch.count >= Self.subscribesPerCall { subscribePending() }
+        case .failure(let error):
+            subscribePending()  // earlier SUBs answer first
+            reply(error, .subscription(sub.sid))
+        }
+    }
+
+    /// Authorizes a SUB and resolves its policy (from the frame, or a named configuration
+    /// subscription's).
+    private func subscribeRequest(_ sub: SubscribeFrame, principal: Principal) -> Result<SubscribeRequest, HeraldError> {
         guard principal.permissions.allows(.subscribe, topic: sub.topic) else {
-            return reply(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"), reference)
+            return .failure(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"))
         }
         var policy: FilterPolicy?
         var tag: String?
         if let name = sub.subscriptionName {
             // A configuration subscription: its topic and policy come from the config (and reloads).
             guard let named = settings.namedSubscriptions[name] else {
-                return reply(HeraldError(.notFound, "Subscription does not exist: \(name)"), reference)
+                return .failure(HeraldError(.notFound, "Subscription does not exist: \(name)"))
             }
             guard named.topic == sub.topic else {
-                return reply(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) is on topic \(named.topic), not \(sub.topic)"), reference)
+                return .failure(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) is on topic \(named.topic), not \(sub.topic)"))
             }
             guard sub.policy.isEmpty else {
-                return reply(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) takes its filter policy from the configuration; send none"), reference)
+                return .failure(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) takes its filter policy from the configuration; send none"))
             }
             policy = named.policy
             tag = name
@@ -338,19 +424,31 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             do {
                 policy = try FilterPolicy.parse(utf8: sub.policy, scope: scope, limits: settings.filterLimits)
             } catch {
-                return reply(HeraldError(.invalidFilterPolicy, error.message(api: .setSubscriptionAttributes)), reference)
+                return .failure(HeraldError(.invalidFilterPolicy, error.message(api: .setSubscriptionAttributes)))
             }
         }
-        do {
-            try context.broker.subscribe(
-                handle, sid: String(sub.sid), topic: sub.topic, policy: policy,
-                ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), tag: tag)
-            activeSids.insert(sub.sid)
-            // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
-            FrameEncoder.append(ServerFrame.subscribed(sid: sub.sid), to: &out)
-        } catch {
-            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), reference)
+        return .success(SubscribeRequest(
+            sid: String(sub.sid), topic: sub.topic, policy: policy,
+            ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), tag: tag))
+    }
+
+    /// Subscribes the collected SUB frames with one broker call (one route rebuild per topic for
+    /// the run) and answers each; every SUBOK means the subscription is live.
+    private func subscribePending() {
+        guard !subscribeBatch.isEmpty, case .ready(_, let handle) = state else { return }
+        let results = context.broker.subscribe(handle, subscribeBatch)
+        for (sid, result) in zip(subscribeSids, results) {
+            switch result {
+            case .success:
+                activeSids.insert(sid)
+                // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
+                FrameEncoder.append(ServerFrame.subscribed(sid: sid), to: &out)
+            case .failure(let error):
+                reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+            }
         }
+        subscribeBatch.removeAll(keepingCapacity: true)
+        subscribeSids.removeAll(keepingCapacity: true)
     }
 
     private func handleUnsubscribe(_ sid: UInt64) {
