@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Every error the broker reports. `code` is stable and client-visible (error frames, admin API);
 /// `message` is for humans and may change.
 public enum BrokerError: Error, Sendable, Hashable {
@@ -16,6 +18,11 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// The session handle is stale: the session was detached, taken over by a newer connection, or
     /// disconnected as a slow consumer.
     case sessionClosed
+    /// The session exists and belongs to another identity: it may not be resumed or taken over.
+    case sessionOwnedByAnotherIdentity(session: String)
+    /// An anonymous client named a session that is not a retained, broker-issued anonymous session
+    /// (anonymous clients cannot choose session ids).
+    case sessionNotIssued(session: String)
 
     public var code: String {
         switch self {
@@ -24,6 +31,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .tooManySubscriptionsForSession, .tooManySubscriptionsForTopic: return "TooManySubscriptions"
         case .tooManyTopics: return "TooManyTopics"
         case .sessionClosed: return "SessionClosed"
+        case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return HeraldErrorCode.notAuthorized.rawValue
         }
     }
 
@@ -38,6 +46,10 @@ public enum BrokerError: Error, Sendable, Hashable {
             return "Too many subscriptions on topic \(topic) (limit \(limit))"
         case .tooManyTopics(let limit): return "Too many topics (limit \(limit))"
         case .sessionClosed: return "The session is closed"
+        case .sessionOwnedByAnotherIdentity(let session):
+            return "session \(session) belongs to another identity; connect without \"session\" to get a new one, or name a session of your own"
+        case .sessionNotIssued(let session):
+            return "anonymous clients may only resume a session id the server issued them (in CONNOK), while the server retains that session; \(session) is not one: connect without \"session\" to get a new one"
         }
     }
 }

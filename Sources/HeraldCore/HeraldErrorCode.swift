@@ -25,7 +25,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let invalidFilterPolicy = HeraldErrorCode(rawValue: "InvalidFilterPolicy")
     /// The credentials in CONNECT were missing or wrong. Fatal: the connection closes.
     public static let authenticationFailed = HeraldErrorCode(rawValue: "AuthenticationFailed")
-    /// The authenticated client may not publish to / subscribe to that topic.
+    /// The authenticated client may not publish to / subscribe to that topic, or (in answer to
+    /// CONNECT, then fatal) may not resume the session it named: it belongs to another identity.
     public static let notAuthorized = HeraldErrorCode(rawValue: "NotAuthorized")
     /// The connection already has the maximum number of subscriptions.
     public static let tooManySubscriptions = HeraldErrorCode(rawValue: "TooManySubscriptions")
@@ -33,6 +34,9 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let duplicateSubscription = HeraldErrorCode(rawValue: "DuplicateSubscription")
     /// A consumer stayed slow past the server's policy; its subscription (or connection) is dropped.
     public static let slowConsumer = HeraldErrorCode(rawValue: "SlowConsumer")
+    /// Another connection of the same identity resumed this connection's session (CONNECT with its
+    /// session id). Fatal: this connection closes; its ack-mode subscriptions went to the newcomer.
+    public static let sessionTakenOver = HeraldErrorCode(rawValue: "SessionTakenOver")
     /// The server sheds load; the request may be retried later.
     public static let throttled = HeraldErrorCode(rawValue: "Throttled")
     /// The peer broke the protocol (unknown verb, malformed line, bad attribute section, missing
@@ -53,7 +57,7 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let all: [HeraldErrorCode] = [
         .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
         .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
-        .duplicateSubscription, .slowConsumer, .throttled, .protocolError, .frameTooLarge,
+        .duplicateSubscription, .slowConsumer, .sessionTakenOver, .throttled, .protocolError, .frameTooLarge,
         .unsupportedProtocol, .timeout, .shuttingDown, .internal,
     ]
 
