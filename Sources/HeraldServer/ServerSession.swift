@@ -463,7 +463,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     private func requireConnect() {
-        fail(HeraldError(.protocolError, "the first frame must be CONNECT"), reason: nil)
+        fail(HeraldError(.protocolError, "CONNECT required"), reason: nil)
     }
 
     /// Sends a fatal ERR and closes the connection.

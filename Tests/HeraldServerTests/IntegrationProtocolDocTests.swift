@@ -1,0 +1,46 @@
+// What the server answers is what docs/PROTOCOL.md says it answers: the CONNECT-required error
+// and the error catalog.
+import Foundation
+import HeraldClient
+import HeraldCore
+import HeraldNet
+import HeraldWire
+import Testing
+@testable import HeraldServer
+
+extension Integration {
+    @Suite struct ProtocolDoc {
+        static let protocolDoc: String = {
+            (try? String(contentsOfFile: IntegrationPaths.repo + "/docs/PROTOCOL.md", encoding: .utf8)) ?? ""
+        }()
+
+        @Test func aFrameBeforeCONNECTGetsTheDocumentedError() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            for first in [ClientFrame.ping, .subscribe(SubscribeFrame(sid: 1, topic: "t", credit: 1))] {
+                let raw = try server.raw()
+                defer { raw.close() }
+                guard case .info? = try raw.next() else { throw NetError(.closed, "expected INFO") }
+                try raw.send(first)
+                let frames = raw.readUntilClosed()
+                #expect(raw.isClosed)
+                #expect(frames == [.error(ErrorFrame(code: .protocolError, message: "CONNECT required"))])
+            }
+            #expect(Self.protocolDoc.contains("`ERR ProtocolError - CONNECT required`"), "§2 shows the same text")
+            try server.assertServing()
+        }
+
+        /// Every code in `HeraldErrorCode.all` has a row in §7.1 and every row is in `all`.
+        @Test func theCatalogTableListsExactlyTheCatalogCodes() throws {
+            let doc = Self.protocolDoc
+            let start = try #require(doc.range(of: "### 7.1 Catalog"))
+            let end = try #require(doc.range(of: "### 7.2", range: start.upperBound..<doc.endIndex))
+            var documented: [String] = []
+            for line in doc[start.upperBound..<end.lowerBound].split(separator: "\n") where line.hasPrefix("| `") {
+                let cell = line.dropFirst(3)
+                if let tick = cell.firstIndex(of: "`") { documented.append(String(cell[..<tick])) }
+            }
+            #expect(documented == HeraldErrorCode.all.map(\.rawValue))
+        }
+    }
+}
