@@ -128,7 +128,7 @@ extension Broker {
                 guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
                 var replacing: StreamSubscriptionState?
                 if let existing = st.subscription(sid: sid) {
-                    guard !existing.isAttached else { throw .invalidParameter("sid \(sid) is already subscribed") }
+                    guard !existing.isAttached else { throw .duplicateSubscription(sid: sid) }
                     if existing.topic == topic && existing.policy == policy && existing.ackMode == ackMode {
                         var out: [StreamDelivery] = []
                         let counts = try st.withDetached(sid: sid) { $0.resume(credit: credit, limits: limits, into: &out) }

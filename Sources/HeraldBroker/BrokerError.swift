@@ -18,6 +18,8 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// The session handle is stale: the session was detached, taken over by a newer connection, or
     /// disconnected as a slow consumer.
     case sessionClosed
+    /// `sid` already names an attached subscription of this session.
+    case duplicateSubscription(sid: String)
     /// The session exists and belongs to another identity: it may not be resumed or taken over.
     case sessionOwnedByAnotherIdentity(session: String)
     /// An anonymous client named a session that is not a retained, broker-issued anonymous session
@@ -31,6 +33,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .tooManySubscriptionsForSession, .tooManySubscriptionsForTopic: return "TooManySubscriptions"
         case .tooManyTopics: return "TooManyTopics"
         case .sessionClosed: return "SessionClosed"
+        case .duplicateSubscription: return HeraldErrorCode.duplicateSubscription.rawValue
         case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return HeraldErrorCode.notAuthorized.rawValue
         }
     }
@@ -46,6 +49,8 @@ public enum BrokerError: Error, Sendable, Hashable {
             return "Too many subscriptions on topic \(topic) (limit \(limit))"
         case .tooManyTopics(let limit): return "Too many topics (limit \(limit))"
         case .sessionClosed: return "The session is closed"
+        case .duplicateSubscription(let sid):
+            return "sid \(sid) is already subscribed on this connection; UNSUB it first or use another sid"
         case .sessionOwnedByAnotherIdentity(let session):
             return "session \(session) belongs to another identity; connect without \"session\" to get a new one, or name a session of your own"
         case .sessionNotIssued(let session):

@@ -108,7 +108,6 @@ import Testing
             { try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: -1) },
             { try broker.addCredit(handle, sid: "auto", 0) },
             { try broker.addCredit(handle, sid: "auto", -5) },
-            { try broker.subscribe(handle, sid: "auto", topic: "orders", policy: nil, ackMode: .auto, credit: 1) },
             { _ = try broker.ack(handle, sid: "auto", tags: [1]) },
         ]
         try broker.subscribe(handle, sid: "auto", topic: "orders", policy: nil, ackMode: .auto, credit: 1)

@@ -1,5 +1,5 @@
-// What the server answers is what docs/PROTOCOL.md says it answers: the CONNECT-required error
-// and the error catalog.
+// What the server answers is what docs/PROTOCOL.md says it answers: the CONNECT-required error,
+// DuplicateSubscription for a sid in use, and the error catalog.
 import Foundation
 import HeraldClient
 import HeraldCore
@@ -28,6 +28,25 @@ extension Integration {
             }
             #expect(Self.protocolDoc.contains("`ERR ProtocolError - CONNECT required`"), "§2 shows the same text")
             try server.assertServing()
+        }
+
+        @Test func aSidInUseGetsDuplicateSubscriptionAndTheConnectionStays() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let raw = try server.raw()
+            defer { raw.close() }
+            try raw.handshake()
+            let sub = SubscribeFrame(sid: 3, topic: "dup", ackMode: .auto, credit: 10)
+            try raw.send(.subscribe(sub))
+            #expect(try raw.next(where: { $0 != .ping }) == .subscribed(sid: 3))
+            try raw.send(.subscribe(sub))
+            let answer = try raw.next(where: { $0 != .ping })?.errorFrame
+            #expect(answer?.code == .duplicateSubscription && answer?.reference == .subscription(3), "\(String(describing: answer))")
+            #expect(Self.protocolDoc.contains("| `DuplicateSubscription` | SUB with a sid already in use | no |"))
+            // Not fatal: the first subscription still works.
+            try raw.send(.ping)
+            #expect(try raw.next(where: { $0 == .pong }) == .pong)
+            #expect(server.server.broker.subscriptionCount(topic: "dup") == 1)
         }
 
         /// Every code in `HeraldErrorCode.all` has a row in §7.1 and every row is in `all`.
