@@ -1,5 +1,5 @@
 // What the server answers is what docs/PROTOCOL.md says it answers: the CONNECT-required error,
-// DuplicateSubscription for a sid in use, and the error catalog.
+// DuplicateSubscription for a sid in use, SNS's FIFO message-group error, and the error catalog.
 import Foundation
 import HeraldClient
 import HeraldCore
@@ -49,6 +49,28 @@ extension Integration {
             #expect(server.server.broker.subscriptionCount(topic: "dup") == 1)
         }
 
+        @Test func aPublishToAFIFOTopicWithoutAMessageGroupGetsSNSsError() throws {
+            let server = try TestServer { config in
+                config.autoCreateTopics = false
+                config.topics = [HeraldConfig.Topic(name: "orders.fifo"), HeraldConfig.Topic(name: "orders")]
+            }
+            defer { server.stop() }
+            let raw = try server.raw()
+            defer { raw.close() }
+            try raw.handshake()
+            let body = Array("hi".utf8)
+            try raw.send(.publish(PublishFrame(topic: "orders.fifo", requestID: 1, body: body)))
+            try raw.send(.publish(PublishFrame(topic: "orders.fifo", requestID: 2, body: body, groupID: "g1")))
+            try raw.send(.publish(PublishFrame(topic: "orders", requestID: 3, body: body)))
+            var answers: [ServerFrame] = []
+            while answers.count < 3, let frame = try raw.next(where: { $0 != .ping }) { answers.append(frame) }
+            let text = "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"
+            #expect(answers.first == .error(ErrorFrame(code: .invalidParameter, reference: .request(1), message: text)))
+            #expect(answers.dropFirst().map(\.publishedRequestID) == [2, 3])
+            #expect(Self.protocolDoc.contains("`InvalidParameter` `\(text)`"), "§8 shows the same text")
+            #expect(server.server.broker.stats.published == 2)
+        }
+
         /// Every code in `HeraldErrorCode.all` has a row in §7.1 and every row is in `all`.
         @Test func theCatalogTableListsExactlyTheCatalogCodes() throws {
             let doc = Self.protocolDoc
@@ -61,5 +83,12 @@ extension Integration {
             }
             #expect(documented == HeraldErrorCode.all.map(\.rawValue))
         }
+    }
+}
+
+extension ServerFrame {
+    var publishedRequestID: UInt64? {
+        if case .published(let requestID, _) = self { return requestID }
+        return nil
     }
 }
