@@ -31,8 +31,8 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .topicNotFound, .subscriptionNotFound: return "NotFound"
         case .invalidParameter: return "InvalidParameter"
         case .tooManySubscriptionsForSession, .tooManySubscriptionsForTopic: return "TooManySubscriptions"
-        case .tooManyTopics: return "TooManyTopics"
-        case .sessionClosed: return "SessionClosed"
+        case .tooManyTopics: return HeraldErrorCode.tooManyTopics.rawValue
+        case .sessionClosed: return HeraldErrorCode.sessionClosed.rawValue
         case .duplicateSubscription: return HeraldErrorCode.duplicateSubscription.rawValue
         case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return HeraldErrorCode.notAuthorized.rawValue
         }

@@ -30,6 +30,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let notAuthorized = HeraldErrorCode(rawValue: "NotAuthorized")
     /// The connection already has the maximum number of subscriptions.
     public static let tooManySubscriptions = HeraldErrorCode(rawValue: "TooManySubscriptions")
+    /// Creating a topic on first use (auto-create) would pass the server's topic limit.
+    public static let tooManyTopics = HeraldErrorCode(rawValue: "TooManyTopics")
     /// SUB with a subscription id that is already in use on this connection.
     public static let duplicateSubscription = HeraldErrorCode(rawValue: "DuplicateSubscription")
     /// A consumer stayed slow past the server's policy; its subscription (or connection) is dropped.
@@ -37,6 +39,9 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// Another connection of the same identity resumed this connection's session (CONNECT with its
     /// session id). Fatal: this connection closes; its ack-mode subscriptions went to the newcomer.
     public static let sessionTakenOver = HeraldErrorCode(rawValue: "SessionTakenOver")
+    /// The session ended (taken over, or cut off as a slow consumer) while this frame was on its
+    /// way; the fatal error that closes the connection follows.
+    public static let sessionClosed = HeraldErrorCode(rawValue: "SessionClosed")
     /// The server sheds load; the request may be retried later.
     public static let throttled = HeraldErrorCode(rawValue: "Throttled")
     /// The peer broke the protocol (unknown verb, malformed line, bad attribute section, missing
@@ -56,9 +61,9 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// Every code the catalog defines, for documentation and tests.
     public static let all: [HeraldErrorCode] = [
         .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
-        .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
-        .duplicateSubscription, .slowConsumer, .sessionTakenOver, .throttled, .protocolError, .frameTooLarge,
-        .unsupportedProtocol, .timeout, .shuttingDown, .internal,
+        .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions, .tooManyTopics,
+        .duplicateSubscription, .slowConsumer, .sessionTakenOver, .sessionClosed, .throttled, .protocolError,
+        .frameTooLarge, .unsupportedProtocol, .timeout, .shuttingDown, .internal,
     ]
 
     /// Whether the token is a well-formed code: 1–64 ASCII letters and digits. Decoders accept any

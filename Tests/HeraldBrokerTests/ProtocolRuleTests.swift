@@ -23,6 +23,19 @@ import Testing
         #expect(sink.bodies == ["m0"])
     }
 
+    /// Every code a client can get from the broker is in the catalog (PROTOCOL.md §7.1). Keep the
+    /// list to one value per `BrokerError` / `DisconnectReason` case.
+    @Test func everyBrokerCodeIsInTheCatalog() {
+        let errors: [BrokerError] = [
+            .topicNotFound(topic: "t"), .subscriptionNotFound(sid: "1"), .invalidParameter("x"),
+            .tooManySubscriptionsForSession(limit: 1), .tooManySubscriptionsForTopic(topic: "t", limit: 1),
+            .tooManyTopics(limit: 1), .sessionClosed, .duplicateSubscription(sid: "1"),
+            .sessionOwnedByAnotherIdentity(session: "s"), .sessionNotIssued(session: "s"),
+        ]
+        let codes = errors.map(\.code) + [DisconnectReason.slowConsumer, .sessionTakenOver].map(\.code)
+        for code in codes { #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: code)), "\(code)") }
+    }
+
     @Test func aFIFOTopicRefusesAPublishWithoutAMessageGroup() throws {
         let (broker, _) = try makeBroker(topics: ["orders.fifo", "orders"])
         let sink = RecordingSink()
