@@ -8,7 +8,8 @@ extension Broker {
     /// sink is called once for the whole batch and each endpoint gets one call.
     ///
     /// Returns, per request in order, the assigned message id or why it was refused
-    /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create, `tooManyTopics`).
+    /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create or a FIFO topic
+    /// without a group id, `tooManyTopics`).
     /// Never blocks on subscribers: a subscriber without credit gets its messages queued, and one
     /// whose queue overflows is disconnected (`DisconnectReason.slowConsumer`).
     public func publish(_ batch: [PublishRequest]) -> [Result<MessageID, BrokerError>] {
@@ -41,6 +42,10 @@ extension Broker {
                 }
             }
             guard let route else { continue }
+            if let problem = Self.topicProblem(request, topic: route.topic) {
+                results.append(.failure(problem))
+                continue
+            }
             let message = Message(
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
                 groupID: request.groupID, deduplicationID: request.deduplicationID,

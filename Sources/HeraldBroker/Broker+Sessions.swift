@@ -4,29 +4,59 @@ import HeraldCore
 /// Stream sessions: the calls a connection makes for its subscribers. A connection attaches once
 /// (after authentication), uses the returned handle for every call, and detaches when it closes.
 extension Broker {
-    /// Attaches `sink` to session `id` (created if new). Detached subscriptions of that session
-    /// whose window ended by `now` are expired first; the others stay detached until the client
-    /// subscribes again with the same sid. If another connection holds the session it is taken
-    /// over: its ack-mode subscriptions detach (for this one to resume), its auto-ack ones are
-    /// dropped, and its sink gets `disconnect(reason: .sessionTakenOver)`.
-    public func attachSession(_ id: SessionID, sink: any StreamSink, now: UInt64) throws(BrokerError) -> StreamSessionHandle {
-        try validateIdentifier(id.text, what: "session id")
+    /// Attaches `sink` to a session on behalf of `owner`, the identity the connection
+    /// authenticated as.
+    ///
+    /// - `requested` nil: a new session under a fresh broker-issued id (`SessionID.random()`,
+    ///   128 random bits), owned by `owner`. Anonymous clients get sessions only this way.
+    /// - `requested` names a session the registry holds: only its owner may attach. Detached
+    ///   subscriptions whose window ended by `now` are expired first; the others stay detached
+    ///   until the client subscribes again with the same sid. If another connection holds the
+    ///   session it is taken over: its ack-mode subscriptions detach (for this one to resume), its
+    ///   auto-ack ones are dropped, and its sink gets `disconnect(reason: .sessionTakenOver)`.
+    /// - `requested` names no session: a named user gets a new session under that id; an anonymous
+    ///   client is refused (`sessionNotIssued`).
+    ///
+    /// Refusals (`sessionOwnedByAnotherIdentity`, `sessionNotIssued`) change nothing: the session,
+    /// its connection and its messages stay as they were.
+    public func attachSession(
+        _ requested: SessionID?, owner: SessionOwner, sink: any StreamSink, now: UInt64
+    ) throws(BrokerError) -> StreamSessionHandle {
+        if let requested { try validateIdentifier(requested.text, what: "session id") }
         let window = limits.resumeWindowNanoseconds
-        let (handle, displaced, expired) = registry.withLock { reg in
-            var session = StreamSessionCore(id: id)
-            if let existing = reg.sessions[id], !existing.state.withLock({ $0.dead }) { session = existing }
+        let (handle, displaced, expired) = try registry.withLock {
+            (reg: inout Registry) throws(BrokerError) -> (StreamSessionHandle, (any StreamSink)?, Int) in
+            let id: SessionID
+            var existing: StreamSessionCore?
+            if let requested {
+                id = requested
+                existing = reg.sessions[id]
+                if let existing, existing.owner != owner {
+                    // Anonymous clients get one answer whatever the id names, so they learn nothing.
+                    if owner == .anonymous { throw .sessionNotIssued(session: id.text) }
+                    throw .sessionOwnedByAnotherIdentity(session: id.text)
+                }
+                if existing == nil, owner == .anonymous { throw .sessionNotIssued(session: id.text) }
+            } else {
+                var fresh = SessionID.random()
+                while reg.sessions[fresh] != nil { fresh = SessionID.random() }
+                id = fresh
+            }
+            if let core = existing, core.state.withLock({ $0.dead }) { existing = nil }  // a slow consumer's: gone
+            let session = existing ?? StreamSessionCore(id: id, owner: owner)
             reg.sessions[id] = session
-            let (epoch, removed, displaced, expired) = session.state.withLock { st in
+            let (epoch, removed, displaced, expired, retained) = session.state.withLock { st in
                 let displaced = st.sink
                 var removed = displaced == nil ? [] : st.detach(now: now, window: window)
                 let expired = st.expireDetached(now: now)
                 removed += expired
                 st.epoch &+= 1
                 st.sink = sink
-                return (st.epoch, removed, displaced, expired.count)
+                return (st.epoch, removed, displaced, expired.count, st.subscriptionCount > 0)
             }
             removeFromTopics(removed, in: &reg)
-            return (StreamSessionHandle(id: id, core: session, epoch: epoch), displaced, expired)
+            let resumed = existing != nil && (displaced != nil || retained)
+            return (StreamSessionHandle(id: id, resumed: resumed, core: session, epoch: epoch), displaced, expired)
         }
         counters.detachedExpired.add(expired)
         displaced?.disconnect(reason: .sessionTakenOver)
@@ -132,7 +162,7 @@ extension Broker {
             guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
             var replacing: StreamSubscriptionState?
             if let existing = st.subscription(sid: sid) {
-                guard !existing.isAttached else { throw .invalidParameter("sid \(sid) is already subscribed") }
+                guard !existing.isAttached else { throw .duplicateSubscription(sid: sid) }
                 if existing.topic == topic && existing.policy == policy && existing.ackMode == ackMode {
                     var out: [StreamDelivery] = []
                     let counts = try st.withDetached(sid: sid) { $0.resume(credit: credit, limits: limits, into: &out) }

@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Every error the broker reports. `code` is stable and client-visible (error frames, admin API);
 /// `message` is for humans and may change.
 public enum BrokerError: Error, Sendable, Hashable {
@@ -18,15 +20,24 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// The session handle is stale: the session was detached, taken over by a newer connection, or
     /// disconnected as a slow consumer.
     case sessionClosed
+    /// `sid` already names an attached subscription of this session.
+    case duplicateSubscription(sid: String)
+    /// The session exists and belongs to another identity: it may not be resumed or taken over.
+    case sessionOwnedByAnotherIdentity(session: String)
+    /// An anonymous client named a session that is not a retained, broker-issued anonymous session
+    /// (anonymous clients cannot choose session ids).
+    case sessionNotIssued(session: String)
 
     public var code: String {
         switch self {
         case .topicNotFound, .subscriptionNotFound: return "NotFound"
         case .invalidParameter: return "InvalidParameter"
-        case .tooManySubscriptionsForSession: return "TooManySubscriptions"
-        case .tooManySubscriptionsForTopic, .tooManySubscriptions: return "SubscriptionLimitExceeded"
-        case .tooManyTopics: return "TopicLimitExceeded"
-        case .sessionClosed: return "SessionClosed"
+        case .tooManySubscriptionsForSession: return HeraldErrorCode.tooManySubscriptions.rawValue
+        case .tooManySubscriptionsForTopic, .tooManySubscriptions: return HeraldErrorCode.subscriptionLimitExceeded.rawValue
+        case .tooManyTopics: return HeraldErrorCode.topicLimitExceeded.rawValue
+        case .sessionClosed: return HeraldErrorCode.sessionClosed.rawValue
+        case .duplicateSubscription: return HeraldErrorCode.duplicateSubscription.rawValue
+        case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return HeraldErrorCode.notAuthorized.rawValue
         }
     }
 
@@ -43,6 +54,12 @@ public enum BrokerError: Error, Sendable, Hashable {
             return "Subscription limit exceeded: the server already has \(limit) subscriptions (limits.maxSubscriptions)"
         case .tooManyTopics(let limit): return "Topic limit exceeded: the server already has \(limit) topics"
         case .sessionClosed: return "The session is closed"
+        case .duplicateSubscription(let sid):
+            return "sid \(sid) is already subscribed on this connection; UNSUB it first or use another sid"
+        case .sessionOwnedByAnotherIdentity(let session):
+            return "session \(session) belongs to another identity; connect without \"session\" to get a new one, or name a session of your own"
+        case .sessionNotIssued(let session):
+            return "anonymous clients may only resume a session id the server issued them (in CONNOK), while the server retains that session; \(session) is not one: connect without \"session\" to get a new one"
         }
     }
 }

@@ -7,13 +7,18 @@ import Synchronization
 /// never reordered between concurrent publishers).
 final class StreamSessionCore: Sendable {
     let id: SessionID
+    /// The identity that created the session; only it may attach again.
+    let owner: SessionOwner
     let state = Mutex(SessionState())
     /// Set by the publish path when a subscription's queue passed its backlog mark (a quarter of
     /// the pending bound); cleared once every queue is back under an eighth, or the session ends.
     /// Publishers read it without the lock to pace themselves (`PublishCongestion`).
     let congested = Atomic<Bool>(false)
 
-    init(id: SessionID) { self.id = id }
+    init(id: SessionID, owner: SessionOwner) {
+        self.id = id
+        self.owner = owner
+    }
 }
 
 /// A subscription the registry must drop from its topic.

@@ -48,14 +48,14 @@ public enum DisconnectReason: Sendable, Hashable {
     /// A subscription's pending queue exceeded its bound: every subscription of the session was
     /// dropped (ack mode too: nothing is kept for a resume) and its memory released.
     case slowConsumer
-    /// Another connection attached with the same session id; this connection's ack-mode
-    /// subscriptions were detached for the newcomer, its auto-ack ones dropped.
+    /// Another connection of the same identity attached with the same session id; this
+    /// connection's ack-mode subscriptions were detached for the newcomer, its auto-ack ones dropped.
     case sessionTakenOver
 
     public var code: String {
         switch self {
-        case .slowConsumer: return "SlowConsumer"
-        case .sessionTakenOver: return "SessionTakenOver"
+        case .slowConsumer: return HeraldErrorCode.slowConsumer.rawValue
+        case .sessionTakenOver: return HeraldErrorCode.sessionTakenOver.rawValue
         }
     }
 }
@@ -70,17 +70,61 @@ public enum AckMode: Sendable, Hashable {
     case explicit
 }
 
-/// A client-chosen session id; reconnecting with the same id resumes detached subscriptions.
+/// A session id: chosen by an authenticated client, or issued by the broker (`random()`).
+/// Reconnecting with the same id (as the same identity) resumes detached subscriptions.
 public struct SessionID: Sendable, Hashable, CustomStringConvertible {
     public let text: String
     public init(_ text: String) { self.text = text }
     public var description: String { text }
+
+    /// A fresh, unguessable id: 128 bits from the system's cryptographically secure generator
+    /// (`SystemRandomNumberGenerator`: getrandom(2) on Linux, arc4random_buf on Darwin), written as
+    /// 32 lower-case hex digits.
+    public static func random() -> SessionID {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    /// `random()` from `generator`; only a cryptographically secure generator makes the id
+    /// unguessable.
+    static func random<G: RandomNumberGenerator>(using generator: inout G) -> SessionID {
+        let words = [generator.next() as UInt64, generator.next() as UInt64]
+        var text = ""
+        text.reserveCapacity(32)
+        for word in words {
+            let hex = String(word, radix: 16)
+            text += String(repeating: "0", count: 16 - hex.utf8.count) + hex
+        }
+        return SessionID(text)
+    }
+}
+
+/// The identity a stream session belongs to: the one that created it. Only the same identity may
+/// resume the session or take it over (`Broker.attachSession`).
+public enum SessionOwner: Sendable, Hashable, CustomStringConvertible {
+    /// A client without credentials. Anonymous clients cannot name session ids of their own: they
+    /// are given a broker-issued one, and may resume only such a session while it is retained.
+    case anonymous
+    /// An authenticated identity, by name (the server's user, however it signed in: token or
+    /// client certificate).
+    case user(String)
+
+    public var description: String {
+        switch self {
+        case .anonymous: return "anonymous"
+        case .user(let name): return "user \(name)"
+        }
+    }
 }
 
 /// A connection's claim on a session, returned by `Broker.attachSession`. Every session call takes
 /// it; once the session is detached, taken over or disconnected, calls answer `sessionClosed`.
 public struct StreamSessionHandle: Sendable {
     public let id: SessionID
+    /// True when the attach found the session alive: attached to another connection (taken over)
+    /// or holding detached subscriptions for a resume. False for a new session, and for one whose
+    /// subscriptions had all expired.
+    public let resumed: Bool
     let core: StreamSessionCore
     let epoch: UInt64
 }

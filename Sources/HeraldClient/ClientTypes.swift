@@ -14,6 +14,8 @@ public struct ClientOptions: Sendable {
     public var serverName: String?
     public var token: String?
     /// Resume this session (unacked messages are redelivered when subscribing again with the same sid).
+    /// Only the identity that created it may; an anonymous client only an id the server issued it
+    /// (`HeraldClient.session` after a connect without one). Nil: the server issues a new id.
     public var session: String?
     public var clientName: String?
     public var connectTimeout: Duration

@@ -12,7 +12,7 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// A topic or the whole server already holds its configured maximum of subscriptions
     /// (`limits.maxSubscriptionsPerTopic`, `limits.maxSubscriptions`). (SNS `SubscriptionLimitExceeded`.)
     public static let subscriptionLimitExceeded = HeraldErrorCode(rawValue: "SubscriptionLimitExceeded")
-    /// The server already holds its configured maximum of topics. (SNS `TopicLimitExceeded`.)
+    /// Creating a topic (auto-create on first use) would pass the server's topic limit. (SNS `TopicLimitExceeded`.)
     public static let topicLimitExceeded = HeraldErrorCode(rawValue: "TopicLimitExceeded")
     /// A request parameter is invalid: "Invalid parameter: Empty message", "… Message too long",
     /// "… Topic Name", filter-policy reasons. (SNS `InvalidParameter`.)
@@ -30,7 +30,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let invalidFilterPolicy = HeraldErrorCode(rawValue: "InvalidFilterPolicy")
     /// The credentials in CONNECT were missing or wrong. Fatal: the connection closes.
     public static let authenticationFailed = HeraldErrorCode(rawValue: "AuthenticationFailed")
-    /// The authenticated client may not publish to / subscribe to that topic.
+    /// The authenticated client may not publish to / subscribe to that topic, or (in answer to
+    /// CONNECT, then fatal) may not resume the session it named: it belongs to another identity.
     public static let notAuthorized = HeraldErrorCode(rawValue: "NotAuthorized")
     /// The connection already has the maximum number of subscriptions.
     public static let tooManySubscriptions = HeraldErrorCode(rawValue: "TooManySubscriptions")
@@ -38,6 +39,12 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let duplicateSubscription = HeraldErrorCode(rawValue: "DuplicateSubscription")
     /// A consumer stayed slow past the server's policy; its subscription (or connection) is dropped.
     public static let slowConsumer = HeraldErrorCode(rawValue: "SlowConsumer")
+    /// Another connection of the same identity resumed this connection's session (CONNECT with its
+    /// session id). Fatal: this connection closes; its ack-mode subscriptions went to the newcomer.
+    public static let sessionTakenOver = HeraldErrorCode(rawValue: "SessionTakenOver")
+    /// The session ended (taken over, or cut off as a slow consumer) while this frame was on its
+    /// way; the fatal error that closes the connection follows.
+    public static let sessionClosed = HeraldErrorCode(rawValue: "SessionClosed")
     /// The server sheds load; the request may be retried later.
     public static let throttled = HeraldErrorCode(rawValue: "Throttled")
     /// The peer broke the protocol (unknown verb, malformed line, bad attribute section, missing
@@ -59,8 +66,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
         .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
         .subscriptionLimitExceeded, .topicLimitExceeded,
         .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
-        .duplicateSubscription, .slowConsumer, .throttled, .protocolError, .frameTooLarge,
-        .unsupportedProtocol, .timeout, .shuttingDown, .internal,
+        .duplicateSubscription, .slowConsumer, .sessionTakenOver, .sessionClosed, .throttled, .protocolError,
+        .frameTooLarge, .unsupportedProtocol, .timeout, .shuttingDown, .internal,
     ]
 
     /// Whether the token is a well-formed code: 1–64 ASCII letters and digits. Decoders accept any

@@ -267,11 +267,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             context.counters.authenticationFailures.add(1, ordering: .relaxed)
             return fail(error, reason: nil)
         }
-        let sessionText = options.session ?? MessageID.random().text
         do {
-            let handle = try context.broker.attachSession(SessionID(sessionText), sink: self, now: SessionContext.now())
+            // Without a session id the broker issues an unguessable one; with one, only the
+            // identity that created that session may resume it (anonymous: only issued ids).
+            let handle = try context.broker.attachSession(
+                options.session.map(SessionID.init), owner: principal.sessionOwner, sink: self, now: SessionContext.now())
             state = .ready(principal: principal, handle: handle)
-            FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: sessionText, resumed: options.session != nil)), to: &out)
+            FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: handle.id.text, resumed: handle.resumed)), to: &out)
         } catch {
             fail(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), reason: nil)
         }
@@ -559,7 +561,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     private func requireConnect() {
-        fail(HeraldError(.protocolError, "the first frame must be CONNECT"), reason: nil)
+        fail(HeraldError(.protocolError, "CONNECT required"), reason: nil)
     }
 
     /// Sends a fatal ERR and closes the connection.

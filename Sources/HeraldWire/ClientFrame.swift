@@ -90,7 +90,9 @@ public struct ConnectOptions: Sendable, Hashable {
     public var token: String?
     public var clientName: String?
     /// A session id to resume: the server redelivers the session's unacked messages when the client
-    /// subscribes again with the same sid. Absent: a fresh session.
+    /// subscribes again with the same sid. Absent: a fresh session under a server-issued id. Only the
+    /// identity that created a session may resume it; anonymous clients only an id the server
+    /// issued them (docs/PROTOCOL.md §6.4).
     public var session: String?
 
     public init(protocolVersion: Int = HeraldProtocol.version, token: String? = nil, clientName: String? = nil, session: String? = nil) {

@@ -18,7 +18,7 @@ struct ConnectionArguments: ParsableArguments {
     @Option(help: "Access token sent in CONNECT.")
     var token: String?
 
-    @Option(help: "Session id to resume (unacked messages are redelivered).")
+    @Option(help: "Session id to resume (unacked messages are redelivered). Only the user that created the session may resume it; anonymous clients only an id the server issued them.")
     var session: String?
 
     func clientOptions(name: String) throws -> ClientOptions {

@@ -110,3 +110,11 @@ extension Result {
         return nil
     }
 }
+
+extension Broker {
+    /// Attaches as one named test user, the owner of every session in tests that are not about
+    /// ownership (SessionOwnershipTests are).
+    func attachSession(_ id: SessionID, sink: any StreamSink, now: UInt64) throws(BrokerError) -> StreamSessionHandle {
+        try attachSession(id, owner: .user("test-user"), sink: sink, now: now)
+    }
+}

@@ -28,7 +28,7 @@ import Testing
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
         #expect(try broker.subscribe(handle, sid: "x", topic: "later.fifo", policy: nil, ackMode: .auto, credit: 5) == .created)
-        _ = broker.publish([request("later.fifo", "hello")])
+        _ = broker.publish([PublishRequest(topic: "later.fifo", body: Array("hello".utf8), groupID: "g")])
         #expect(sink.bodies == ["hello"])
         try broker.createTopic("third")
         try broker.createTopic("third")  // idempotent
@@ -108,7 +108,6 @@ import Testing
             { try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: -1) },
             { try broker.addCredit(handle, sid: "auto", 0) },
             { try broker.addCredit(handle, sid: "auto", -5) },
-            { try broker.subscribe(handle, sid: "auto", topic: "orders", policy: nil, ackMode: .auto, credit: 1) },
             { _ = try broker.ack(handle, sid: "auto", tags: [1]) },
         ]
         try broker.subscribe(handle, sid: "auto", topic: "orders", policy: nil, ackMode: .auto, credit: 1)

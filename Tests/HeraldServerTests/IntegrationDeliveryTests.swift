@@ -14,10 +14,11 @@ extension Integration {
             let server = try TestServer()
             defer { server.stop() }
             let topic = "resume"
-            let session = "resume-session-1"
             let sid: UInt64 = 7
 
-            let first = try server.client(session: session)
+            // Anonymous (the default configuration): the server issues the session id to resume.
+            let first = try server.client()
+            let session = first.session
             let firstGot = Collector<ClientDelivery>()
             _ = try first.subscribe(topic: topic, ackMode: .manual, credit: 100, sid: sid) { firstGot.append($0) }
 
