@@ -64,9 +64,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// Every code the catalog defines, for documentation and tests.
     public static let all: [HeraldErrorCode] = [
         .invalidParameter, .parameterValueInvalid, .validationError, .notFound,
-        .subscriptionLimitExceeded, .topicLimitExceeded,
         .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
-        .duplicateSubscription, .slowConsumer, .sessionTakenOver, .sessionClosed, .throttled, .protocolError,
+        .subscriptionLimitExceeded, .topicLimitExceeded, .duplicateSubscription, .slowConsumer, .sessionTakenOver, .sessionClosed, .throttled, .protocolError,
         .frameTooLarge, .unsupportedProtocol, .timeout, .shuttingDown, .internal,
     ]
 
