@@ -5,10 +5,10 @@
 // already there); from elsewhere, hop with `execute { }`. Handler callbacks run on `queue`.
 //
 // Lifecycle (see notes/swift-platform.md): sources are cancelled, then resumed if suspended or never
-// activated; the fds are closed and SSL_free'd only after every source's cancel handler ran; the
+// activated; the fd is closed and SSL_free'd only after every source's cancel handler ran; the
 // last cancel handler drops the sources (breaking the self <-> handler cycle) and delivers
-// connectionDidClose. The write source watches a dup of the socket (see `writeFD`), so each
-// connection holds 2 descriptors.
+// connectionDidClose. Both sources watch the one socket descriptor (one fd per connection); the
+// read source is registered first and exactly once (see `start()` for the libdispatch rule).
 //
 // Writes: `write` appends to the outbound buffer; output goes out after each read batch (coalesced)
 // or on `flush()`. The write source runs only while the socket/TLS layer pushed back (EAGAIN,
@@ -47,21 +47,19 @@ public final class Connection: @unchecked Sendable {
     public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: lastReadNanos) }
 
     let fd: Int32
-    /// A dup of `fd` for the write source. libdispatch on Linux (measured here, Swift 6.3.1) loses
-    /// read events when a read source and a suspended write source share one descriptor: the
-    /// backpressure test stalled with 750 KB unread and the read source silent. Separate
-    /// descriptors give separate epoll registrations. Cost: 2 fds per connection.
-    var writeFD: Int32 = -1
     var ssl: OpaquePointer?
     var handler: (any ConnectionHandler)?
     var state: State
 
-    /// Present only while reading is wanted: pausing cancels it and resuming creates a new one.
+    /// Created and registered once in `start()`; pausing suspends it (never re-created, see `start()`).
     private var readSource: (any DispatchSourceRead)?
     private var writeSource: (any DispatchSourceWrite)?
     private var timer: (any DispatchSourceTimer)?
-    /// Whether the write source is currently resumed (false = inactive or suspended).
+    /// Whether each source is currently resumed (false = inactive or suspended).
+    private var readRunning = false
     private var writeRunning = false
+    /// Set by the read source's registration handler. Until then the write source stays inactive.
+    private var readRegistered = false
     private var started = false
     /// Sources created whose cancel handler has not run yet; the fd closes when this reaches 0.
     private var liveSources = 0
@@ -206,8 +204,9 @@ public final class Connection: @unchecked Sendable {
         }
         timer?.cancel()
         if let readSource {
-            readSource.cancel()  // always running (never suspended)
-            self.readSource = nil
+            readSource.cancel()
+            if !readRunning { readSource.resume() }
+            readRunning = true
         }
         if let writeSource {
             writeSource.cancel()
@@ -240,7 +239,7 @@ public final class Connection: @unchecked Sendable {
         parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked)")
         parts.append("writeWantsRead=\(writeWantsRead) readWantsWrite=\(readWantsWrite)")
         parts.append("pausedOwner=\(readPausedByOwner) pausedBackpressure=\(readPausedByBackpressure)")
-        parts.append("aboveHigh=\(aboveHighWater) reading=\(readSource != nil) writeRunning=\(writeRunning)")
+        parts.append("aboveHigh=\(aboveHighWater) reading=\(readRunning) writeRunning=\(writeRunning)")
         parts.append("pauses=\(backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
         parts.append("kernelUnsent=\(kernelQueue(0x5411))")
         let sslPending: Int32 = ssl.map { SSL_pending($0) } ?? 0
@@ -257,11 +256,35 @@ public final class Connection: @unchecked Sendable {
     // MARK: - Lifecycle
 
     /// Creates the sources and starts connecting/handshaking. On `queue`, once.
+    ///
+    /// libdispatch rule (Linux epoll backend, verified in the Swift 6.3.1 libdispatch.so): both
+    /// sources of one fd share one epoll registration (a "muxnote" with a readers and a writers
+    /// list). `_dispatch_unote_register_muxed` ORs the events currently armed on that registration
+    /// into the new source's events *before* choosing the list (`events & EPOLLOUT` → writers). So a
+    /// read source registered while the write source is armed (resumed, waiting for EPOLLOUT) is
+    /// filed as a writer: it fires on writability and never on readability, and reading stalls once
+    /// the write source is suspended. (The old code re-created the read source on every resume of
+    /// reading — exactly when output was blocked — and worked around the stall with a dup'ed fd.)
+    /// Hence: the read source is registered first, exactly once; the write source is not resumed
+    /// before the read source's registration handler ran; pausing suspends the read source (a
+    /// suspended source keeps its registration: at most one event is latched, no busy loop).
     func start() {
         guard !started else { return }
         started = true
-        writeFD = dup(fd)
-        let write = DispatchSource.makeWriteSource(fileDescriptor: writeFD >= 0 ? writeFD : fd, queue: queue)
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        read.setEventHandler { [self] in self.onReadable() }
+        read.setCancelHandler { [self] in self.sourceCancelled() }
+        read.setRegistrationHandler { [self] in
+            self.readRegistered = true
+            self.updateReadSource()
+            self.updateWriteSource()
+        }
+        liveSources += 1
+        readSource = read
+        readRunning = true
+        read.resume()
+
+        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
         write.setEventHandler { [self] in self.onWritable() }
         write.setCancelHandler { [self] in self.sourceCancelled() }
         liveSources += 1
@@ -297,7 +320,6 @@ public final class Connection: @unchecked Sendable {
             self.ssl = nil
         }
         _ = Glibc.close(fd)
-        if writeFD >= 0 { _ = Glibc.close(writeFD) }
         readSource = nil
         writeSource = nil
         timer = nil
@@ -313,26 +335,24 @@ public final class Connection: @unchecked Sendable {
 
     var readPaused: Bool { readPausedByOwner || readPausedByBackpressure }
 
-    /// Reading is paused by cancelling the read source and resumed with a fresh one (a fresh
-    /// registration reports data that arrived meanwhile; pauses are rare, so the cost is small).
+    /// Reading is paused by suspending the read source, never by cancelling it (a new read source
+    /// could be misfiled as a writer, see `start()`). While connecting it runs and its events are
+    /// ignored. It is suspended only once registered (a source suspended before its registration
+    /// would never run its registration handler, which the write source waits for).
     func updateReadSource() {
-        guard closeReason == nil, started else { return }
-        let want = (state == .handshaking || state == .open) && !(state == .open && readPaused)
-        if want && readSource == nil {
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            read.setEventHandler { [self] in self.onReadable() }
-            read.setCancelHandler { [self] in self.sourceCancelled() }
-            liveSources += 1
-            readSource = read
-            read.resume()
-        } else if !want, let readSource {
-            readSource.cancel()
-            self.readSource = nil
+        guard closeReason == nil, let readSource else { return }
+        let want = !(state == .open && readPaused)
+        if want && !readRunning {
+            readRunning = true
+            readSource.resume()
+        } else if !want && readRunning && readRegistered {
+            readRunning = false
+            readSource.suspend()
         }
     }
 
     func updateWriteSource() {
-        guard closeReason == nil, let writeSource else { return }
+        guard closeReason == nil, readRegistered, let writeSource else { return }
         let want: Bool
         switch state {
         case .connecting: want = true

@@ -31,7 +31,10 @@ extension Connection {
     func onReadable() {
         readEvents &+= 1
         switch state {
-        case .connecting, .closed: return
+        case .closed: return
+        case .connecting:
+            // Readable (data, EOF or an error) means the connect has completed either way.
+            finishConnect()
         case .handshaking: driveHandshake()
         case .open:
             if writeWantsRead {
@@ -59,7 +62,7 @@ extension Connection {
         updateWriteSource()
     }
 
-    private func finishConnect() {
+    func finishConnect() {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
