@@ -12,7 +12,8 @@
 //
 // Writes: `write` appends to the outbound buffer; output goes out after each read batch (coalesced)
 // or on `flush()`. The write source runs only while the socket/TLS layer pushed back (EAGAIN,
-// WANT_WRITE) — otherwise it would fire continuously.
+// WANT_WRITE) — otherwise it would fire continuously. Each write call appends whole frames, so
+// `close(after:)` can hang up with a final frame behind whole frames only, whatever was queued.
 import CHeraldOpenSSL
 import Dispatch
 #if canImport(Glibc)
@@ -65,6 +66,10 @@ public final class Connection: @unchecked Sendable {
     private var liveSources = 0
 
     var output = OutputBuffer()
+    /// Length of the last SSL_write that returned WANT_WRITE/WANT_READ (0 after a success). OpenSSL
+    /// may already have encrypted (and partly sent) those bytes: the retry must offer them again,
+    /// so trimming the output never cuts into them.
+    var pendingTLSWriteLength = 0
     /// The last write hit EAGAIN / WANT_WRITE: wait for the write source.
     var writeBlocked = false
     /// SSL_write wants the peer's data first (renegotiation/key update): retry on readable.
@@ -81,8 +86,12 @@ public final class Connection: @unchecked Sendable {
     var readEvents = 0
     var writeEvents = 0
     private var limitReported = false
-    /// Set by closeWhenFlushed: close with this reason once output is empty.
+    /// Set by close(after:…) / closeWhenFlushed: close with this reason once output is empty.
     var closeAfterFlush: CloseReason?
+    /// Everything was written after close(after:…): waiting for the peer to acknowledge it.
+    var lingering = false
+    /// The peer ended its side while we linger: input is no longer watched.
+    var lingerInputEnded = false
     var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Called after teardown (the listener's connection count).
     var teardownHook: (@Sendable () -> Void)?
@@ -191,7 +200,7 @@ public final class Connection: @unchecked Sendable {
         closeReason = reason
         let wasOpen = state == .open
         state = .closed
-        if wasOpen {
+        if wasOpen && !lingering {
             switch reason {
             case .closedByOwner, .protocolError, .idleTimeout, .peerClosed: finalFlush()
             default: break
@@ -217,37 +226,65 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Stops reading and closes with `reason` once all pending output is written (or after
-    /// `timeout`, whichever first). For "send this error frame, then hang up" and for clients that
-    /// finish a batch of writes. Later writes are refused.
+    /// `timeout`, whichever first). For clients that finish a batch of writes. Later writes are
+    /// refused.
     public func closeWhenFlushed(_ reason: CloseReason = .closedByOwner, timeout: Duration = .seconds(5)) {
+        close(after: [], discardingQueuedOutput: false, grace: timeout, reason: reason)
+    }
+
+    /// Hangs up with `finalBytes` (e.g. a fatal error frame) as the last bytes the peer receives,
+    /// even when output is queued or the hard limit was reached:
+    /// - with `discardingQueuedOutput`, queued output nobody started sending is dropped first. What
+    ///   must go out stays: the write call whose bytes partly went out (the frame in progress), and
+    ///   every call overlapping bytes a pending TLS write retry must offer again. Each write call
+    ///   appends whole frames, so the peer still sees whole frames, then `finalBytes`;
+    /// - `finalBytes` are appended past the hard limit (keep them small);
+    /// - reading stops, later writes are refused; once everything is written the connection
+    ///   lingers (see `linger`) and closes with `reason` when the peer has it all, or when `grace`
+    ///   expires, whichever first.
+    /// Idempotent with the other close calls: the first one counts. Before the connection is open
+    /// it simply closes.
+    public func close(after finalBytes: [UInt8], discardingQueuedOutput: Bool = true,
+                      grace: Duration = .seconds(2), reason: CloseReason) {
         assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil else { return }
-        guard state == .open, !output.isEmpty else {
+        guard state == .open else {
+            close(reason)
+            return
+        }
+        if discardingQueuedOutput {
+            output.discardUnstarted(keepingFront: pendingTLSWriteLength)
+        }
+        finalBytes.withUnsafeBytes { output.append($0) }
+        guard !output.isEmpty else {
             close(reason)
             return
         }
         closeAfterFlush = reason
         readPausedByOwner = true
         updateReadSource()
-        timer?.schedule(deadline: .now() + timeout.dispatchInterval, leeway: .milliseconds(10))
+        timer?.schedule(deadline: .now() + grace.dispatchInterval, leeway: .milliseconds(10))
         flushPending()
     }
 
     /// Internal state for diagnostics (on `queue`).
     var debugState: String {
         var parts: [String] = []
-        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked)")
+        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked) tlsRetry=\(pendingTLSWriteLength)")
         parts.append("writeWantsRead=\(writeWantsRead) readWantsWrite=\(readWantsWrite)")
         parts.append("pausedOwner=\(readPausedByOwner) pausedBackpressure=\(readPausedByBackpressure)")
         parts.append("aboveHigh=\(aboveHighWater) reading=\(readRunning) writeRunning=\(writeRunning)")
         parts.append("pauses=\(backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
-        parts.append("kernelUnsent=\(kernelQueue(0x5411))")
+        parts.append("kernelUnsent=\(kernelQueue(Connection.siocoutq)) lingering=\(lingering)")
         let sslPending: Int32 = ssl.map { SSL_pending($0) } ?? 0
         parts.append("sslPending=\(sslPending) readEvents=\(readEvents) writeEvents=\(writeEvents)")
         return parts.joined(separator: " ")
     }
 
-    private func kernelQueue(_ request: Int) -> Int32 {
+    /// SIOCOUTQ (TIOCOUTQ): bytes in the socket's send queue not yet acknowledged by the peer.
+    static let siocoutq = 0x5411
+
+    func kernelQueue(_ request: Int) -> Int32 {
         var value: Int32 = 0
         _ = ioctl(fd, UInt(request), &value)
         return value
@@ -341,7 +378,7 @@ public final class Connection: @unchecked Sendable {
     /// would never run its registration handler, which the write source waits for).
     func updateReadSource() {
         guard closeReason == nil, let readSource else { return }
-        let want = !(state == .open && readPaused)
+        let want = lingering ? !lingerInputEnded : !(state == .open && readPaused)
         if want && !readRunning {
             readRunning = true
             readSource.resume()
