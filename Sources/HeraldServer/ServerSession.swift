@@ -97,9 +97,18 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         writeOut()
     }
 
+    /// The client does not read: its outbound buffer reached the hard limit. It is told why
+    /// (docs/PROTOCOL.md §6.3) before the connection closes; its session is detached (ack-mode
+    /// messages it did not get stay for a resume).
     func connectionDidExceedOutputLimit(_ connection: Connection) {
         context.counters.outputLimitDisconnects.add(1, ordering: .relaxed)
-        connection.close(.outputLimitExceeded(pendingBytes: connection.pendingOutputBytes))
+        let pending = connection.pendingOutputBytes
+        let limit = connection.options.outputHardLimit
+        if case .ready(_, let handle) = state {
+            context.broker.detachSession(handle, now: SessionContext.now())
+        }
+        hangUp(ErrorFrame(code: .slowConsumer, message: "slow consumer: the client did not read and the server's outbound buffer for this connection passed its limit of \(limit) bytes; the connection was closed"),
+               reason: .outputLimitExceeded(pendingBytes: pending), dropQueuedOutput: true)
     }
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
@@ -125,11 +134,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             case .slowConsumer: text = "slow consumer: a subscription's pending queue passed its bound; the session was dropped"
             case .sessionTakenOver: text = "the session was taken over by a newer connection"
             }
-            if case .ready = state { state = .awaitingConnect }  // the broker already released the session
-            FrameEncoder.appendError(ErrorFrame(code: code, message: text), to: &out)
-            writeOut()
-            state = .closed
-            connection.close(.protocolError(text))
+            // The broker already released the session. Queued frames the client has not started
+            // receiving are dropped: it never sees those MSGs, so it cannot have acked them.
+            hangUp(ErrorFrame(code: code, message: text), reason: .protocolError(text), dropQueuedOutput: true)
         }
     }
 
@@ -144,13 +151,15 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } catch {
             context.counters.protocolErrors.add(1, ordering: .relaxed)
             publishPending()
-            FrameEncoder.appendError(ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message), to: &out)
+            let frame = ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message)
             if error.isFatal {
-                writeOut()
-                state = .closed
-                connection.close(.protocolError(error.message))
+                if case .ready(_, let handle) = state {
+                    context.broker.detachSession(handle, now: SessionContext.now())
+                }
+                hangUp(frame, reason: .protocolError(error.message), dropQueuedOutput: false)
                 return false
             }
+            FrameEncoder.appendError(frame, to: &out)
             return true
         }
         guard let frame else { return false }
@@ -467,13 +476,35 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Sends a fatal ERR and closes the connection.
     private func fail(_ error: HeraldError, reason: CloseReason?) {
         context.counters.protocolErrors.add(1, ordering: .relaxed)
-        FrameEncoder.appendError(ErrorFrame(code: error.code, message: error.message), to: &out)
-        writeOut()
         if case .ready(_, let handle) = state {
             context.broker.detachSession(handle, now: SessionContext.now())
         }
+        hangUp(ErrorFrame(code: error.code, message: error.message), reason: reason ?? .protocolError(error.message),
+               dropQueuedOutput: false)
+    }
+
+    /// How long a closing connection may take to get its final ERR out to a client that reads.
+    static let hangUpGrace: Duration = .seconds(2)
+
+    /// Ends the session with `frame` as the last frame the client receives, then closes (a client
+    /// always learns why it was cut off). The caller has detached the broker session, if any.
+    /// With `dropQueuedOutput` (slow consumers), output the client has not started receiving is
+    /// dropped: the frame already partly sent is finished, then the ERR follows at once. Without
+    /// it, earlier replies go out first. Either way the connection stops reading and closes once
+    /// the ERR is written, or after `hangUpGrace`.
+    private func hangUp(_ frame: ErrorFrame, reason: CloseReason, dropQueuedOutput: Bool) {
+        if case .closed = state { return }
         state = .closed
-        connection.close(reason ?? .protocolError(error.message))
+        publishBatch.removeAll()
+        publishRequestIDs.removeAll()
+        if dropQueuedOutput {
+            out.removeAll(keepingCapacity: false)
+        } else {
+            writeOut()  // earlier replies first (refused past the hard limit)
+        }
+        var bytes: [UInt8] = []
+        FrameEncoder.appendError(frame, to: &bytes)
+        connection.close(after: bytes, discardingQueuedOutput: dropQueuedOutput, grace: Self.hangUpGrace, reason: reason)
     }
 
     private func refreshSettings() {
