@@ -1,8 +1,8 @@
 // BlockingConnection: a synchronous client wrapper around Connection for the CLI and tests.
 // Calls block the calling thread (never call it from an event loop queue); the connection itself
 // still runs on its loop. Received bytes are buffered up to `inboxLimit`, above which reading the
-// peer pauses until `read` drains them; `write` blocks while the outbound buffer is above its
-// high-water mark.
+// peer pauses until `read` drains them (and while the owner paused reading); `write` blocks while
+// the outbound buffer is above its high-water mark.
 import Dispatch
 import Synchronization
 
@@ -19,7 +19,10 @@ public final class BlockingConnection: Sendable {
             var inbox: [UInt8] = []
             var inboxStart = 0
             var closed: CloseReason?
+            /// Reading paused because the inbox is full.
             var paused = false
+            /// Reading paused by `pauseReading()`.
+            var pausedByOwner = false
             var writable = true
             var peer: PeerCertificate?
             var tlsVersion: String?
@@ -139,7 +142,7 @@ public final class BlockingConnection: Sendable {
                 }
                 let resume = state.paused && state.inbox.count - state.inboxStart <= BlockingConnection.inboxLimit / 2
                 if resume { state.paused = false }
-                return (chunk, state.closed, resume)
+                return (chunk, state.closed, resume && !state.pausedByOwner)
             }
             if resume {
                 let connection = self.connection
@@ -151,6 +154,24 @@ public final class BlockingConnection: Sendable {
                 throw NetError(.timeout, "no data within \(timeout)")
             }
         }
+    }
+
+    /// Stops reading from the peer until `resumeReading()`; bytes already received stay readable.
+    /// The peer's output then backs up (tests play a client that stops reading with it).
+    public func pauseReading() {
+        box.state.withLock { $0.pausedByOwner = true }
+        let connection = self.connection
+        connection.execute { connection.pauseReading() }
+    }
+
+    public func resumeReading() {
+        let inboxFull = box.state.withLock { state -> Bool in
+            state.pausedByOwner = false
+            return state.paused
+        }
+        guard !inboxFull else { return }  // `read` resumes once the inbox drained
+        let connection = self.connection
+        connection.execute { connection.resumeReading() }
     }
 
     /// Sends what is pending, closes, and waits (up to `timeout`) until the close completed.

@@ -5,14 +5,15 @@
 // already there); from elsewhere, hop with `execute { }`. Handler callbacks run on `queue`.
 //
 // Lifecycle (see notes/swift-platform.md): sources are cancelled, then resumed if suspended or never
-// activated; the fds are closed and SSL_free'd only after every source's cancel handler ran; the
+// activated; the fd is closed and SSL_free'd only after every source's cancel handler ran; the
 // last cancel handler drops the sources (breaking the self <-> handler cycle) and delivers
-// connectionDidClose. The write source watches a dup of the socket (see `writeFD`), so each
-// connection holds 2 descriptors.
+// connectionDidClose. Both sources watch the one socket descriptor (one fd per connection); the
+// read source is registered first and exactly once (see `start()` for the libdispatch rule).
 //
 // Writes: `write` appends to the outbound buffer; output goes out after each read batch (coalesced)
 // or on `flush()`. The write source runs only while the socket/TLS layer pushed back (EAGAIN,
-// WANT_WRITE) — otherwise it would fire continuously.
+// WANT_WRITE) — otherwise it would fire continuously. Each write call appends whole frames, so
+// `close(after:)` can hang up with a final frame behind whole frames only, whatever was queued.
 import CHeraldOpenSSL
 import Dispatch
 #if canImport(Glibc)
@@ -47,26 +48,28 @@ public final class Connection: @unchecked Sendable {
     public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: lastReadNanos) }
 
     let fd: Int32
-    /// A dup of `fd` for the write source. libdispatch on Linux (measured here, Swift 6.3.1) loses
-    /// read events when a read source and a suspended write source share one descriptor: the
-    /// backpressure test stalled with 750 KB unread and the read source silent. Separate
-    /// descriptors give separate epoll registrations. Cost: 2 fds per connection.
-    var writeFD: Int32 = -1
     var ssl: OpaquePointer?
     var handler: (any ConnectionHandler)?
     var state: State
 
-    /// Present only while reading is wanted: pausing cancels it and resuming creates a new one.
+    /// Created and registered once in `start()`; pausing suspends it (never re-created, see `start()`).
     private var readSource: (any DispatchSourceRead)?
     private var writeSource: (any DispatchSourceWrite)?
     private var timer: (any DispatchSourceTimer)?
-    /// Whether the write source is currently resumed (false = inactive or suspended).
+    /// Whether each source is currently resumed (false = inactive or suspended).
+    private var readRunning = false
     private var writeRunning = false
+    /// Set by the read source's registration handler. Until then the write source stays inactive.
+    private var readRegistered = false
     private var started = false
     /// Sources created whose cancel handler has not run yet; the fd closes when this reaches 0.
     private var liveSources = 0
 
     var output = OutputBuffer()
+    /// Length of the last SSL_write that returned WANT_WRITE/WANT_READ (0 after a success). OpenSSL
+    /// may already have encrypted (and partly sent) those bytes: the retry must offer them again,
+    /// so trimming the output never cuts into them.
+    var pendingTLSWriteLength = 0
     /// The last write hit EAGAIN / WANT_WRITE: wait for the write source.
     var writeBlocked = false
     /// SSL_write wants the peer's data first (renegotiation/key update): retry on readable.
@@ -83,8 +86,12 @@ public final class Connection: @unchecked Sendable {
     var readEvents = 0
     var writeEvents = 0
     private var limitReported = false
-    /// Set by closeWhenFlushed: close with this reason once output is empty.
+    /// Set by close(after:…) / closeWhenFlushed: close with this reason once output is empty.
     var closeAfterFlush: CloseReason?
+    /// Everything was written after close(after:…): waiting for the peer to acknowledge it.
+    var lingering = false
+    /// The peer ended its side while we linger: input is no longer watched.
+    var lingerInputEnded = false
     var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Called after teardown (the listener's connection count).
     var teardownHook: (@Sendable () -> Void)?
@@ -193,7 +200,7 @@ public final class Connection: @unchecked Sendable {
         closeReason = reason
         let wasOpen = state == .open
         state = .closed
-        if wasOpen {
+        if wasOpen && !lingering {
             switch reason {
             case .closedByOwner, .protocolError, .idleTimeout, .peerClosed: finalFlush()
             default: break
@@ -206,8 +213,9 @@ public final class Connection: @unchecked Sendable {
         }
         timer?.cancel()
         if let readSource {
-            readSource.cancel()  // always running (never suspended)
-            self.readSource = nil
+            readSource.cancel()
+            if !readRunning { readSource.resume() }
+            readRunning = true
         }
         if let writeSource {
             writeSource.cancel()
@@ -218,37 +226,65 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Stops reading and closes with `reason` once all pending output is written (or after
-    /// `timeout`, whichever first). For "send this error frame, then hang up" and for clients that
-    /// finish a batch of writes. Later writes are refused.
+    /// `timeout`, whichever first). For clients that finish a batch of writes. Later writes are
+    /// refused.
     public func closeWhenFlushed(_ reason: CloseReason = .closedByOwner, timeout: Duration = .seconds(5)) {
+        close(after: [], discardingQueuedOutput: false, grace: timeout, reason: reason)
+    }
+
+    /// Hangs up with `finalBytes` (e.g. a fatal error frame) as the last bytes the peer receives,
+    /// even when output is queued or the hard limit was reached:
+    /// - with `discardingQueuedOutput`, queued output nobody started sending is dropped first. What
+    ///   must go out stays: the write call whose bytes partly went out (the frame in progress), and
+    ///   every call overlapping bytes a pending TLS write retry must offer again. Each write call
+    ///   appends whole frames, so the peer still sees whole frames, then `finalBytes`;
+    /// - `finalBytes` are appended past the hard limit (keep them small);
+    /// - reading stops, later writes are refused; once everything is written the connection
+    ///   lingers (see `linger`) and closes with `reason` when the peer has it all, or when `grace`
+    ///   expires, whichever first.
+    /// Idempotent with the other close calls: the first one counts. Before the connection is open
+    /// it simply closes.
+    public func close(after finalBytes: [UInt8], discardingQueuedOutput: Bool = true,
+                      grace: Duration = .seconds(2), reason: CloseReason) {
         assertOnQueue()
         guard closeReason == nil, closeAfterFlush == nil else { return }
-        guard state == .open, !output.isEmpty else {
+        guard state == .open else {
+            close(reason)
+            return
+        }
+        if discardingQueuedOutput {
+            output.discardUnstarted(keepingFront: pendingTLSWriteLength)
+        }
+        finalBytes.withUnsafeBytes { output.append($0) }
+        guard !output.isEmpty else {
             close(reason)
             return
         }
         closeAfterFlush = reason
         readPausedByOwner = true
         updateReadSource()
-        timer?.schedule(deadline: .now() + timeout.dispatchInterval, leeway: .milliseconds(10))
+        timer?.schedule(deadline: .now() + grace.dispatchInterval, leeway: .milliseconds(10))
         flushPending()
     }
 
     /// Internal state for diagnostics (on `queue`).
     var debugState: String {
         var parts: [String] = []
-        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked)")
+        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked) tlsRetry=\(pendingTLSWriteLength)")
         parts.append("writeWantsRead=\(writeWantsRead) readWantsWrite=\(readWantsWrite)")
         parts.append("pausedOwner=\(readPausedByOwner) pausedBackpressure=\(readPausedByBackpressure)")
-        parts.append("aboveHigh=\(aboveHighWater) reading=\(readSource != nil) writeRunning=\(writeRunning)")
+        parts.append("aboveHigh=\(aboveHighWater) reading=\(readRunning) writeRunning=\(writeRunning)")
         parts.append("pauses=\(backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
-        parts.append("kernelUnsent=\(kernelQueue(0x5411))")
+        parts.append("kernelUnsent=\(kernelQueue(Connection.siocoutq)) lingering=\(lingering)")
         let sslPending: Int32 = ssl.map { SSL_pending($0) } ?? 0
         parts.append("sslPending=\(sslPending) readEvents=\(readEvents) writeEvents=\(writeEvents)")
         return parts.joined(separator: " ")
     }
 
-    private func kernelQueue(_ request: Int) -> Int32 {
+    /// SIOCOUTQ (TIOCOUTQ): bytes in the socket's send queue not yet acknowledged by the peer.
+    static let siocoutq = 0x5411
+
+    func kernelQueue(_ request: Int) -> Int32 {
         var value: Int32 = 0
         _ = ioctl(fd, UInt(request), &value)
         return value
@@ -257,11 +293,35 @@ public final class Connection: @unchecked Sendable {
     // MARK: - Lifecycle
 
     /// Creates the sources and starts connecting/handshaking. On `queue`, once.
+    ///
+    /// libdispatch rule (Linux epoll backend, verified in the Swift 6.3.1 libdispatch.so): both
+    /// sources of one fd share one epoll registration (a "muxnote" with a readers and a writers
+    /// list). `_dispatch_unote_register_muxed` ORs the events currently armed on that registration
+    /// into the new source's events *before* choosing the list (`events & EPOLLOUT` → writers). So a
+    /// read source registered while the write source is armed (resumed, waiting for EPOLLOUT) is
+    /// filed as a writer: it fires on writability and never on readability, and reading stalls once
+    /// the write source is suspended. (The old code re-created the read source on every resume of
+    /// reading — exactly when output was blocked — and worked around the stall with a dup'ed fd.)
+    /// Hence: the read source is registered first, exactly once; the write source is not resumed
+    /// before the read source's registration handler ran; pausing suspends the read source (a
+    /// suspended source keeps its registration: at most one event is latched, no busy loop).
     func start() {
         guard !started else { return }
         started = true
-        writeFD = dup(fd)
-        let write = DispatchSource.makeWriteSource(fileDescriptor: writeFD >= 0 ? writeFD : fd, queue: queue)
+        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        read.setEventHandler { [self] in self.onReadable() }
+        read.setCancelHandler { [self] in self.sourceCancelled() }
+        read.setRegistrationHandler { [self] in
+            self.readRegistered = true
+            self.updateReadSource()
+            self.updateWriteSource()
+        }
+        liveSources += 1
+        readSource = read
+        readRunning = true
+        read.resume()
+
+        let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
         write.setEventHandler { [self] in self.onWritable() }
         write.setCancelHandler { [self] in self.sourceCancelled() }
         liveSources += 1
@@ -297,7 +357,6 @@ public final class Connection: @unchecked Sendable {
             self.ssl = nil
         }
         _ = Glibc.close(fd)
-        if writeFD >= 0 { _ = Glibc.close(writeFD) }
         readSource = nil
         writeSource = nil
         timer = nil
@@ -313,26 +372,24 @@ public final class Connection: @unchecked Sendable {
 
     var readPaused: Bool { readPausedByOwner || readPausedByBackpressure }
 
-    /// Reading is paused by cancelling the read source and resumed with a fresh one (a fresh
-    /// registration reports data that arrived meanwhile; pauses are rare, so the cost is small).
+    /// Reading is paused by suspending the read source, never by cancelling it (a new read source
+    /// could be misfiled as a writer, see `start()`). While connecting it runs and its events are
+    /// ignored. It is suspended only once registered (a source suspended before its registration
+    /// would never run its registration handler, which the write source waits for).
     func updateReadSource() {
-        guard closeReason == nil, started else { return }
-        let want = (state == .handshaking || state == .open) && !(state == .open && readPaused)
-        if want && readSource == nil {
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            read.setEventHandler { [self] in self.onReadable() }
-            read.setCancelHandler { [self] in self.sourceCancelled() }
-            liveSources += 1
-            readSource = read
-            read.resume()
-        } else if !want, let readSource {
-            readSource.cancel()
-            self.readSource = nil
+        guard closeReason == nil, let readSource else { return }
+        let want = lingering ? !lingerInputEnded : !(state == .open && readPaused)
+        if want && !readRunning {
+            readRunning = true
+            readSource.resume()
+        } else if !want && readRunning && readRegistered {
+            readRunning = false
+            readSource.suspend()
         }
     }
 
     func updateWriteSource() {
-        guard closeReason == nil, let writeSource else { return }
+        guard closeReason == nil, readRegistered, let writeSource else { return }
         let want: Bool
         switch state {
         case .connecting: want = true

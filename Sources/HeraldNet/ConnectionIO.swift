@@ -31,9 +31,16 @@ extension Connection {
     func onReadable() {
         readEvents &+= 1
         switch state {
-        case .connecting, .closed: return
+        case .closed: return
+        case .connecting:
+            // Readable (data, EOF or an error) means the connect has completed either way.
+            finishConnect()
         case .handshaking: driveHandshake()
         case .open:
+            if lingering {
+                discardInput()
+                return
+            }
             if writeWantsRead {
                 writeWantsRead = false
                 flushPending()
@@ -59,7 +66,7 @@ extension Connection {
         updateWriteSource()
     }
 
-    private func finishConnect() {
+    func finishConnect() {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
@@ -168,11 +175,15 @@ extension Connection {
         guard state == .open, !writeBlocked, !writeWantsRead, !output.isEmpty else { return }
         writing: while !output.isEmpty {
             switch ioWrite(output.readable) {
-            case .wrote(let n): output.consume(n)
+            case .wrote(let n):
+                output.consume(n)
+                pendingTLSWriteLength = 0
             case .wouldBlock:
+                notePendingTLSWrite()
                 writeBlocked = true
                 break writing
             case .wantRead:
+                notePendingTLSWrite()
                 writeWantsRead = true
                 break writing
             case .failed(let reason):
@@ -181,12 +192,66 @@ extension Connection {
             }
         }
         if output.isEmpty, let reason = closeAfterFlush {
-            close(reason)
+            linger(reason)
             return
         }
         output.shrinkIfEmpty()
         noteOutputDrained()
         updateWriteSource()
+    }
+
+    /// An SSL_write came back with WANT_WRITE/WANT_READ: remember the length it was given.
+    private func notePendingTLSWrite() {
+        if ssl != nil { pendingTLSWriteLength = Connection.tlsWriteLength(output.count) }
+    }
+
+    /// After close(after:…): everything, the final bytes included, is with the kernel. Sends
+    /// close_notify and FIN, then keeps the socket until the peer has acknowledged all of it
+    /// (SIOCOUTQ empty), discarding what the peer still sends; the close deadline (the timer) bounds
+    /// the wait. Closing at once would send RST whenever the peer's bytes sit unread in our receive
+    /// queue (it sent CREDIT or PING while we no longer read), and RST discards our unsent data —
+    /// the final ERR would be lost exactly when the peer is slow.
+    func linger(_ reason: CloseReason) {
+        guard !lingering, closeReason == nil else { return }
+        lingering = true
+        if let ssl {
+            ERR_clear_error()
+            _ = SSL_shutdown(ssl)
+            ERR_clear_error()
+        }
+        _ = shutdown(fd, Int32(SHUT_WR))
+        updateReadSource()
+        updateWriteSource()
+        checkLinger()
+    }
+
+    private func checkLinger() {
+        guard lingering, closeReason == nil, let reason = closeAfterFlush else { return }
+        if kernelQueue(Connection.siocoutq) <= 0 {
+            close(reason)
+            return
+        }
+        queue.asyncAfter(deadline: .now() + .milliseconds(5)) { [self] in checkLinger() }
+    }
+
+    /// While lingering: reads and drops raw input (nothing is decrypted any more).
+    private func discardInput() {
+        let buffer = loop.readBuffer
+        guard let base = buffer.baseAddress else { return }
+        for _ in 0..<Connection.maxChunksPerReadEvent {
+            let n = recv(fd, base, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { continue }
+            if n == 0 {
+                lingerInputEnded = true  // EOF stays readable: stop watching
+                updateReadSource()
+                return
+            }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EAGAIN || e == EWOULDBLOCK { return }
+            close(closeAfterFlush ?? .ioError(ErrorText.errno(e)))  // reset: nothing more gets through
+            return
+        }
     }
 
     /// Best effort on close: one non-blocking pass over pending output, then close_notify / FIN.
@@ -196,6 +261,7 @@ extension Connection {
             attempts += 1
             guard case .wrote(let n) = ioWrite(output.readable) else { break }
             output.consume(n)
+            pendingTLSWriteLength = 0
         }
         if let ssl {
             ERR_clear_error()
@@ -237,10 +303,18 @@ extension Connection {
         }
     }
 
+    /// Plaintext offered to one SSL_write: one TLS record's worth. With SSL_MODE_ENABLE_PARTIAL_WRITE
+    /// OpenSSL returns after one record anyway, so this costs no extra calls; it bounds what a
+    /// WANT_WRITE retry pins at the front of the output (see `pendingTLSWriteLength`). A pending
+    /// retry offers the same bytes again, with a length that never shrinks.
+    static let maxTLSWriteLength = 16 << 10
+
+    static func tlsWriteLength(_ available: Int) -> Int { min(available, maxTLSWriteLength) }
+
     func ioWrite(_ bytes: UnsafeRawBufferPointer) -> WriteResult {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return .wrote(0) }
-        let length = min(bytes.count, 1 << 30)
         if let ssl {
+            let length = Connection.tlsWriteLength(bytes.count)
             ERR_clear_error()
             let n = SSL_write(ssl, base, Int32(length))
             if n > 0 { return .wrote(Int(n)) }
@@ -257,6 +331,7 @@ extension Connection {
                 return .failed(describeFailure(ssl, code: code, during: "write"))
             }
         }
+        let length = min(bytes.count, 1 << 30)
         while true {
             let n = send(fd, base, length, Int32(MSG_NOSIGNAL))
             if n >= 0 { return .wrote(n) }

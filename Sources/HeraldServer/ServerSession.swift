@@ -158,12 +158,22 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         writeOut()
     }
 
+    /// The client does not read: its outbound buffer reached the hard limit. It is told why
+    /// (docs/PROTOCOL.md §6.3) before the connection closes; its session is detached (ack-mode
+    /// messages it did not get stay for a resume).
     func connectionDidExceedOutputLimit(_ connection: Connection) {
         context.counters.outputLimitDisconnects.add(1, ordering: .relaxed)
-        connection.close(.outputLimitExceeded(pendingBytes: connection.pendingOutputBytes))
+        let pending = connection.pendingOutputBytes
+        let limit = connection.options.outputHardLimit
+        if case .ready(_, let handle) = state {
+            context.broker.detachSession(handle, now: SessionContext.now())
+        }
+        hangUp(ErrorFrame(code: .slowConsumer, message: "slow consumer: the client did not read and the server's outbound buffer for this connection passed its limit of \(limit) bytes; the connection was closed"),
+               reason: .outputLimitExceeded(pendingBytes: pending), dropQueuedOutput: true, cause: .outputLimit)
     }
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        context.counters.countDisconnect(disconnectCause ?? Self.cause(of: reason))
         if case .ready(_, let handle) = state {
             context.broker.detachSession(handle, now: SessionContext.now())
         }
@@ -172,6 +182,21 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         publishRequestIDs.removeAll()
         subscribeBatch.removeAll()
         subscribeSids.removeAll()
+    }
+
+    /// Why this session hung up, when it did (the connection's close reason is less specific).
+    private var disconnectCause: DisconnectCause?
+
+    private static func cause(of reason: CloseReason) -> DisconnectCause {
+        switch reason {
+        case .peerClosed: return .clientClosed
+        case .idleTimeout: return .timeout
+        case .handshakeFailed, .handshakeTimeout: return .handshakeFailed
+        case .outputLimitExceeded: return .outputLimit
+        case .protocolError: return .protocolError
+        case .ioError, .connectFailed: return .ioError
+        case .closedByOwner, .rejected: return .closedByServer
+        }
     }
 
     // MARK: - StreamSink (called on a publisher's thread: hop to our queue)
@@ -188,11 +213,10 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             case .slowConsumer: text = "slow consumer: a subscription's pending queue passed its bound; the session was dropped"
             case .sessionTakenOver: text = "the session was taken over by a newer connection"
             }
-            if case .ready = state { state = .awaitingConnect }  // the broker already released the session
-            FrameEncoder.appendError(ErrorFrame(code: code, message: text), to: &out)
-            writeOut()
-            state = .closed
-            connection.close(.protocolError(text))
+            // The broker already released the session. Queued frames the client has not started
+            // receiving are dropped: it never sees those MSGs, so it cannot have acked them.
+            let cause: DisconnectCause = reason == .slowConsumer ? .slowConsumer : .sessionTakenOver
+            hangUp(ErrorFrame(code: code, message: text), reason: .protocolError(text), dropQueuedOutput: true, cause: cause)
         }
     }
 
@@ -208,13 +232,15 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             context.counters.protocolErrors.add(1, ordering: .relaxed)
             publishPending()
             subscribePending()
-            FrameEncoder.appendError(ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message), to: &out)
+            let frame = ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message)
             if error.isFatal {
-                writeOut()
-                state = .closed
-                connection.close(.protocolError(error.message))
+                if case .ready(_, let handle) = state {
+                    context.broker.detachSession(handle, now: SessionContext.now())
+                }
+                hangUp(frame, reason: .protocolError(error.message), dropQueuedOutput: false, cause: .protocolError)
                 return false
             }
+            FrameEncoder.appendError(frame, to: &out)
             return true
         }
         guard let frame else { return false }
@@ -567,13 +593,44 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Sends a fatal ERR and closes the connection.
     private func fail(_ error: HeraldError, reason: CloseReason?) {
         context.counters.protocolErrors.add(1, ordering: .relaxed)
-        FrameEncoder.appendError(ErrorFrame(code: error.code, message: error.message), to: &out)
-        writeOut()
         if case .ready(_, let handle) = state {
             context.broker.detachSession(handle, now: SessionContext.now())
         }
+        let cause: DisconnectCause
+        switch (state, error.code) {
+        case (_, .timeout): cause = .timeout
+        case (.awaitingConnect, let code) where code != .protocolError: cause = .connectRefused
+        default: cause = .protocolError
+        }
+        hangUp(ErrorFrame(code: error.code, message: error.message), reason: reason ?? .protocolError(error.message),
+               dropQueuedOutput: false, cause: cause)
+    }
+
+    /// How long a closing connection may take to get its final ERR out to a client that reads.
+    static let hangUpGrace: Duration = .seconds(2)
+
+    /// Ends the session with `frame` as the last frame the client receives, then closes (a client
+    /// always learns why it was cut off). The caller has detached the broker session, if any.
+    /// With `dropQueuedOutput` (slow consumers), output the client has not started receiving is
+    /// dropped: the frame already partly sent is finished, then the ERR follows at once. Without
+    /// it, earlier replies go out first. Either way the connection stops reading and closes once
+    /// the ERR is written, or after `hangUpGrace`.
+    private func hangUp(_ frame: ErrorFrame, reason: CloseReason, dropQueuedOutput: Bool, cause: DisconnectCause) {
+        if case .closed = state { return }
         state = .closed
-        connection.close(reason ?? .protocolError(error.message))
+        disconnectCause = cause
+        publishBatch.removeAll()
+        publishRequestIDs.removeAll()
+        subscribeBatch.removeAll()
+        subscribeSids.removeAll()
+        if dropQueuedOutput {
+            out.removeAll(keepingCapacity: false)
+        } else {
+            writeOut()  // earlier replies first (refused past the hard limit)
+        }
+        var bytes: [UInt8] = []
+        FrameEncoder.appendError(frame, to: &bytes)
+        connection.close(after: bytes, discardingQueuedOutput: dropQueuedOutput, grace: Self.hangUpGrace, reason: reason)
     }
 
     private func refreshSettings() {

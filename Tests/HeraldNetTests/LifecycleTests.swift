@@ -86,14 +86,14 @@ extension NetTests {
             var clientOptions = ConnectionOptions()
             clientOptions.handshakeTimeout = .seconds(20)
             let clientLog = EventLog()
-            // Each side of each connection holds 2 fds; raise the soft limit if it is low (CI).
+            // Each side of each connection holds 1 fd; raise the soft limit if it is low (CI).
             var limit = rlimit()
             getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
             if limit.rlim_cur < 8192 && limit.rlim_max > limit.rlim_cur {
                 limit.rlim_cur = min(limit.rlim_max, 8192)
                 setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
             }
-            let count = min(1000, (Int(limit.rlim_cur) - baseline - 100) / 4)
+            let count = min(1000, (Int(limit.rlim_cur) - baseline - 100) / 2)
             #expect(count == 1000, "fd limit \(limit.rlim_cur) allows only \(count) connections")
             for i in 0..<count {
                 _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(),
@@ -103,7 +103,7 @@ extension NetTests {
             #expect(await eventually(.seconds(20)) { serverLog.opened == count && clientLog.opened == count })
             #expect(listener.activeConnections == count)
             let peak = openFileDescriptorCount()
-            #expect(peak >= baseline + 4 * count, "fds at peak: \(peak) vs \(baseline)")
+            #expect(peak >= baseline + 2 * count, "fds at peak: \(peak) vs \(baseline)")
 
             // Now let them idle out.
             for connection in accepted.withLock({ $0 }) {
@@ -117,6 +117,37 @@ extension NetTests {
             listener.close()
             // Tolerance for descriptors other suites in this process may hold meanwhile.
             #expect(await eventually { openFileDescriptorCount() < baseline + 20 }, "fds: \(openFileDescriptorCount()) vs \(baseline)")
+        }
+
+        /// One descriptor per connection on each side (no dup for the write source), so the
+        /// open-files limit holds as many clients as it says. The server runs in this process, so
+        /// /proc/self/fd counts both ends: 2 per client.
+        @Test func eachConnectionHoldsOneDescriptor() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            defer { listener.close() }
+            let clientLog = EventLog()
+            var clients: [Connection] = []
+            func connect() throws {
+                clients.append(try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                    RecordingHandler(log: clientLog)
+                })
+            }
+            // One connection first: dispatch's own descriptors (epoll, eventfd, timerfd) exist after it.
+            try connect()
+            #expect(await eventually { serverLog.opened == 1 && clientLog.opened == 1 })
+            try await Task.sleep(for: .milliseconds(50))
+            let baseline = openFileDescriptorCount()
+            let count = 20
+            for _ in 0..<count { try connect() }
+            #expect(await eventually { serverLog.opened == count + 1 && clientLog.opened == count + 1 })
+            // Every connection is open and has written (TLS handshake) and read, so both of its
+            // sources are registered.
+            let delta = openFileDescriptorCount() - baseline
+            #expect(delta == 2 * count, "\(delta) fds for \(count) connections (both ends in-process)")
+            for client in clients { client.execute { client.close() } }
+            #expect(await eventually { serverLog.closes.count == count + 1 && clientLog.closes.count == count + 1 })
+            #expect(await eventually { openFileDescriptorCount() <= baseline - 2 }, "fds: \(openFileDescriptorCount()) vs \(baseline)")
         }
 
         @Test func idleCallbackLetsTheOwnerSendHeartbeats() async throws {

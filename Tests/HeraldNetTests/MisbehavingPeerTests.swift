@@ -123,6 +123,91 @@ extension NetTests {
             #expect(await eventually { clientLog.closes.count == 1 })
         }
 
+        /// A peer stops reading while frames queue up, then the owner hangs up with final bytes
+        /// (a fatal error frame). Whatever the split point — inside a frame, inside a TLS record a
+        /// WANT_WRITE retry owes, frames longer than a record — the peer reads whole, consecutive
+        /// frames (the one partly sent is finished, unstarted ones are dropped), then exactly the
+        /// final bytes, then EOF. A peer that keeps sending meanwhile (CREDIT, PING) must not
+        /// cost it the tail: closing with its bytes unread would send RST and drop unsent data.
+        @Test(arguments: [(true, 4099, false), (true, 70_001, true), (false, 4099, true), (false, 333, false)])
+        func closeAfterFinalBytesEndsOnAFrameBoundary(tls: Bool, frameSize: Int, peerKeepsSending: Bool) async throws {
+            let serverLog = EventLog()
+            let serverConnection = Mutex<Connection?>(nil)
+            let listener = try Listener(port: 0, tls: tls ? try Certs.server() : nil) { connection in
+                serverConnection.withLock { $0 = connection }
+                return RecordingHandler(log: serverLog)
+            }
+            defer { listener.close() }
+            let clientLog = EventLog()
+            let clientPaused = Atomic<Bool>(false)
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: tls ? try Certs.client() : nil) { _ in
+                RecordingHandler(log: clientLog, onOpen: { connection in
+                    connection.pauseReading()
+                    clientPaused.store(true, ordering: .releasing)
+                })
+            }
+            #expect(await eventually { clientPaused.load(ordering: .acquiring) && serverLog.opened == 1 })
+            let server = try #require(serverConnection.withLock { $0 })
+
+            @Sendable func frame(_ number: Int) -> [UInt8] {
+                let digits = Array(String(number).utf8)
+                var bytes = Array("F".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits
+                bytes.append(UInt8(ascii: ":"))
+                bytes += [UInt8](repeating: UInt8(ascii: "a") + UInt8(number % 26), count: frameSize - bytes.count - 1)
+                bytes.append(UInt8(ascii: "\n"))
+                return bytes
+            }
+            let final = Array("ERR SlowConsumer - you stopped reading\r\n".utf8)
+            struct Split: Sendable { var written = 0, pending = 0, midFrame = false, pinned = 0, refusedAfter = false }
+            let split = Mutex<Split?>(nil)
+            server.execute {
+                var record = Split()
+                // Frames one write call each, until the socket pushed back and output queued up.
+                while server.pendingOutputBytes < 256 << 10 && record.written < 100_000 {
+                    server.write(frame(record.written))
+                    record.written += 1
+                    server.flush()
+                }
+                record.pending = server.pendingOutputBytes
+                record.midFrame = server.output.isMidCall
+                record.pinned = server.pendingTLSWriteLength
+                server.close(after: final, grace: .seconds(20), reason: .protocolError("hung up"))
+                record.refusedAfter = !server.write(frame(0))
+                split.withLock { $0 = record }
+            }
+            #expect(await eventually { split.withLock { $0 } != nil })
+            let record = try #require(split.withLock { $0 })
+            #expect(record.pending >= 256 << 10)
+            #expect(record.refusedAfter, "nothing is written after the final bytes")
+            if tls {
+                // TLS consumes whole 16 KB records, never a multiple of these frame sizes: the
+                // output was split inside a frame, or a record is owed to a retry.
+                #expect(record.midFrame || record.pinned > 0, "\(record)")
+            }
+
+            client.execute {
+                if peerKeepsSending {
+                    client.write([UInt8](repeating: UInt8(ascii: "P"), count: 64 << 10))
+                    client.flush()
+                }
+                client.resumeReading()
+            }
+            #expect(await eventually(.seconds(20)) { clientLog.closes.count == 1 && serverLog.closes.count == 1 })
+            #expect(clientLog.closes == [.peerClosed])
+            #expect(serverLog.closes == [.protocolError("hung up")])
+
+            let bytes = clientLog.read { $0.bytes }
+            var offset = 0
+            var received = 0
+            while bytes.count - offset >= frameSize, Array(bytes[offset..<offset + frameSize]) == frame(received) {
+                offset += frameSize
+                received += 1
+            }
+            #expect(Array(bytes[offset...]) == final,
+                    "after \(received) whole frames: \(bytes.count - offset) bytes that are not the final ones (\(record))")
+            #expect(received > 0 && received < record.written, "\(received) of \(record.written) frames; unstarted ones dropped")
+        }
+
         /// A client that pipelines while not reading: the server's output passes its high-water
         /// mark, so it stops reading the client (backpressure); once the client reads again,
         /// everything is delivered and nothing is lost or disconnected.

@@ -1,3 +1,4 @@
+import HeraldCore
 @testable import HeraldNet
 import Testing
 
@@ -40,6 +41,103 @@ extension NetTests {
             buffer.consume(buffer.count)
             buffer.shrinkIfEmpty()
             #expect(buffer.capacity == 0)  // large storage is given back once drained
+        }
+
+        /// Write calls of 5, 7, 3 and 11 bytes (frames A, B, C, D at stream offsets 0, 5, 12, 15,
+        /// ending at 26). After `sent` bytes went out, with `pinned` bytes owed to a TLS retry,
+        /// dropping unstarted output keeps exactly `kept`, then the final bytes follow.
+        @Test(arguments: [
+            (sent: 0, pinned: 0, kept: 0..<0),     // nothing started: everything goes
+            (sent: 2, pinned: 0, kept: 2..<5),     // A partly sent: A is finished
+            (sent: 5, pinned: 0, kept: 5..<5),     // on a boundary: B, C, D go
+            (sent: 5, pinned: 3, kept: 5..<12),    // a retry owes 3 bytes of B: B stays whole
+            (sent: 6, pinned: 0, kept: 6..<12),    // B partly sent
+            (sent: 6, pinned: 7, kept: 6..<15),    // the retry reaches into C: C stays whole
+            (sent: 13, pinned: 1, kept: 13..<15),
+            (sent: 14, pinned: 100, kept: 14..<26),  // pinned never exceeds what is pending
+            (sent: 25, pinned: 0, kept: 25..<26),
+            (sent: 26, pinned: 0, kept: 26..<26),  // all sent
+        ])
+        func discardingUnstartedOutputKeepsWholeFrames(sent: Int, pinned: Int, kept: Range<Int>) {
+            var buffer = OutputBuffer()
+            defer { buffer.release() }
+            var stream: [UInt8] = []
+            for (index, size) in [5, 7, 3, 11].enumerated() {
+                let frame = [UInt8](repeating: UInt8(ascii: "A") + UInt8(index), count: size)
+                if index == 1 {
+                    _ = buffer.append(maxBytes: 64) { raw in  // in-place writes are calls too
+                        for i in 0..<size { raw[i] = frame[i] }
+                        return size
+                    }
+                } else {
+                    frame.withUnsafeBytes { buffer.append($0) }
+                }
+                stream += frame
+            }
+            buffer.consume(sent)
+            let dropped = buffer.discardUnstarted(keepingFront: pinned)
+            #expect(dropped == stream.count - kept.upperBound)
+            Array("ERR\r\n".utf8).withUnsafeBytes { buffer.append($0) }
+            #expect(Array(buffer.readable) == Array(stream[kept]) + Array("ERR\r\n".utf8))
+            // The buffer keeps working: the ERR is a call of its own.
+            buffer.consume(kept.count + 2)
+            #expect(buffer.isMidCall)
+            #expect(buffer.discardUnstarted() == 0)
+            #expect(Array(buffer.readable) == Array("R\r\n".utf8))
+        }
+
+        /// Random appends, partial consumes (across compaction and growth) and discards against a
+        /// list-of-calls model: the kept bytes are always the partly sent call plus the calls the
+        /// pinned prefix overlaps, nothing else.
+        @Test func discardMatchesAModelOfWriteCalls() {
+            var random = SplitMix64(seed: 0x5EED_0006)
+            var buffer = OutputBuffer()
+            defer { buffer.release() }
+            var calls: [[UInt8]] = []  // pending calls, the first one possibly partly consumed
+            var consumedOfFirst = 0
+            var next: UInt8 = 0
+            for _ in 0..<800 {
+                switch random.next() % 8 {
+                case 0, 1, 2, 3:
+                    let size = Int(random.next() % 2000) + 1
+                    let call = (0..<size).map { _ -> UInt8 in next &+= 1; return next }
+                    call.withUnsafeBytes { buffer.append($0) }
+                    calls.append(call)
+                case 4, 5, 6:
+                    let pending = calls.reduce(0) { $0 + $1.count } - consumedOfFirst
+                    let take = pending == 0 ? 0 : Int(random.next() % UInt64(pending + 1))
+                    buffer.consume(take)
+                    var left = take
+                    while left > 0 {
+                        let inFirst = calls[0].count - consumedOfFirst
+                        if left >= inFirst {
+                            calls.removeFirst()
+                            consumedOfFirst = 0
+                            left -= inFirst
+                        } else {
+                            consumedOfFirst += left
+                            left = 0
+                        }
+                    }
+                default:
+                    let pinned = Int(random.next() % 5000)
+                    buffer.discardUnstarted(keepingFront: pinned)
+                    // Model: keep calls while they are partly sent or start inside the pinned prefix.
+                    var keep = 0
+                    var offset = -consumedOfFirst  // where each call starts, relative to the front
+                    for (index, call) in calls.enumerated() {
+                        let partlySent = index == 0 && consumedOfFirst > 0
+                        if partlySent || offset < pinned { keep = index + 1 } else { break }
+                        offset += call.count
+                    }
+                    calls.removeLast(calls.count - keep)
+                    if calls.isEmpty { consumedOfFirst = 0 }
+                }
+                let expected = Array(calls.joined().dropFirst(consumedOfFirst))
+                #expect(Array(buffer.readable) == expected)
+                if Array(buffer.readable) != expected { return }
+                #expect(buffer.isMidCall == (consumedOfFirst > 0))
+            }
         }
     }
 }

@@ -91,6 +91,7 @@ extension Integration {
             let missing = #expect(throws: ClientError.self) { try server.client() }
             #expect(missing?.code == "AuthenticationFailed")
             #expect(waitUntil { server.server.counters.snapshot.authenticationFailures == 2 })
+            #expect(waitUntil { server.server.counters.snapshot.disconnects[.connectRefused] == 2 })
 
             // On the wire: ERR AuthenticationFailed, then the server closes.
             let raw = try server.raw()

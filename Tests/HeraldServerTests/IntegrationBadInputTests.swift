@@ -54,6 +54,24 @@ extension Integration {
             try server.assertServing()
         }
 
+        /// A fatal framing error after CONNECT: the ERR is the last frame, then EOF, and the broker
+        /// session is detached (it stayed attached before, fed by nobody's reads).
+        @Test func aFatalFrameErrorAfterCONNECTEndsTheStreamAndDetachesTheSession() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let raw = try server.raw()
+            defer { raw.close() }
+            try raw.handshake()
+            #expect(server.server.broker.gauges.attachedSessions == 1)
+            try raw.send("BOGUS 1 2 3\r\n")
+            let (frames, endedOnFrameBoundary) = try raw.readToEnd()
+            #expect(endedOnFrameBoundary)
+            #expect(frames.last?.errorFrame?.code == .protocolError, "\(frames)")
+            #expect(raw.connection.closeReason == .peerClosed)
+            #expect(waitUntil { server.server.broker.gauges.attachedSessions == 0 }, "the session was detached")
+            try server.assertServing()
+        }
+
         @Test func aControlLineOverTheLimitIsRefused() throws {
             let server = try TestServer()
             defer { server.stop() }

@@ -4,6 +4,8 @@ import Dispatch
 import Foundation
 import HeraldClient
 import HeraldCore
+import HeraldNet
+import HeraldWire
 import Synchronization
 import Testing
 @testable import HeraldServer
@@ -122,5 +124,100 @@ extension Integration {
             _ = try publisher.publish(topic: topic, body: Array("after".utf8))
             #expect(fastGot.waitForCount(total + 1))
         }
+
+        /// A subscriber stops reading while a publisher floods it, so the server's outbound buffer
+        /// for it holds MSG frames (beyond what the socket buffers took) when the broker declares
+        /// it slow. It must still learn why it was cut off (docs/PROTOCOL.md §6.3): once it reads
+        /// again, its byte stream is whole MSG frames, in publish order, then
+        /// `ERR SlowConsumer - …`, then EOF — not a connection cut mid-MSG. It even sent a PING
+        /// after the server stopped reading it, which must not turn the close into a reset.
+        @Test func aSlowConsumerWithQueuedOutputStillReadsWholeFramesThenTheError() throws {
+            // Credit for 7 MiB of 32 KiB messages: more than the socket buffers hold (a few MiB on
+            // loopback for a reader that never read), less than the 8 MiB outbound hard limit.
+            let server = try TestServer { config in
+                config.limits.maxPendingMessagesPerSubscriber = 4
+            }
+            defer { server.stop() }
+            let end = try readSlowSubscriberToTheEnd(server, topic: "flooded", credit: 224) {
+                server.server.broker.stats.slowConsumerDisconnects == 1
+            }
+            #expect(end.error?.message.contains("pending queue") == true, "\(String(describing: end.error))")
+            #expect(server.server.counters.snapshot.outputLimitDisconnects == 0)
+            #expect(waitUntil { server.server.counters.snapshot.disconnects[.slowConsumer] == 1 })
+            #expect(server.server.counters.snapshot.disconnects[.outputLimit] == nil)
+        }
+
+        /// The other slow-consumer bound: a subscriber with unlimited credit that does not read
+        /// fills its outbound buffer to the hard limit. It is told so the same way.
+        @Test func aSubscriberOverTheOutboundLimitStillReadsWholeFramesThenTheError() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let end = try readSlowSubscriberToTheEnd(server, topic: "overflowing", credit: UInt32.max) {
+                server.server.counters.snapshot.outputLimitDisconnects == 1
+            }
+            #expect(end.error?.message.contains("outbound buffer") == true, "\(String(describing: end.error))")
+            #expect(server.server.broker.stats.slowConsumerDisconnects == 0)
+            #expect(waitUntil { server.server.counters.snapshot.disconnects[.outputLimit] == 1 })
+            #expect(server.server.counters.snapshot.disconnects[.slowConsumer] == nil)
+        }
     }
+}
+
+/// Subscribes a raw client with `credit` (auto ack), stops reading, publishes 32 KiB messages in
+/// confirmed windows until `cutOff` holds, then reads what the subscriber gets until EOF and checks
+/// it: whole frames only, MSG frames that are a prefix of the publish order, then one fatal
+/// `ERR SlowConsumer` last, then a clean close. Returns that ERR.
+private func readSlowSubscriberToTheEnd(
+    _ server: TestServer, topic: String, credit: UInt32, cutOff: () -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (error: ErrorFrame?, messages: Int) {
+    let subscriber = try server.raw()
+    defer { subscriber.close() }
+    try subscriber.handshake()
+    try subscriber.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: credit)))
+    guard case .subscribed? = try subscriber.next(where: { if case .subscribed = $0 { return true } else { return false } }) else {
+        Issue.record("no SUBOK", sourceLocation: sourceLocation)
+        return (nil, 0)
+    }
+    subscriber.pauseReading()
+
+    let publisher = try server.client()
+    defer { publisher.close() }
+    let body = [UInt8](repeating: UInt8(ascii: "s"), count: 32 << 10)
+    var confirmed: [MessageID] = []
+    while !cutOff() && confirmed.count < 2000 {
+        for result in publishAll(publisher, topic: topic, count: 32, make: { _ in ([:], body) }) {
+            guard case .success(let id)? = result else {
+                Issue.record("publish not confirmed: \(String(describing: result))", sourceLocation: sourceLocation)
+                return (nil, 0)
+            }
+            confirmed.append(id)
+        }
+    }
+    #expect(cutOff(), "cut off after \(confirmed.count) messages", sourceLocation: sourceLocation)
+
+    // The server no longer reads this client; what it sends now stays unread there.
+    try subscriber.send(.ping)
+    subscriber.resumeReading()
+    let (frames, endedOnFrameBoundary) = try subscriber.readToEnd(timeout: .seconds(20))
+    #expect(endedOnFrameBoundary, "the stream ended inside a frame", sourceLocation: sourceLocation)
+    #expect(subscriber.connection.closeReason == .peerClosed, "\(String(describing: subscriber.connection.closeReason))",
+            sourceLocation: sourceLocation)
+    let messages = frames.dropLast().compactMap { frame -> DeliveryFrame? in
+        if case .message(let m) = frame { return m }
+        return nil
+    }
+    let others = frames.dropLast().filter { if case .message = $0 { return false } else if case .ping = $0 { return false } else { return true } }
+    #expect(others.isEmpty, "only MSG (and PING) frames before the ERR: \(others)", sourceLocation: sourceLocation)
+    #expect(!messages.isEmpty, sourceLocation: sourceLocation)
+    #expect(messages.map(\.messageID) == Array(confirmed.prefix(messages.count)), "whole MSG frames in publish order, none skipped",
+            sourceLocation: sourceLocation)
+    #expect(messages.allSatisfy { $0.sid == 1 && $0.body == body }, sourceLocation: sourceLocation)
+    guard case .error(let error)? = frames.last else {
+        Issue.record("the last frame is not an ERR (\(frames.count) frames, \(messages.count) MSG)", sourceLocation: sourceLocation)
+        return (nil, messages.count)
+    }
+    #expect(error.code == .slowConsumer, sourceLocation: sourceLocation)
+    #expect(error.reference == .none, "fatal form: ERR SlowConsumer - <text>", sourceLocation: sourceLocation)
+    return (error, messages.count)
 }

@@ -137,6 +137,8 @@ import Testing
         #expect(received == total)
         #expect(published.withLock { $0 } == nil, "\(published.withLock { $0 } ?? "")")
         #expect(server.server.broker.stats.slowConsumerDisconnects == 0)
+        let disconnects = server.server.counters.snapshot.disconnects
+        #expect(disconnects[.slowConsumer] == nil && disconnects[.outputLimit] == nil, "\(disconnects)")
     }
 }
 

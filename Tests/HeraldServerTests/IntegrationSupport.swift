@@ -184,6 +184,23 @@ final class RawClient {
         }
     }
 
+    /// Everything the server sends until it closes: the frames, and whether the byte stream
+    /// ended on a frame boundary (no bytes of a cut-off frame left over). Throws on a malformed
+    /// frame or when the server keeps the connection open past `timeout`.
+    func readToEnd(timeout: Duration = .seconds(10)) throws -> (frames: [ServerFrame], endedOnFrameBoundary: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var frames: [ServerFrame] = []
+        while let frame = try next(timeout: deadline - ContinuousClock.now) {
+            frames.append(frame)
+        }
+        return (frames, decoder.bufferedByteCount == 0)
+    }
+
+    /// Stops reading from the server (the client's socket buffers fill, the server's output
+    /// queues up) until `resumeReading()`.
+    func pauseReading() { connection.pauseReading() }
+    func resumeReading() { connection.resumeReading() }
+
     /// True once the connection is closed (by either side).
     var isClosed: Bool { connection.closeReason != nil }
 
