@@ -97,29 +97,37 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     /// How long one connection may hold its event loop before the others on it get a turn: a
     /// client pipelining thousands of SUBs (or PUBs) gets its work done in slices, with the other
-    /// connections of its loop (say, one waiting for a PONG) served between them.
+    /// connections of its loop (say, one waiting for a PONG) served between them. A turn with
+    /// subscription work (route rebuilds, the expensive frames) ends after `turnNanoseconds`; one of
+    /// PUBs only after `publishTurnNanoseconds`, because each turn's PUBs are published (fanned out
+    /// to every receiving session) together and shorter turns cost fan-out throughput.
     static let turnNanoseconds: UInt64 = 500_000
+    static let publishTurnNanoseconds: UInt64 = 4_000_000
     /// SUBs per broker call: a route rebuild per slice, not per SUB, yet short enough to keep a
     /// turn near `turnNanoseconds`.
     static let subscribesPerCall = 128
-    /// PUBs per broker call within a turn: an eighth of the pending bound (16…256), so a publisher
-    /// learns its subscribers are backlogged (and is paced, see `pace`) well before a subscriber
-    /// that keeps up reaches the bound.
+    /// PUBs per broker call within a turn: an eighth of the pending bound (at least 16), so a
+    /// publisher learns its subscribers are backlogged (and is paced, see `pace`) well before a
+    /// subscriber that keeps up reaches the bound.
     private var publishesPerCall: Int {
-        min(256, max(16, context.broker.options.limits.maxPendingMessages / 8))
+        max(16, context.broker.options.limits.maxPendingMessages / 8)
     }
 
     /// The rest of the buffered frames are handled by a later turn (reading is paused till then).
     private var continuationScheduled = false
+    /// SUB/UNSUB frames handled in the current turn.
+    private var turnSubscriptionOps = 0
 
     /// Handles buffered frames until they run out, the turn's time is spent, or the publisher is
     /// paced; what is left waits in the decoder (reading paused) for `continueTurn`.
     private func decodeBuffered() {
         guard !continuationScheduled, !pacing else { return }
         let start = DispatchTime.now().uptimeNanoseconds
+        turnSubscriptionOps = 0
         while decodeOne() {
             if pacing { return }
-            if DispatchTime.now().uptimeNanoseconds - start >= Self.turnNanoseconds {
+            let elapsed = DispatchTime.now().uptimeNanoseconds - start
+            if elapsed >= Self.publishTurnNanoseconds || (elapsed >= Self.turnNanoseconds && turnSubscriptionOps > 0) {
                 scheduleContinuation()
                 return
             }
@@ -419,6 +427,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case .success(let request):
             subscribeBatch.append(request)
             subscribeSids.append(sub.sid)
+            turnSubscriptionOps += 1
             if subscribeBatch.count >= Self.subscribesPerCall { subscribePending() }
         case .failure(let error):
             subscribePending()  // earlier SUBs answer first
@@ -481,6 +490,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     private func handleUnsubscribe(_ sid: UInt64) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
+        turnSubscriptionOps += 1
         do {
             try context.broker.unsubscribe(handle, sid: String(sid))
             activeSids.remove(sid)
