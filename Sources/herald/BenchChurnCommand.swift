@@ -18,14 +18,7 @@ struct BenchChurnCommand: ParsableCommand {
         commandName: "churn",
         abstract: "Subscription churn against a running server: create time, SUB/UNSUB ops/s, PING latency meanwhile.")
 
-    @Option(help: "Server address as HOST:PORT.")
-    var server: String = "127.0.0.1:4433"
-
-    @Option(help: "CA certificate that signs the server's certificate.")
-    var ca: String?
-
-    @Option(help: "Access token.")
-    var token: String?
+    @OptionGroup var connection: BenchServerArguments
 
     @Option(help: "Phase 1: subscriptions created on one topic.")
     var subscriptions: Int = 100_000
@@ -55,11 +48,8 @@ struct BenchChurnCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
-            throw ValidationError("--server must be HOST:PORT")
-        }
-        let target = BenchTarget(host: String(server[..<colon]), port: port, caFile: ca, serverName: nil, token: token)
-        let tls = try TLSContext.client(caFile: ca)
+        let target = try connection.target()
+        let tls = try TLSContext.client(caFile: target.caFile)
         let run = UInt64(DispatchTime.now().uptimeNanoseconds % 1_000_000)
         func connect() throws -> ChurnClient { try ChurnClient(target: target, tls: tls) }
 

@@ -8,14 +8,7 @@ struct BenchLoadCommand: ParsableCommand {
         commandName: "load",
         abstract: "Load-generate against a running server: deliveries/s (natsbench's method) or latency percentiles.")
 
-    @Option(help: "Server address as HOST:PORT.")
-    var server: String = "127.0.0.1:4433"
-
-    @Option(help: "CA certificate that signs the server's certificate.")
-    var ca: String?
-
-    @Option(help: "Access token.")
-    var token: String?
+    @OptionGroup var connection: BenchServerArguments
 
     @Option(name: .customShort("p"), help: "Publisher connections.")
     var publishers: Int = 1
@@ -51,10 +44,7 @@ struct BenchLoadCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
-            throw ValidationError("--server must be HOST:PORT")
-        }
-        let target = BenchTarget(host: String(server[..<colon]), port: port, caFile: ca, serverName: nil, token: token)
+        let target = try connection.target()
         if latency {
             let result = try LatencyRun(target: target, topic: topic, size: size, rate: rate, seconds: seconds, subscribers: subscribers).run()
             Terminal.out(result)

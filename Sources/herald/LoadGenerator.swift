@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import HeraldCore
 import HeraldNet
@@ -322,6 +323,25 @@ final class BenchPublisher: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         if confirmed < run.scenario.messagesPerPublisher { run.fail("publisher closed after \(confirmed) confirmations: \(reason)") }
+    }
+}
+
+/// The server options the load benchmarks share (`bench load`, `bench churn`).
+struct BenchServerArguments: ParsableArguments {
+    @Option(help: "Server address as HOST:PORT.")
+    var server: String = "127.0.0.1:4433"
+
+    @Option(help: "CA certificate that signs the server's certificate.")
+    var ca: String?
+
+    @Option(help: "Access token.")
+    var token: String?
+
+    func target() throws -> BenchTarget {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw ValidationError("--server must be HOST:PORT")
+        }
+        return BenchTarget(host: String(server[..<colon]), port: port, caFile: ca, serverName: nil, token: token)
     }
 }
 
