@@ -28,18 +28,22 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// (anonymous clients cannot choose session ids).
     case sessionNotIssued(session: String)
 
-    public var code: String {
+    /// The catalog code a client sees (docs/PROTOCOL.md §7.1).
+    public var code: HeraldErrorCode {
         switch self {
-        case .topicNotFound, .subscriptionNotFound: return "NotFound"
-        case .invalidParameter: return "InvalidParameter"
-        case .tooManySubscriptionsForSession: return HeraldErrorCode.tooManySubscriptions.rawValue
-        case .tooManySubscriptionsForTopic, .tooManySubscriptions: return HeraldErrorCode.subscriptionLimitExceeded.rawValue
-        case .tooManyTopics: return HeraldErrorCode.topicLimitExceeded.rawValue
-        case .sessionClosed: return HeraldErrorCode.sessionClosed.rawValue
-        case .duplicateSubscription: return HeraldErrorCode.duplicateSubscription.rawValue
-        case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return HeraldErrorCode.notAuthorized.rawValue
+        case .topicNotFound, .subscriptionNotFound: return .notFound
+        case .invalidParameter: return .invalidParameter
+        case .tooManySubscriptionsForSession: return .tooManySubscriptions
+        case .tooManySubscriptionsForTopic, .tooManySubscriptions: return .subscriptionLimitExceeded
+        case .tooManyTopics: return .topicLimitExceeded
+        case .sessionClosed: return .sessionClosed
+        case .duplicateSubscription: return .duplicateSubscription
+        case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return .notAuthorized
         }
     }
+
+    /// The client-visible error: catalog code and message.
+    public var heraldError: HeraldError { HeraldError(code, message) }
 
     public var message: String {
         switch self {

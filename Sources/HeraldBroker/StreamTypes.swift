@@ -52,10 +52,10 @@ public enum DisconnectReason: Sendable, Hashable {
     /// connection's ack-mode subscriptions were detached for the newcomer, its auto-ack ones dropped.
     case sessionTakenOver
 
-    public var code: String {
+    public var code: HeraldErrorCode {
         switch self {
-        case .slowConsumer: return HeraldErrorCode.slowConsumer.rawValue
-        case .sessionTakenOver: return HeraldErrorCode.sessionTakenOver.rawValue
+        case .slowConsumer: return .slowConsumer
+        case .sessionTakenOver: return .sessionTakenOver
         }
     }
 }

@@ -215,7 +215,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     func disconnect(reason: DisconnectReason) {
         connection.execute { [self] in
-            let code = HeraldErrorCode(rawValue: reason.code)
+            let code = reason.code
             let text: String
             switch reason {
             case .slowConsumer: text = "slow consumer: a subscription's pending queue passed its bound; the session was dropped"
@@ -309,7 +309,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             state = .ready(principal: principal, handle: handle)
             FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: handle.id.text, resumed: handle.resumed)), to: &out)
         } catch {
-            fail(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), reason: nil)
+            fail(error.heraldError, reason: nil)
         }
     }
 
@@ -371,7 +371,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                 index = end
             }
             if index < count, case .failure(let error) = results[index] {
-                FrameEncoder.appendError(ErrorFrame(code: HeraldErrorCode(rawValue: error.code), reference: .request(publishRequestIDs[index]), message: error.message), to: &out)
+                FrameEncoder.appendError(ErrorFrame(code: error.code, reference: .request(publishRequestIDs[index]), message: error.message), to: &out)
                 writeOut()
                 index += 1
             }
@@ -481,7 +481,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                 // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
                 FrameEncoder.append(ServerFrame.subscribed(sid: sid), to: &out)
             case .failure(let error):
-                reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+                reply(error.heraldError, .subscription(sid))
             }
         }
         subscribeBatch.removeAll(keepingCapacity: true)
@@ -496,7 +496,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             activeSids.remove(sid)
             FrameEncoder.append(ServerFrame.unsubscribed(sid: sid), to: &out)
         } catch {
-            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+            reply(error.heraldError, .subscription(sid))
         }
     }
 
@@ -505,7 +505,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         do {
             try context.broker.addCredit(handle, sid: String(sid), Int(count))
         } catch {
-            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+            reply(error.heraldError, .subscription(sid))
         }
     }
 
@@ -528,7 +528,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         do {
             try context.broker.ack(handle, sid: String(sid), tags: tags)
         } catch {
-            reply(HeraldError(HeraldErrorCode(rawValue: error.code), error.message), .subscription(sid))
+            reply(error.heraldError, .subscription(sid))
         }
     }
 

@@ -99,7 +99,7 @@ import Testing
         let results = broker.publish([request("orders", "m3"), request("orders", "m4")])
         #expect(results.allSatisfy { $0.success != nil })
         #expect(slow.disconnects == [.slowConsumer])
-        #expect(DisconnectReason.slowConsumer.code == "SlowConsumer")
+        #expect(DisconnectReason.slowConsumer.code.rawValue == "SlowConsumer")
         #expect(broker.stats.slowConsumerDisconnects == 1)
         #expect(slow.callCount == 0)
         #expect(fast.bodies == ["m0", "m1", "m2", "m3", "m4"])

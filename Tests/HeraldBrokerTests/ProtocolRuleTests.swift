@@ -16,7 +16,7 @@ import Testing
             }
         }
         let error = BrokerError.duplicateSubscription(sid: "7")
-        #expect(error.code == HeraldErrorCode.duplicateSubscription.rawValue)
+        #expect(error.code == .duplicateSubscription)
         #expect(error.message.contains("7"))
         #expect(broker.subscriptionCount(topic: "orders") == 1 && broker.subscriptionCount(topic: "other") == 0)
         _ = broker.publish([request("orders", "m0")])
@@ -33,7 +33,7 @@ import Testing
             .sessionOwnedByAnotherIdentity(session: "s"), .sessionNotIssued(session: "s"),
         ]
         let codes = errors.map(\.code) + [DisconnectReason.slowConsumer, .sessionTakenOver].map(\.code)
-        for code in codes { #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: code)), "\(code)") }
+        for code in codes { #expect(HeraldErrorCode.all.contains(code), "\(code)") }
     }
 
     @Test func aFIFOTopicRefusesAPublishWithoutAMessageGroup() throws {
@@ -49,7 +49,7 @@ import Testing
         ])
         let required = BrokerError.invalidParameter("The MessageGroupId parameter is required for FIFO topics")
         #expect(results.map(\.failure) == [required, nil, required, nil])
-        #expect(required.code == "InvalidParameter")
+        #expect(required.code.rawValue == "InvalidParameter")
         #expect(required.message == "Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
         #expect(sink.bodies == ["grouped"] && sink.deliveries.first?.message.groupID == "g1")
         #expect(broker.stats.published == 2 && broker.stats.publishRejected == 2)

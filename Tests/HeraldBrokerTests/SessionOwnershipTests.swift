@@ -97,12 +97,12 @@ import Testing
 
     @Test func theErrorIsAnAuthorizationRefusalThatSaysWhatToDo() {
         let owned = BrokerError.sessionOwnedByAnotherIdentity(session: "s1")
-        #expect(owned.code == HeraldErrorCode.notAuthorized.rawValue)
+        #expect(owned.code == .notAuthorized)
         #expect(owned.message.contains("s1") && owned.message.contains("another identity"))
         #expect(owned.message.contains("connect without \"session\""))
         #expect(!owned.message.contains("alice"), "the owner is not revealed")
         let anonymous = BrokerError.sessionNotIssued(session: "demo-1")
-        #expect(anonymous.code == HeraldErrorCode.notAuthorized.rawValue)
+        #expect(anonymous.code == .notAuthorized)
         #expect(anonymous.message.contains("anonymous") && anonymous.message.contains("connect without \"session\""))
     }
 
@@ -207,8 +207,8 @@ import Testing
     }
 
     @Test func sessionTakenOverIsInTheCatalog() {
-        #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: DisconnectReason.sessionTakenOver.code)))
-        #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: DisconnectReason.slowConsumer.code)))
+        #expect(HeraldErrorCode.all.contains(DisconnectReason.sessionTakenOver.code))
+        #expect(HeraldErrorCode.all.contains(DisconnectReason.slowConsumer.code))
     }
 }
 

@@ -8,7 +8,7 @@ import Testing
         let (broker, _) = try makeBroker()
         let results = broker.publish([request("nope", "a"), request("orders", "b"), request("nope", "c")])
         #expect(results[0].failure == .topicNotFound(topic: "nope"))
-        #expect(results[0].failure?.code == "NotFound")
+        #expect(results[0].failure?.code.rawValue == "NotFound")
         #expect(results[1].success != nil)
         #expect(results[2].failure == .topicNotFound(topic: "nope"))
         #expect(broker.stats.published == 1 && broker.stats.publishRejected == 2)
@@ -24,7 +24,7 @@ import Testing
         #expect(broker.publish([request("fresh", "a")])[0].success != nil)
         #expect(broker.topicNames() == ["fresh"])
         let bad = broker.publish([request("bad topic!", "a")])[0].failure
-        #expect(bad?.code == "InvalidParameter")
+        #expect(bad?.code.rawValue == "InvalidParameter")
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
         #expect(try broker.subscribe(handle, sid: "x", topic: "later.fifo", policy: nil, ackMode: .auto, credit: 5) == .created)
@@ -63,7 +63,7 @@ import Testing
             try broker.subscribe(handle, sid: "s10000", topic: "t0", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(error == .tooManySubscriptionsForSession(limit: 10_000))
-        #expect(error?.code == "TooManySubscriptions")
+        #expect(error?.code.rawValue == "TooManySubscriptions")
         try broker.unsubscribe(handle, sid: "s5")
         try broker.subscribe(handle, sid: "s10000", topic: "t0", policy: nil, ackMode: .auto, credit: 1)
     }
@@ -116,7 +116,7 @@ import Testing
                 try run()
                 Issue.record("case \(i) was accepted")
             } catch {
-                #expect((error as? BrokerError)?.code == "InvalidParameter", "case \(i): \(error)")
+                #expect((error as? BrokerError)?.code.rawValue == "InvalidParameter", "case \(i): \(error)")
             }
         }
         #expect(broker.subscriptionCount(topic: "orders") == 1)

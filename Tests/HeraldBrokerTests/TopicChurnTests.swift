@@ -121,7 +121,7 @@ import Testing
             try broker.subscribe(handle, sid: "4", topic: "a", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(error == .tooManySubscriptions(limit: 3))
-        #expect(error?.code == "SubscriptionLimitExceeded")
+        #expect(error?.code.rawValue == "SubscriptionLimitExceeded")
         try broker.unsubscribe(handle, sid: "2")
         try broker.subscribe(handle, sid: "4", topic: "a", policy: nil, ackMode: .auto, credit: 1)
         // Configuration subscriptions count too.
@@ -141,7 +141,7 @@ import Testing
         let error = #expect(throws: BrokerError.self) {
             try broker.subscribe(handle, sid: "2", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         }
-        #expect(error?.code == "SubscriptionLimitExceeded")
+        #expect(error?.code.rawValue == "SubscriptionLimitExceeded")
         #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: "SubscriptionLimitExceeded")))
     }
 }
