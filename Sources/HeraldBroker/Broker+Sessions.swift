@@ -232,6 +232,21 @@ extension Broker {
         }
     }
 
+    /// Gives the session's subscription `sid` a new filter policy (SNS SetSubscriptionAttributes
+    /// FilterPolicy): it applies from the next message; queued and unacked messages stay.
+    public func setPolicy(_ handle: StreamSessionHandle, sid: String, policy: FilterPolicy?) throws(BrokerError) {
+        try registry.withLock { (reg: inout Registry) throws(BrokerError) in
+            let (id, topic) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (UInt64, String) in
+                guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
+                guard let subscription = st.subscription(sid: sid) else { throw .subscriptionNotFound(sid: sid) }
+                subscription.policy = policy
+                return (subscription.id, subscription.topic)
+            }
+            reg.topics[topic]?.replacePolicy(subscriptionID: id, policy: policy)
+            publishRoute(topic, in: &reg)
+        }
+    }
+
     /// Removes the subscription (attached or detached) and everything it holds.
     public func unsubscribe(_ handle: StreamSessionHandle, sid: String) throws(BrokerError) {
         try registry.withLock { (reg: inout Registry) throws(BrokerError) in

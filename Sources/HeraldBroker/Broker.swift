@@ -73,6 +73,30 @@ public final class Broker: Sendable {
         }
     }
 
+    /// Deletes a topic that is not declared in the configuration, with every subscription on it
+    /// (SNS DeleteTopic). Stream subscriptions are removed from their sessions: they receive nothing
+    /// more, and an UNSUB of them answers `NotFound`. Deleting a topic that does not exist succeeds
+    /// (as in SNS).
+    public func deleteTopic(_ name: String) throws(BrokerError) {
+        try registry.withLock { (reg: inout Registry) throws(BrokerError) in
+            guard let entry = reg.topics[name] else { return }
+            guard !entry.declared else {
+                throw .invalidParameter("Topic \(name) is declared in the configuration; remove it there")
+            }
+            for target in entry.streamTargets {
+                target.session.state.withLock { st in
+                    guard let subscription = st.slots.indices.contains(target.slot) ? st.slots[target.slot] : nil,
+                          subscription.id == target.subscriptionID else { return }
+                    _ = st.remove(sid: subscription.sid)
+                }
+            }
+            reg.subscriptionTotal -= entry.subscriptionCount
+            reg.topics.removeValue(forKey: name)
+            reg.compactable.remove(name)
+            _ = routes.withLock { $0.removeValue(forKey: name) }
+        }
+    }
+
     /// Replaces the configuration-declared topics and their subscriptions. Everything is validated
     /// first (nothing changes on error); then each topic's new route is swapped in, so a changed
     /// policy applies from the next message. Stream subscriptions are not touched. A topic that

@@ -146,6 +146,14 @@ struct TopicEntry {
         return true
     }
 
+    /// The stream subscriptions on this topic (deleting the topic removes them from their sessions).
+    var streamTargets: [StreamRouteTarget] {
+        slots.compactMap { slot in
+            guard case .stream(let target)? = slot?.target else { return nil }
+            return target
+        }
+    }
+
     /// Gives a subscription a new policy (its slot, so its matcher id, stays); the next route
     /// recompiles what knew the old one.
     mutating func replacePolicy(subscriptionID: UInt64, policy: FilterPolicy?) {

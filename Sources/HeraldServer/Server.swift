@@ -14,6 +14,8 @@ public final class Server: Sendable {
     public let broker: Broker
     public let counters = ServerCounters()
     private let context: SessionContext
+    /// The protocol-neutral front door every listener's sessions call.
+    public let service: HeraldService
     private let group: EventLoopGroup
     private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
@@ -34,6 +36,7 @@ public final class Server: Sendable {
         options.limits.resumeWindowNanoseconds = UInt64(config.sessions.resumeWindow.components.seconds) * 1_000_000_000
         self.broker = Broker(options: options, matcherFactory: CompiledMatcherFactory())
         self.context = SessionContext(broker: broker, settings: Self.settings(for: config), counters: counters)
+        self.service = HeraldService(context: context)
         self.group = group
         self.state = Mutex(State(config: config))
         self.log = log
@@ -114,9 +117,9 @@ public final class Server: Sendable {
             clientCAFile: spec.tls.clientCAFile, clientCertificates: policy)
         var options = ConnectionOptions()
         options.handshakeTimeout = timeouts.handshake
-        let context = self.context
+        let service = self.service
         return try Listener(host: spec.address.host, port: Int(spec.address.port), tls: tls, group: group, options: options) { connection in
-            ServerSession(connection: connection, context: context)
+            ServerSession(connection: connection, service: service)
         }
     }
 

@@ -12,6 +12,7 @@ import HeraldWire
 /// collected and published with ONE broker call when the batch ends (or before any other frame,
 /// so replies keep the client's order); replies are encoded into `out` and written once per batch.
 final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
+    private let service: HeraldService
     private let context: SessionContext
     private let connection: Connection
     private var settings: SessionSettings
@@ -41,9 +42,10 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// What CONNECT presented, so a reload can re-resolve the principal's permissions.
     private var credentials: (token: String?, certificateCommonName: String?) = (nil, nil)
 
-    init(connection: Connection, context: SessionContext) {
+    init(connection: Connection, service: HeraldService) {
         self.connection = connection
-        self.context = context
+        self.service = service
+        self.context = service.context
         self.settingsGeneration = context.generation.load(ordering: .acquiring)
         self.settings = context.settings
         self.decoder = ClientFrameDecoder(limits: settings.wireLimits)
@@ -174,7 +176,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         let pending = connection.pendingOutputBytes
         let limit = connection.options.outputHardLimit
         if case .ready(_, let handle) = state {
-            context.broker.detachSession(handle, now: SessionContext.now())
+            service.detachSession(handle)
         }
         hangUp(ErrorFrame(code: .slowConsumer, message: "slow consumer: the client did not read and the server's outbound buffer for this connection passed its limit of \(limit) bytes; the connection was closed"),
                reason: .outputLimitExceeded(pendingBytes: pending), dropQueuedOutput: true, cause: .outputLimit)
@@ -183,7 +185,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         context.counters.countDisconnect(disconnectCause ?? Self.cause(of: reason))
         if case .ready(_, let handle) = state {
-            context.broker.detachSession(handle, now: SessionContext.now())
+            service.detachSession(handle)
         }
         state = .closed
         publishBatch.removeAll()
@@ -243,7 +245,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             let frame = ErrorFrame(code: error.heraldCode, reference: error.reference, message: error.message)
             if error.isFatal {
                 if case .ready(_, let handle) = state {
-                    context.broker.detachSession(handle, now: SessionContext.now())
+                    service.detachSession(handle)
                 }
                 hangUp(frame, reason: .protocolError(error.message), dropQueuedOutput: false, cause: .protocolError)
                 return false
@@ -295,44 +297,35 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         let principal: Principal
         credentials = (options.token, connection.peerCertificate?.commonName)
-        switch settings.authenticator.authenticate(token: options.token, certificateCommonName: connection.peerCertificate?.commonName) {
+        switch service.authenticate(token: options.token, certificateCommonName: credentials.certificateCommonName, settings: settings) {
         case .success(let p): principal = p
-        case .failure(let error):
-            context.counters.authenticationFailures.add(1, ordering: .relaxed)
-            return fail(error, reason: nil)
+        case .failure(let error): return fail(error, reason: nil)
         }
-        do {
-            // Without a session id the broker issues an unguessable one; with one, only the
-            // identity that created that session may resume it (anonymous: only issued ids).
-            let handle = try context.broker.attachSession(
-                options.session.map(SessionID.init), owner: principal.sessionOwner, sink: self, now: SessionContext.now())
+        switch service.attachSession(options.session.map(SessionID.init), principal: principal, sink: self) {
+        case .success(let handle):
             state = .ready(principal: principal, handle: handle)
             FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: handle.id.text, resumed: handle.resumed)), to: &out)
-        } catch {
-            fail(error.heraldError, reason: nil)
+        case .failure(let error):
+            fail(error, reason: nil)
         }
     }
 
     private func handlePublish(_ pub: PublishFrame) {
         guard case .ready(let principal, _) = state else { return requireConnect() }
         let reference = ErrorReference.request(pub.requestID)
-        guard principal.permissions.allows(.publish, topic: pub.topic) else {
-            return reply(HeraldError(.notAuthorized, "\(principal.name) may not publish to \(pub.topic)"), reference)
-        }
         let attributes: MessageAttributes
         do {
             attributes = try AttributeCodec.decode(pub.attributes)
-            try settings.messageValidator.validate(body: pub.body, attributes: attributes)
-        } catch let error as WireError {
-            return reply(HeraldError(error.heraldCode, error.message), reference)
-        } catch let error as HeraldError {
-            return reply(error, reference)
         } catch {
-            return reply(HeraldError(.internal, "\(error)"), reference)
+            return reply(HeraldError(error.heraldCode, error.message), reference)
         }
-        var request = PublishRequest(
-            topic: pub.topic, attributes: attributes, body: pub.body,
-            groupID: pub.groupID, deduplicationID: pub.deduplicationID)
+        var request: PublishRequest
+        switch service.preparePublish(
+            topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
+            deduplicationID: pub.deduplicationID, principal: principal, settings: settings) {
+        case .success(let prepared): request = prepared
+        case .failure(let error): return reply(error, reference)
+        }
         request.encodedAttributes = pub.attributes  // decoded without error above: passed through as is
         publishBatch.append(request)
         publishRequestIDs.append(pub.requestID)
@@ -343,7 +336,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func publishPending() {
         guard !publishBatch.isEmpty else { return }
         var congestion: PublishCongestion?
-        let results = context.broker.publish(publishBatch, congestion: &congestion)
+        let results = service.publish(publishBatch, congestion: &congestion)
         if let congestion { pace(congestion) }
         writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
         let count = min(results.count, publishRequestIDs.count)
@@ -423,7 +416,10 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     private func handleSubscribe(_ sub: SubscribeFrame) {
         guard case .ready(let principal, _) = state else { return requireConnect() }
-        switch subscribeRequest(sub, principal: principal) {
+        let scope: FilterPolicyScope = sub.scope == .messageBody ? .messageBody : .messageAttributes
+        switch service.prepareSubscribe(
+            sid: sub.sid, topic: sub.topic, policy: sub.policy, scope: scope, subscriptionName: sub.subscriptionName,
+            ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), principal: principal, settings: settings) {
         case .success(let request):
             subscribeBatch.append(request)
             subscribeSids.append(sub.sid)
@@ -435,45 +431,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
     }
 
-    /// Authorizes a SUB and resolves its policy (from the frame, or a named configuration
-    /// subscription's).
-    private func subscribeRequest(_ sub: SubscribeFrame, principal: Principal) -> Result<SubscribeRequest, HeraldError> {
-        guard principal.permissions.allows(.subscribe, topic: sub.topic) else {
-            return .failure(HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(sub.topic)"))
-        }
-        var policy: FilterPolicy?
-        var tag: String?
-        if let name = sub.subscriptionName {
-            // A configuration subscription: its topic and policy come from the config (and reloads).
-            guard let named = settings.namedSubscriptions[name] else {
-                return .failure(HeraldError(.notFound, "Subscription does not exist: \(name)"))
-            }
-            guard named.topic == sub.topic else {
-                return .failure(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) is on topic \(named.topic), not \(sub.topic)"))
-            }
-            guard sub.policy.isEmpty else {
-                return .failure(HeraldError(.invalidParameter, "Invalid parameter: subscription \(name) takes its filter policy from the configuration; send none"))
-            }
-            policy = named.policy
-            tag = name
-        } else if !sub.policy.isEmpty {
-            let scope: FilterPolicyScope = sub.scope == .messageBody ? .messageBody : .messageAttributes
-            do {
-                policy = try FilterPolicy.parse(utf8: sub.policy, scope: scope, limits: settings.filterLimits)
-            } catch {
-                return .failure(HeraldError(.invalidFilterPolicy, error.message(api: .setSubscriptionAttributes)))
-            }
-        }
-        return .success(SubscribeRequest(
-            sid: String(sub.sid), topic: sub.topic, policy: policy,
-            ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), tag: tag))
-    }
-
     /// Subscribes the collected SUB frames with one broker call (one route rebuild per topic for
     /// the run) and answers each; every SUBOK means the subscription is live.
     private func subscribePending() {
         guard !subscribeBatch.isEmpty, case .ready(_, let handle) = state else { return }
-        let results = context.broker.subscribe(handle, subscribeBatch)
+        let results = service.subscribe(handle, subscribeBatch)
         for (sid, result) in zip(subscribeSids, results) {
             switch result {
             case .success:
@@ -481,7 +443,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                 // SUBOK goes out before any redelivered MSG: those hop through our queue after this frame.
                 FrameEncoder.append(ServerFrame.subscribed(sid: sid), to: &out)
             case .failure(let error):
-                reply(error.heraldError, .subscription(sid))
+                reply(error, .subscription(sid))
             }
         }
         subscribeBatch.removeAll(keepingCapacity: true)
@@ -492,43 +454,29 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         guard case .ready(_, let handle) = state else { return requireConnect() }
         turnSubscriptionOps += 1
         do {
-            try context.broker.unsubscribe(handle, sid: String(sid))
+            try service.unsubscribe(handle, sid: sid)
             activeSids.remove(sid)
             FrameEncoder.append(ServerFrame.unsubscribed(sid: sid), to: &out)
         } catch {
-            reply(error.heraldError, .subscription(sid))
+            reply(error, .subscription(sid))
         }
     }
 
     private func handleCredit(sid: UInt64, count: UInt32) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
         do {
-            try context.broker.addCredit(handle, sid: String(sid), Int(count))
+            try service.addCredit(handle, sid: sid, Int(count))
         } catch {
-            reply(error.heraldError, .subscription(sid))
+            reply(error, .subscription(sid))
         }
     }
 
-    /// ACK ranges expand to tags; a frame may name at most `maxAckTagsPerFrame` tags, so a range
-    /// like 0-18446744073709551615 cannot make the server allocate without bound.
-    static let maxAckTagsPerFrame = 65_536
-
     private func handleAck(sid: UInt64, ranges: [ClosedRange<UInt64>]) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
-        var total: UInt64 = 0
-        for range in ranges {
-            total &+= range.upperBound - range.lowerBound + 1
-            if total > UInt64(Self.maxAckTagsPerFrame) || total == 0 {
-                return reply(HeraldError(.invalidParameter, "an ACK frame may name at most \(Self.maxAckTagsPerFrame) tags"), .subscription(sid))
-            }
-        }
-        var tags: [UInt64] = []
-        tags.reserveCapacity(Int(total))
-        for range in ranges { tags.append(contentsOf: range) }
         do {
-            try context.broker.ack(handle, sid: String(sid), tags: tags)
+            try service.ack(handle, sid: sid, ranges: ranges)
         } catch {
-            reply(error.heraldError, .subscription(sid))
+            reply(error, .subscription(sid))
         }
     }
 
@@ -604,7 +552,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func fail(_ error: HeraldError, reason: CloseReason?) {
         context.counters.protocolErrors.add(1, ordering: .relaxed)
         if case .ready(_, let handle) = state {
-            context.broker.detachSession(handle, now: SessionContext.now())
+            service.detachSession(handle)
         }
         let cause: DisconnectCause
         switch (state, error.code) {

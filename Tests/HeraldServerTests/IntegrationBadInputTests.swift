@@ -72,6 +72,24 @@ extension Integration {
             try server.assertServing()
         }
 
+        /// An ACK range covering every tag (2^64 of them) used to overflow the tag count and crash
+        /// the server; it is refused like any range past the per-frame bound.
+        @Test func anAckRangeOfEveryTagIsRefusedNotACrash() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let raw = try server.raw()
+            defer { raw.close() }
+            try raw.handshake()
+            try raw.send("SUB 1 acks MessageAttributes ack 10 0\r\n\r\n")
+            _ = try raw.next { if case .subscribed = $0 { return true } else { return false } }
+            try raw.send("ACK 1 0-18446744073709551615\r\n")
+            let refusal = try raw.next { if case .error = $0 { return true } else { return false } }
+            #expect(refusal?.errorFrame?.code == .invalidParameter, "\(String(describing: refusal))")
+            try raw.send(.ping)
+            #expect(try raw.next { if case .pong = $0 { return true } else { return false } } != nil, "the connection stays")
+            try server.assertServing()
+        }
+
         @Test func aControlLineOverTheLimitIsRefused() throws {
             let server = try TestServer()
             defer { server.stop() }
