@@ -111,7 +111,7 @@ extension Broker {
                 registry.withLock { removeFromTopics(report.droppedDormant, in: &$0) }
             }
             if let slow = report.slowConsumer {
-                group.session.congested.store(false, ordering: .relaxed)
+                group.session.clearCongestion()
                 counters.slowConsumerDisconnects.add(1)
                 registry.withLock { reg in
                     removeFromTopics(slow.removed, in: &reg)

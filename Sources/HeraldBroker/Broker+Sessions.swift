@@ -73,10 +73,10 @@ extension Broker {
                 guard st.isCurrent(handle.epoch) else { return ([RemovedSubscription](), false) }
                 return (st.detach(now: now, window: window), st.subscriptionCount == 0)
             }
-            handle.core.congested.store(false, ordering: .relaxed)  // no publisher waits for a gone client
             removeFromTopics(removed, in: &reg)
             if empty, reg.sessions[handle.id] === handle.core { reg.sessions.removeValue(forKey: handle.id) }
         }
+        handle.core.clearCongestion()  // no publisher waits for a gone client
     }
 
     /// Drops every detached subscription whose resume window ended at or before `now`, and sessions
@@ -263,16 +263,16 @@ extension Broker {
     public func addCredit(_ handle: StreamSessionHandle, sid: String, _ amount: Int) throws(BrokerError) {
         guard amount > 0 else { throw .invalidParameter("credit must be positive") }
         let limits = self.limits
-        let delivered = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> Int in
+        let (delivered, relieved) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Bool) in
             guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
             var out: [StreamDelivery] = []
             try st.withAttached(sid: sid) { sub throws(BrokerError) in
                 sub.grantCredit(amount, limits: limits)
                 sub.drain(into: &out)
             }
-            handle.core.relieveIfCleared(st, limits: limits)
-            return st.flush(out)
+            return (st.flush(out), handle.core.shouldRelieve(st, limits: limits))
         }
+        if relieved { handle.core.clearCongestion() }
         counters.streamDeliveries.add(delivered)
     }
 
@@ -281,7 +281,7 @@ extension Broker {
     /// `BrokerStats.unknownAckTags`); returns how many tags were in flight.
     @discardableResult
     public func ack(_ handle: StreamSessionHandle, sid: String, tags: [UInt64]) throws(BrokerError) -> Int {
-        let (acked, unknown, delivered) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Int, Int) in
+        let (acked, unknown, delivered, relieved) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Int, Int, Bool) in
             guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
             var out: [StreamDelivery] = []
             let counts = try st.withAttached(sid: sid) { sub throws(BrokerError) -> (acked: Int, unknown: Int) in
@@ -292,9 +292,9 @@ extension Broker {
                 sub.drain(into: &out)
                 return counts
             }
-            handle.core.relieveIfCleared(st, limits: limits)
-            return (counts.acked, counts.unknown, st.flush(out))
+            return (counts.acked, counts.unknown, st.flush(out), handle.core.shouldRelieve(st, limits: limits))
         }
+        if relieved { handle.core.clearCongestion() }
         counters.unknownAckTags.add(unknown)
         counters.streamDeliveries.add(delivered)
         return acked

@@ -1,9 +1,13 @@
 import Synchronization
 
 /// Receivers a publish batch left backlogged. The broker never blocks a publisher; a publishing
-/// connection that gets one of these may stop reading until `isRelieved` (its own pacing policy:
+/// connection that gets one of these may stop reading until it is relieved (its own pacing policy:
 /// the server waits a bounded time, then lets the slow-consumer bound decide). Without pacing, a
 /// publisher that outruns its subscribers for long gets them disconnected as slow consumers.
+///
+/// Relief is signalled, not polled: `whenRelieved` runs its callback once every backlogged
+/// receiver drained under its low mark (or went away) — on the thread that drained the last one
+/// (a subscriber's CREDIT/ACK, or a detach), without broker locks held.
 public struct PublishCongestion: Sendable {
     let sessions: [StreamSessionCore]
 
@@ -11,13 +15,58 @@ public struct PublishCongestion: Sendable {
     public var isRelieved: Bool {
         sessions.allSatisfy { !$0.congested.load(ordering: .relaxed) }
     }
+
+    /// Calls `relieved` once, as soon as `isRelieved` holds (at once if it already does).
+    public func whenRelieved(_ relieved: @escaping @Sendable () -> Void) {
+        let once = ReliefOnce(relieved)
+        for session in sessions {
+            session.onRelief { [sessions] in
+                if sessions.allSatisfy({ !$0.congested.load(ordering: .relaxed) }) { once.fire() }
+            }
+        }
+    }
+}
+
+/// Runs a callback at most once, whichever receiver's relief comes last.
+private final class ReliefOnce: Sendable {
+    private let callback: Mutex<(@Sendable () -> Void)?>
+
+    init(_ callback: @escaping @Sendable () -> Void) { self.callback = Mutex(callback) }
+
+    func fire() {
+        let callback = self.callback.withLock { value -> (@Sendable () -> Void)? in
+            defer { value = nil }
+            return value
+        }
+        callback?()
+    }
 }
 
 extension StreamSessionCore {
-    /// Called with the session lock held after a drain: clears `congested` once every queue is low.
-    func relieveIfCleared(_ state: SessionState, limits: BrokerLimits) {
-        if congested.load(ordering: .relaxed), state.backlogCleared(limits) {
+    /// Called with the session lock held after a drain: true when `congested` should clear (every
+    /// queue is low). The caller calls `clearCongestion()` once the session lock is released.
+    func shouldRelieve(_ state: SessionState, limits: BrokerLimits) -> Bool {
+        congested.load(ordering: .relaxed) && state.backlogCleared(limits)
+    }
+
+    /// Marks the session as no longer backlogged and runs the publishers' relief callbacks.
+    /// Call without the session lock (callbacks may hop to other queues, or touch this session).
+    func clearCongestion() {
+        let waiters = reliefWaiters.withLock { waiters -> [@Sendable () -> Void] in
             congested.store(false, ordering: .relaxed)
+            defer { waiters.removeAll() }
+            return waiters
         }
+        for waiter in waiters { waiter() }
+    }
+
+    /// Runs `waiter` when the session stops being backlogged (at once when it is not).
+    func onRelief(_ waiter: @escaping @Sendable () -> Void) {
+        let now = reliefWaiters.withLock { waiters -> Bool in
+            guard congested.load(ordering: .relaxed) else { return true }
+            waiters.append(waiter)
+            return false
+        }
+        if now { waiter() }
     }
 }

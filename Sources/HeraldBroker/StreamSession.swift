@@ -14,6 +14,8 @@ final class StreamSessionCore: Sendable {
     /// the pending bound); cleared once every queue is back under an eighth, or the session ends.
     /// Publishers read it without the lock to pace themselves (`PublishCongestion`).
     let congested = Atomic<Bool>(false)
+    /// Publishers waiting for `congested` to clear (`PublishCongestion.whenRelieved`).
+    let reliefWaiters = Mutex<[@Sendable () -> Void]>([])
 
     init(id: SessionID, owner: SessionOwner) {
         self.id = id

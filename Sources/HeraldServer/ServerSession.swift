@@ -375,43 +375,46 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - Publisher pacing
 
-    /// How often a paused publisher looks whether its subscribers drained.
-    static let pacingPollInterval: DispatchTimeInterval = .milliseconds(1)
     /// Longest a publisher waits for backlogged subscribers before reading on anyway; after that
     /// the subscribers' pending bound (slow-consumer policy) decides, so one stuck subscriber cannot
     /// stall a topic's publishers for good.
-    static let maxPacingWait: UInt64 = 3_000_000_000
+    static let maxPacingWait: Duration = .seconds(3)
     /// After a wait ran out, congestion is ignored for this long (the stuck subscriber overflows).
     static let pacingGrace: UInt64 = 1_000_000_000
 
     private var pacing = false
+    /// Identifies the current wait, so a relief or deadline of an earlier one is ignored.
+    private var pacingEpoch: UInt64 = 0
     private var ignoreCongestionUntil: UInt64 = 0
 
-    /// The last batch left subscribers backlogged: stop reading this publisher until they drain
-    /// (bounded by `maxPacingWait`), as NATS stalls a fast producer, instead of growing their
-    /// queues until they are cut off as slow consumers.
+    /// The last batch left subscribers backlogged: stop handling this publisher's frames and stop
+    /// reading it until they drain (bounded by `maxPacingWait`), as NATS stalls a fast producer,
+    /// instead of growing their queues until they are cut off as slow consumers. The subscribers
+    /// signal relief (no polling); one timer bounds the wait.
     private func pace(_ congestion: PublishCongestion) {
         guard !pacing else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         guard now >= ignoreCongestionUntil else { return }
         pacing = true
+        pacingEpoch &+= 1
+        let epoch = pacingEpoch
         connection.pauseReading()
-        waitForRelief(congestion, deadline: now + Self.maxPacingWait)
+        let connection = self.connection
+        congestion.whenRelieved { [weak self] in
+            guard let session = self else { return }
+            connection.execute { session.endPacing(epoch, relieved: true) }
+        }
+        connection.queue.asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(Self.maxPacingWait))) { [weak self] in
+            self?.endPacing(epoch, relieved: false)
+        }
     }
 
-    private func waitForRelief(_ congestion: PublishCongestion, deadline: UInt64) {
-        connection.queue.asyncAfter(deadline: .now() + Self.pacingPollInterval) { [self] in
-            guard pacing else { return }
-            if case .closed = state { return }
-            let now = DispatchTime.now().uptimeNanoseconds
-            if congestion.isRelieved || now >= deadline {
-                if !congestion.isRelieved { ignoreCongestionUntil = now + Self.pacingGrace }
-                pacing = false
-                if !continuationScheduled { continueTurn() }  // frames left in the buffer, then reading
-            } else {
-                waitForRelief(congestion, deadline: deadline)
-            }
-        }
+    private func endPacing(_ epoch: UInt64, relieved: Bool) {
+        guard pacing, epoch == pacingEpoch else { return }
+        if case .closed = state { return }
+        if !relieved { ignoreCongestionUntil = DispatchTime.now().uptimeNanoseconds + Self.pacingGrace }
+        pacing = false
+        if !continuationScheduled { continueTurn() }  // frames left in the buffer, then reading
     }
 
     private func handleSubscribe(_ sub: SubscribeFrame) {

@@ -1,4 +1,5 @@
 import HeraldCore
+import Synchronization
 import Testing
 @testable import HeraldBroker
 
@@ -45,5 +46,30 @@ import Testing
         #expect(!backlog.isRelieved)
         broker.detachSession(handle, now: 1)
         #expect(backlog.isRelieved)
+    }
+
+    /// Relief is signalled: the callback runs once, when the last backlogged receiver drains — not
+    /// before, and not again.
+    @Test func whenRelievedIsCalledOnceWhenEveryReceiverDrained() throws {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
+        let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
+        let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
+        try broker.subscribe(first, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(second, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
+        let backlog = try #require(congestion)
+        let calls = Atomic<Int>(0)
+        backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
+        #expect(calls.load(ordering: .relaxed) == 0)
+        try broker.addCredit(first, sid: "s", 30)
+        #expect(calls.load(ordering: .relaxed) == 0, "the second receiver is still backlogged")
+        broker.detachSession(second, now: 1)
+        #expect(calls.load(ordering: .relaxed) == 1)
+        try broker.addCredit(first, sid: "s", 30)
+        #expect(calls.load(ordering: .relaxed) == 1)
+        // Already relieved: at once.
+        backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
+        #expect(calls.load(ordering: .relaxed) == 2)
     }
 }
