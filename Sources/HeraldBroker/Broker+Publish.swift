@@ -2,25 +2,27 @@ import HeraldCore
 import Synchronization
 
 extension Broker {
-    /// Publishes one read batch of one publisher connection. For each request: topic lookup (or
+    /// Publishes one batch of one publisher connection. For each request: topic lookup (or
     /// auto-create), one matcher call for every matching subscription, and the message — one value,
-    /// one shared payload — handed to each match. Deliveries are grouped so each stream session's
-    /// sink is called once for the whole batch and each endpoint gets one call.
+    /// one shared payload — handed to each match. Matches are grouped by target, so each target
+    /// (a stream session, an endpoint, …) is called once for the whole batch (DeliveryTarget.swift).
     ///
     /// Returns, per request in order, the assigned message id or why it was refused
     /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create or a FIFO topic
-    /// without a group id, `tooManyTopics`).
+    /// without a group id, `tooManyTopics`, `deliveryFailed` when a target refused it at once).
     /// Never blocks on subscribers: a subscriber without credit gets its messages queued, and one
     /// whose queue overflows is disconnected (`DisconnectReason.slowConsumer`).
     public func publish(_ batch: [PublishRequest]) -> [Result<MessageID, BrokerError>] {
         var congestion: PublishCongestion?
-        return publish(batch, congestion: &congestion)
+        var receipts: PublishReceipts?
+        return publish(batch, congestion: &congestion, receipts: &receipts)
     }
 
     /// `publish(_:)`, also reporting in `congestion` the receivers this batch left backlogged
-    /// (nil when none), so the caller can pace itself.
+    /// (nil when none), so the caller can pace itself, and in `receipts` the accepted requests whose
+    /// confirmation waits for a target's receipt (nil when every target answered at once).
     public func publish(
-        _ batch: [PublishRequest], congestion: inout PublishCongestion?
+        _ batch: [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
     ) -> [Result<MessageID, BrokerError>] {
         var results: [Result<MessageID, BrokerError>] = []
         guard !batch.isEmpty else { return results }
@@ -28,6 +30,9 @@ extension Broker {
         let ids = messageIDs.next(batch.count)
         var messages: [Message] = []
         messages.reserveCapacity(batch.count)
+        /// The request each message came from (messages skip refused requests).
+        var requestOfMessage: [Int] = []
+        requestOfMessage.reserveCapacity(batch.count)
         var fanOut = FanOut()
         var route: TopicRoute?
 
@@ -57,7 +62,7 @@ extension Broker {
                 if route.unfilteredCount > 0 {
                     fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
                     route.unfiltered.forEach(below: route.unfilteredCount) { target in
-                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                        fanOut.add(target, messageIndex: messageIndex, size: size)
                     }
                 }
                 for matcher in route.matchers {
@@ -65,17 +70,39 @@ extension Broker {
                     fanOut.reserve(matches: ids.count, messages: batch.count)
                     for id in ids {
                         guard let target = route.targets[id] else { continue }  // removed since the build
-                        fanOut.add(target, messageIndex: messageIndex, size: size, message: message)
+                        fanOut.add(target, messageIndex: messageIndex, size: size)
                     }
                 }
             }
             messages.append(message)  // last use: moved, not retained again
+            requestOfMessage.append(index)
         }
 
         counters.published.add(messages.count)
         counters.publishRejected.add(batch.count - messages.count)
-        let backlogged = deliver(fanOut, messages: messages)
-        congestion = backlogged.isEmpty ? nil : PublishCongestion(sessions: backlogged)
+        let pending = deliver(fanOut, messages: messages, congestion: &congestion)
+        guard !pending.isEmpty else { return results }
+        // Some target answered later or refused: map its slice's messages back to requests.
+        var waiting = PublishReceipts?.none
+        for (receipt, messageIndices) in pending {
+            let requests = messageIndices.map { requestOfMessage[$0] }
+            switch receipt {
+            case .failed(let error):
+                for request in requests { results[request] = .failure(.deliveryFailed(error)) }
+            case .pending:
+                let tracker = waiting ?? PublishReceipts()
+                waiting = tracker
+                tracker.wait(for: requests)
+            case .done:
+                break
+            }
+        }
+        if let waiting {
+            for case (.pending(let token), let messageIndices) in pending {
+                waiting.watch(token, requests: messageIndices.map { requestOfMessage[$0] })
+            }
+            receipts = waiting
+        }
         return results
     }
 
@@ -93,68 +120,57 @@ extension Broker {
         return .failure(.topicNotFound(topic: topic))
     }
 
-    /// Returns the sessions left backlogged.
-    private func deliver(_ fanOut: FanOut, messages: [Message]) -> [StreamSessionCore] {
-        var backlogged: [StreamSessionCore] = []
-        var streamDeliveries = 0
-        for group in fanOut.sessions {
-            let report = group.session.state.withLock {
-                $0.deliver(fanOut.items, first: group.first, messages: messages, limits: limits)
+    /// Calls every target of the batch once with its slice, then applies what they reported.
+    /// Returns the receipts that were not `.done`, each with its slice's message indices.
+    private func deliver(
+        _ fanOut: FanOut, messages: [Message], congestion: inout PublishCongestion?
+    ) -> [(DeliveryReceipt, [Int])] {
+        var effects = DeliveryEffects()
+        var notDone: [(DeliveryReceipt, [Int])] = []
+        let limits = self.limits
+        for group in fanOut.groups {
+            let slice = DeliverySlice(items: fanOut.items, first: group.first, messages: messages, limits: limits)
+            let receipt = group.target.accept(slice, effects: &effects)
+            if case .done = receipt { continue }
+            var indices: [Int] = []
+            slice.forEach { item in
+                if indices.last != item.message { indices.append(item.message) }
             }
-            streamDeliveries += report.delivered
-            if report.backlogged {
-                group.session.congested.store(true, ordering: .relaxed)
-                backlogged.append(group.session)
-            }
-            if !report.droppedDormant.isEmpty {
-                counters.detachedOverflowDrops.add(report.droppedDormant.count)
-                registry.withLock { removeFromTopics(report.droppedDormant, in: &$0) }
-            }
-            if let slow = report.slowConsumer {
-                group.session.clearCongestion()
-                counters.slowConsumerDisconnects.add(1)
-                registry.withLock { reg in
-                    removeFromTopics(slow.removed, in: &reg)
-                    if reg.sessions[group.session.id] === group.session {
-                        reg.sessions.removeValue(forKey: group.session.id)
-                    }
-                }
-                slow.sink.disconnect(reason: .slowConsumer)
-            }
+            notDone.append((receipt, indices))
         }
-        counters.streamDeliveries.add(streamDeliveries)
-
-        var endpointDeliveries = 0
-        for group in fanOut.endpoints {
-            group.subscription.endpoint.deliver(group.messages)
-            endpointDeliveries += group.messages.count
+        counters.streamDeliveries.add(effects.streamDeliveries)
+        counters.endpointDeliveries.add(effects.endpointDeliveries)
+        if !effects.droppedDormant.isEmpty {
+            counters.detachedOverflowDrops.add(effects.droppedDormant.count)
+            registry.withLock { removeFromTopics(effects.droppedDormant, in: &$0) }
         }
-        counters.endpointDeliveries.add(endpointDeliveries)
-        return backlogged
+        for slow in effects.slowConsumers {
+            slow.session.clearCongestion()
+            counters.slowConsumerDisconnects.add(1)
+            registry.withLock { reg in
+                removeFromTopics(slow.removed, in: &reg)
+                if reg.sessions[slow.session.id] === slow.session { reg.sessions.removeValue(forKey: slow.session.id) }
+            }
+            slow.sink.disconnect(reason: .slowConsumer)
+        }
+        congestion = effects.backlogged.isEmpty ? nil : PublishCongestion(sessions: effects.backlogged)
+        return notDone
     }
 }
 
-/// One publish batch's matches grouped per receiver: per stream session (one lock, one sink
-/// call) and per endpoint subscription (one call). Stream items of all sessions share one array,
-/// chained per session, so a batch costs no allocation per session beyond its delivery array.
+/// One publish batch's matches grouped per target (one `accept` call each). The items of all
+/// targets share one array, chained per target, so a batch costs no allocation per target.
 struct FanOut {
-    struct SessionGroup {
-        let session: StreamSessionCore
-        /// Index of the session's first item in `items`; items chain through `StreamItem.next`.
+    struct Group {
+        let target: any DeliveryTarget
+        /// Index of the target's first item in `items`; items chain through `DeliveryItem.next`.
         let first: Int
         var last: Int
     }
 
-    struct EndpointGroup {
-        let subscription: EndpointSubscription
-        var messages: [Message]
-    }
-
-    private(set) var sessions: [SessionGroup] = []
-    private(set) var items: [StreamItem] = []
-    private(set) var endpoints: [EndpointGroup] = []
-    private var sessionIndex: [ObjectIdentifier: Int] = [:]
-    private var endpointIndex: [ObjectIdentifier: Int] = [:]
+    private(set) var groups: [Group] = []
+    private(set) var items: [DeliveryItem] = []
+    private var groupIndex: [ObjectIdentifier: Int] = [:]
 
     /// Sizes the tables from the batch's first matches (assuming later messages match alike), so
     /// they do not regrow match by match. Capped: a guess must not cost much when wrong.
@@ -162,37 +178,25 @@ struct FanOut {
         guard matches > 0, items.capacity == 0 else { return }
         let receivers = min(matches, 1_024)
         items.reserveCapacity(min(receivers * messages, 4_096))
-        sessions.reserveCapacity(receivers)
-        sessionIndex.reserveCapacity(receivers)
+        groups.reserveCapacity(receivers)
+        groupIndex.reserveCapacity(receivers)
     }
 
-    mutating func add(_ target: RouteTarget, messageIndex: Int, size: Int, message: Message) {
-        switch target {
-        case .stream(let stream):
-            let item = StreamItem(
-                slot: stream.slot, subscriptionID: stream.subscriptionID, message: messageIndex, size: size)
-            let group: Int
-            if let last = sessions.indices.last, sessions[last].session === stream.session {
-                group = last  // the common run: skip the hash
-            } else if let index = sessionIndex[ObjectIdentifier(stream.session)] {
-                group = index
-            } else {
-                sessionIndex[ObjectIdentifier(stream.session)] = sessions.count
-                sessions.append(SessionGroup(session: stream.session, first: items.count, last: items.count))
-                items.append(item)
-                return
-            }
-            items[sessions[group].last].next = items.count
-            sessions[group].last = items.count
+    mutating func add(_ route: RouteTarget, messageIndex: Int, size: Int) {
+        let item = DeliveryItem(slot: route.slot, subscriptionID: route.subscriptionID, message: messageIndex, size: size)
+        let group: Int
+        if let last = groups.indices.last, groups[last].target === route.target {
+            group = last  // the common run: skip the hash
+        } else if let index = groupIndex[ObjectIdentifier(route.target)] {
+            group = index
+        } else {
+            groupIndex[ObjectIdentifier(route.target)] = groups.count
+            groups.append(Group(target: route.target, first: items.count, last: items.count))
             items.append(item)
-        case .endpoint(let subscription):
-            let key = ObjectIdentifier(subscription)
-            if let index = endpointIndex[key] {
-                endpoints[index].messages.append(message)
-            } else {
-                endpointIndex[key] = endpoints.count
-                endpoints.append(EndpointGroup(subscription: subscription, messages: [message]))
-            }
+            return
         }
+        items[groups[group].last].next = items.count
+        groups[group].last = items.count
+        items.append(item)
     }
 }

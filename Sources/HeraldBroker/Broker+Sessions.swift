@@ -195,8 +195,8 @@ extension Broker {
                 reg.subscriptionTotal -= 1
                 touched.insert(replaced.topic)
             }
-            let target = StreamRouteTarget(session: handle.core, slot: slot, subscriptionID: subscriptionID)
-            let slotEntry = TopicSlot(subscriptionID: subscriptionID, policy: policy, target: .stream(target))
+            let target = RouteTarget(handle.core, slot: slot, subscriptionID: subscriptionID)
+            let slotEntry = TopicSlot(subscriptionID: subscriptionID, policy: policy, target: target)
             reg.topics[topic, default: TopicEntry(name: topic, declared: false)].add(slotEntry)  // in place: no table copy
             reg.subscriptionTotal += 1
             touched.insert(topic)

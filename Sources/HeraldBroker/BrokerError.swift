@@ -27,6 +27,8 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// An anonymous client named a session that is not a retained, broker-issued anonymous session
     /// (anonymous clients cannot choose session ids).
     case sessionNotIssued(session: String)
+    /// A delivery target refused the message (its receipt failed); the target's error.
+    case deliveryFailed(HeraldError)
 
     /// The catalog code a client sees (docs/PROTOCOL.md §7.1).
     public var code: HeraldErrorCode {
@@ -39,6 +41,7 @@ public enum BrokerError: Error, Sendable, Hashable {
         case .sessionClosed: return .sessionClosed
         case .duplicateSubscription: return .duplicateSubscription
         case .sessionOwnedByAnotherIdentity, .sessionNotIssued: return .notAuthorized
+        case .deliveryFailed(let error): return error.code
         }
     }
 
@@ -64,6 +67,7 @@ public enum BrokerError: Error, Sendable, Hashable {
             return "session \(session) belongs to another identity; connect without \"session\" to get a new one, or name a session of your own"
         case .sessionNotIssued(let session):
             return "anonymous clients may only resume a session id the server issued them (in CONNOK), while the server retains that session; \(session) is not one: connect without \"session\" to get a new one"
+        case .deliveryFailed(let error): return error.message
         }
     }
 }

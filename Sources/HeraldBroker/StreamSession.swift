@@ -23,22 +23,29 @@ final class StreamSessionCore: Sendable {
     }
 }
 
+extension StreamSessionCore: DeliveryTarget {
+    /// Queues or pushes the slice under the session lock (credit and pending bounds apply) and
+    /// holds the messages from then on: the receipt is always `.done`. An overflow is reported in
+    /// `effects` for the broker to act on.
+    func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt {
+        let report = state.withLock { $0.deliver(slice.items, first: slice.first, messages: slice.messages, limits: slice.limits) }
+        effects.streamDeliveries += report.delivered
+        if report.backlogged {
+            congested.store(true, ordering: .relaxed)
+            effects.backlogged.append(self)
+        }
+        effects.droppedDormant += report.droppedDormant
+        if let slow = report.slowConsumer { effects.slowConsumers.append((self, slow.sink, slow.removed)) }
+        return .done
+    }
+}
+
 /// A subscription the registry must drop from its topic.
 struct RemovedSubscription: Sendable {
     let subscriptionID: UInt64
     let topic: String
 }
 
-/// One publish batch's deliveries for one session: which subscription slot gets which message
-/// (an index into the batch's message array, and its `retainedBytes`), in publish order.
-struct StreamItem {
-    let slot: Int
-    let subscriptionID: UInt64
-    let message: Int
-    let size: Int
-    /// The same session's next item in the batch's shared item array, or -1.
-    var next: Int = -1
-}
 
 /// What a session did with a publish batch; the broker acts on it after the session lock is gone.
 struct SessionDeliveryReport: Sendable {
@@ -119,7 +126,7 @@ struct SessionState {
         return deliveries.count
     }
 
-    private static func chainLength(_ items: [StreamItem], from first: Int) -> Int {
+    private static func chainLength(_ items: [DeliveryItem], from first: Int) -> Int {
         var count = 0
         var cursor = first
         while cursor >= 0 && cursor < items.count {
@@ -183,7 +190,7 @@ struct SessionState {
     /// the sink at most once.
     /// `items[first]` and the items chained from it are this session's.
     mutating func deliver(
-        _ items: [StreamItem], first: Int, messages: [Message], limits: BrokerLimits
+        _ items: [DeliveryItem], first: Int, messages: [Message], limits: BrokerLimits
     ) -> SessionDeliveryReport {
         var report = SessionDeliveryReport()
         guard !dead else { return report }

@@ -4,8 +4,9 @@ import HeraldCore
 /// A push target owned by another subsystem (durable queue, HTTP pusher, test probe). It gets the
 /// messages a publish batch matched in ONE call, on the publisher's thread; it must not block and
 /// must not call back into the broker synchronously. The broker applies no flow control to it.
+/// Its receipt decides when those messages' publishers are confirmed (see DeliveryTarget.swift).
 public protocol MessageEndpoint: AnyObject, Sendable {
-    func deliver(_ messages: [Message])
+    func deliver(_ messages: [Message]) -> DeliveryReceipt
 }
 
 /// Where a configuration-declared subscription sends its messages. Stream subscriptions are made

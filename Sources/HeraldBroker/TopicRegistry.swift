@@ -147,10 +147,10 @@ struct TopicEntry {
     }
 
     /// The stream subscriptions on this topic (deleting the topic removes them from their sessions).
-    var streamTargets: [StreamRouteTarget] {
+    var streamTargets: [(session: StreamSessionCore, slot: Int, subscriptionID: UInt64)] {
         slots.compactMap { slot in
-            guard case .stream(let target)? = slot?.target else { return nil }
-            return target
+            guard let target = slot?.target, let session = target.target as? StreamSessionCore else { return nil }
+            return (session, target.slot, target.subscriptionID)
         }
     }
 
@@ -169,7 +169,7 @@ struct TopicEntry {
             let target: RouteTarget
             switch subscription.target {
             case .endpoint(let endpoint):
-                target = .endpoint(EndpointSubscription(name: subscription.name, endpoint: endpoint))
+                target = RouteTarget(EndpointSubscription(name: subscription.name, endpoint: endpoint))
             }
             if let index = configuredSlots[subscription.name], let old = slots[index] {
                 replaceSlot(index, with: TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target))

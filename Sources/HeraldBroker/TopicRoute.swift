@@ -35,28 +35,36 @@ final class TopicRoute: Sendable {
     }
 }
 
-/// Where one subscription of a route delivers. Later: `.queue`, `.http`.
-enum RouteTarget: Sendable {
-    case stream(StreamRouteTarget)
-    case endpoint(EndpointSubscription)
-}
-
-/// A stream subscription as a route sees it: the session that owns its state, the slot of that
-/// state inside the session, and its broker-wide unique id (a stale snapshot that names a reused
-/// slot is recognised by the id and skipped).
-struct StreamRouteTarget: Sendable {
-    let session: StreamSessionCore
+/// Where one subscription of a route delivers: its target (the publish path groups matches by
+/// target identity, whatever the kind) and, for a stream session, which of its subscriptions —
+/// the slot of its state inside the session and its broker-wide unique id (a stale snapshot that
+/// names a reused slot is recognised by the id and skipped).
+struct RouteTarget: Sendable {
+    let target: any DeliveryTarget
     let slot: Int
     let subscriptionID: UInt64
+
+    init(_ target: any DeliveryTarget, slot: Int = 0, subscriptionID: UInt64 = 0) {
+        self.target = target
+        self.slot = slot
+        self.subscriptionID = subscriptionID
+    }
 }
 
 /// A configuration-declared subscription. Immutable: a reload that changes it installs a new one.
-final class EndpointSubscription: Sendable {
+final class EndpointSubscription: DeliveryTarget {
     let name: String
     let endpoint: any MessageEndpoint
 
     init(name: String, endpoint: any MessageEndpoint) {
         self.name = name
         self.endpoint = endpoint
+    }
+
+    func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt {
+        var messages: [Message] = []
+        slice.forEach { messages.append(slice.messages[$0.message]) }
+        effects.endpointDeliveries += messages.count
+        return endpoint.deliver(messages)
     }
 }

@@ -75,11 +75,13 @@ public final class HeraldService: Sendable {
     }
 
     /// Publishes prepared requests in order; per request the message id or why it was refused.
-    /// `congestion` reports receivers the batch left backlogged (the caller may pace itself).
+    /// `congestion` reports receivers the batch left backlogged (the caller may pace itself);
+    /// `receipts` the accepted requests whose confirmation waits for a target's receipt (the
+    /// caller confirms those when they settle, keeping its confirmations in request order).
     public func publish(
-        _ batch: [PublishRequest], congestion: inout PublishCongestion?
+        _ batch: [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
     ) -> [Result<MessageID, HeraldError>] {
-        broker.publish(batch, congestion: &congestion).map { $0.mapError(\.heraldError) }
+        broker.publish(batch, congestion: &congestion, receipts: &receipts).map { $0.mapError(\.heraldError) }
     }
 
     // MARK: - Subscriptions

@@ -336,13 +336,26 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func publishPending() {
         guard !publishBatch.isEmpty else { return }
         var congestion: PublishCongestion?
-        let results = service.publish(publishBatch, congestion: &congestion)
+        var receipts: PublishReceipts?
+        let results = service.publish(publishBatch, congestion: &congestion, receipts: &receipts)
         if let congestion { pace(congestion) }
-        writeOut()  // earlier replies first; PUBOKs are encoded straight into the connection
-        let count = min(results.count, publishRequestIDs.count)
+        if receipts != nil || !confirmations.isEmpty {
+            // Some confirmation waits for a receipt: every later one queues behind it.
+            queueConfirmations(results, receipts: receipts)
+        } else {
+            writeConfirmations(results, requestIDs: publishRequestIDs)
+        }
+        publishBatch.removeAll(keepingCapacity: true)
+        publishRequestIDs.removeAll(keepingCapacity: true)
+    }
+
+    /// PUBOK (or ERR) for each result, in order. Runs of accepted publishes are encoded straight
+    /// into the connection's buffer in one reservation.
+    private func writeConfirmations(_ results: [Result<MessageID, HeraldError>], requestIDs: [UInt64]) {
+        writeOut()  // earlier replies first
+        let count = min(results.count, requestIDs.count)
         var index = 0
         while index < count {
-            // A run of accepted publishes: their PUBOKs in one reservation.
             var end = index
             var capacity = 0
             while end < count, case .success(let id) = results[end] {
@@ -357,20 +370,79 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                     for position in first..<end {
                         guard case .success(let id) = results[position] else { continue }
                         written += DirectFrameWriter.writePublished(
-                            requestID: publishRequestIDs[position], messageID: id, to: base + written)
+                            requestID: requestIDs[position], messageID: id, to: base + written)
                     }
                     return written
                 }
                 index = end
             }
             if index < count, case .failure(let error) = results[index] {
-                FrameEncoder.appendError(ErrorFrame(code: error.code, reference: .request(publishRequestIDs[index]), message: error.message), to: &out)
+                FrameEncoder.appendError(ErrorFrame(code: error.code, reference: .request(requestIDs[index]), message: error.message), to: &out)
                 writeOut()
                 index += 1
             }
         }
-        publishBatch.removeAll(keepingCapacity: true)
-        publishRequestIDs.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Confirmations that wait for receipts
+
+    /// A publish confirmation not written yet: its result, and whether a receipt still holds it.
+    private struct Confirmation {
+        let requestID: UInt64
+        var result: Result<MessageID, HeraldError>
+        var waiting: Bool
+    }
+
+    /// Confirmations in request order; `confirmationsBase` is the sequence number of the first.
+    private var confirmations: [Confirmation] = []
+    private var confirmationsHead = 0
+    private var confirmationsBase: UInt64 = 0
+
+    private func queueConfirmations(_ results: [Result<MessageID, HeraldError>], receipts: PublishReceipts?) {
+        let waiting = receipts?.waitingRequests ?? []
+        let first = confirmationsBase + UInt64(confirmations.count - confirmationsHead)
+        for (index, result) in results.enumerated() where index < publishRequestIDs.count {
+            confirmations.append(Confirmation(requestID: publishRequestIDs[index], result: result, waiting: waiting.contains(index)))
+        }
+        if let receipts {
+            let connection = self.connection
+            receipts.whenSettled { [weak self] settled in
+                guard let session = self else { return }
+                connection.execute { session.settleConfirmations(first: first, settled) }
+            }
+        }
+        flushConfirmations()
+    }
+
+    /// Receipts settled for requests of the batch whose first confirmation has sequence `first`.
+    private func settleConfirmations(first: UInt64, _ settled: [(request: Int, error: HeraldError?)]) {
+        if case .closed = state { return }
+        for (request, error) in settled {
+            let position = Int(first + UInt64(request) - confirmationsBase) + confirmationsHead
+            guard position >= confirmationsHead, position < confirmations.count else { continue }
+            confirmations[position].waiting = false
+            if let error { confirmations[position].result = .failure(error) }
+        }
+        flushConfirmations()
+        if !inReadBatch { connection.flush() }
+    }
+
+    /// Writes the confirmations at the head that no receipt holds any more, in order.
+    private func flushConfirmations() {
+        var end = confirmationsHead
+        while end < confirmations.count, !confirmations[end].waiting { end += 1 }
+        guard end > confirmationsHead else { return }
+        let ready = confirmations[confirmationsHead..<end]
+        writeConfirmations(ready.map(\.result), requestIDs: ready.map(\.requestID))
+        confirmationsBase += UInt64(end - confirmationsHead)
+        confirmationsHead = end
+        if confirmationsHead == confirmations.count {
+            confirmations.removeAll(keepingCapacity: true)
+            confirmationsHead = 0
+        } else if confirmationsHead > 1_024 {
+            confirmations.removeFirst(confirmationsHead)
+            confirmationsHead = 0
+        }
     }
 
     // MARK: - Publisher pacing

@@ -99,17 +99,14 @@ import Testing
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
         try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 10)
         let stale = try #require(broker.routes.withLock { $0["orders"] })
-        guard case .stream(let oldTarget)? = stale.unfiltered[0] else {
-            Issue.record("expected a stream target")
-            return
-        }
+        let oldTarget = try #require(stale.unfiltered[0])
         try broker.unsubscribe(handle, sid: "x")
         try broker.subscribe(handle, sid: "y", topic: "other", policy: nil, ackMode: .auto, credit: 10)
         // The session slot was reused by "y"; the old snapshot's id no longer matches it.
         let message = Message(id: MessageID(text: "m"), topic: "orders", attributes: [:], body: [1])
         let report = handle.core.state.withLock {
             $0.deliver(
-                [StreamItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
+                [DeliveryItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
                 first: 0, messages: [message], limits: BrokerLimits())
         }
         #expect(report.delivered == 0)

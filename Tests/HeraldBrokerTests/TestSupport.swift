@@ -84,7 +84,10 @@ final class RecordingSink: StreamSink {
 /// A configured endpoint that records every call.
 final class RecordingEndpoint: MessageEndpoint {
     let calls = Mutex<[[Message]]>([])
-    func deliver(_ messages: [Message]) { calls.withLock { $0.append(messages) } }
+    func deliver(_ messages: [Message]) -> DeliveryReceipt {
+        calls.withLock { $0.append(messages) }
+        return .done
+    }
     var bodies: [String] { calls.withLock { $0.flatMap { $0 }.map { String(decoding: $0.body, as: UTF8.self) } } }
     var callCount: Int { calls.withLock { $0.count } }
 }
@@ -116,5 +119,13 @@ extension Broker {
     /// ownership (SessionOwnershipTests are).
     func attachSession(_ id: SessionID, sink: any StreamSink, now: UInt64) throws(BrokerError) -> StreamSessionHandle {
         try attachSession(id, owner: .user("test-user"), sink: sink, now: now)
+    }
+}
+
+extension Broker {
+    /// Tests that look at congestion only (every target here answers at once).
+    func publish(_ batch: [PublishRequest], congestion: inout PublishCongestion?) -> [Result<MessageID, BrokerError>] {
+        var receipts: PublishReceipts?
+        return publish(batch, congestion: &congestion, receipts: &receipts)
     }
 }

@@ -52,7 +52,8 @@ import Testing
         case .failure(let error): return .failure(error)
         case .success(let request):
             var congestion: PublishCongestion?
-            return service.publish([request], congestion: &congestion)[0]
+            var receipts: PublishReceipts?
+            return service.publish([request], congestion: &congestion, receipts: &receipts)[0]
         }
     }
 
