@@ -174,11 +174,11 @@ public struct MessageValidator: Sendable {
     static func validateStringArray(_ text: String, attributeName name: String) throws(HeraldError) {
         let parsed: JSONValue
         do {
-            parsed = try JSONValue.parse(utf8: Array(text.utf8), maxDepth: 32)
+            parsed = try JSONParser.parse(Array(text.utf8), limits: JSONParser.Limits(maxDepth: 32))
         } catch {
             throw HeraldError(
                 .parameterValueInvalid,
-                "The message attribute '\(name)' with type 'String.Array' must be a JSON array: \(error.reason)."
+                "The message attribute '\(name)' with type 'String.Array' must be a JSON array: \(error.message)."
             )
         }
         guard case .array = parsed else {

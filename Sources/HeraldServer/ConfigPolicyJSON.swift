@@ -1,4 +1,5 @@
 import FilterPolicy
+import HeraldCore
 import Yams
 
 /// Turns an inline `filterPolicy:` written as a YAML mapping into the JSON text the filter-policy
@@ -38,7 +39,7 @@ enum ConfigPolicyJSON {
                 for (index, pair) in mapping.enumerated() {
                     if index > 0 { append(",") }
                     // Keys are always strings in JSON.
-                    if case .scalar(let key) = pair.key { append(PolicyJSON.quoted(key.string)) } else { write(pair.key) }
+                    if case .scalar(let key) = pair.key { append(JSONValue.quoted(key.string)) } else { write(pair.key) }
                     append(":")
                     write(pair.value)
                     if overflowed { return }
@@ -62,12 +63,12 @@ enum ConfigPolicyJSON {
 
         static func scalarJSON(_ scalar: Node.Scalar) -> String {
             let text = scalar.string
-            guard scalar.style == .plain else { return PolicyJSON.quoted(text) }
+            guard scalar.style == .plain else { return JSONValue.quoted(text) }
             switch text {
             case "", "~", "null", "Null", "NULL": return "null"
             case "true", "True", "TRUE": return "true"
             case "false", "False", "FALSE": return "false"
-            default: return isJSONNumber(text) ? text : PolicyJSON.quoted(text)
+            default: return isJSONNumber(text) ? text : JSONValue.quoted(text)
             }
         }
 

@@ -6,17 +6,17 @@ import HeraldCore
 extension ServerInfo {
     var json: JSONValue {
         .object([
-            ("server", .string(serverName)),
-            ("version", .string(version)),
-            ("proto", .number(String(protocolVersion))),
-            ("max_line", .number(String(limits.maxControlLineBytes))),
-            ("max_payload", .number(String(limits.maxPayloadBytes))),
-            ("max_attributes_bytes", .number(String(limits.maxAttributesBytes))),
-            ("max_policy", .number(String(limits.maxPolicyBytes))),
-            ("max_message", .number(String(maxMessageBytes))),
-            ("max_attributes", .number(String(maxAttributes))),
-            ("max_subscriptions", .number(String(maxSubscriptions))),
-            ("heartbeat_ms", .number(String(heartbeatIntervalMilliseconds))),
+            .init(key: "server", value: .string(serverName)),
+            .init(key: "version", value: .string(version)),
+            .init(key: "proto", value: .number(String(protocolVersion))),
+            .init(key: "max_line", value: .number(String(limits.maxControlLineBytes))),
+            .init(key: "max_payload", value: .number(String(limits.maxPayloadBytes))),
+            .init(key: "max_attributes_bytes", value: .number(String(limits.maxAttributesBytes))),
+            .init(key: "max_policy", value: .number(String(limits.maxPolicyBytes))),
+            .init(key: "max_message", value: .number(String(maxMessageBytes))),
+            .init(key: "max_attributes", value: .number(String(maxAttributes))),
+            .init(key: "max_subscriptions", value: .number(String(maxSubscriptions))),
+            .init(key: "heartbeat_ms", value: .number(String(heartbeatIntervalMilliseconds))),
         ])
     }
 
@@ -37,10 +37,10 @@ extension ServerInfo {
 
 extension ConnectOptions {
     var json: JSONValue {
-        var members: [(key: String, value: JSONValue)] = [("proto", .number(String(protocolVersion)))]
-        if let token { members.append(("token", .string(token))) }
-        if let clientName { members.append(("name", .string(clientName))) }
-        if let session { members.append(("session", .string(session))) }
+        var members: [JSONValue.Member] = [.init(key: "proto", value: .number(String(protocolVersion)))]
+        if let token { members.append(.init(key: "token", value: .string(token))) }
+        if let clientName { members.append(.init(key: "name", value: .string(clientName))) }
+        if let session { members.append(.init(key: "session", value: .string(session))) }
         return .object(members)
     }
 
@@ -56,7 +56,7 @@ extension ConnectOptions {
 
 extension ConnectAccepted {
     var json: JSONValue {
-        .object([("session", .string(session)), ("resumed", .bool(resumed))])
+        .object([.init(key: "session", value: .string(session)), .init(key: "resumed", value: .bool(resumed))])
     }
 
     init(json: JSONValue) throws(WireError) {
@@ -64,7 +64,7 @@ extension ConnectAccepted {
             throw WireError(.invalidJSON, "CONNOK lacks \"session\"")
         }
         var resumed = false
-        if let value = json.member("resumed") {
+        if let value = json["resumed"] {
             guard case .bool(let flag) = value else { throw WireError(.invalidJSON, "\"resumed\" must be true or false") }
             resumed = flag
         }
@@ -77,7 +77,7 @@ extension JSONValue {
     static func handshakeObject(_ bytes: UnsafeBufferPointer<UInt8>, verb: String) throws(WireError) -> JSONValue {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(utf8: bytes, maxDepth: 8)
+            value = try JSONParser.parse(bytes, limits: JSONParser.Limits(maxDepth: 8))
         } catch {
             throw WireError(.invalidJSON, "\(verb) JSON is invalid: \(error.description)")
         }
@@ -86,13 +86,13 @@ extension JSONValue {
     }
 
     func optionalString(_ key: String) throws(WireError) -> String? {
-        guard let value = member(key), value != .null else { return nil }
+        guard let value = self[key], value != .null else { return nil }
         guard case .string(let text) = value else { throw WireError(.invalidJSON, "\"\(key)\" must be a string") }
         return text
     }
 
     func optionalInt(_ key: String) throws(WireError) -> Int? {
-        guard let value = member(key), value != .null else { return nil }
+        guard let value = self[key], value != .null else { return nil }
         guard case .number(let text) = value, let number = Int(text), number >= 0 else {
             throw WireError(.invalidJSON, "\"\(key)\" must be a non-negative integer")
         }

@@ -28,7 +28,7 @@ struct AttributeArgument: ExpressibleByArgument {
 
 /// JSON text for the CLI's output lines, with keys in the order given.
 enum JSONText {
-    static func string(_ s: String) -> String { PolicyJSON.quoted(s) }
+    static func string(_ s: String) -> String { JSONValue.quoted(s) }
 
     static func attributes(_ attributes: MessageAttributes) -> String {
         let members = attributes.keys.sorted().compactMap { name -> String? in

@@ -87,15 +87,15 @@ struct BenchFilterCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read \(path)")
         }
-        let json: PolicyJSON
+        let json: JSONValue
         do {
-            json = try PolicyJSON.parse(Array(data), maxDepth: 256)
+            json = try FilterPolicy.parseJSON(Array(data), maxDepth: 256)
         } catch {
             throw ValidationError("\(path): \(error.reason)")
         }
-        func texts(_ value: PolicyJSON, _ name: String) throws -> [String] {
+        func texts(_ value: JSONValue, _ name: String) throws -> [String] {
             guard case .array(let items) = value else { throw ValidationError("\(path): \(name) is not an array of policies") }
-            return items.map(\.jsonText)
+            return items.map(\.text)
         }
         switch json {
         case .array:
@@ -140,7 +140,7 @@ private struct EventSet {
     }
 
     static func parseAttributes(_ line: [UInt8], line number: Int) throws -> MessageAttributes {
-        guard case .object(let members)? = try? PolicyJSON.parse(line, maxDepth: 16) else {
+        guard case .object(let members)? = try? FilterPolicy.parseJSON(line, maxDepth: 16) else {
             throw ValidationError("events line \(number): not a JSON object of attributes")
         }
         var result: MessageAttributes = [:]

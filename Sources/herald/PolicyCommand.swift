@@ -98,7 +98,7 @@ struct PolicyTestCommand: ParsableCommand {
         let list: [PolicyCase]
         do {
             list = try PolicyCase.decodeList(
-                try PolicyJSON.parse(bytes, maxDepth: FilterPolicy.hardMaxNestingDepth + 8))
+                try FilterPolicy.parseJSON(bytes, maxDepth: FilterPolicy.hardMaxNestingDepth + 8))
         } catch {
             throw ValidationError("cannot read the cases: \(error.reason)")
         }
@@ -107,8 +107,8 @@ struct PolicyTestCommand: ParsableCommand {
         for policyCase in list {
             let result = policyCase.runCompiled()
             if result.passed { passed += 1 } else { failed += 1 }
-            let error = result.error.map { PolicyJSON.quoted($0.reason) } ?? "null"
-            print(#"{"id": \#(PolicyJSON.quoted(policyCase.id)), "result": "\#(result.outcome.rawValue)", "error": \#(error)}"#)
+            let error = result.error.map { JSONValue.quoted($0.reason) } ?? "null"
+            print(#"{"id": \#(JSONValue.quoted(policyCase.id)), "result": "\#(result.outcome.rawValue)", "error": \#(error)}"#)
         }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
@@ -137,9 +137,9 @@ enum PolicyArgument {
             guard scope == .messageBody else { throw ValidationError("--raw-body needs --scope MessageBody") }
             return .body(bytes)
         }
-        let json: PolicyJSON
+        let json: JSONValue
         do {
-            json = try PolicyJSON.parse(bytes, maxDepth: FilterInput.maxBodyNestingDepth)
+            json = try FilterPolicy.parseJSON(bytes, maxDepth: FilterInput.maxBodyNestingDepth)
         } catch {
             throw ValidationError("the message is not valid JSON (\(error.reason)); use --raw-body for a raw body")
         }
@@ -156,7 +156,7 @@ enum PolicyArgument {
         case .messageBody:
             switch json["body"] {
             case .string(let text)?: return .body(Array(text.utf8))
-            case let value?: return .body(Array(value.jsonText.utf8))
+            case let value?: return .body(Array(value.text.utf8))
             case nil: throw ValidationError(#"a MessageBody message needs {"body": "..."} (or use --raw-body)"#)
             }
         }

@@ -19,7 +19,7 @@ enum ConformanceCorpus {
         }
         let bytes = [UInt8](try Data(contentsOf: url))
         // The case file is parsed with the policy parser itself so key order and number text survive.
-        return try PolicyCase.decodeList(try PolicyJSON.parse(bytes, maxDepth: 64))
+        return try PolicyCase.decodeList(try FilterPolicy.parseJSON(bytes, maxDepth: 64))
     }
 
     /// Every case whose outcome (or recorded SNS error text) differs from its `expect`, except the

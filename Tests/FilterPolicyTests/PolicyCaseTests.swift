@@ -6,7 +6,7 @@ import HeraldCore
 /// decoding is `PolicyCase.decodeAttributes` plus the body rules tested here).
 @Suite struct PolicyCaseTests {
     private func decode(_ text: String) throws -> PolicyCase {
-        try PolicyCase.decode(try PolicyJSON.parse(text, maxDepth: 64))
+        try PolicyCase.decode(try FilterPolicy.parseJSON(text, maxDepth: 64))
     }
 
     @Test func decodesAnAttributeCaseKeepingPolicyOrderAndNumberText() throws {

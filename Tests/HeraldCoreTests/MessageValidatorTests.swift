@@ -160,6 +160,10 @@ import HeraldCore
             #expect(failure.code == .parameterValueInvalid)
             #expect(failure.message.hasPrefix("The message attribute 'a' with type 'String.Array' must be a JSON array"))
         }
+        // The reason is the shared JSON parser's (Jackson's) message; what filtering reads, this accepts.
+        let truncated = try #require(error(["a": .stringArray(json: "[1,")]))
+        #expect(truncated.message.hasPrefix("The message attribute 'a' with type 'String.Array' must be a JSON array: Unexpected end-of-input: expected close marker for Array"))
+        #expect(error(["a": .stringArray(json: #"["\ud800"]"#)]) == nil)
         // Only the exact type String.Array is an array; a custom String label is free text.
         #expect(error(["a": MessageAttributeValue(dataType: "String.Arrayish", payload: .string("x"))]) == nil)
     }

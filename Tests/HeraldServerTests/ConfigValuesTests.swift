@@ -1,4 +1,5 @@
 import FilterPolicy
+import HeraldCore
 import Testing
 @testable import HeraldServer
 
@@ -77,6 +78,6 @@ import Testing
         for notNumber in ["01", "1.", ".5", "+1", "1e", "0x1F", "inf", "", "-"] {
             #expect(!ConfigPolicyJSON.Writer.isJSONNumber(notNumber), "\(notNumber)")
         }
-        #expect(PolicyJSON.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
+        #expect(JSONValue.quoted("a\"b\\c\n\u{1}") == #""a\"b\\c\n\u0001""#)
     }
 }

@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// The SNS API call a policy arrived through: it decides the prefix of the error message.
 public enum SNSAPI: String, Sendable, Hashable, CaseIterable {
     /// `Subscribe(Attributes={"FilterPolicy": …})`: "Invalid parameter: Attributes Reason: …".
@@ -64,7 +66,7 @@ public struct FilterPolicyError: Error, Sendable, Equatable {
         }
         text += reason
         if let location {
-            text += "\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: \(location.line), column: \(location.column)]"
+            text += "\n at " + JSONParseError.jacksonLocation(line: location.line, column: location.column)
         }
         return text
     }

@@ -1,7 +1,9 @@
+import HeraldCore
+
 /// Operator objects (`{"prefix": …}`, `{"numeric": […]}`, …), checked in Event Ruler's order with
 /// its texts, restricted to what SNS accepts (no `wildcard`, no anything-but suffix/ignore-case).
 extension PolicyValidator {
-    func matchExpression(_ members: [PolicyJSON.Member]) throws(FilterPolicyError) -> Condition {
+    func matchExpression(_ members: [JSONValue.Member]) throws(FilterPolicyError) -> Condition {
         guard let first = members.first else { throw invalid("Match expression name not found") }
         let onlyOneKey = members.count == 1
         switch first.key {
@@ -45,7 +47,7 @@ extension PolicyValidator {
     }
 
     /// SNS §1.3.8 grammar: `[op, n]` or `[">"|">=", n, "<"|"<=", m]`.
-    func numericRange(_ e: [PolicyJSON]) throws(FilterPolicyError) -> NumericRange {
+    func numericRange(_ e: [JSONValue]) throws(FilterPolicyError) -> NumericRange {
         guard let first = e.first, case .string(let op) = first else {
             throw invalid("Invalid member in numeric match: \(Self.tokenText(e.first))")
         }
@@ -85,7 +87,7 @@ extension PolicyValidator {
     }
 
     /// `anything-but`: a string, a number, a list of strings or of numbers, or `{"prefix": s}`.
-    func anythingBut(_ operand: PolicyJSON, onlyOneKey: Bool) throws(FilterPolicyError) -> Condition {
+    func anythingBut(_ operand: JSONValue, onlyOneKey: Bool) throws(FilterPolicyError) -> Condition {
         let result: AnythingBut
         switch operand {
         case .object(let inner):
@@ -132,7 +134,7 @@ extension PolicyValidator {
 
     /// What Jackson's `getText()` shows for a token: the string's content, a number's text, a
     /// literal, or the opening/closing marker (`]` when the array ended).
-    static func tokenText(_ value: PolicyJSON?) -> String {
+    static func tokenText(_ value: JSONValue?) -> String {
         switch value {
         case nil: return "]"
         case .string(let s): return s

@@ -43,7 +43,7 @@ extension FilterValue {
     /// The value as JSON text, with its type visible (`"99"` is a string, `99` a number).
     public var policyText: String {
         switch self {
-        case .string(let s): return PolicyJSON.quoted(s)
+        case .string(let s): return JSONValue.quoted(s)
         case .number(let d): return Condition.numberText(d)
         case .boolean(let b): return b ? "true" : "false"
         case .null: return "null"
@@ -55,20 +55,20 @@ extension Condition {
     /// The condition written back as policy JSON.
     public var policyText: String {
         switch self {
-        case .exactString(let s): return PolicyJSON.quoted(s)
+        case .exactString(let s): return JSONValue.quoted(s)
         case .exactNumber(let d): return Condition.numberText(d)
         case .boolean(let b): return b ? "true" : "false"
         case .null: return "null"
-        case .prefix(let s): return "{\"prefix\": \(PolicyJSON.quoted(s))}"
-        case .suffix(let s): return "{\"suffix\": \(PolicyJSON.quoted(s))}"
-        case .equalsIgnoreCase(let s): return "{\"equals-ignore-case\": \(PolicyJSON.quoted(s))}"
+        case .prefix(let s): return "{\"prefix\": \(JSONValue.quoted(s))}"
+        case .suffix(let s): return "{\"suffix\": \(JSONValue.quoted(s))}"
+        case .equalsIgnoreCase(let s): return "{\"equals-ignore-case\": \(JSONValue.quoted(s))}"
         case .exists(let b): return "{\"exists\": \(b)}"
         case .anythingBut(.strings(let list)):
-            return "{\"anything-but\": [" + list.map(PolicyJSON.quoted).joined(separator: ", ") + "]}"
+            return "{\"anything-but\": [" + list.map(JSONValue.quoted).joined(separator: ", ") + "]}"
         case .anythingBut(.numbers(let list)):
             return "{\"anything-but\": [" + list.map(Condition.numberText).joined(separator: ", ") + "]}"
         case .anythingBut(.prefix(let p)):
-            return "{\"anything-but\": {\"prefix\": \(PolicyJSON.quoted(p))}}"
+            return "{\"anything-but\": {\"prefix\": \(JSONValue.quoted(p))}}"
         case .numeric(let r):
             var parts: [String] = []
             if let lower = r.lower, let upper = r.upper, lower == upper, r.lowerInclusive, r.upperInclusive {

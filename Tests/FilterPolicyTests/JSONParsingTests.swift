@@ -2,14 +2,15 @@ import Testing
 import HeraldCore
 @testable import FilterPolicy
 
-/// The detail after "failed to parse JSON. " for `text`, or nil when it parses.
+/// The detail after "failed to parse JSON. " for `text` (HeraldCore's `JSONParser` through the
+/// filter-policy mapping), or nil when it parses.
 func jsonError(_ text: String, maxDepth: Int = 64) -> String? {
     jsonError(Array(text.utf8), maxDepth: maxDepth)
 }
 
 func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
     do {
-        _ = try PolicyJSON.parse(bytes, maxDepth: maxDepth)
+        _ = try FilterPolicy.parseJSON(bytes, maxDepth: maxDepth)
         return nil
     } catch {
         #expect(error.code == .invalidJSON)
@@ -18,19 +19,19 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
     }
 }
 
-@Suite struct PolicyJSONParsingTests {
+@Suite struct JSONParsingTests {
     @Test func keepsKeyOrderDuplicatesAndNumberText() throws {
-        let json = try PolicyJSON.parse(#" {"b": 1.50, "a": [1e2, -0, 0.5E-3], "b": "x"} "#, maxDepth: 8)
+        let json = try FilterPolicy.parseJSON(#" {"b": 1.50, "a": [1e2, -0, 0.5E-3], "b": "x"} "#, maxDepth: 8)
         #expect(json == .object([
             .init(key: "b", value: .number("1.50")),
             .init(key: "a", value: .array([.number("1e2"), .number("-0"), .number("0.5E-3")])),
             .init(key: "b", value: .string("x")),
         ]))
-        #expect(json.jsonText == #"{"b":1.50,"a":[1e2,-0,0.5E-3],"b":"x"}"#)
+        #expect(json.text == #"{"b":1.50,"a":[1e2,-0,0.5E-3],"b":"x"}"#)
     }
 
     @Test func decodesEscapesAndUnicode() throws {
-        let json = try PolicyJSON.parse(#"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20AC", "\ud83d\ude00", "\ud800x", "é€😀"]"#, maxDepth: 8)
+        let json = try FilterPolicy.parseJSON(#"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20AC", "\ud83d\ude00", "\ud800x", "é€😀"]"#, maxDepth: 8)
         #expect(json == .array([
             .string("a\"b\\c/d\u{8}\u{c}\n\r\t"), .string("é€"), .string("😀"), .string("\u{FFFD}x"), .string("é€😀"),
         ]))
@@ -38,13 +39,13 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
 
     @Test func serialisationRoundTrips() throws {
         let text = #"{"a":[true,false,null,{"b":"\n\u0001\"q\""}],"c":{}}"#
-        let json = try PolicyJSON.parse(text, maxDepth: 8)
-        #expect(try PolicyJSON.parse(json.jsonText, maxDepth: 8) == json)
+        let json = try FilterPolicy.parseJSON(text, maxDepth: 8)
+        #expect(try FilterPolicy.parseJSON(json.text, maxDepth: 8) == json)
     }
 
     @Test func scalarsAtTheRootAndByteOrderMark() throws {
-        #expect(try PolicyJSON.parse("  42 ", maxDepth: 1) == .number("42"))
-        #expect(try PolicyJSON.parse([0xEF, 0xBB, 0xBF] + Array("true".utf8), maxDepth: 1) == .bool(true))
+        #expect(try FilterPolicy.parseJSON("  42 ", maxDepth: 1) == .number("42"))
+        #expect(try FilterPolicy.parseJSON([0xEF, 0xBB, 0xBF] + Array("true".utf8), maxDepth: 1) == .bool(true))
     }
 
     /// Jackson-like details (approximations of SNS's parser; the two recorded ones are exact).
@@ -84,12 +85,12 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
     }
 
     @Test func locationsCountLinesAndColumns() throws {
-        let error = try #require(throws: FilterPolicyError.self) { try PolicyJSON.parse("{\n  \"a\": [1,\n   x]}", maxDepth: 8) }
+        let error = try #require(throws: FilterPolicyError.self) { try FilterPolicy.parseJSON("{\n  \"a\": [1,\n   x]}", maxDepth: 8) }
         #expect(error.location == FilterPolicyError.SourceLocation(line: 3, column: 5))
     }
 }
 
-@Suite struct PolicyJSONBadInputTests {
+@Suite struct JSONBadInputTests {
     @Test func hundredThousandOpenBracketsFailFastAtTheDepthBound() {
         let text = String(repeating: "[", count: 100_000)
         #expect(jsonError(text) == "Document nesting depth (65) exceeds the maximum allowed (64)")
@@ -220,7 +221,7 @@ func jsonError(_ bytes: [UInt8], maxDepth: Int = 64) -> String? {
     }
 
     @Test func valuesBuiltInCodeAreDepthChecked() {
-        var deep = PolicyJSON.array([.string("x")])
+        var deep = JSONValue.array([.string("x")])
         for _ in 0..<300 { deep = .object([.init(key: "a", value: deep)]) }
         #expect(deep.nestingDepth == 301)
         #expect(throws: FilterPolicyError.self) { try FilterPolicy.validate(deep, scope: .messageBody) }

@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Walks a parsed policy in document order, as Event Ruler's `JsonRuleCompiler` walks its token
 /// stream, so the first error reported is the one SNS reports. Produces a `ConjunctionSpec`: the
 /// AST plus what SNS's own checks need (nesting depth of every leaf).
@@ -17,7 +19,7 @@ struct PolicyValidator {
 
     static let orKeyword = "$or"
 
-    mutating func walkRoot(_ members: [PolicyJSON.Member]) throws(FilterPolicyError) -> ConjunctionSpec {
+    mutating func walkRoot(_ members: [JSONValue.Member]) throws(FilterPolicyError) -> ConjunctionSpec {
         var spec = ConjunctionSpec()
         try walkObject(members, prefix: nil, depth: 1, insideOr: false, into: &spec)
         return spec
@@ -26,7 +28,7 @@ struct PolicyValidator {
     /// One JSON object of the policy: its keys join the conjunction `spec` (nested objects add
     /// their keys with dotted paths; `$or` arrays add an OR group).
     private mutating func walkObject(
-        _ members: [PolicyJSON.Member], prefix: String?, depth: Int, insideOr: Bool,
+        _ members: [JSONValue.Member], prefix: String?, depth: Int, insideOr: Bool,
         into spec: inout ConjunctionSpec
     ) throws(FilterPolicyError) {
         for member in members {
@@ -54,7 +56,7 @@ struct PolicyValidator {
 
     /// `"$or": [ {…}, {…}, … ]` at the level of `prefix`.
     private mutating func walkOr(
-        _ value: PolicyJSON, prefix: String?, depth: Int
+        _ value: JSONValue, prefix: String?, depth: Int
     ) throws(FilterPolicyError) -> [ConjunctionSpec] {
         guard case .array(let elements) = value else {
             throw invalid("It must be an Array followed with $or.")
@@ -76,7 +78,7 @@ struct PolicyValidator {
     }
 
     /// A leaf array: each element is one condition (OR).
-    private func conditions(of elements: [PolicyJSON]) throws(FilterPolicyError) -> [Condition] {
+    private func conditions(of elements: [JSONValue]) throws(FilterPolicyError) -> [Condition] {
         var result: [Condition] = []
         result.reserveCapacity(elements.count)
         for element in elements {

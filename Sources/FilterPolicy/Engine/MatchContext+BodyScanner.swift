@@ -1,12 +1,14 @@
+import HeraldCore
+
 /// The MessageBody-scope scanner: one pass over the raw JSON bytes that follows only the paths some
 /// policy names (a trie of "."-split path segments, so dotted keys and nesting are the same path) and
 /// skips everything else without materialising it. Skipped values are still validated, because a
 /// body that is not valid JSON must match no body-scope policy. Fields are fed to the index as they
 /// are met; `finish` discards body-scope candidates when the body turned out invalid.
 ///
-/// "Valid" is exactly what the reference's parser (`PolicyJSON.parse`) accepts: RFC 8259 JSON, an
+/// "Valid" is exactly what the reference's parser (`JSONParser.parse`) accepts: RFC 8259 JSON, an
 /// optional UTF-8 byte-order mark, well-formed UTF-8, at most `FilterInput.maxBodyNestingDepth`
-/// nested containers and number texts of at most `PolicyJSON.maxNumberLength` bytes.
+/// nested containers and number texts of at most `JSONParser.Limits.jacksonMaxNumberLength` bytes.
 extension MatchContext {
     /// Scans `count` bytes; returns whether they are one JSON object (and nothing else).
     @inlinable
@@ -275,7 +277,7 @@ extension MatchContext {
 @usableFromInline let jsonStringNonASCII: UInt8 = 2
 /// The reference parser's nesting bound for bodies and String.Array values.
 @usableFromInline let maxJSONDepth = FilterInput.maxBodyNestingDepth
-@usableFromInline let maxJSONNumberLength = PolicyJSON.maxNumberLength
+@usableFromInline let maxJSONNumberLength = JSONParser.Limits.jacksonMaxNumberLength
 
 @inlinable @inline(__always)
 func skipByteOrderMark(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
@@ -285,29 +287,7 @@ func skipByteOrderMark(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -
 /// Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF), as the reference checks.
 @usableFromInline
 func isValidUTF8(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i < n {
-        let b = p[i]
-        if b < 0x80 { i += 1; continue }
-        var length = 0
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch b {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return false
-        }
-        if i + length > n { return false }
-        if p[i + 1] < low || p[i + 1] > high { return false }
-        for k in 2..<length where p[i + k] < 0x80 || p[i + k] > 0xBF { return false }
-        i += length
-    }
-    return true
+    UTF8Validation.firstProblem(in: UnsafeBufferPointer(start: p, count: n)) == nil
 }
 
 @inlinable @inline(__always)

@@ -78,7 +78,7 @@ public struct PolicyCase: Sendable {
     }
 
     /// Decodes a JSON array of cases. Errors name the case index and the field.
-    public static func decodeList(_ json: PolicyJSON) throws(FilterPolicyError) -> [PolicyCase] {
+    public static func decodeList(_ json: JSONValue) throws(FilterPolicyError) -> [PolicyCase] {
         guard case .array(let elements) = json else { throw bad("the cases file must hold a JSON array") }
         var cases: [PolicyCase] = []
         for (index, element) in elements.enumerated() {
@@ -87,7 +87,7 @@ public struct PolicyCase: Sendable {
         return cases
     }
 
-    public static func decode(_ json: PolicyJSON, index: Int = 0) throws(FilterPolicyError) -> PolicyCase {
+    public static func decode(_ json: JSONValue, index: Int = 0) throws(FilterPolicyError) -> PolicyCase {
         guard case .string(let id)? = json["id"] else { throw bad("case \(index): missing string \"id\"") }
         let scope: FilterPolicyScope
         switch json["scope"] {
@@ -97,7 +97,7 @@ public struct PolicyCase: Sendable {
         }
         let policyText: String
         switch (json["policy"], json["policy_raw"]) {
-        case (let policy?, _) where policy != .null: policyText = policy.jsonText
+        case (let policy?, _) where policy != .null: policyText = policy.text
         case (_, .string(let raw)?): policyText = raw
         default: throw bad("case \(id): needs \"policy\" or \"policy_raw\"")
         }
@@ -118,7 +118,7 @@ public struct PolicyCase: Sendable {
             switch message["body"] {
             case nil: break
             case .string(let s)?: body = Array(s.utf8)
-            case let other?: body = Array(other.jsonText.utf8)  // a body given as JSON, not as text
+            case let other?: body = Array(other.text.utf8)  // a body given as JSON, not as text
             }
             if attributes == nil && body == nil { throw bad("case \(id): \"message\" needs \"attributes\" or \"body\"") }
         }
@@ -128,7 +128,7 @@ public struct PolicyCase: Sendable {
 
     /// `{"NAME": {"Type": "String", "Value": "…"}}`. A Binary value's text is kept as its bytes
     /// (filtering ignores Binary attributes anyway).
-    public static func decodeAttributes(_ json: PolicyJSON, caseID: String = "message") throws(FilterPolicyError) -> MessageAttributes {
+    public static func decodeAttributes(_ json: JSONValue, caseID: String = "message") throws(FilterPolicyError) -> MessageAttributes {
         guard case .object(let members) = json else { throw bad("\(caseID): \"attributes\" must be an object") }
         var result: MessageAttributes = [:]
         for member in members {
@@ -138,7 +138,7 @@ public struct PolicyCase: Sendable {
             let value: String
             switch member.value["Value"] ?? member.value["StringValue"] ?? member.value["BinaryValue"] {
             case .string(let s)?: value = s
-            case let other?: value = other.jsonText
+            case let other?: value = other.text
             case nil: throw bad("\(caseID): attribute \"\(member.key)\" needs a \"Value\"")
             }
             let isBinary = type.split(separator: ".", maxSplits: 1).first == "Binary"

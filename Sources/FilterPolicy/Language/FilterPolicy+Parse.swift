@@ -33,13 +33,13 @@ extension FilterPolicy {
                 "Filter policy is too large: \(bytes.count) bytes, the limit is \(limits.maxPolicyBytes) bytes")
         }
         let depth = min(limits.maxNestingDepth, hardMaxNestingDepth)
-        let json = try PolicyJSON.parse(bytes, maxDepth: depth)
+        let json = try parseJSON(bytes, maxDepth: depth)
         return try validate(json, scope: scope, limits: limits)
     }
 
     /// Validates an already parsed policy value (the CLI's `--cases` mode parses case files itself).
     public static func validate(
-        _ json: PolicyJSON,
+        _ json: JSONValue,
         scope: FilterPolicyScope = .messageAttributes,
         limits: FilterPolicyLimits = .sns
     ) throws(FilterPolicyError) -> FilterPolicy {
@@ -80,7 +80,7 @@ extension FilterPolicy {
     /// values, multiplied across keys, summed over `$or` branches), without applying any limit.
     /// Used by `herald policy` and the tests; throws the same errors as `parse` otherwise.
     public static func combinations(of text: String) throws(FilterPolicyError) -> Int {
-        let json = try PolicyJSON.parse(text, maxDepth: min(FilterPolicyLimits.sns.maxNestingDepth, hardMaxNestingDepth))
+        let json = try parseJSON(text, maxDepth: min(FilterPolicyLimits.sns.maxNestingDepth, hardMaxNestingDepth))
         guard case .object(let members) = json else {
             throw FilterPolicyError(.invalidPolicy, "Filter is not an object")
         }

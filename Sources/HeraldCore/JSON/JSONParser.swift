@@ -1,28 +1,55 @@
-/// A strict JSON parser over UTF-8 bytes, used for filter policies and for message bodies.
+/// Herald's one JSON parser: strict RFC 8259 over UTF-8 bytes, producing `JSONValue`, with
+/// Jackson's error texts (SNS parses filter policies with Jackson, and its "failed to parse JSON. …"
+/// texts carry Jackson's message; the filter-policy layer adds that prefix).
 ///
-/// - Rejects invalid UTF-8 (checked in one pass before anything else), truncated input, trailing
-///   content, and documents nested deeper than `maxDepth` (checked when a container opens, so a
-///   hostile `[[[[…` costs at most `maxDepth` steps before the error).
+/// - Rejects input longer than `Limits.maxBytes`, invalid UTF-8 (checked in one pass before
+///   anything else; overlongs, surrogates and values past U+10FFFF included), truncated input,
+///   trailing content, number texts longer than `Limits.maxNumberLength`, and documents nested
+///   deeper than `Limits.maxDepth` (checked when a container opens, so a hostile `[[[[…` costs at
+///   most `maxDepth` steps before the error).
+/// - Accepts what Jackson accepts beyond that: a leading UTF-8 byte-order mark, and `\u` escapes of
+///   lone surrogates (which a Swift `String` cannot hold: each becomes U+FFFD).
 /// - Never recurses: containers under construction live on an explicit stack, and values are kept
 ///   on a flat value stack so building a large array is linear.
-/// - Error details approximate Jackson's wording (SNS's parser), after "failed to parse JSON. ".
-extension PolicyJSON {
-    /// Longest number text accepted (Jackson's `StreamReadConstraints` default).
-    public static let maxNumberLength = 1000
+/// - Errors (`JSONParseError`) carry Jackson's message and the 1-based line and column (in bytes).
+public struct JSONParser {
+    /// Bounds on what one parse accepts.
+    public struct Limits: Sendable, Hashable {
+        /// Jackson's `StreamReadConstraints` default for the length of a number's text.
+        public static let jacksonMaxNumberLength = 1000
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int) throws(FilterPolicyError) -> PolicyJSON {
-        var parser = PolicyJSONParser(bytes: bytes, maxDepth: maxDepth)
+        /// Most containers open at once (`[]` is depth 1); at least 1.
+        public var maxDepth: Int
+        /// Longest number text accepted.
+        public var maxNumberLength: Int
+        /// Largest input accepted, in bytes.
+        public var maxBytes: Int
+
+        public init(maxDepth: Int, maxNumberLength: Int = Limits.jacksonMaxNumberLength, maxBytes: Int = .max) {
+            self.maxDepth = maxDepth
+            self.maxNumberLength = maxNumberLength
+            self.maxBytes = maxBytes
+        }
+    }
+
+    /// Parses one JSON value filling the whole input (surrounding whitespace allowed).
+    public static func parse(_ bytes: [UInt8], limits: Limits) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, limits: limits)
         return try parser.parseDocument()
     }
 
-    public static func parse(_ text: String, maxDepth: Int) throws(FilterPolicyError) -> PolicyJSON {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
+    public static func parse(_ text: String, limits: Limits) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), limits: limits)
     }
-}
 
-struct PolicyJSONParser {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: Limits) throws(JSONParseError) -> JSONValue {
+        try parse(Array(bytes), limits: limits)
+    }
+
     private let bytes: [UInt8]
     private let maxDepth: Int
+    private let maxNumberLength: Int
+    private let maxBytes: Int
     private var pos = 0
 
     /// An open container: where its values (and, for objects, keys) start on the flat stacks.
@@ -34,21 +61,26 @@ struct PolicyJSONParser {
     }
 
     private var frames: [Frame] = []
-    private var values: [PolicyJSON] = []
+    private var values: [JSONValue] = []
     private var keys: [String] = []
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: [UInt8], limits: Limits) {
         self.bytes = bytes
-        self.maxDepth = max(1, maxDepth)
+        self.maxDepth = max(1, limits.maxDepth)
+        self.maxNumberLength = limits.maxNumberLength
+        self.maxBytes = limits.maxBytes
     }
 
-    mutating func parseDocument() throws(FilterPolicyError) -> PolicyJSON {
+    private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        guard bytes.count <= maxBytes else {
+            throw fail("Document length (\(bytes.count)) exceeds the maximum allowed (\(maxBytes))", at: maxBytes)
+        }
         try validateUTF8()
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { pos = 3 }
         skipWhitespace()
         guard pos < bytes.count else { throw fail("No content to map due to end-of-input", at: pos) }
 
-        var completed: PolicyJSON
+        var completed: JSONValue
         parsing: while true {
             // Expecting a value at `pos`.
             skipWhitespace()
@@ -114,14 +146,14 @@ struct PolicyJSONParser {
 
     // MARK: - Containers
 
-    private mutating func close(_ frame: Frame) -> PolicyJSON {
+    private mutating func close(_ frame: Frame) -> JSONValue {
         frames.removeLast()
-        let result: PolicyJSON
+        let result: JSONValue
         if frame.isObject {
-            var members: [PolicyJSON.Member] = []
+            var members: [JSONValue.Member] = []
             members.reserveCapacity(values.count - frame.valueStart)
             for (k, v) in zip(keys[frame.keyStart...], values[frame.valueStart...]) {
-                members.append(PolicyJSON.Member(key: k, value: v))
+                members.append(JSONValue.Member(key: k, value: v))
             }
             keys.removeSubrange(frame.keyStart...)
             result = .object(members)
@@ -132,7 +164,7 @@ struct PolicyJSONParser {
         return result
     }
 
-    private mutating func readKeyAndColon() throws(FilterPolicyError) {
+    private mutating func readKeyAndColon() throws(JSONParseError) {
         guard pos < bytes.count else { throw endOfInputInContainer() }
         guard bytes[pos] == UInt8(ascii: "\"") else {
             throw fail("Unexpected character (\(describeChar(at: pos))): was expecting double-quote to start field name", at: pos)
@@ -147,7 +179,7 @@ struct PolicyJSONParser {
         keys.append(key)
     }
 
-    private func endOfInputInContainer() -> FilterPolicyError {
+    private func endOfInputInContainer() -> JSONParseError {
         guard let frame = frames.last else { return fail("No content to map due to end-of-input", at: pos) }
         let kind = frame.isObject ? "Object" : "Array"
         return fail("Unexpected end-of-input: expected close marker for \(kind) (start marker at \(locationText(frame.openedAt)))", at: pos)
@@ -155,7 +187,7 @@ struct PolicyJSONParser {
 
     // MARK: - Scalars
 
-    private mutating func readString() throws(FilterPolicyError) -> String {
+    private mutating func readString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
         while pos < bytes.count {
@@ -172,7 +204,7 @@ struct PolicyJSONParser {
         throw fail("Unexpected end-of-input: was expecting closing quote for a string value", at: pos)
     }
 
-    private mutating func readEscapedString(from start: Int) throws(FilterPolicyError) -> String {
+    private mutating func readEscapedString(from start: Int) throws(JSONParseError) -> String {
         var buffer = Array(bytes[start..<pos])
         while pos < bytes.count {
             let b = bytes[pos]
@@ -220,7 +252,7 @@ struct PolicyJSONParser {
         throw fail("Unexpected end-of-input: was expecting closing quote for a string value", at: pos)
     }
 
-    private mutating func readHex4() throws(FilterPolicyError) -> UInt32 {
+    private mutating func readHex4() throws(JSONParseError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard pos < bytes.count else {
@@ -241,11 +273,11 @@ struct PolicyJSONParser {
         return value
     }
 
-    private mutating func readNumber() throws(FilterPolicyError) -> String {
+    private mutating func readNumber() throws(JSONParseError) -> String {
         let start = pos
         if bytes[pos] == UInt8(ascii: "-") {
             pos += 1
-            if bytes[pos...].starts(with: Array("Infinity".utf8)) {
+            if bytes[pos...].starts(with: "Infinity".utf8) {
                 throw fail("Non-standard token '-Infinity': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow", at: pos)
             }
             guard pos < bytes.count else { throw fail("Unexpected end-of-input in a Number value", at: pos) }
@@ -279,13 +311,13 @@ struct PolicyJSONParser {
             skipDigits()
         }
         let length = pos - start
-        guard length <= PolicyJSON.maxNumberLength else {
-            throw fail("Number value length (\(length)) exceeds the maximum allowed (\(PolicyJSON.maxNumberLength))", at: start)
+        guard length <= maxNumberLength else {
+            throw fail("Number value length (\(length)) exceeds the maximum allowed (\(maxNumberLength))", at: start)
         }
         return String(decoding: bytes[start..<pos], as: UTF8.self)
     }
 
-    private mutating func readLiteral() throws(FilterPolicyError) -> PolicyJSON {
+    private mutating func readLiteral() throws(JSONParseError) -> JSONValue {
         let start = pos
         // Jackson reports the whole identifier-like token ('invalid' in "invalid-json"), capped.
         while pos < bytes.count, pos - start < 256, isTokenByte(bytes[pos]) { pos += 1 }
@@ -329,60 +361,41 @@ struct PolicyJSONParser {
         }
     }
 
-    /// Checks the whole input is well-formed UTF-8 (no overlongs, surrogates or values past
-    /// U+10FFFF) before any parsing work.
-    private func validateUTF8() throws(FilterPolicyError) {
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            let b = bytes[i]
-            if b < 0x80 { i += 1; continue }
-            let length: Int
-            var secondRange: ClosedRange<UInt8> = 0x80...0xBF
-            switch b {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; secondRange = 0xA0...0xBF
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; secondRange = 0x80...0x9F
-            case 0xF0: length = 4; secondRange = 0x90...0xBF
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; secondRange = 0x80...0x8F
-            default:
-                throw fail("Invalid UTF-8 start byte 0x\(hex(b))", at: i)
-            }
-            for k in 1..<length {
-                guard i + k < n else { throw fail("Unexpected end-of-input in the middle of a UTF-8 character", at: i + k) }
-                let c = bytes[i + k]
-                let valid = k == 1 ? secondRange.contains(c) : (0x80...0xBF).contains(c)
-                guard valid else { throw fail("Invalid UTF-8 middle byte 0x\(hex(c))", at: i + k) }
-            }
-            i += length
+    /// Checks the whole input is well-formed UTF-8 before any parsing work.
+    private func validateUTF8() throws(JSONParseError) {
+        guard let problem = bytes.withUnsafeBufferPointer({ UTF8Validation.firstProblem(in: $0) }) else { return }
+        switch problem.kind {
+        case .invalidStartByte(let b): throw fail("Invalid UTF-8 start byte 0x\(hex(b))", at: problem.offset)
+        case .invalidMiddleByte(let c): throw fail("Invalid UTF-8 middle byte 0x\(hex(c))", at: problem.offset)
+        case .truncated: throw fail("Unexpected end-of-input in the middle of a UTF-8 character", at: problem.offset)
         }
     }
 
     // MARK: - Errors
 
-    private func illegalControlCharacter(_ b: UInt8) -> FilterPolicyError {
+    private func illegalControlCharacter(_ b: UInt8) -> JSONParseError {
         fail("Illegal unquoted character ((CTRL-CHAR, code \(b))): has to be escaped using backslash to be included in string value", at: pos)
     }
 
-    private func fail(_ detail: String, at index: Int) -> FilterPolicyError {
-        FilterPolicyError(.invalidJSON, "failed to parse JSON. " + detail, location: location(of: index))
+    private func fail(_ message: String, at index: Int) -> JSONParseError {
+        let (line, column) = location(of: index)
+        return JSONParseError(message: message, offset: index, line: line, column: column)
     }
 
-    private func location(of index: Int) -> FilterPolicyError.SourceLocation {
+    /// The 1-based line and column (in bytes) of `index`.
+    private func location(of index: Int) -> (line: Int, column: Int) {
         var line = 1
         var lineStart = 0
         for i in 0..<min(index, bytes.count) where bytes[i] == 0x0A {
             line += 1
             lineStart = i + 1
         }
-        return FilterPolicyError.SourceLocation(line: line, column: index - lineStart + 1)
+        return (line, index - lineStart + 1)
     }
 
     private func locationText(_ index: Int) -> String {
-        let l = location(of: index)
-        return "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: \(l.line), column: \(l.column)]"
+        let (line, column) = location(of: index)
+        return JSONParseError.jacksonLocation(line: line, column: column)
     }
 
     /// Jackson's character description: `'x' (code 120)`, `(CTRL-CHAR, code 10)`, or with a hex

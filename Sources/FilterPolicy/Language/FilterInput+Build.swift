@@ -19,7 +19,7 @@ extension FilterInput {
             case .number:
                 if let d = Double(text) { fields.append((name, .number(FilterNumber.canonical(d)))) }
             case .stringArray:
-                guard let json = try? PolicyJSON.parse(Array(text.utf8), maxDepth: maxBodyNestingDepth),
+                guard let json = try? JSONParser.parse(Array(text.utf8), limits: JSONParser.Limits(maxDepth: maxBodyNestingDepth)),
                       case .array(let elements) = json else { continue }
                 for element in elements {
                     if let value = scalar(element) { fields.append((name, value)) }
@@ -35,13 +35,13 @@ extension FilterInput {
     /// field at its dotted key path; arrays are flattened into their parent's path; empty
     /// arrays/objects give nothing; duplicate keys all count.
     public static func body(_ bytes: [UInt8]) -> FilterInput {
-        guard let json = try? PolicyJSON.parse(bytes, maxDepth: maxBodyNestingDepth),
+        guard let json = try? JSONParser.parse(bytes, limits: JSONParser.Limits(maxDepth: maxBodyNestingDepth)),
               case .object(let members) = json else {
             return FilterInput(fields: [], isEmpty: false, isMatchable: false)
         }
         var fields: [(path: String, value: FilterValue)] = []
         // Explicit stack (reversed pushes keep document order in the output).
-        var stack: [(path: String, value: PolicyJSON)] = members.reversed().map { ($0.key, $0.value) }
+        var stack: [(path: String, value: JSONValue)] = members.reversed().map { ($0.key, $0.value) }
         while let (path, value) = stack.popLast() {
             switch value {
             case .object(let inner):
@@ -58,7 +58,7 @@ extension FilterInput {
     public static func body(_ text: String) -> FilterInput { body(Array(text.utf8)) }
 
     /// A JSON scalar as a filter value; numbers become Double (overflow → ±infinity).
-    static func scalar(_ json: PolicyJSON) -> FilterValue? {
+    static func scalar(_ json: JSONValue) -> FilterValue? {
         switch json {
         case .string(let s): return .string(s)
         case .number(let t): return Double(t).map { .number(FilterNumber.canonical($0)) }
