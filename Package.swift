@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "FilterPolicy", dependencies: ["HeraldCore"]),
         .target(name: "HeraldWire", dependencies: ["HeraldCore"]),
         .target(name: "HeraldNet", dependencies: ["HeraldCore", "CHeraldOpenSSL"]),
-        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire"]),
+        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy"]),
         .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
         .target(
             name: "HeraldServer",
@@ -48,11 +48,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
-        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "CHeraldOpenSSL"]),
-        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore", "HeraldWire"]),
+        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore"]),
+        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore"]),
         .testTarget(
             name: "HeraldServerTests",
-            dependencies: ["HeraldServer", "HeraldClient", "HeraldBroker", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
+            dependencies: ["HeraldServer", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
         ),
     ]
 )
