@@ -28,16 +28,17 @@ let package = Package(
         .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy"]),
         .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
         .target(
+            name: "HeraldConfig",
+            dependencies: ["HeraldCore", "FilterPolicy", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "HeraldServer",
-            dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker",
-                .product(name: "Yams", package: "Yams"),
-            ]
+            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker", "HeraldConfig"]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldServer", "HeraldClient",
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,9 +51,10 @@ let package = Package(
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
         .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore"]),
         .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore"]),
+        .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig", "FilterPolicy", "HeraldCore"]),
         .testTarget(
             name: "HeraldServerTests",
-            dependencies: ["HeraldServer", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
+            dependencies: ["HeraldServer", "HeraldConfig", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 // Identity and permissions end to end: mutual TLS, tokens, and live reloads of both.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import Testing
 @testable import HeraldServer

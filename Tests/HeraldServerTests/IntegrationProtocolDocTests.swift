@@ -2,6 +2,7 @@
 // DuplicateSubscription for a sid in use, SNS's FIFO message-group error, and the error catalog.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
 import HeraldWire

@@ -3,6 +3,7 @@
 // it is refused at CONNECT and the owner's connection and messages stay untouched.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
 import HeraldWire

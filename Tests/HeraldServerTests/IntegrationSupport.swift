@@ -4,6 +4,7 @@
 import Dispatch
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
 import HeraldWire

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import FilterPolicy
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldServer
 

@@ -2,7 +2,7 @@ import FilterPolicy
 import Foundation
 import HeraldCore
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigLoaderTests {
     @Test func loadsAFullConfig() throws {

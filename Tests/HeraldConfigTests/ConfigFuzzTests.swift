@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 /// Hostile or broken input never crashes or hangs the loader: it yields a config or problems.
 @Suite struct ConfigFuzzTests {

@@ -1,6 +1,6 @@
 import FilterPolicy
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigValuesTests {
     @Test(arguments: [
