@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Layering (see docs/ARCHITECTURE.md): pure modules (HeraldCore, FilterPolicy, HeraldWire) do no I/O;
-// HeraldNet is the only place with sockets, Dispatch sources and OpenSSL; HeraldServer composes.
+// HeraldNet is the only place with sockets, Dispatch sources and OpenSSL; HeraldBroker routes;
+// HeraldConfig loads the configuration (files only: Core, FilterPolicy, Yams); HeraldServer composes
+// them. HeraldTestSupport holds the helpers test targets share and ships in no product.
 let package = Package(
     name: "Herald",
     platforms: [.macOS(.v15)],
@@ -42,6 +44,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
+        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(
             name: "FilterPolicyTests",
@@ -49,12 +53,15 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
-        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore"]),
+        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore"]),
-        .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig", "FilterPolicy", "HeraldCore"]),
+        .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig", "FilterPolicy", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(
             name: "HeraldServerTests",
-            dependencies: ["HeraldServer", "HeraldConfig", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
+            dependencies: [
+                "HeraldServer", "HeraldConfig", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
+                "HeraldTestSupport",
+            ]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import Foundation
 import HeraldClient
 import HeraldConfig
 import HeraldCore
+import HeraldTestSupport
 import Testing
 @testable import HeraldServer
 
@@ -12,7 +13,7 @@ extension Integration {
 
         @Test func mutualTLSRefusesClientsWithoutACertificateAndAppliesTheCertificateUsersPermissions() throws {
             let server = try TestServer { config in
-                config.listeners[0].tls.clientCAFile = IntegrationPaths.ca
+                config.listeners[0].tls.clientCAFile = TestPaths.ca
                 config.listeners[0].tls.clientAuth = .required
                 config.auth = HeraldConfig.Auth(allowAnonymous: false, users: [
                     HeraldConfig.User(

@@ -6,6 +6,7 @@ import HeraldClient
 import HeraldConfig
 import HeraldCore
 import HeraldNet
+import HeraldTestSupport
 import HeraldWire
 import Testing
 @testable import HeraldServer
@@ -133,7 +134,7 @@ extension Integration {
 
         @Test func aCertificateUsersSessionIsItsOwnAcrossConnections() throws {
             let server = try TestServer { config in
-                config.listeners[0].tls.clientCAFile = IntegrationPaths.ca
+                config.listeners[0].tls.clientCAFile = TestPaths.ca
                 config.listeners[0].tls.clientAuth = .optional
                 config.auth = HeraldConfig.Auth(allowAnonymous: true, anonymousPermissions: .all, users: [
                     HeraldConfig.User(name: "alice", token: "alice-token", permissions: .all),
