@@ -277,17 +277,14 @@ final class ChurnClient: Sendable {
     /// Waits until `count` lines start with `verb` (and `expected` with `alsoCounting`) and
     /// consumes them; an ERR line is an error.
     func expect(_ verb: String, count: Int, alsoCounting other: String? = nil, expected: Int = 0) throws {
-        guard let reply = ChurnReplies.Reply(rawValue: verb) else { throw BenchError("not a counted reply: \(verb)") }
-        let otherReply = try other.map { name in
-            guard let reply = ChurnReplies.Reply(rawValue: name) else { throw BenchError("not a counted reply: \(name)") }
-            return reply
-        }
+        let reply = try ChurnReplies.index(of: verb)
+        let otherReply = try other.map(ChurnReplies.index(of:))
         try replies.wait(timeout: .seconds(60)) { state in
             if let error = state.error { throw BenchError(error) }
-            let enough = state.counts[reply.index] >= count && (otherReply.map { state.counts[$0.index] >= expected } ?? true)
+            let enough = state.counts[reply] >= count && (otherReply.map { state.counts[$0] >= expected } ?? true)
             if enough {
-                state.counts[reply.index] -= count
-                if let otherReply { state.counts[otherReply.index] -= expected }
+                state.counts[reply] -= count
+                if let otherReply { state.counts[otherReply] -= expected }
                 return true
             }
             if let closed = state.closed { throw BenchError("connection closed: \(closed)") }
@@ -311,15 +308,18 @@ final class ChurnClient: Sendable {
 /// `ChurnClient`'s handler: counts the reply lines by verb on the connection's queue and wakes the
 /// client's thread after each read batch, write and close.
 final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner` is used on the connection's queue only
-    enum Reply: String, CaseIterable {
-        case connected = "CONNOK", subscribed = "SUBOK", unsubscribed = "UNSUBOK", published = "PUBOK", pong = "PONG"
-        var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    /// The reply lines counted; `State.counts` is indexed like this list.
+    static let verbs: [[UInt8]] = ["CONNOK", "SUBOK", "UNSUBOK", "PUBOK", "PONG"].map { Array($0.utf8) }
+
+    static func index(of verb: String) throws -> Int {
+        guard let index = verbs.firstIndex(of: Array(verb.utf8)) else { throw BenchError("not a counted reply: \(verb)") }
+        return index
     }
 
     struct State {
         var opened = false
         var closed: CloseReason?
-        var counts = [Int](repeating: 0, count: Reply.allCases.count)
+        var counts = [Int](repeating: 0, count: ChurnReplies.verbs.count)
         /// The first ERR line.
         var error: String?
         var writeDone = true
@@ -330,6 +330,8 @@ final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner`
     let state = Mutex(State())
     let signal = DispatchSemaphore(value: 0)
     private var scanner = LineScanner()
+    /// Lines counted in the current read, by verb (connection queue only).
+    private var found = [Int](repeating: 0, count: ChurnReplies.verbs.count)
 
     /// Blocks until `condition` (which may update the state) holds; throws what it throws, or
     /// when nothing happens on the connection for `timeout`.
@@ -361,11 +363,11 @@ final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner`
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        var found = [Int](repeating: 0, count: Reply.allCases.count)
         var error: String?
+        for index in found.indices { found[index] = 0 }
         scanner.scan(bytes) { line, _ in
-            for reply in Reply.allCases where Self.isLine(line, reply.rawValue) {
-                found[reply.index] += 1
+            for (index, verb) in Self.verbs.enumerated() where Self.isLine(line, verb) {
+                found[index] += 1
                 return
             }
             if error == nil && LineScanner.hasPrefix(line, "ERR ") { error = String(decoding: line, as: UTF8.self) }
@@ -377,10 +379,9 @@ final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner`
     }
 
     /// `line` is `verb` alone or starts with `verb` and a space.
-    private static func isLine(_ line: UnsafeRawBufferPointer, _ verb: String) -> Bool {
-        let utf8 = verb.utf8
-        guard line.count >= utf8.count, zip(line, utf8).allSatisfy({ $0 == $1 }) else { return false }
-        return line.count == utf8.count || line[utf8.count] == UInt8(ascii: " ")
+    private static func isLine(_ line: UnsafeRawBufferPointer, _ verb: [UInt8]) -> Bool {
+        guard line.count >= verb.count, zip(line, verb).allSatisfy({ $0 == $1 }) else { return false }
+        return line.count == verb.count || line[verb.count] == UInt8(ascii: " ")
     }
 
     func connectionDidFinishReadBatch(_ connection: Connection) { signal.signal() }
