@@ -307,7 +307,7 @@ final class ChurnClient: Sendable {
 
 /// `ChurnClient`'s handler: counts the reply lines by verb on the connection's queue and wakes the
 /// client's thread after each read batch, write and close.
-final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner` is used on the connection's queue only
+final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner` and `found`: connection queue only
     /// The reply lines counted; `State.counts` is indexed like this list.
     static let verbs: [[UInt8]] = ["CONNOK", "SUBOK", "UNSUBOK", "PUBOK", "PONG"].map { Array($0.utf8) }
 
