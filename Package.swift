@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Layering (see docs/ARCHITECTURE.md): pure modules (HeraldCore, FilterPolicy, HeraldWire) do no I/O;
-// HeraldNet is the only place with sockets, Dispatch sources and OpenSSL; HeraldServer composes.
+// HeraldNet is the only place with sockets, Dispatch sources and OpenSSL; HeraldBroker routes;
+// HeraldConfig loads the configuration (files only: Core, FilterPolicy, Yams); HeraldServer composes
+// them. HeraldTestSupport holds the helpers test targets share and ships in no product.
 let package = Package(
     name: "Herald",
     platforms: [.macOS(.v15)],
@@ -25,22 +27,25 @@ let package = Package(
         .target(name: "FilterPolicy", dependencies: ["HeraldCore"]),
         .target(name: "HeraldWire", dependencies: ["HeraldCore"]),
         .target(name: "HeraldNet", dependencies: ["HeraldCore", "CHeraldOpenSSL"]),
-        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire"]),
+        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy"]),
         .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
         .target(
+            name: "HeraldConfig",
+            dependencies: ["HeraldCore", "FilterPolicy", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "HeraldServer",
-            dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker",
-                .product(name: "Yams", package: "Yams"),
-            ]
+            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker", "HeraldConfig"]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldServer", "HeraldClient",
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
+        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(
             name: "FilterPolicyTests",
@@ -48,11 +53,15 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
-        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "CHeraldOpenSSL"]),
-        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore", "HeraldWire"]),
+        .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore"]),
+        .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig", "FilterPolicy", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(
             name: "HeraldServerTests",
-            dependencies: ["HeraldServer", "HeraldClient", "HeraldBroker", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore"]
+            dependencies: [
+                "HeraldServer", "HeraldConfig", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
+                "HeraldTestSupport",
+            ]
         ),
     ]
 )

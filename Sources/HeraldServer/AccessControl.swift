@@ -1,4 +1,5 @@
 import HeraldBroker
+import HeraldConfig
 import HeraldCore
 
 /// Who a connection is, once CONNECT was accepted, and what it may do.

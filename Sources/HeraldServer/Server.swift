@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import FilterPolicy
 import HeraldBroker
+import HeraldConfig
 import HeraldCore
 import HeraldNet
 import HeraldWire

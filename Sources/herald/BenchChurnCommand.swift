@@ -67,7 +67,7 @@ struct BenchChurnCommand: ParsableCommand {
                 for i in first..<end {
                     ChurnClient.appendSubscribe(sid: UInt64(i - first + 1), topic: topicA, customer: i, to: &frames)
                 }
-                try creators[c].connection.write(frames)
+                try creators[c].write(frames)
                 try creators[c].expect("SUBOK", count: end - first)
             } catch {
                 creatorFailures.withLock { $0.append("\(error)") }
@@ -79,7 +79,7 @@ struct BenchChurnCommand: ParsableCommand {
         Terminal.out(String(format: "herald-bench churn create: %d filtered subscriptions on one topic over %d connections in %.3f s (%.0f SUB/s)",
                             subscriptions, connectionCount, created, Double(subscriptions) / created))
         Terminal.out("herald-bench churn create ping: \(stormPings)")
-        for client in creators { client.connection.close() }
+        for client in creators { client.close() }
 
         // Phase 2: churn next to resident policies, a publisher and a pinger.
         let topicB = "churn-b-\(run)"
@@ -90,7 +90,7 @@ struct BenchChurnCommand: ParsableCommand {
             let count = min(perConnection, resident - placed)
             var frames: [UInt8] = []
             for i in 0..<count { ChurnClient.appendSubscribe(sid: UInt64(i + 1), topic: topicB, customer: placed + i, to: &frames) }
-            try client.connection.write(frames)
+            try client.write(frames)
             try client.expect("SUBOK", count: count)
             residents.append(client)
             placed += count
@@ -119,7 +119,7 @@ struct BenchChurnCommand: ParsableCommand {
                             customer += 1
                         }
                         for sid in 1...window { FrameEncoder.append(ClientFrame.unsubscribe(sid: UInt64(sid)), to: &frames) }
-                        try client.connection.write(frames)
+                        try client.write(frames)
                         try client.expect("UNSUBOK", count: window, alsoCounting: "SUBOK", expected: window)
                         operations.add(2 * window, ordering: .relaxed)
                         done += 2 * window
@@ -139,7 +139,7 @@ struct BenchChurnCommand: ParsableCommand {
                             FrameEncoder.append(ClientFrame.publish(PublishFrame(
                                 topic: topicB, requestID: requestID, attributes: attributes, body: Array(repeating: 0x61, count: 128))), to: &frames)
                         }
-                        try publisher.connection.write(frames)
+                        try publisher.write(frames)
                         try publisher.expect("PUBOK", count: 50)
                         publishes.add(50, ordering: .relaxed)
                     }
@@ -157,7 +157,7 @@ struct BenchChurnCommand: ParsableCommand {
             resident, churners, rate == 0 ? "unpaced" : "\(rate) ops/s", Double(operations.load(ordering: .relaxed)) / elapsed,
             Double(publishes.load(ordering: .relaxed)) / elapsed, elapsed))
         Terminal.out("herald-bench churn ops ping: \(pings)")
-        for client in residents + churnClients + [publisher] { client.connection.close() }
+        for client in residents + churnClients + [publisher] { client.close() }
     }
 }
 
@@ -193,7 +193,7 @@ final class Pinger: Sendable {
             while !stop.load(ordering: .relaxed) {
                 let sent = DispatchTime.now().uptimeNanoseconds
                 do {
-                    try client.connection.write(frame)
+                    try client.write(frame)
                     try client.expect("PONG", count: 1)
                 } catch {
                     failure.withLock { $0 = "\(error)" }
@@ -210,7 +210,7 @@ final class Pinger: Sendable {
     func finish() throws -> String {
         stop.store(true, ordering: .relaxed)
         finished.wait()
-        client.connection.close()
+        client.close()
         if let failure = failure.withLock({ $0 }) { throw BenchError("pinger: \(failure)") }
         var samples = rtts.withLock { $0 }
         samples.sort()
@@ -223,16 +223,24 @@ final class Pinger: Sendable {
 }
 
 /// A blocking stream-protocol client that counts reply lines (the benchmark's frames carry no
-/// sections back: its policies match nothing it publishes).
-final class ChurnClient: @unchecked Sendable {  // each one is driven by one thread at a time
-    let connection: BlockingConnection
-    private var pending: [UInt8] = []
+/// sections back: its policies match nothing it publishes). Its `Connection` runs on the event
+/// loop with a `ChurnReplies` handler; the thread that drives the client blocks on a semaphore
+/// until the replies it waits for have been counted.
+final class ChurnClient: Sendable {
+    private let connection: Connection
+    private let replies: ChurnReplies
 
     init(target: BenchTarget, tls: TLSContext) throws {
-        connection = try BlockingConnection.connect(host: target.host, port: target.port, tls: tls, serverName: target.serverName)
+        let replies = ChurnReplies()
+        var options = ConnectionOptions()
+        options.handshakeTimeout = .seconds(10)
+        connection = try Connection.connect(host: target.host, port: target.port, tls: tls, serverName: target.serverName,
+                                            options: options) { _ in replies }
+        self.replies = replies
+        try replies.waitUntilOpen(endpoint: "\(target.host):\(target.port)")
         var hello: [UInt8] = []
         FrameEncoder.append(ClientFrame.connect(ConnectOptions(token: target.token, clientName: "bench-churn")), to: &hello)
-        try connection.write(hello)
+        try write(hello)
         try expect("CONNOK", count: 1)
     }
 
@@ -242,35 +250,149 @@ final class ChurnClient: @unchecked Sendable {  // each one is driven by one thr
             policy: Array(#"{"customer":["c\#(customer)"]}"#.utf8))), to: &frames)
     }
 
-    /// Reads until `count` lines start with `verb` (and `expected` with `alsoCounting`); an ERR
-    /// line is an error.
-    func expect(_ verb: String, count: Int, alsoCounting other: String? = nil, expected: Int = 0) throws {
-        var seen = 0, seenOther = 0
-        let prefix = Array((verb + " ").utf8), otherPrefix = other.map { Array(($0 + " ").utf8) }
-        let bare = Array(verb.utf8)
-        while seen < count || seenOther < expected {
-            let chunk = try connection.read(timeout: .seconds(60))
-            if chunk.isEmpty { throw BenchError("connection closed: \(connection.closeReason.map { "\($0)" } ?? "")") }
-            pending.append(contentsOf: chunk)
-            var start = 0
-            var index = 0
-            while index + 1 < pending.count {
-                if pending[index] == 0x0D && pending[index + 1] == 0x0A {
-                    let line = pending[start..<index]
-                    if line.starts(with: prefix) || line.elementsEqual(bare) {
-                        seen += 1
-                    } else if let otherPrefix, line.starts(with: otherPrefix) {
-                        seenOther += 1
-                    } else if line.starts(with: Array("ERR ".utf8)) {
-                        throw BenchError(String(decoding: line, as: UTF8.self))
-                    }
-                    index += 2
-                    start = index
-                } else {
-                    index += 1
-                }
+    /// Queues `frames` and flushes; returns once the output buffer is below its high-water mark.
+    func write(_ frames: [UInt8]) throws {
+        let connection = self.connection, replies = self.replies
+        replies.state.withLock { $0.writeDone = false }
+        connection.execute {
+            let accepted = connection.write(frames)
+            connection.flush()
+            let writable = connection.isWritable
+            replies.state.withLock {
+                $0.writeDone = true
+                $0.writeRefused = $0.writeRefused || !accepted
+                $0.writable = writable
             }
-            pending.removeFirst(start)
+            replies.signal.signal()
         }
+        try replies.wait { state in
+            guard state.writeDone else { return false }
+            if state.writeRefused { throw BenchError("write refused: \(state.closed.map { "\($0)" } ?? "output limit")") }
+            if state.writable { return true }
+            if let closed = state.closed { throw BenchError("connection closed: \(closed)") }
+            return false
+        }
+    }
+
+    /// Waits until `count` lines start with `verb` (and `expected` with `alsoCounting`) and
+    /// consumes them; an ERR line is an error.
+    func expect(_ verb: String, count: Int, alsoCounting other: String? = nil, expected: Int = 0) throws {
+        let reply = try ChurnReplies.index(of: verb)
+        let otherReply = try other.map(ChurnReplies.index(of:))
+        try replies.wait(timeout: .seconds(60)) { state in
+            if let error = state.error { throw BenchError(error) }
+            let enough = state.counts[reply] >= count && (otherReply.map { state.counts[$0] >= expected } ?? true)
+            if enough {
+                state.counts[reply] -= count
+                if let otherReply { state.counts[otherReply] -= expected }
+                return true
+            }
+            if let closed = state.closed { throw BenchError("connection closed: \(closed)") }
+            return false
+        }
+    }
+
+    /// Sends what is pending, closes, and waits (up to 5 s) until the close completed.
+    func close() {
+        let connection = self.connection
+        connection.execute { connection.closeWhenFlushed(.closedByOwner, timeout: .seconds(5)) }
+        try? replies.wait(timeout: .milliseconds(5_500)) { $0.closed != nil }
+    }
+
+    deinit {
+        let connection = self.connection
+        connection.execute { connection.close() }
+    }
+}
+
+/// `ChurnClient`'s handler: counts the reply lines by verb on the connection's queue and wakes the
+/// client's thread after each read batch, write and close.
+final class ChurnReplies: ConnectionHandler, @unchecked Sendable {  // `scanner` and `found`: connection queue only
+    /// The reply lines counted; `State.counts` is indexed like this list.
+    static let verbs: [[UInt8]] = ["CONNOK", "SUBOK", "UNSUBOK", "PUBOK", "PONG"].map { Array($0.utf8) }
+
+    static func index(of verb: String) throws -> Int {
+        guard let index = verbs.firstIndex(of: Array(verb.utf8)) else { throw BenchError("not a counted reply: \(verb)") }
+        return index
+    }
+
+    struct State {
+        var opened = false
+        var closed: CloseReason?
+        var counts = [Int](repeating: 0, count: ChurnReplies.verbs.count)
+        /// The first ERR line.
+        var error: String?
+        var writeDone = true
+        var writeRefused = false
+        var writable = true
+    }
+
+    let state = Mutex(State())
+    let signal = DispatchSemaphore(value: 0)
+    private var scanner = LineScanner()
+    /// Lines counted in the current read, by verb (connection queue only).
+    private var found = [Int](repeating: 0, count: ChurnReplies.verbs.count)
+
+    /// Blocks until `condition` (which may update the state) holds; throws what it throws, or
+    /// when nothing happens on the connection for `timeout`.
+    func wait(timeout: Duration? = nil, until condition: (inout State) throws -> Bool) throws {
+        while true {
+            if try state.withLock({ try condition(&$0) }) { return }
+            if let timeout {
+                let (seconds, attoseconds) = timeout.components
+                let interval = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+                if signal.wait(timeout: .now() + interval) == .timedOut { throw BenchError("no reply within \(timeout)") }
+            } else {
+                signal.wait()
+            }
+        }
+    }
+
+    /// Waits for the TLS handshake (bounded by the connection's handshake timeout).
+    func waitUntilOpen(endpoint: String) throws {
+        try wait { state in
+            if state.opened { return true }
+            if let closed = state.closed { throw BenchError("\(endpoint): \(closed)") }
+            return false
+        }
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        state.withLock { $0.opened = true }
+        signal.signal()
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        var error: String?
+        for index in found.indices { found[index] = 0 }
+        scanner.scan(bytes) { line, _ in
+            for (index, verb) in Self.verbs.enumerated() where Self.isLine(line, verb) {
+                found[index] += 1
+                return
+            }
+            if error == nil && LineScanner.hasPrefix(line, "ERR ") { error = String(decoding: line, as: UTF8.self) }
+        }
+        state.withLock { state in
+            for index in found.indices { state.counts[index] += found[index] }
+            if state.error == nil { state.error = error }
+        }
+    }
+
+    /// `line` is `verb` alone or starts with `verb` and a space.
+    private static func isLine(_ line: UnsafeRawBufferPointer, _ verb: [UInt8]) -> Bool {
+        guard line.count >= verb.count, zip(line, verb).allSatisfy({ $0 == $1 }) else { return false }
+        return line.count == verb.count || line[verb.count] == UInt8(ascii: " ")
+    }
+
+    func connectionDidFinishReadBatch(_ connection: Connection) { signal.signal() }
+
+    func connectionDidBecomeWritable(_ connection: Connection) {
+        state.withLock { $0.writable = true }
+        signal.signal()
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        state.withLock { $0.closed = reason }
+        signal.signal()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldConfig
 import HeraldServer
 
 /// `herald config …`: configuration tools.

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Testing
 
@@ -6,11 +7,11 @@ extension NetTests {
     @Suite struct Blocking {
         @Test func blockingClientEchoesLargePayload() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog, keepBytes: false)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog, keepBytes: false)
             defer { listener.close() }
             let port = listener.port
             let received = try await Task.detached {
-                let client = try BlockingConnection.connect(host: "localhost", port: port, tls: try Certs.client())
+                let client = try BlockingConnection.connect(host: "localhost", port: port, tls: try TestTLS.client())
                 #expect(client.tlsVersion == "TLSv1.3")
                 let payload = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
                 for start in stride(from: 0, to: payload.count, by: 256 << 10) {
@@ -29,7 +30,7 @@ extension NetTests {
 
         @Test func closeWhenFlushedDeliversEverythingFirst() async throws {
             let size = 4 << 20
-            let listener = try Listener(port: 0, tls: try Certs.server()) { _ in
+            let listener = try Listener(port: 0, tls: try TestTLS.server()) { _ in
                 RecordingHandler(log: EventLog(), onOpen: { connection in
                     let chunk = [UInt8](repeating: 0x7A, count: 64 << 10)
                     for _ in 0..<(size / chunk.count) { connection.write(chunk) }
@@ -41,7 +42,7 @@ extension NetTests {
             defer { listener.close() }
             let port = listener.port
             let (total, reason) = try await Task.detached {
-                let client = try BlockingConnection.connect(host: "127.0.0.1", port: port, tls: try Certs.client())
+                let client = try BlockingConnection.connect(host: "127.0.0.1", port: port, tls: try TestTLS.client())
                 var total = 0
                 while true {
                     let chunk = try client.read(timeout: .seconds(10))
@@ -55,12 +56,12 @@ extension NetTests {
         }
 
         @Test func blockingConnectReportsFailures() async throws {
-            let listener = try Listener.echo(tls: try Certs.server(), log: EventLog())
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: EventLog())
             defer { listener.close() }
             let port = listener.port
             let error = await Task.detached { () -> NetError? in
                 do {
-                    _ = try BlockingConnection.connect(host: "127.0.0.1", port: port, tls: try Certs.client(),
+                    _ = try BlockingConnection.connect(host: "127.0.0.1", port: port, tls: try TestTLS.client(),
                                                        serverName: "wrong.example")
                     return nil
                 } catch let error as NetError {

@@ -2,6 +2,7 @@
 // Each client keeps `window` 132-byte messages in flight against a TLS echo server and refills
 // per read batch, so both sides write coalesced.
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Synchronization
 import Testing
@@ -69,9 +70,9 @@ extension NetTests {
             let serverGroup = EventLoopGroup(loopCount: 1, label: "bench.server")
             let clientGroup = EventLoopGroup(loopCount: 1, label: "bench.client")
             let plain = ProcessInfo.processInfo.environment["HERALD_NET_BENCH_PLAIN"] != nil
-            let listener = try Listener(port: 0, tls: plain ? nil : try Certs.server(), group: serverGroup) { _ in EchoHandler() }
+            let listener = try Listener(port: 0, tls: plain ? nil : try TestTLS.server(), group: serverGroup) { _ in EchoHandler() }
             defer { listener.close() }
-            let tls = plain ? nil : try Certs.client()
+            let tls = plain ? nil : try TestTLS.client()
             let done = Counter()
             let start = ContinuousClock.now
             for _ in 0..<connections {

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Synchronization
 import Testing
@@ -8,11 +9,11 @@ extension NetTests {
         @Test(arguments: ["127.0.0.1", "::1"])
         func tlsEchoRoundTrip(host: String) async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog, host: host)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog, host: host)
             defer { listener.close() }
             #expect(listener.port > 0)
             let clientLog = EventLog()
-            let client = try Connection.connect(host: host, port: listener.port, tls: try Certs.client()) { _ in
+            let client = try Connection.connect(host: host, port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog, onOpen: { connection in
                     connection.write(Array("hello, herald".utf8))
                     connection.flush()
@@ -29,10 +30,10 @@ extension NetTests {
 
         @Test func inPlaceWritesAndWritability() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog)
             defer { listener.close() }
             let clientLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog, onOpen: { connection in
                     #expect(connection.isWritable && connection.pendingOutputBytes == 0)
                     let ok = connection.write(reservingCapacity: 64) { raw in
@@ -69,7 +70,7 @@ extension NetTests {
         /// 200,000 pipelined 16-byte messages in one go; the server echoes per read batch.
         @Test func pipelinedMessagesAreCoalesced() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog, keepBytes: false)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog, keepBytes: false)
             defer { listener.close() }
             let count = 200_000
             var payload = [UInt8]()
@@ -81,7 +82,7 @@ extension NetTests {
             }
             let sent = payload
             let clientLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog, onOpen: { connection in
                     // Many small writes, one flush: they leave as a few large TLS records.
                     sent.withUnsafeBytes { raw in
@@ -102,12 +103,12 @@ extension NetTests {
 
         @Test func mutualTLSRequired() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(clientCA: Certs.ca, policy: .required), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(clientCA: TestPaths.ca, policy: .required), log: serverLog)
             defer { listener.close() }
 
             // Without a certificate: refused with OpenSSL's reason.
             let anonymousLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: anonymousLog, onOpen: { connection in
                     connection.write(Array("x".utf8))
                     connection.flush()
@@ -125,7 +126,7 @@ extension NetTests {
 
             // With the dev client certificate: accepted, and the server sees its CN.
             let authenticatedLog = EventLog()
-            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(withCertificate: true)) { _ in
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(withCertificate: true)) { _ in
                 RecordingHandler(log: authenticatedLog, onOpen: { connection in
                     connection.write(Array("hi".utf8))
                     connection.flush()
@@ -138,12 +139,12 @@ extension NetTests {
 
         @Test func mutualTLSOptional() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(clientCA: Certs.ca, policy: .optional), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(clientCA: TestPaths.ca, policy: .optional), log: serverLog)
             defer { listener.close() }
             for withCertificate in [false, true] {
                 let log = EventLog()
                 _ = try Connection.connect(host: "127.0.0.1", port: listener.port,
-                                           tls: try Certs.client(withCertificate: withCertificate)) { _ in
+                                           tls: try TestTLS.client(withCertificate: withCertificate)) { _ in
                     RecordingHandler(log: log, onOpen: { connection in
                         connection.write(Array("ok".utf8))
                         connection.flush()
@@ -158,7 +159,7 @@ extension NetTests {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-otherca-\(UUID())")
             defer { try? FileManager.default.removeItem(at: dir) }
             let script = Process()
-            script.executableURL = URL(fileURLWithPath: Certs.dir + "/make-dev-certs.sh")
+            script.executableURL = URL(fileURLWithPath: TestPaths.certs + "/make-dev-certs.sh")
             script.arguments = [dir.path]
             script.standardOutput = FileHandle.nullDevice
             try script.run()
@@ -166,12 +167,12 @@ extension NetTests {
             #expect(script.terminationStatus == 0)
 
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog)
             defer { listener.close() }
 
             let wrongCALog = EventLog()
             _ = try Connection.connect(host: "127.0.0.1", port: listener.port,
-                                       tls: try Certs.client(ca: dir.path + "/dev-ca.pem")) { _ in
+                                       tls: try TestTLS.client(ca: dir.path + "/dev-ca.pem")) { _ in
                 RecordingHandler(log: wrongCALog)
             }
             #expect(await eventually { wrongCALog.closes.count == 1 })
@@ -183,7 +184,7 @@ extension NetTests {
             #expect(wrongCALog.opened == 0)
 
             let wrongNameLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(),
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(),
                                        serverName: "example.com") { _ in
                 RecordingHandler(log: wrongNameLog)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Synchronization
 import Testing
@@ -42,12 +43,12 @@ extension NetTests {
         @Test func publisherBytesReachEverySubscriber() async throws {
             let hub = Hub()
             let group = EventLoopGroup(loopCount: 3, label: "fanout")
-            let listener = try Listener(port: 0, tls: try Certs.server(clientCA: Certs.ca, policy: .optional),
+            let listener = try Listener(port: 0, tls: try TestTLS.server(clientCA: TestPaths.ca, policy: .optional),
                                         group: group) { _ in HubHandler(hub: hub) }
             defer { listener.close() }
             let subscriberLogs = (0..<5).map { _ in EventLog() }
             for log in subscriberLogs {
-                _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(), group: group) { _ in
+                _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(), group: group) { _ in
                     RecordingHandler(log: log, keepBytes: false)
                 }
             }
@@ -55,7 +56,7 @@ extension NetTests {
             let payload = [UInt8](repeating: 0x2A, count: 100_000)
             let publisherLog = EventLog()
             _ = try Connection.connect(host: "127.0.0.1", port: listener.port,
-                                       tls: try Certs.client(withCertificate: true), group: group) { _ in
+                                       tls: try TestTLS.client(withCertificate: true), group: group) { _ in
                 RecordingHandler(log: publisherLog, onOpen: { connection in
                     for start in stride(from: 0, to: payload.count, by: 1000) {
                         connection.write(payload[start..<start + 1000])

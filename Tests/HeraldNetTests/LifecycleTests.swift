@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Synchronization
 import Testing
@@ -7,7 +8,7 @@ extension NetTests {
     @Suite struct Lifecycle {
         @Test func closeIsIdempotentAndReportedOnce() async throws {
             let serverLog = EventLog()
-            let listener = try Listener(port: 0, tls: try Certs.server()) { _ in
+            let listener = try Listener(port: 0, tls: try TestTLS.server()) { _ in
                 RecordingHandler(log: serverLog, onOpen: { connection in
                     connection.close(.protocolError("bad frame"))
                     connection.close(.closedByOwner)
@@ -18,7 +19,7 @@ extension NetTests {
             }
             defer { listener.close() }
             let clientLog = EventLog()
-            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog)
             }
             #expect(await eventually { serverLog.closes.count == 1 && clientLog.closes.count == 1 })
@@ -33,7 +34,7 @@ extension NetTests {
 
         @Test func closingMidHandshakeIsSafe() async throws {
             let serverLog = EventLog()
-            let listener = try Listener(port: 0, tls: try Certs.server()) { connection in
+            let listener = try Listener(port: 0, tls: try TestTLS.server()) { connection in
                 // Closed right after the handshake started (runs after start()).
                 connection.execute { connection.close(.protocolError("changed my mind")) }
                 return RecordingHandler(log: serverLog)
@@ -42,7 +43,7 @@ extension NetTests {
             let clients = 20
             let clientLog = EventLog()
             for i in 0..<clients {
-                let connection = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                let connection = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                     RecordingHandler(log: clientLog)
                 }
                 if i % 2 == 0 { connection.execute { connection.close() } }  // client side mid-connect too
@@ -58,15 +59,15 @@ extension NetTests {
                 RecordingHandler(log: serverLog)
             }
             defer { listener.close() }
-            let sockets = try (0..<3).map { _ in try RawSocket(port: listener.port) }
+            let sockets = try (0..<3).map { _ in try PlainSocket(port: listener.port) }
             #expect(await eventually { listener.rejectedConnections == 1 && listener.activeConnections == 2 })
-            #expect(sockets[2].readsUntilClosed())
+            #expect(sockets[2].waitForServerClose(timeout: .seconds(5)))
             _ = sockets
 
             let rejecting = try Listener(port: 0, tls: nil) { _ in nil }
             defer { rejecting.close() }
-            let raw = try RawSocket(port: rejecting.port)
-            #expect(raw.readsUntilClosed())
+            let raw = try PlainSocket(port: rejecting.port)
+            #expect(raw.waitForServerClose(timeout: .seconds(5)))
             #expect(await eventually { rejecting.activeConnections == 0 })
         }
 
@@ -79,7 +80,7 @@ extension NetTests {
             serverOptions.handshakeTimeout = .seconds(20)
             let serverLog = EventLog()
             let accepted = Mutex<[Connection]>([])
-            let listener = try Listener(port: 0, tls: try Certs.server(), options: serverOptions) { connection in
+            let listener = try Listener(port: 0, tls: try TestTLS.server(), options: serverOptions) { connection in
                 accepted.withLock { $0.append(connection) }
                 return RecordingHandler(log: serverLog, echo: true)
             }
@@ -96,7 +97,7 @@ extension NetTests {
             let count = min(1000, (Int(limit.rlim_cur) - baseline - 100) / 2)
             #expect(count == 1000, "fd limit \(limit.rlim_cur) allows only \(count) connections")
             for i in 0..<count {
-                _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(),
+                _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(),
                                            options: clientOptions) { _ in RecordingHandler(log: clientLog) }
                 if i % 100 == 99 { try await Task.sleep(for: .milliseconds(5)) }  // stay under the backlog
             }
@@ -124,12 +125,12 @@ extension NetTests {
         /// /proc/self/fd counts both ends: 2 per client.
         @Test func eachConnectionHoldsOneDescriptor() async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog)
             defer { listener.close() }
             let clientLog = EventLog()
             var clients: [Connection] = []
             func connect() throws {
-                clients.append(try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+                clients.append(try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                     RecordingHandler(log: clientLog)
                 })
             }
@@ -167,10 +168,10 @@ extension NetTests {
             let heartbeat = Heartbeat()
             var options = ConnectionOptions()
             options.idleTimeout = .milliseconds(100)
-            let listener = try Listener(port: 0, tls: try Certs.server(), options: options) { _ in heartbeat }
+            let listener = try Listener(port: 0, tls: try TestTLS.server(), options: options) { _ in heartbeat }
             defer { listener.close() }
             let clientLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog)
             }
             #expect(await eventually { clientLog.closes.count == 1 })

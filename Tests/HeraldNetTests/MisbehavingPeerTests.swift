@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Synchronization
 import Testing
@@ -8,11 +9,11 @@ extension NetTests {
         @Test(arguments: ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\u{16}\u{03}\u{01}\u{00}\u{05}garbage-after-a-record-header"])
         func garbageBeforeHandshakeIsAHandshakeError(garbage: String) async throws {
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog)
             defer { listener.close() }
-            let raw = try RawSocket(port: listener.port)
+            let raw = try PlainSocket(port: listener.port)
             raw.send(garbage)
-            #expect(raw.readsUntilClosed())
+            #expect(raw.waitForServerClose(timeout: .seconds(5)))
             #expect(await eventually { serverLog.closes.count == 1 })
             guard case .handshakeFailed(let text)? = serverLog.closes.first else {
                 Issue.record("expected handshakeFailed, got \(serverLog.closes)")
@@ -23,7 +24,7 @@ extension NetTests {
 
             // The server keeps serving others.
             let clientLog = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog, onOpen: { connection in
                     connection.write(Array("still here".utf8))
                     connection.flush()
@@ -36,11 +37,11 @@ extension NetTests {
             var options = ConnectionOptions()
             options.handshakeTimeout = .milliseconds(300)
             let serverLog = EventLog()
-            let listener = try Listener.echo(tls: try Certs.server(), log: serverLog, options: options)
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog, options: options)
             defer { listener.close() }
             let started = ContinuousClock.now
-            let raw = try RawSocket(port: listener.port)
-            #expect(raw.readsUntilClosed())
+            let raw = try PlainSocket(port: listener.port)
+            #expect(raw.waitForServerClose(timeout: .seconds(5)))
             let elapsed = ContinuousClock.now - started
             #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "dropped after \(elapsed)")
             #expect(await eventually { serverLog.closes == [.handshakeTimeout] })
@@ -54,7 +55,7 @@ extension NetTests {
             var options = ConnectionOptions()
             options.handshakeTimeout = .milliseconds(200)
             let log = EventLog()
-            _ = try Connection.connect(host: "127.0.0.1", port: stuck.port, tls: try Certs.client(), options: options) { _ in
+            _ = try Connection.connect(host: "127.0.0.1", port: stuck.port, tls: try TestTLS.client(), options: options) { _ in
                 RecordingHandler(log: log)
             }
             #expect(await eventually { log.closes == [.handshakeTimeout] })
@@ -66,7 +67,7 @@ extension NetTests {
             try await Task.sleep(for: .milliseconds(50))
             let refusedLog = EventLog()
             do {
-                _ = try Connection.connect(host: "127.0.0.1", port: port, tls: try Certs.client()) { _ in
+                _ = try Connection.connect(host: "127.0.0.1", port: port, tls: try TestTLS.client()) { _ in
                     RecordingHandler(log: refusedLog)
                 }
                 #expect(await eventually { refusedLog.closes.count == 1 })
@@ -91,7 +92,7 @@ extension NetTests {
             let serverLog = EventLog()
             let refusedWrites = Atomic<Int>(0)
             let chunk = [UInt8](repeating: 0x61, count: 64 << 10)
-            let listener = try Listener(port: 0, tls: try Certs.server(), options: options) { _ in
+            let listener = try Listener(port: 0, tls: try TestTLS.server(), options: options) { _ in
                 RecordingHandler(log: serverLog, onOpen: { connection in
                     // Push up to 256 MiB; the socket buffers fill, then pending output hits the limit.
                     for _ in 0..<4096 {
@@ -106,7 +107,7 @@ extension NetTests {
             }
             defer { listener.close() }
             let clientLog = EventLog()
-            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client()) { _ in
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
                 RecordingHandler(log: clientLog, keepBytes: false, onOpen: { $0.pauseReading() })
             }
             #expect(await eventually { serverLog.closes.count == 1 })
@@ -133,14 +134,14 @@ extension NetTests {
         func closeAfterFinalBytesEndsOnAFrameBoundary(tls: Bool, frameSize: Int, peerKeepsSending: Bool) async throws {
             let serverLog = EventLog()
             let serverConnection = Mutex<Connection?>(nil)
-            let listener = try Listener(port: 0, tls: tls ? try Certs.server() : nil) { connection in
+            let listener = try Listener(port: 0, tls: tls ? try TestTLS.server() : nil) { connection in
                 serverConnection.withLock { $0 = connection }
                 return RecordingHandler(log: serverLog)
             }
             defer { listener.close() }
             let clientLog = EventLog()
             let clientPaused = Atomic<Bool>(false)
-            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: tls ? try Certs.client() : nil) { _ in
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: tls ? try TestTLS.client() : nil) { _ in
                 RecordingHandler(log: clientLog, onOpen: { connection in
                     connection.pauseReading()
                     clientPaused.store(true, ordering: .releasing)
@@ -218,7 +219,7 @@ extension NetTests {
             options.outputHardLimit = 512 << 10
             let serverLog = EventLog()
             let serverConnection = Mutex<Connection?>(nil)
-            let listener = try Listener(port: 0, tls: try Certs.server(), options: options) { connection in
+            let listener = try Listener(port: 0, tls: try TestTLS.server(), options: options) { connection in
                 serverConnection.withLock { $0 = connection }
                 return RecordingHandler(log: serverLog, echo: true, keepBytes: false)
             }
@@ -256,7 +257,7 @@ extension NetTests {
                     inner.connectionDidClose(connection, reason: reason)
                 }
             }
-            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try Certs.client(), options: options) { _ in
+            let client = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(), options: options) { _ in
                 Pump(inner: RecordingHandler(log: clientLog, keepBytes: false), chunk: chunk, total: total)
             }
             let pendingWhenPaused = Atomic<Int>(-1)

@@ -1,32 +1,9 @@
-// Shared fixtures for HeraldNet tests: dev certificate paths, recording handlers, raw sockets,
-// and a polling wait.
+// Shared fixtures for HeraldNet tests: recording handlers and an echo listener (paths, waiting and
+// raw sockets are in HeraldTestSupport).
 import Dispatch
 import Foundation
 @testable import HeraldNet
 import Synchronization
-
-enum Certs {
-    static let dir: String = {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("certs").path
-    }()
-    static var ca: String { dir + "/dev-ca.pem" }
-    static var serverCert: String { dir + "/dev-server.pem" }
-    static var serverKey: String { dir + "/dev-server-key.pem" }
-    static var clientCert: String { dir + "/dev-client.pem" }
-    static var clientKey: String { dir + "/dev-client-key.pem" }
-
-    static func server(clientCA: String? = nil, policy: TLSContext.ClientCertificatePolicy = .none) throws -> TLSContext {
-        try TLSContext.server(certificateChainFile: serverCert, privateKeyFile: serverKey,
-                              clientCAFile: clientCA, clientCertificates: policy)
-    }
-
-    static func client(withCertificate: Bool = false, ca: String? = nil) throws -> TLSContext {
-        try TLSContext.client(caFile: ca ?? Certs.ca,
-                              certificateChainFile: withCertificate ? clientCert : nil,
-                              privateKeyFile: withCertificate ? clientKey : nil)
-    }
-}
 
 /// Everything a test wants to know about a set of connections, behind one lock.
 final class EventLog: Sendable {
@@ -102,60 +79,6 @@ final class RecordingHandler: ConnectionHandler, @unchecked Sendable {
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         log.state.withLock { $0.closes.append(reason) }
     }
-}
-
-/// Polls `condition` until true or the timeout passes.
-func eventually(_ timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
-}
-
-/// A blocking plain TCP socket for misbehaving-peer tests.
-final class RawSocket {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else { throw NetError(.socket, "raw connect failed") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { Glibc.close(fd) }
-
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Reads until EOF/reset (true) or the 5 s receive timeout (false).
-    func readsUntilClosed() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = Glibc.read(fd, &buffer, buffer.count)
-            if n > 0 { continue }
-            if n == 0 { return true }
-            return errno == ECONNRESET
-        }
-    }
-}
-
-func openFileDescriptorCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
 }
 
 extension Listener {

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 @testable import HeraldNet
 import Testing
 
@@ -7,15 +8,15 @@ import Testing
 extension NetTests {
     @Suite struct TLSContextConfiguration {
         @Test func loadsDevCertificates() throws {
-            let server = try Certs.server(clientCA: Certs.ca, policy: .required)
+            let server = try TestTLS.server(clientCA: TestPaths.ca, policy: .required)
             #expect(server.isServer)
-            let client = try Certs.client(withCertificate: true)
+            let client = try TestTLS.client(withCertificate: true)
             #expect(!client.isServer)
         }
 
         @Test func missingCertificateFileIsReported() {
             #expect {
-                try TLSContext.server(certificateChainFile: "/nonexistent/cert.pem", privateKeyFile: Certs.serverKey)
+                try TLSContext.server(certificateChainFile: "/nonexistent/cert.pem", privateKeyFile: TestPaths.serverKey)
             } throws: { ($0 as? NetError)?.code == .fileNotFound && "\($0)".contains("/nonexistent/cert.pem") }
             #expect {
                 try TLSContext.client(caFile: "/nonexistent/ca.pem")
@@ -29,14 +30,14 @@ extension NetTests {
             let junk = dir.appendingPathComponent("junk.pem").path
             try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: junk))
             #expect {
-                try TLSContext.server(certificateChainFile: junk, privateKeyFile: Certs.serverKey)
+                try TLSContext.server(certificateChainFile: junk, privateKeyFile: TestPaths.serverKey)
             } throws: { error in
                 guard let error = error as? NetError else { return false }
                 // OpenSSL's own reason is carried in the message.
                 return error.code == .invalidCertificate && error.message.contains("PEM")
             }
             #expect {
-                try TLSContext.server(certificateChainFile: Certs.serverCert, privateKeyFile: junk)
+                try TLSContext.server(certificateChainFile: TestPaths.serverCert, privateKeyFile: junk)
             } throws: { ($0 as? NetError)?.code == .invalidPrivateKey }
             #expect {
                 try TLSContext.client(caFile: junk)
@@ -45,7 +46,7 @@ extension NetTests {
 
         @Test func keyMismatchIsReported() {
             #expect {
-                try TLSContext.server(certificateChainFile: Certs.serverCert, privateKeyFile: Certs.clientKey)
+                try TLSContext.server(certificateChainFile: TestPaths.serverCert, privateKeyFile: TestPaths.clientKey)
             } throws: { error in
                 guard let error = error as? NetError else { return false }
                 return error.code == .keyMismatch && error.message.contains("mismatch")
@@ -54,13 +55,13 @@ extension NetTests {
 
         @Test func clientCertificatePolicyNeedsACA() {
             #expect {
-                try TLSContext.server(certificateChainFile: Certs.serverCert, privateKeyFile: Certs.serverKey,
+                try TLSContext.server(certificateChainFile: TestPaths.serverCert, privateKeyFile: TestPaths.serverKey,
                                       clientCertificates: .required)
             } throws: { ($0 as? NetError)?.code == .tlsConfiguration }
         }
 
         @Test func listenerRejectsClientContextAndBadAddress() throws {
-            let client = try Certs.client()
+            let client = try TestTLS.client()
             #expect { try Listener(port: 0, tls: client) { _ in nil } } throws: { ($0 as? NetError)?.code == .tlsConfiguration }
             #expect { try Listener(host: "256.1.1.1.1", port: 0, tls: nil) { _ in nil } } throws: { ($0 as? NetError)?.code == .addressResolution }
             #expect { try Listener(port: 70_000, tls: nil) { _ in nil } } throws: { ($0 as? NetError)?.code == .addressResolution }

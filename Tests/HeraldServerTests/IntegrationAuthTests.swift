@@ -1,7 +1,9 @@
 // Identity and permissions end to end: mutual TLS, tokens, and live reloads of both.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
+import HeraldTestSupport
 import Testing
 @testable import HeraldServer
 
@@ -11,7 +13,7 @@ extension Integration {
 
         @Test func mutualTLSRefusesClientsWithoutACertificateAndAppliesTheCertificateUsersPermissions() throws {
             let server = try TestServer { config in
-                config.listeners[0].tls.clientCAFile = IntegrationPaths.ca
+                config.listeners[0].tls.clientCAFile = TestPaths.ca
                 config.listeners[0].tls.clientAuth = .required
                 config.auth = HeraldConfig.Auth(allowAnonymous: false, users: [
                     HeraldConfig.User(

@@ -5,6 +5,7 @@ import Foundation
 import HeraldClient
 import HeraldCore
 import HeraldNet
+import HeraldTestSupport
 import HeraldWire
 import Synchronization
 import Testing

@@ -5,6 +5,7 @@ import FilterPolicy
 import Foundation
 import HeraldClient
 import HeraldCore
+import HeraldTestSupport
 import HeraldWire
 import Synchronization
 import Testing

@@ -2,6 +2,7 @@
 // about two intervals.
 import Foundation
 import HeraldClient
+import HeraldTestSupport
 import HeraldWire
 import Testing
 @testable import HeraldServer

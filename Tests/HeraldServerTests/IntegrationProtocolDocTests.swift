@@ -2,8 +2,10 @@
 // DuplicateSubscription for a sid in use, SNS's FIFO message-group error, and the error catalog.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
+import HeraldTestSupport
 import HeraldWire
 import Testing
 @testable import HeraldServer
@@ -11,7 +13,7 @@ import Testing
 extension Integration {
     @Suite struct ProtocolDoc {
         static let protocolDoc: String = {
-            (try? String(contentsOfFile: IntegrationPaths.repo + "/docs/PROTOCOL.md", encoding: .utf8)) ?? ""
+            (try? String(contentsOfFile: TestPaths.repository + "/docs/PROTOCOL.md", encoding: .utf8)) ?? ""
         }()
 
         @Test func aFrameBeforeCONNECTGetsTheDocumentedError() throws {

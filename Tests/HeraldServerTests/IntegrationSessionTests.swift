@@ -3,8 +3,10 @@
 // it is refused at CONNECT and the owner's connection and messages stay untouched.
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
+import HeraldTestSupport
 import HeraldWire
 import Testing
 @testable import HeraldServer
@@ -132,7 +134,7 @@ extension Integration {
 
         @Test func aCertificateUsersSessionIsItsOwnAcrossConnections() throws {
             let server = try TestServer { config in
-                config.listeners[0].tls.clientCAFile = IntegrationPaths.ca
+                config.listeners[0].tls.clientCAFile = TestPaths.ca
                 config.listeners[0].tls.clientAuth = .optional
                 config.auth = HeraldConfig.Auth(allowAnonymous: true, anonymousPermissions: .all, users: [
                     HeraldConfig.User(name: "alice", token: "alice-token", permissions: .all),

@@ -1,11 +1,13 @@
 // Shared helpers for the end-to-end integration suites: a real `Server` on an ephemeral loopback
-// port with the dev certificates, blocking waits with deadlines, thread-safe collectors, a raw
-// TLS client speaking frames by hand, and a plain TCP socket for bytes that are not TLS.
+// port with the dev certificates and a raw TLS client speaking frames by hand (paths, waiting,
+// collectors and the plain TCP socket are in HeraldTestSupport).
 import Dispatch
 import Foundation
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldNet
+import HeraldTestSupport
 import HeraldWire
 import Synchronization
 import Testing
@@ -14,16 +16,6 @@ import Testing
 /// Every integration suite nests in this one, so they run one at a time (2 busy cores).
 @Suite(.serialized) enum Integration {}
 
-enum IntegrationPaths {
-    /// The repository root, from this file's location (Tests/HeraldServerTests/…).
-    static let repo: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let certs = repo + "/certs"
-    static let ca = certs + "/dev-ca.pem"
-    static let clientCert = certs + "/dev-client.pem"
-    static let clientKey = certs + "/dev-client-key.pem"
-}
-
 /// A running server on 127.0.0.1:<ephemeral>; `stop()` closes the listener.
 final class TestServer: Sendable {
     let server: Server
@@ -31,7 +23,7 @@ final class TestServer: Sendable {
 
     init(_ configure: (inout HeraldConfig) -> Void = { _ in }) throws {
         var config = HeraldConfig.defaults(
-            certsDirectory: IntegrationPaths.certs, listen: ListenAddress(host: "127.0.0.1", port: 0))
+            certsDirectory: TestPaths.certs, listen: ListenAddress(host: "127.0.0.1", port: 0))
         configure(&config)
         server = Server(config: config)
         try server.start()
@@ -39,14 +31,14 @@ final class TestServer: Sendable {
     }
 
     static func baseConfig() -> HeraldConfig {
-        HeraldConfig.defaults(certsDirectory: IntegrationPaths.certs, listen: ListenAddress(host: "127.0.0.1", port: 0))
+        HeraldConfig.defaults(certsDirectory: TestPaths.certs, listen: ListenAddress(host: "127.0.0.1", port: 0))
     }
 
     func options(token: String? = nil, session: String? = nil, name: String? = nil, withClientCertificate: Bool = false) -> ClientOptions {
         ClientOptions(
-            host: "127.0.0.1", port: port, caFile: IntegrationPaths.ca,
-            certificateFile: withClientCertificate ? IntegrationPaths.clientCert : nil,
-            privateKeyFile: withClientCertificate ? IntegrationPaths.clientKey : nil,
+            host: "127.0.0.1", port: port, caFile: TestPaths.ca,
+            certificateFile: withClientCertificate ? TestPaths.clientCert : nil,
+            privateKeyFile: withClientCertificate ? TestPaths.clientKey : nil,
             token: token, session: session, clientName: name, connectTimeout: .seconds(10))
     }
 
@@ -69,32 +61,6 @@ final class TestServer: Sendable {
         _ = try client.subscribe(topic: topic, ackMode: .auto) { got.append($0) }
         _ = try client.publish(topic: topic, body: Array("ping".utf8), timeout: .seconds(10))
         #expect(got.waitForCount(1, timeout: .seconds(10)), "a normal client gets its message", sourceLocation: sourceLocation)
-    }
-}
-
-/// Connects retried because CONNOK was lost (the HeraldClient.connect race), over the whole run.
-
-/// Waits (polling, with a deadline) until `condition` holds; true when it did.
-@discardableResult
-func waitUntil(_ timeout: Duration = .seconds(10), poll: Duration = .milliseconds(5), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: Double(poll.components.attoseconds) / 1e18 + Double(poll.components.seconds))
-    }
-    return condition()
-}
-
-/// A thread-safe list that handlers append to and tests wait on.
-final class Collector<Element: Sendable>: Sendable {
-    private let items = Mutex<[Element]>([])
-
-    func append(_ item: Element) { items.withLock { $0.append(item) } }
-    var all: [Element] { items.withLock { $0 } }
-    var count: Int { items.withLock { $0.count } }
-
-    func waitForCount(_ n: Int, timeout: Duration = .seconds(10)) -> Bool {
-        waitUntil(timeout) { count >= n }
     }
 }
 
@@ -127,9 +93,9 @@ final class RawClient {
 
     init(port: Int, withClientCertificate: Bool = false) throws {
         let tls = try TLSContext.client(
-            caFile: IntegrationPaths.ca,
-            certificateChainFile: withClientCertificate ? IntegrationPaths.clientCert : nil,
-            privateKeyFile: withClientCertificate ? IntegrationPaths.clientKey : nil)
+            caFile: TestPaths.ca,
+            certificateChainFile: withClientCertificate ? TestPaths.clientCert : nil,
+            privateKeyFile: withClientCertificate ? TestPaths.clientKey : nil)
         connection = try BlockingConnection.connect(host: "127.0.0.1", port: port, tls: tls, timeout: .seconds(10))
     }
 
@@ -212,72 +178,6 @@ extension ServerFrame {
         if case .error(let e) = self { return e }
         return nil
     }
-}
-
-// MARK: - Plain TCP socket (no TLS)
-
-/// A blocking plain TCP socket to loopback, for bytes that are not a TLS handshake.
-final class PlainSocket: @unchecked Sendable {
-    let fd: Int32
-    /// Closing twice could close a descriptor number the process reused meanwhile.
-    private let closed = Atomic<Bool>(false)
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw NetError(.socket, "socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            Glibc.close(fd)
-            throw NetError(.socket, "connect() failed: errno \(errno)")
-        }
-    }
-
-    func send(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
-    }
-
-    /// Reads until EOF or reset (true) or until `timeout` passes with the socket still open (false).
-    func waitForServerClose(timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while ContinuousClock.now < deadline {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = deadline - ContinuousClock.now
-            let ms = Int32(max(1, min(1000, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
-            let ready = poll(&poller, 1, ms)
-            if ready <= 0 { continue }
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n == 0 { return true }
-            if n < 0 { return errno != EAGAIN && errno != EINTR }
-        }
-        return false
-    }
-
-    func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        Glibc.close(fd)
-    }
-}
-
-/// Open file descriptors of this process (server and test clients share it).
-func openFileDescriptorCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-}
-
-/// Resident set size of this process, in bytes.
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 extension Array where Element == UInt8 {

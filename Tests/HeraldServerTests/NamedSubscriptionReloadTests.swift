@@ -3,13 +3,15 @@ import Synchronization
 import Testing
 import FilterPolicy
 import HeraldClient
+import HeraldConfig
 import HeraldCore
 import HeraldServer
+import HeraldTestSupport
 
 /// A streaming client attached to a configuration subscription by name follows the policy the
 /// configuration gives it, through reloads; a rejected reload keeps the running policy.
 @Suite struct NamedSubscriptionReloadTests {
-    static let certs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("certs").path
+    static let certs = TestPaths.certs
 
     func config(color: String) throws -> HeraldConfig {
         var config = HeraldConfig.defaults(certsDirectory: Self.certs, listen: ListenAddress(host: "127.0.0.1", port: 0))

@@ -1,9 +1,10 @@
-// BlockingConnection: a synchronous client wrapper around Connection for the CLI and tests.
-// Calls block the calling thread (never call it from an event loop queue); the connection itself
-// still runs on its loop. Received bytes are buffered up to `inboxLimit`, above which reading the
+// BlockingConnection: a synchronous client wrapper around Connection for tests (it ships in no
+// product: the CLI's benchmarks drive `Connection` with handlers). Calls block the calling thread
+// (never call it from an event loop queue); the connection itself still runs on its loop. Received bytes are buffered up to `inboxLimit`, above which reading the
 // peer pauses until `read` drains them (and while the owner paused reading); `write` blocks while
 // the outbound buffer is above its high-water mark.
 import Dispatch
+import HeraldNet
 import Synchronization
 
 public final class BlockingConnection: Sendable {
@@ -187,5 +188,15 @@ public final class BlockingConnection: Sendable {
     deinit {
         let connection = self.connection
         connection.execute { connection.close() }
+    }
+}
+
+extension Duration {
+    fileprivate var dispatchInterval: DispatchTimeInterval {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return .nanoseconds(0) }
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .nanoseconds(Int.max / 2) }
+        return .nanoseconds(Int(whole) &+ Int(attoseconds / 1_000_000_000))
     }
 }

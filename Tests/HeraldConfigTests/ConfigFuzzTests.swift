@@ -1,13 +1,14 @@
 import Foundation
 import HeraldCore
+import HeraldTestSupport
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 /// Hostile or broken input never crashes or hangs the loader: it yields a config or problems.
 @Suite struct ConfigFuzzTests {
     /// A small deterministic generator so failures reproduce.
     static func exampleText() throws -> String {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: TestPaths.repository)
         return try String(contentsOf: repository.appendingPathComponent("examples/herald.yaml"), encoding: .utf8)
     }
 
@@ -26,7 +27,7 @@ import Testing
 
     static func exampleFolder() throws -> ConfigTempFolder {
         let folder = try ConfigTempFolder()
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: TestPaths.repository)
         try FileManager.default.copyItem(atPath: repository.appendingPathComponent("examples").path, toPath: folder.path + "/examples")
         try folder.writeCertificates(in: "certs")
         return folder

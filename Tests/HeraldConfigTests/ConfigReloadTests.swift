@@ -1,5 +1,5 @@
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigReloadTests {
     @Test func listenerChangesNeedARestart() throws {

@@ -1,7 +1,7 @@
 import FilterPolicy
 import HeraldCore
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigValuesTests {
     @Test(arguments: [

@@ -1,6 +1,6 @@
 import HeraldCore
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigPermissionsTests {
     @Test func patternsMatch() throws {

@@ -1,8 +1,9 @@
 import FilterPolicy
 import Foundation
 import HeraldCore
+import HeraldTestSupport
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigLoaderTests {
     @Test func loadsAFullConfig() throws {
@@ -161,7 +162,7 @@ import Testing
 
     @Test func theExampleConfigIsValid() throws {
         // examples/herald.yaml names ../certs/…; give it placeholder certs beside a copy.
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: TestPaths.repository)
         let folder = try ConfigTempFolder()
         try FileManager.default.copyItem(atPath: repository.appendingPathComponent("examples").path, toPath: folder.path + "/examples")
         try folder.writeCertificates(in: "certs")
@@ -176,7 +177,7 @@ import Testing
     }
 
     @Test func theAnnotatedExampleInTheDocsIsValid() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: TestPaths.repository)
         let doc = try String(contentsOf: repository.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
         let section = try #require(doc.range(of: "## Annotated example"))
         let fence = try #require(doc.range(of: "```yaml\n", range: section.upperBound..<doc.endIndex))

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 /// Each kind of problem is reported, with the line of the offending value, and loading goes on.
 @Suite struct ConfigProblemTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import HeraldServer
+@testable import HeraldConfig
 
 @Suite struct ConfigDefaultsTests {
     @Test func embeddedDefault() {
