@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(
             name: "HeraldServerTests",
             dependencies: [
-                "HeraldServer", "HeraldConfig", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
+                "HeraldServer", "HeraldConfig", "HeraldBroker", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
                 "HeraldTestSupport",
             ]
         ),

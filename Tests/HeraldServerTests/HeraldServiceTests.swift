@@ -1,5 +1,6 @@
 import FilterPolicy
 import HeraldBroker
+import HeraldConfig
 import HeraldCore
 import Synchronization
 import Testing
