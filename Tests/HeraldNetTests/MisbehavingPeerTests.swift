@@ -63,7 +63,7 @@ extension NetTests {
             let closed = try Listener(port: 0, tls: nil) { _ in nil }
             let port = closed.port
             closed.close()
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(await eventually { (try? RawSocket(port: port)) == nil }, "the closed listener's port still accepts")
             let refusedLog = EventLog()
             do {
                 _ = try Connection.connect(host: "127.0.0.1", port: port, tls: try Certs.client()) { _ in
@@ -280,10 +280,12 @@ extension NetTests {
                 let states = Mutex<[String]>([])
                 server.execute { states.withLock { $0.append("server: " + server.debugState) } }
                 client.execute { states.withLock { $0.append("client: " + client.debugState) } }
-                try await Task.sleep(for: .milliseconds(500))
+                _ = await eventually { states.withLock { $0.count } == 2 }
+                let stalledAt = clientLog.byteCount
+                _ = await eventually(.milliseconds(500)) { clientLog.byteCount != stalledAt }  // moving at all?
                 server.execute { states.withLock { $0.append("server: " + server.debugState) } }
                 client.execute { states.withLock { $0.append("client: " + client.debugState) } }
-                try await Task.sleep(for: .milliseconds(100))
+                _ = await eventually { states.withLock { $0.count } == 4 }
                 Issue.record("stalled at \(clientLog.byteCount) of \(total): \(states.withLock { $0 })")
             }
             #expect(serverLog.closes.isEmpty && clientLog.closes.isEmpty)

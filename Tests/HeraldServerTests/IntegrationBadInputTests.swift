@@ -285,7 +285,6 @@ extension Integration {
             let server = try TestServer { $0.timeouts.handshake = .seconds(2) }
             defer { server.stop() }
             try server.assertServing()
-            let baseline = openFileDescriptorCount()
             let count = 1000
 
             // Opened concurrently; none of them ever starts TLS.
@@ -312,12 +311,13 @@ extension Integration {
             var closedByServer = 0
             for socket in open where socket.waitForServerClose(timeout: .seconds(15)) { closedByServer += 1 }
             #expect(closedByServer == count)
-            // …and the server's descriptors are released: only our own sockets remain.
-            #expect(waitUntil { openFileDescriptorCount() <= baseline + count + 20 },
-                    "fds: baseline \(baseline), now \(openFileDescriptorCount())")
+            // …and the server's descriptors are released: only our own sockets remain. Counted per
+            // port, so suites running meanwhile in this process do not count.
+            #expect(waitUntil { connectionDescriptorCount(port: server.port) <= count },
+                    "fds on the port: \(connectionDescriptorCount(port: server.port)) for our \(count)")
             for socket in open { socket.close() }
-            let after = openFileDescriptorCount()
-            #expect(after <= baseline + 20, "fds back near the baseline: \(baseline) → \(after)")
+            #expect(waitUntil { connectionDescriptorCount(port: server.port) == 0 },
+                    "fds on the port after closing ours: \(connectionDescriptorCount(port: server.port))")
             try server.assertServing()
         }
 
