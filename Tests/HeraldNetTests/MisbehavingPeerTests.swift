@@ -41,8 +41,11 @@ extension NetTests {
             let started = ContinuousClock.now
             let raw = try RawSocket(port: listener.port)
             #expect(raw.readsUntilClosed())
+            // Not before the timeout (timers never fire early; no upper bound, which only measures the
+            // machine's load: readsUntilClosed gives up after 5 s, and the timer's decision is unit-tested
+            // in ConnectionStateMachineBehaviour).
             let elapsed = ContinuousClock.now - started
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "dropped after \(elapsed)")
+            #expect(elapsed >= .milliseconds(250), "dropped after \(elapsed)")
             #expect(await eventually { serverLog.closes == [.handshakeTimeout] })
             #expect(await eventually { listener.activeConnections == 0 })
         }

@@ -302,10 +302,8 @@ extension Integration {
             #expect(failures.load(ordering: .relaxed) == 0)
             #expect(open.count == count)
 
-            // Meanwhile a normal client is served.
-            let started = ContinuousClock.now
+            // Meanwhile a normal client is served (assertServing bounds each step by its own timeout).
             try server.assertServing(topic: "while-idle")
-            #expect(ContinuousClock.now - started < .seconds(10))
 
             // The handshake timeout closes every one of them on the server side…
             var closedByServer = 0
