@@ -4,6 +4,10 @@
 // Threading: every method and property must be used on `queue` (inside handler callbacks you are
 // already there); from elsewhere, hop with `execute { }`. Handler callbacks run on `queue`.
 //
+// Decisions (phase, pauses, TLS want-read/want-write, close-after-flush, lingering, timers) live in
+// `ConnectionStateMachine` (`machine`), a pure value that unit tests drive without sockets; this
+// class performs its actions (SSL and socket calls, source suspend/resume, callbacks, teardown).
+//
 // Lifecycle (see notes/swift-platform.md): sources are cancelled, then resumed if suspended or never
 // activated; the fd is closed and SSL_free'd only after every source's cancel handler ran; the
 // last cancel handler drops the sources (breaking the self <-> handler cycle) and delivers
@@ -25,7 +29,7 @@ import Darwin
 #endif
 
 public final class Connection: @unchecked Sendable {
-    enum State { case connecting, handshaking, open, closed }
+    typealias State = ConnectionStateMachine.Phase
 
     /// The loop this connection is pinned to.
     public let loop: EventLoop
@@ -43,14 +47,16 @@ public final class Connection: @unchecked Sendable {
     public private(set) var tlsVersion: String?
     public private(set) var tlsCipher: String?
     /// Set once `close` was called (the reason `connectionDidClose` will carry).
-    public private(set) var closeReason: CloseReason?
+    public var closeReason: CloseReason? { machine.closeReason }
     /// Monotonic time of the last bytes read from the peer (the open time before any).
-    public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: lastReadNanos) }
+    public var lastReadTime: DispatchTime { DispatchTime(uptimeNanoseconds: machine.lastReadNanos) }
 
     let fd: Int32
     var ssl: OpaquePointer?
     var handler: (any ConnectionHandler)?
-    var state: State
+    /// Every decision about this connection (see ConnectionStateMachine.swift).
+    var machine: ConnectionStateMachine
+    var state: State { machine.phase }
 
     /// Created and registered once in `start()`; pausing suspends it (never re-created, see `start()`).
     private var readSource: (any DispatchSourceRead)?
@@ -70,29 +76,11 @@ public final class Connection: @unchecked Sendable {
     /// may already have encrypted (and partly sent) those bytes: the retry must offer them again,
     /// so trimming the output never cuts into them.
     var pendingTLSWriteLength = 0
-    /// The last write hit EAGAIN / WANT_WRITE: wait for the write source.
-    var writeBlocked = false
-    /// SSL_write wants the peer's data first (renegotiation/key update): retry on readable.
-    var writeWantsRead = false
-    /// SSL_read must write first: retry on writable.
-    var readWantsWrite = false
-    var handshakeWantsWrite = false
-    var readPausedByOwner = false
-    var readPausedByBackpressure = false
-    var aboveHighWater = false
-    let pausesReadingAboveHighWater: Bool
-    /// How often reading was paused for backpressure (diagnostics, tests).
-    var backpressurePauseCount = 0
+    /// Diagnostics and tests (read-only views of the machine).
+    var readPausedByBackpressure: Bool { machine.readPausedByBackpressure }
+    var backpressurePauseCount: Int { machine.backpressurePauseCount }
     var readEvents = 0
     var writeEvents = 0
-    private var limitReported = false
-    /// Set by close(after:…) / closeWhenFlushed: close with this reason once output is empty.
-    var closeAfterFlush: CloseReason?
-    /// Everything was written after close(after:…): waiting for the peer to acknowledge it.
-    var lingering = false
-    /// The peer ended its side while we linger: input is no longer watched.
-    var lingerInputEnded = false
-    var lastReadNanos: UInt64 = DispatchTime.now().uptimeNanoseconds
     /// Called after teardown (the listener's connection count).
     var teardownHook: (@Sendable () -> Void)?
 
@@ -105,10 +93,11 @@ public final class Connection: @unchecked Sendable {
         self.fd = fd
         self.ssl = ssl
         self.isClient = isClient
-        self.state = state
+        self.machine = ConnectionStateMachine(
+            phase: state, pausesReadingAboveHighWater: options.pauseReadingAboveHighWater ?? !isClient,
+            now: DispatchTime.now().uptimeNanoseconds)
         self.remoteAddress = remoteAddress
         self.options = options
-        self.pausesReadingAboveHighWater = options.pauseReadingAboveHighWater ?? !isClient
     }
 
     deinit {
@@ -124,11 +113,11 @@ public final class Connection: @unchecked Sendable {
     public func execute(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
 
     /// True once open and until closed.
-    public var isOpen: Bool { state == .open && closeReason == nil && closeAfterFlush == nil }
+    public var isOpen: Bool { machine.isOpen }
     /// Bytes written but not yet accepted by the socket.
     public var pendingOutputBytes: Int { output.count }
     /// False while pending output is above the high-water mark (until it drains to the low-water mark).
-    public var isWritable: Bool { !aboveHighWater }
+    public var isWritable: Bool { !machine.aboveHighWater }
 
     /// The idle timeout; changing it reschedules the idle check.
     public var idleTimeout: Duration? {
@@ -179,16 +168,23 @@ public final class Connection: @unchecked Sendable {
     /// Stops reading the peer until `resumeReading()` (owner-driven flow control).
     public func pauseReading() {
         assertOnQueue()
-        readPausedByOwner = true
+        machine.pause(by: .owner)
         updateReadSource()
     }
 
     public func resumeReading() {
         assertOnQueue()
-        guard readPausedByOwner, closeAfterFlush == nil else { return }
-        readPausedByOwner = false
+        guard machine.resumeByOwner() else { return }
         updateReadSource()
         scheduleReadDrain()
+    }
+
+    /// Runs `body` on this connection's queue after `delay` (the loop's timer; use it instead of
+    /// `queue.asyncAfter`). It runs even if the connection closed meanwhile — check `isOpen` or
+    /// `closeReason` in `body`; cancel with the returned item's `cancel()`.
+    @discardableResult
+    public func schedule(after delay: Duration, _ body: @escaping @Sendable () -> Void) -> DispatchWorkItem {
+        loop.schedule(after: delay, body)
     }
 
     /// Closes the connection. Idempotent: only the first reason counts. On an orderly reason
@@ -196,16 +192,8 @@ public final class Connection: @unchecked Sendable {
     /// non-blocking send and TLS sends close_notify. `connectionDidClose` follows asynchronously.
     public func close(_ reason: CloseReason = .closedByOwner) {
         assertOnQueue()
-        guard closeReason == nil else { return }
-        closeReason = reason
-        let wasOpen = state == .open
-        state = .closed
-        if wasOpen && !lingering {
-            switch reason {
-            case .closedByOwner, .protocolError, .idleTimeout, .peerClosed: finalFlush()
-            default: break
-            }
-        }
+        guard case .tearDown(let flushFirst) = machine.closeRequested(reason) else { return }
+        if flushFirst { finalFlush() }
         guard started else {
             started = true
             queue.async { self.finishTeardown() }
@@ -247,10 +235,12 @@ public final class Connection: @unchecked Sendable {
     public func close(after finalBytes: [UInt8], discardingQueuedOutput: Bool = true,
                       grace: Duration = .seconds(2), reason: CloseReason) {
         assertOnQueue()
-        guard closeReason == nil, closeAfterFlush == nil else { return }
-        guard state == .open else {
+        switch machine.closeAfterRequested() {
+        case .ignore: return
+        case .closeNow:
             close(reason)
             return
+        case .queueFinalBytes: break
         }
         if discardingQueuedOutput {
             output.discardUnstarted(keepingFront: pendingTLSWriteLength)
@@ -260,8 +250,7 @@ public final class Connection: @unchecked Sendable {
             close(reason)
             return
         }
-        closeAfterFlush = reason
-        readPausedByOwner = true
+        machine.closingAfterFlush(reason)
         updateReadSource()
         timer?.schedule(deadline: .now() + grace.dispatchInterval, leeway: .milliseconds(10))
         flushPending()
@@ -270,12 +259,13 @@ public final class Connection: @unchecked Sendable {
     /// Internal state for diagnostics (on `queue`).
     var debugState: String {
         var parts: [String] = []
-        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(writeBlocked) tlsRetry=\(pendingTLSWriteLength)")
-        parts.append("writeWantsRead=\(writeWantsRead) readWantsWrite=\(readWantsWrite)")
-        parts.append("pausedOwner=\(readPausedByOwner) pausedBackpressure=\(readPausedByBackpressure)")
-        parts.append("aboveHigh=\(aboveHighWater) reading=\(readRunning) writeRunning=\(writeRunning)")
-        parts.append("pauses=\(backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
-        parts.append("kernelUnsent=\(kernelQueue(Connection.siocoutq)) lingering=\(lingering)")
+        let m = machine
+        parts.append("state=\(state) pending=\(output.count) writeBlocked=\(m.writeBlocked) tlsRetry=\(pendingTLSWriteLength)")
+        parts.append("writeWantsRead=\(m.writeWantsRead) readWantsWrite=\(m.readWantsWrite)")
+        parts.append("pausedOwner=\(m.readPausedByOwner) pausedBackpressure=\(m.readPausedByBackpressure)")
+        parts.append("aboveHigh=\(m.aboveHighWater) reading=\(readRunning) writeRunning=\(writeRunning)")
+        parts.append("pauses=\(m.backpressurePauseCount) kernelUnread=\(kernelQueue(Int(FIONREAD)))")
+        parts.append("kernelUnsent=\(kernelQueue(Connection.siocoutq)) lingering=\(m.lingering)")
         let sslPending: Int32 = ssl.map { SSL_pending($0) } ?? 0
         parts.append("sslPending=\(sslPending) readEvents=\(readEvents) writeEvents=\(writeEvents)")
         return parts.joined(separator: " ")
@@ -370,15 +360,13 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Source management
 
-    var readPaused: Bool { readPausedByOwner || readPausedByBackpressure }
-
     /// Reading is paused by suspending the read source, never by cancelling it (a new read source
     /// could be misfiled as a writer, see `start()`). While connecting it runs and its events are
     /// ignored. It is suspended only once registered (a source suspended before its registration
     /// would never run its registration handler, which the write source waits for).
     func updateReadSource() {
         guard closeReason == nil, let readSource else { return }
-        let want = lingering ? !lingerInputEnded : !(state == .open && readPaused)
+        let want = machine.wantsReadEvents
         if want && !readRunning {
             readRunning = true
             readSource.resume()
@@ -390,13 +378,7 @@ public final class Connection: @unchecked Sendable {
 
     func updateWriteSource() {
         guard closeReason == nil, readRegistered, let writeSource else { return }
-        let want: Bool
-        switch state {
-        case .connecting: want = true
-        case .handshaking: want = handshakeWantsWrite
-        case .open: want = (writeBlocked && !output.isEmpty) || readWantsWrite
-        case .closed: want = false
-        }
+        let want = machine.wantsWriteEvents(outputPending: !output.isEmpty)
         if want && !writeRunning {
             writeRunning = true
             writeSource.resume()
@@ -409,7 +391,7 @@ public final class Connection: @unchecked Sendable {
     /// Reads again soon: decrypted bytes may wait inside SSL where the fd source cannot see them.
     func scheduleReadDrain() {
         queue.async { [self] in
-            guard state == .open, !readPaused else { return }
+            guard machine.canRead else { return }
             readLoop()
         }
     }
@@ -426,33 +408,27 @@ public final class Connection: @unchecked Sendable {
 
     private func admit(_ count: Int) -> Bool {
         assertOnQueue()
-        guard closeReason == nil, closeAfterFlush == nil, state != .closed else { return false }
-        if output.count + count > options.outputHardLimit {
-            if !limitReported {
-                limitReported = true
-                queue.async { [self] in
-                    guard closeReason == nil else { return }
-                    handler?.connectionDidExceedOutputLimit(self)
-                }
+        switch machine.admit(count, pending: output.count, hardLimit: options.outputHardLimit) {
+        case .accept: return true
+        case .refuse: return false
+        case .refuseAndReport:
+            queue.async { [self] in
+                guard closeReason == nil else { return }
+                handler?.connectionDidExceedOutputLimit(self)
             }
             return false
         }
-        return true
     }
 
     private func noteOutputGrowth() {
-        if !aboveHighWater && output.count > options.outputHighWaterMark {
-            aboveHighWater = true
-        }
+        machine.outputGrew(to: output.count, highWaterMark: options.outputHighWaterMark)
     }
 
     /// After output shrank: lift backpressure and report writability at the low-water mark.
     func noteOutputDrained() {
-        guard aboveHighWater, output.count <= options.outputLowWaterMark else { return }
-        aboveHighWater = false
-        limitReported = false
-        if readPausedByBackpressure {
-            readPausedByBackpressure = false
+        guard case .becameWritable(let resumeReading) = machine.outputShrank(
+            to: output.count, lowWaterMark: options.outputLowWaterMark) else { return }
+        if resumeReading {
             updateReadSource()
             scheduleReadDrain()
         }
@@ -464,56 +440,41 @@ public final class Connection: @unchecked Sendable {
 
     /// Pauses reading while our output to the peer is above the high-water mark.
     func applyBackpressure() {
-        if pausesReadingAboveHighWater && aboveHighWater && !readPausedByBackpressure {
-            readPausedByBackpressure = true
-            backpressurePauseCount += 1
-            updateReadSource()
-        }
+        if machine.readBatchEnded() { updateReadSource() }
     }
 
     // MARK: - Timer
 
     private func onTimer() {
-        guard closeReason == nil else { return }
-        switch state {
-        case .connecting: close(.connectFailed("timed out after \(options.handshakeTimeout)"))
-        case .handshaking: close(.handshakeTimeout)
-        case .open:
-            if let pending = closeAfterFlush {
-                close(pending)
-                return
-            }
-            guard let idle = options.idleTimeout else { return }
-            let now = DispatchTime.now().uptimeNanoseconds
-            let idleFor = now &- lastReadNanos
-            if idleFor >= idle.nanoseconds {
-                handler?.connectionDidBecomeIdle(self, idleFor: .nanoseconds(Int64(idleFor)))
-                if state == .open && closeReason == nil { scheduleIdleCheck(from: now) }
-            } else {
-                scheduleIdleCheck(from: lastReadNanos)
-            }
-        case .closed: return
+        let now = DispatchTime.now().uptimeNanoseconds
+        switch machine.timerFired(now: now, idleTimeout: options.idleTimeout,
+                                  handshakeTimeout: options.handshakeTimeout) {
+        case .none: return
+        case .close(let reason): close(reason)
+        case .reportIdle(let idleFor):
+            handler?.connectionDidBecomeIdle(self, idleFor: .nanoseconds(Int64(min(idleFor, UInt64(Int64.max)))))
+            if state == .open && closeReason == nil { scheduleIdleCheck(from: now) }
+        case .rearmIdle(let base): scheduleIdleCheck(from: base)
         }
     }
 
     /// Arms the timer for `base + idleTimeout` (or disarms it without an idle timeout).
     func scheduleIdleCheck(from base: UInt64) {
-        guard let timer, closeAfterFlush == nil else { return }
-        guard let idle = options.idleTimeout else {
-            timer.schedule(deadline: .distantFuture)
-            return
+        guard let timer else { return }
+        switch machine.idleTimer(from: base, idleTimeout: options.idleTimeout) {
+        case .keep: return
+        case .disarm: timer.schedule(deadline: .distantFuture)
+        case .at(let deadline, let leeway):
+            timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline),
+                           leeway: .nanoseconds(Int(min(leeway, UInt64(Int.max)))))
         }
-        let leeway = max(idle.nanoseconds / 20, 1_000_000)
-        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: base &+ idle.nanoseconds),
-                       leeway: .nanoseconds(Int(min(leeway, UInt64(Int.max)))))
     }
 
     // MARK: - Open
 
     func becomeOpen() {
-        state = .open
-        lastReadNanos = DispatchTime.now().uptimeNanoseconds
-        scheduleIdleCheck(from: lastReadNanos)
+        machine.opened(at: DispatchTime.now().uptimeNanoseconds)
+        scheduleIdleCheck(from: machine.lastReadNanos)
         if let ssl { capturePeer(ssl) }
         handler?.connectionDidOpen(self)
         guard state == .open else { return }

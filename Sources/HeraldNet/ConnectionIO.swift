@@ -1,4 +1,4 @@
-// The I/O state machine of Connection: connect completion, TLS handshake, the read loop (SSL_read
+// The I/O of Connection (its decisions are ConnectionStateMachine's): connect completion, TLS handshake, the read loop (SSL_read
 // until WANT_READ, all chunks then one batch-done callback, then one coalesced flush) and the
 // write path (partial writes until EAGAIN/WANT_WRITE), for TLS and plain TCP alike.
 // ERR_clear_error() precedes every SSL call: the error queue is per thread and loops hop threads.
@@ -30,38 +30,26 @@ enum WriteResult {
 extension Connection {
     func onReadable() {
         readEvents &+= 1
-        switch state {
-        case .closed: return
-        case .connecting:
-            // Readable (data, EOF or an error) means the connect has completed either way.
-            finishConnect()
-        case .handshaking: driveHandshake()
-        case .open:
-            if lingering {
-                discardInput()
-                return
-            }
-            if writeWantsRead {
-                writeWantsRead = false
-                flushPending()
-            }
+        switch machine.readable() {
+        case .ignore: return
+        case .finishConnect: finishConnect()
+        case .driveHandshake: driveHandshake()
+        case .discardInput: discardInput()
+        case .read(let flushFirst):
+            if flushFirst { flushPending() }
             readLoop()
         }
     }
 
     func onWritable() {
         writeEvents &+= 1
-        switch state {
-        case .connecting: finishConnect()
-        case .handshaking: driveHandshake()
-        case .open:
-            writeBlocked = false
-            if readWantsWrite {
-                readWantsWrite = false
-                readLoop()
-            }
+        switch machine.writable() {
+        case .ignore: return
+        case .finishConnect: finishConnect()
+        case .driveHandshake: driveHandshake()
+        case .flush(let readFirst):
+            if readFirst { readLoop() }
             flushPending()
-        case .closed: return
         }
         updateWriteSource()
     }
@@ -74,11 +62,9 @@ extension Connection {
             close(.connectFailed(ErrorText.errno(error)))
             return
         }
-        if ssl != nil {
-            state = .handshaking
-            driveHandshake()
-        } else {
-            becomeOpen()
+        switch machine.connected(usesTLS: ssl != nil) {
+        case .driveHandshake: driveHandshake()
+        case .open: becomeOpen()
         }
         updateReadSource()
         updateWriteSource()
@@ -89,15 +75,14 @@ extension Connection {
         ERR_clear_error()
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
-            handshakeWantsWrite = false
             becomeOpen()
             updateWriteSource()
             return
         }
         let code = SSL_get_error(ssl, rc)
         switch code {
-        case SSL_ERROR_WANT_READ: handshakeWantsWrite = false
-        case SSL_ERROR_WANT_WRITE: handshakeWantsWrite = true
+        case SSL_ERROR_WANT_READ: machine.handshakeBlocked(wantsWrite: false)
+        case SSL_ERROR_WANT_WRITE: machine.handshakeBlocked(wantsWrite: true)
         default:
             close(.handshakeFailed(describeFailure(ssl, code: code, during: "handshake")))
             return
@@ -127,12 +112,12 @@ extension Connection {
     /// Reads until the socket and SSL are drained (or the chunk budget is spent), delivering every
     /// chunk, then one batch-done callback, then one flush of everything written meanwhile.
     func readLoop() {
-        guard state == .open, !readPaused else { return }
+        guard machine.canRead else { return }
         let buffer = loop.readBuffer
         var delivered = false
         var ending: CloseReason?
         var chunks = 0
-        reading: while state == .open && !readPaused {
+        reading: while machine.canRead {
             if chunks >= Connection.maxChunksPerReadEvent {
                 scheduleReadDrain()
                 break
@@ -142,10 +127,10 @@ extension Connection {
                 delivered = true
                 chunks += 1
                 handler?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                if aboveHighWater && pausesReadingAboveHighWater { break reading }
+                if machine.stopsReadingForOutput { break reading }
             case .wouldBlock: break reading
             case .wantWrite:
-                readWantsWrite = true
+                machine.readBlockedOnWrite()
                 break reading
             case .eof:
                 ending = .peerClosed
@@ -156,7 +141,7 @@ extension Connection {
             }
         }
         if delivered {
-            lastReadNanos = DispatchTime.now().uptimeNanoseconds
+            machine.bytesRead(at: DispatchTime.now().uptimeNanoseconds)
             if state == .open { handler?.connectionDidFinishReadBatch(self) }
         }
         if state == .open { flushPending() }
@@ -172,7 +157,7 @@ extension Connection {
 
     /// Writes pending output until done or the socket/TLS pushes back.
     func flushPending() {
-        guard state == .open, !writeBlocked, !writeWantsRead, !output.isEmpty else { return }
+        guard machine.canFlush, !output.isEmpty else { return }
         writing: while !output.isEmpty {
             switch ioWrite(output.readable) {
             case .wrote(let n):
@@ -180,20 +165,25 @@ extension Connection {
                 pendingTLSWriteLength = 0
             case .wouldBlock:
                 notePendingTLSWrite()
-                writeBlocked = true
+                machine.outputBlocked(waitingFor: .writable)
                 break writing
             case .wantRead:
                 notePendingTLSWrite()
-                writeWantsRead = true
+                machine.outputBlocked(waitingFor: .readable)
                 break writing
             case .failed(let reason):
                 close(.ioError(reason))
                 return
             }
         }
-        if output.isEmpty, let reason = closeAfterFlush {
-            linger(reason)
-            return
+        if output.isEmpty {
+            switch machine.outputEmptied() {
+            case .proceed: break
+            case .startLingering:
+                linger()
+                return
+            case .stop: return
+            }
         }
         output.shrinkIfEmpty()
         noteOutputDrained()
@@ -211,9 +201,8 @@ extension Connection {
     /// the wait. Closing at once would send RST whenever the peer's bytes sit unread in our receive
     /// queue (it sent CREDIT or PING while we no longer read), and RST discards our unsent data —
     /// the final ERR would be lost exactly when the peer is slow.
-    func linger(_ reason: CloseReason) {
-        guard !lingering, closeReason == nil else { return }
-        lingering = true
+    /// Called once, when `machine.outputEmptied()` says `.startLingering`.
+    func linger() {
         if let ssl {
             ERR_clear_error()
             _ = SSL_shutdown(ssl)
@@ -226,12 +215,11 @@ extension Connection {
     }
 
     private func checkLinger() {
-        guard lingering, closeReason == nil, let reason = closeAfterFlush else { return }
-        if kernelQueue(Connection.siocoutq) <= 0 {
-            close(reason)
-            return
+        switch machine.lingerCheck(unacknowledged: kernelQueue(Connection.siocoutq)) {
+        case .stop: return
+        case .close(let reason): close(reason)
+        case .checkAgain: schedule(after: .milliseconds(5)) { [self] in checkLinger() }
         }
-        queue.asyncAfter(deadline: .now() + .milliseconds(5)) { [self] in checkLinger() }
     }
 
     /// While lingering: reads and drops raw input (nothing is decrypted any more).
@@ -242,14 +230,14 @@ extension Connection {
             let n = recv(fd, base, buffer.count, Int32(MSG_DONTWAIT))
             if n > 0 { continue }
             if n == 0 {
-                lingerInputEnded = true  // EOF stays readable: stop watching
+                machine.peerEndedWhileLingering()  // EOF stays readable: stop watching
                 updateReadSource()
                 return
             }
             let e = errno
             if e == EINTR { continue }
             if e == EAGAIN || e == EWOULDBLOCK { return }
-            close(closeAfterFlush ?? .ioError(ErrorText.errno(e)))  // reset: nothing more gets through
+            close(machine.lingerInputFailed(ErrorText.errno(e)))  // reset: nothing more gets through
             return
         }
     }

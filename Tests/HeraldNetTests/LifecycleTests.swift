@@ -27,7 +27,12 @@ extension NetTests {
                 client.close()
                 client.close(.protocolError("again"))
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // Instead of sleeping: one pass through every loop's queue (both connections run on the
+            // shared group), after the calls above and after anything their closes had queued.
+            let loops = EventLoopGroup.shared.loops
+            let passed = Atomic<Int>(0)
+            for loop in loops { loop.execute { passed.add(1, ordering: .relaxed) } }
+            #expect(await eventually { passed.load(ordering: .relaxed) == loops.count })
             #expect(serverLog.closes == [.protocolError("bad frame")])
             #expect(clientLog.closes == [.peerClosed])
         }
@@ -74,8 +79,7 @@ extension NetTests {
         /// 1,000 idle TLS connections are accepted and held, then dropped by the idle timeout;
         /// every descriptor is released.
         @Test func thousandIdleConnectionsAreDroppedAndFdsReleased() async throws {
-            try await Task.sleep(for: .milliseconds(100))  // let earlier tests' teardown finish
-            let baseline = openFileDescriptorCount()
+            let baseline = openFileDescriptorCount()  // for the fd limit only; counts below are per port
             var serverOptions = ConnectionOptions()
             serverOptions.handshakeTimeout = .seconds(20)
             let serverLog = EventLog()
@@ -99,12 +103,14 @@ extension NetTests {
             for i in 0..<count {
                 _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client(),
                                            options: clientOptions) { _ in RecordingHandler(log: clientLog) }
-                if i % 100 == 99 { try await Task.sleep(for: .milliseconds(5)) }  // stay under the backlog
+                if i % 100 == 99 {  // stay under the backlog: let the listener catch up
+                    #expect(await eventually(.seconds(20)) { listener.acceptedConnections > i - 100 })
+                }
             }
             #expect(await eventually(.seconds(20)) { serverLog.opened == count && clientLog.opened == count })
             #expect(listener.activeConnections == count)
-            let peak = openFileDescriptorCount()
-            #expect(peak >= baseline + 2 * count, "fds at peak: \(peak) vs \(baseline)")
+            let peak = connectionDescriptorCount(port: listener.port)
+            #expect(peak == 2 * count, "fds at peak: \(peak) for \(count) connections (both ends in-process)")
 
             // Now let them idle out.
             for connection in accepted.withLock({ $0 }) {
@@ -115,9 +121,9 @@ extension NetTests {
             #expect(serverLog.closes.allSatisfy { $0 == .idleTimeout })
             #expect(clientLog.closes.allSatisfy { $0 == .peerClosed })
             #expect(await eventually { listener.activeConnections == 0 })
+            let port = listener.port
             listener.close()
-            // Tolerance for descriptors other suites in this process may hold meanwhile.
-            #expect(await eventually { openFileDescriptorCount() < baseline + 20 }, "fds: \(openFileDescriptorCount()) vs \(baseline)")
+            #expect(await eventually { connectionDescriptorCount(port: port) == 0 }, "fds: \(connectionDescriptorCount(port: port))")
         }
 
         /// One descriptor per connection on each side (no dup for the write source), so the
@@ -134,21 +140,20 @@ extension NetTests {
                     RecordingHandler(log: clientLog)
                 })
             }
-            // One connection first: dispatch's own descriptors (epoll, eventfd, timerfd) exist after it.
+            // One connection first (dispatch creates its own descriptors with the first sources).
             try connect()
             #expect(await eventually { serverLog.opened == 1 && clientLog.opened == 1 })
-            try await Task.sleep(for: .milliseconds(50))
-            let baseline = openFileDescriptorCount()
             let count = 20
             for _ in 0..<count { try connect() }
             #expect(await eventually { serverLog.opened == count + 1 && clientLog.opened == count + 1 })
             // Every connection is open and has written (TLS handshake) and read, so both of its
-            // sources are registered.
-            let delta = openFileDescriptorCount() - baseline
-            #expect(delta == 2 * count, "\(delta) fds for \(count) connections (both ends in-process)")
+            // sources are registered. Counted per port: other suites' descriptors do not count.
+            let held = connectionDescriptorCount(port: listener.port)
+            #expect(held == 2 * (count + 1), "\(held) fds for \(count + 1) connections (both ends in-process)")
             for client in clients { client.execute { client.close() } }
             #expect(await eventually { serverLog.closes.count == count + 1 && clientLog.closes.count == count + 1 })
-            #expect(await eventually { openFileDescriptorCount() <= baseline - 2 }, "fds: \(openFileDescriptorCount()) vs \(baseline)")
+            #expect(await eventually { connectionDescriptorCount(port: listener.port) == 0 },
+                    "fds: \(connectionDescriptorCount(port: listener.port))")
         }
 
         @Test func idleCallbackLetsTheOwnerSendHeartbeats() async throws {

@@ -97,7 +97,6 @@ extension Integration {
             defer { publisher.close() }
             // Confirmed windows of 20: a burst larger than a subscriber's credit + pending bound
             // arrives in one publish batch and would overflow even a subscriber that acks at once.
-            let start = ContinuousClock.now
             var confirmed: [MessageID] = []
             while confirmed.count < total {
                 let base = confirmed.count
@@ -114,8 +113,6 @@ extension Integration {
             let fastIDs = fastGot.all.map(\.messageID)
             let inOrder = fastIDs == confirmed
             #expect(inOrder, "in order, none missing (\(fastIDs.count) of \(confirmed.count))")
-            let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .seconds(20))
 
             #expect(waitUntil { !slowClosed.all.isEmpty }, "the slow subscriber's connection was closed")
             #expect(slowErrors.all.contains { $0.code == "SlowConsumer" }, "it was told why: \(slowErrors.all)")

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import HeraldCore
+import HeraldTestSupport
 import HeraldWire
 import Synchronization
 import Testing
@@ -48,7 +49,7 @@ import Testing
                 finished.add(1, ordering: .relaxed)
             }.start()
         }
-        usleep(20_000)  // the storm is under way
+        waitUntil { (server.server.broker.subscriptionCount(topic: "storm") ?? 0) > 0 }  // the storm is under way
         var rtts: [Double] = []
         var answeredDuringStorm = 0
         while finished.load(ordering: .relaxed) < stormers.count && rtts.count < 200 {

@@ -45,8 +45,7 @@ import HeraldTestSupport
         try publish("red", 2)
         try publish("blue", 2)
         try publish("blue", 3)  // deliveries keep publish order: once blue-3 is in, red-2 never comes
-        let deadline = Date().addingTimeInterval(10)
-        while !received.withLock({ $0.contains("blue-3") }) && Date() < deadline { usleep(10_000) }
+        waitUntil { received.withLock { $0.contains("blue-3") } }
         #expect(received.withLock { $0 } == ["red-1", "blue-2", "blue-3"])
     }
 
