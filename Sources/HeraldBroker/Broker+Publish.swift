@@ -54,7 +54,7 @@ extension Broker {
             let message = Message(
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
                 groupID: request.groupID, deduplicationID: request.deduplicationID,
-                encodedAttributes: request.encodedAttributes)
+                transportCache: request.transportCache)
             results.append(.success(message.id))
             if route.hasTargets {
                 let messageIndex = messages.count

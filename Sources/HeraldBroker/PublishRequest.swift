@@ -9,8 +9,8 @@ public struct PublishRequest: Sendable {
     public var body: [UInt8]
     public var groupID: String?
     public var deduplicationID: String?
-    /// The attributes' wire encoding as the publisher sent it (kept for fan-out), or empty.
-    public var encodedAttributes: [UInt8] = []
+    /// Kept with the message for the protocol that carried it (`Message.transportCache`).
+    public var transportCache: (any MessageTransportCache)?
 
     public init(
         topic: String, attributes: MessageAttributes = [:], body: [UInt8],

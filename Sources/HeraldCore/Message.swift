@@ -11,13 +11,13 @@ public struct Message: Sendable {
         let body: [UInt8]
         let groupID: String?
         let deduplicationID: String?
-        let encodedAttributes: [UInt8]
+        let transportCache: (any MessageTransportCache)?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-            groupID: String?, deduplicationID: String?, encodedAttributes: [UInt8] = []
+            groupID: String?, deduplicationID: String?, transportCache: (any MessageTransportCache)?
         ) {
-            self.encodedAttributes = encodedAttributes
+            self.transportCache = transportCache
             self.id = id
             self.topic = topic
             self.attributes = attributes
@@ -29,19 +29,20 @@ public struct Message: Sendable {
 
     @usableFromInline var storage: Storage
 
-    /// `encodedAttributes`: the attributes as the wire encodes them, when the publisher sent them
-    /// so (fan-out passes them through instead of encoding them again per delivery).
+    /// `transportCache`: whatever the protocol that carried the publish keeps with the message so
+    /// its deliveries need not encode it again (the stream protocol keeps the attribute section as
+    /// the publisher sent it). Opaque here: only the layer that made it reads it.
     public init(
         id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-        groupID: String? = nil, deduplicationID: String? = nil, encodedAttributes: [UInt8] = []
+        groupID: String? = nil, deduplicationID: String? = nil, transportCache: (any MessageTransportCache)? = nil
     ) {
         storage = Storage(
             id: id, topic: topic, attributes: attributes, body: body, groupID: groupID,
-            deduplicationID: deduplicationID, encodedAttributes: encodedAttributes)
+            deduplicationID: deduplicationID, transportCache: transportCache)
     }
 
-    /// The wire encoding of `attributes` given at publish, or empty when none was kept.
-    public var encodedAttributes: [UInt8] { storage.encodedAttributes }
+    /// See `init`: nil when the carrying protocol kept nothing.
+    public var transportCache: (any MessageTransportCache)? { storage.transportCache }
 
     public var id: MessageID {
         get { storage.id }
@@ -80,7 +81,8 @@ public struct Message: Sendable {
         storage = Storage(
             id: id ?? old.id, topic: topic ?? old.topic, attributes: attributes ?? old.attributes,
             body: body ?? old.body, groupID: groupID ?? old.groupID,
-            deduplicationID: deduplicationID ?? old.deduplicationID)
+            deduplicationID: deduplicationID ?? old.deduplicationID,
+            transportCache: nil)  // a changed message no longer matches what a protocol kept
     }
 }
 
@@ -219,3 +221,6 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
         return random(using: &g)
     }
 }
+
+/// A protocol layer's private, immutable data kept with a message (see `Message.transportCache`).
+public protocol MessageTransportCache: AnyObject, Sendable {}

@@ -65,7 +65,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         FrameEncoder.append(ServerFrame.info(info), to: &out)
         writeOut()
         // CONNECT must arrive within the connect timeout (docs/PROTOCOL.md §6.5).
-        connection.queue.asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(settings.connectTimeout))) { [self] in
+        connection.schedule(after: settings.connectTimeout) { [self] in
             guard case .awaitingConnect = state else { return }
             context.counters.heartbeatTimeouts.add(1, ordering: .relaxed)
             fail(HeraldError(.timeout, "no CONNECT within \(settings.connectTimeout)"), reason: .idleTimeout)
@@ -326,7 +326,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case .success(let prepared): request = prepared
         case .failure(let error): return reply(error, reference)
         }
-        request.encodedAttributes = pub.attributes  // decoded without error above: passed through as is
+        if !pub.attributes.isEmpty {
+            request.transportCache = EncodedAttributeSection(pub.attributes)  // decoded without error above: passed through as is
+        }
         publishBatch.append(request)
         publishRequestIDs.append(pub.requestID)
         if publishBatch.count >= publishesPerCall { publishPending() }
@@ -476,7 +478,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             guard let session = self else { return }
             connection.execute { session.endPacing(epoch, relieved: true) }
         }
-        connection.queue.asyncAfter(deadline: .now() + .milliseconds(Self.milliseconds(Self.maxPacingWait))) { [weak self] in
+        connection.schedule(after: Self.maxPacingWait) { [weak self] in
             self?.endPacing(epoch, relieved: false)
         }
     }
@@ -580,8 +582,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             if let encodedFor, encodedFor.isSameInstance(as: message) {
                 // attributes already encoded for this message
             } else {
-                encodedAttributes = message.attributes.isEmpty || !message.encodedAttributes.isEmpty
-                    ? message.encodedAttributes : AttributeCodec.encode(message.attributes)
+                encodedAttributes = AttributeCodec.section(for: message)
                 encodedFor = message
             }
             capacity += DirectFrameWriter.messageCapacity(

@@ -188,3 +188,22 @@ extension DeliveryFrame {
         }
     }
 }
+
+/// The attribute section exactly as a publisher sent it, kept with the message
+/// (`Message.transportCache`) so every MSG of its fan-out passes it through instead of encoding
+/// the attributes again.
+public final class EncodedAttributeSection: MessageTransportCache {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+extension AttributeCodec {
+    /// The attribute section for a MSG of `message`: the publisher's own bytes when the stream
+    /// protocol kept them, otherwise a fresh encoding.
+    public static func section(for message: Message) -> [UInt8] {
+        if message.attributes.isEmpty { return [] }
+        if let kept = message.transportCache as? EncodedAttributeSection { return kept.bytes }
+        return encode(message.attributes)
+    }
+}
