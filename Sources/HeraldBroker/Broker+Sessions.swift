@@ -109,7 +109,7 @@ extension Broker {
     /// messages dropped). `credit` (≥ 0) is clamped to `maxInFlight` (ack mode) or `maxCredit`.
     @discardableResult
     public func subscribe(
-        _ handle: StreamSessionHandle, sid: String, topic: String, policy: FilterPolicy?,
+        _ handle: StreamSessionHandle, sid: UInt64, topic: String, policy: FilterPolicy?,
         ackMode: AckMode, credit: Int, tag: String? = nil
     ) throws(BrokerError) -> SubscribeOutcome {
         let request = SubscribeRequest(sid: sid, topic: topic, policy: policy, ackMode: ackMode, credit: credit, tag: tag)
@@ -146,7 +146,6 @@ extension Broker {
         _ handle: StreamSessionHandle, _ request: SubscribeRequest, in reg: inout Registry, touched: inout Set<String>
     ) throws(BrokerError) -> (SubscribeOutcome, Int) {
         let (sid, topic, policy, ackMode, credit) = (request.sid, request.topic, request.policy, request.ackMode, request.credit)
-        try validateIdentifier(sid, what: "sid")
         guard credit >= 0 else { throw .invalidParameter("credit must not be negative") }
         let limits = self.limits
         let topicExists = reg.topics[topic] != nil
@@ -234,7 +233,7 @@ extension Broker {
 
     /// Gives the session's subscription `sid` a new filter policy (SNS SetSubscriptionAttributes
     /// FilterPolicy): it applies from the next message; queued and unacked messages stay.
-    public func setPolicy(_ handle: StreamSessionHandle, sid: String, policy: FilterPolicy?) throws(BrokerError) {
+    public func setPolicy(_ handle: StreamSessionHandle, sid: UInt64, policy: FilterPolicy?) throws(BrokerError) {
         try registry.withLock { (reg: inout Registry) throws(BrokerError) in
             let (id, topic) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (UInt64, String) in
                 guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
@@ -248,7 +247,7 @@ extension Broker {
     }
 
     /// Removes the subscription (attached or detached) and everything it holds.
-    public func unsubscribe(_ handle: StreamSessionHandle, sid: String) throws(BrokerError) {
+    public func unsubscribe(_ handle: StreamSessionHandle, sid: UInt64) throws(BrokerError) {
         try registry.withLock { (reg: inout Registry) throws(BrokerError) in
             let removed = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> RemovedSubscription in
                 guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
@@ -260,7 +259,7 @@ extension Broker {
     }
 
     /// Grants `amount` (> 0) more credit (a CREDIT frame) and pushes queued messages it covers.
-    public func addCredit(_ handle: StreamSessionHandle, sid: String, _ amount: Int) throws(BrokerError) {
+    public func addCredit(_ handle: StreamSessionHandle, sid: UInt64, _ amount: Int) throws(BrokerError) {
         guard amount > 0 else { throw .invalidParameter("credit must be positive") }
         let limits = self.limits
         let (delivered, relieved) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Bool) in
@@ -280,7 +279,7 @@ extension Broker {
     /// pushes queued messages it covers. Unknown tags are ignored (counted in
     /// `BrokerStats.unknownAckTags`); returns how many tags were in flight.
     @discardableResult
-    public func ack(_ handle: StreamSessionHandle, sid: String, tags: [UInt64]) throws(BrokerError) -> Int {
+    public func ack(_ handle: StreamSessionHandle, sid: UInt64, tags: [UInt64]) throws(BrokerError) -> Int {
         let (acked, unknown, delivered, relieved) = try handle.core.state.withLock { (st: inout SessionState) throws(BrokerError) -> (Int, Int, Int, Bool) in
             guard st.isCurrent(handle.epoch) else { throw .sessionClosed }
             var out: [StreamDelivery] = []
@@ -301,7 +300,7 @@ extension Broker {
     }
 
     /// A stream subscription's state (admin API, tests); nil when there is none.
-    public func streamSubscriptionInfo(session id: SessionID, sid: String) -> StreamSubscriptionInfo? {
+    public func streamSubscriptionInfo(session id: SessionID, sid: UInt64) -> StreamSubscriptionInfo? {
         registry.withLock { reg in
             reg.sessions[id]?.state.withLock { $0.subscription(sid: sid)?.info }
         }

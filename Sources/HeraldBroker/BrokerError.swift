@@ -6,8 +6,8 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// Publishing or subscribing to a topic that does not exist (and auto-create is off).
     case topicNotFound(topic: String)
     /// `sid` names no subscription of this session.
-    case subscriptionNotFound(sid: String)
-    /// A malformed or out-of-range argument: topic name, sid, credit, duplicate names, ….
+    case subscriptionNotFound(sid: UInt64)
+    /// A malformed or out-of-range argument: topic name, session id, credit, duplicate names, ….
     case invalidParameter(String)
     /// The session already holds `limit` subscriptions.
     case tooManySubscriptionsForSession(limit: Int)
@@ -21,7 +21,7 @@ public enum BrokerError: Error, Sendable, Hashable {
     /// disconnected as a slow consumer.
     case sessionClosed
     /// `sid` already names an attached subscription of this session.
-    case duplicateSubscription(sid: String)
+    case duplicateSubscription(sid: UInt64)
     /// The session exists and belongs to another identity: it may not be resumed or taken over.
     case sessionOwnedByAnotherIdentity(session: String)
     /// An anonymous client named a session that is not a retained, broker-issued anonymous session

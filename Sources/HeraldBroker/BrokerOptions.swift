@@ -20,7 +20,7 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxCredit: Int = 1_000_000
     /// How long a detached ack-mode subscription keeps its messages for a reconnect, in nanoseconds.
     public var resumeWindowNanoseconds: UInt64 = 60_000_000_000
-    /// Longest accepted session id and sid, in UTF-8 bytes.
+    /// Longest accepted session id and subscription name, in UTF-8 bytes.
     public var maxIdentifierBytes: Int = 256
 
     public init() {}

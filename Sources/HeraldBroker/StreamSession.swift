@@ -66,13 +66,13 @@ struct SessionState {
     var dead = false
     private(set) var slots: [StreamSubscriptionState?] = []
     private var freeSlots: [Int] = []
-    private(set) var slotBySid: [String: Int] = [:]
+    private(set) var slotBySid: [UInt64: Int] = [:]
 
     var subscriptionCount: Int { slotBySid.count }
 
     func isCurrent(_ epoch: UInt64) -> Bool { !dead && sink != nil && self.epoch == epoch }
 
-    func subscription(sid: String) -> StreamSubscriptionState? {
+    func subscription(sid: UInt64) -> StreamSubscriptionState? {
         guard let slot = slotBySid[sid] else { return nil }
         return slots[slot]
     }
@@ -90,7 +90,7 @@ struct SessionState {
         return slot
     }
 
-    mutating func remove(sid: String) -> RemovedSubscription? {
+    mutating func remove(sid: UInt64) -> RemovedSubscription? {
         guard let slot = slotBySid.removeValue(forKey: sid), let subscription = slots[slot].take() else { return nil }
         freeSlots.append(slot)
         return RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic)
@@ -98,20 +98,20 @@ struct SessionState {
 
     /// Runs `body` on the attached subscription `sid`.
     func withAttached<R>(
-        sid: String, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
+        sid: UInt64, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
         try withSubscription(sid: sid, attached: true, body)
     }
 
     /// Runs `body` on the detached subscription `sid`.
     func withDetached<R>(
-        sid: String, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
+        sid: UInt64, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
         try withSubscription(sid: sid, attached: false, body)
     }
 
     private func withSubscription<R>(
-        sid: String, attached: Bool, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
+        sid: UInt64, attached: Bool, _ body: (StreamSubscriptionState) throws(BrokerError) -> R
     ) throws(BrokerError) -> R {
         guard let subscription = subscription(sid: sid), subscription.isAttached == attached else {
             throw .subscriptionNotFound(sid: sid)
@@ -179,7 +179,7 @@ struct SessionState {
 
     /// Drops detached subscriptions whose deadline is at or before `now`.
     mutating func expireDetached(now: UInt64) -> [RemovedSubscription] {
-        var expired: [String] = []
+        var expired: [UInt64] = []
         for case let subscription? in slots {
             if let deadline = subscription.detachedUntil, deadline <= now { expired.append(subscription.sid) }
         }

@@ -21,9 +21,7 @@ struct PendingEntry {
 /// and the caller applies the slow-consumer policy.
 final class StreamSubscriptionState {
     let id: UInt64
-    let sid: String
-    /// `sid` parsed once (stream-protocol sids are decimal), carried on every delivery.
-    let numericSid: UInt64?
+    let sid: UInt64
     let topic: String
     /// Replaced in place when the configuration subscription it was made from changes (`tag`).
     var policy: FilterPolicy?
@@ -41,10 +39,9 @@ final class StreamSubscriptionState {
     /// nil while attached; while detached, the `now` value after which it expires.
     private(set) var detachedUntil: UInt64?
 
-    init(id: UInt64, sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode, tag: String? = nil) {
+    init(id: UInt64, sid: UInt64, topic: String, policy: FilterPolicy?, ackMode: AckMode, tag: String? = nil) {
         self.id = id
         self.sid = sid
-        self.numericSid = UInt64(sid)
         self.topic = topic
         self.policy = policy
         self.ackMode = ackMode
@@ -114,7 +111,7 @@ final class StreamSubscriptionState {
         if ackMode == .explicit {
             inFlight.append(tag: tag, message: message, size: size)
         }
-        out.append(StreamDelivery(sid: sid, numericSid: numericSid, deliveryTag: tag, redelivered: redelivered, message: message))
+        out.append(StreamDelivery(sid: sid, deliveryTag: tag, redelivered: redelivered, message: message))
     }
 
     /// Releases the named in-flight deliveries and returns their credit. Unknown tags (already

@@ -19,24 +19,16 @@ public protocol StreamSink: AnyObject, Sendable {
 /// One message pushed to one stream subscription. `message` is the publish's single shared value:
 /// its body buffer is the same storage for every subscriber.
 public struct StreamDelivery: Sendable {
-    /// The client's id of the subscription.
-    public var sid: String
+    /// The client's id of the subscription (the wire's sid).
+    public var sid: UInt64
     /// Monotonic per subscription, never reused (also across a resume). Ack mode acks by it.
     public var deliveryTag: UInt64
     /// True when the message was delivered before (unacked when its session detached).
     public var redelivered: Bool
     public var message: Message
-    /// `sid` as a decimal number when it is one (stream-protocol sids are), parsed once per
-    /// subscription so a session does not parse it per delivery.
-    public var numericSid: UInt64?
 
-    public init(sid: String, deliveryTag: UInt64, redelivered: Bool, message: Message) {
-        self.init(sid: sid, numericSid: UInt64(sid), deliveryTag: deliveryTag, redelivered: redelivered, message: message)
-    }
-
-    init(sid: String, numericSid: UInt64?, deliveryTag: UInt64, redelivered: Bool, message: Message) {
+    public init(sid: UInt64, deliveryTag: UInt64, redelivered: Bool, message: Message) {
         self.sid = sid
-        self.numericSid = numericSid
         self.deliveryTag = deliveryTag
         self.redelivered = redelivered
         self.message = message
@@ -132,7 +124,7 @@ public struct StreamSessionHandle: Sendable {
 /// What `Broker.subscribe` did.
 /// One subscribe of a batch (`Broker.subscribe(_:_:)`); see `Broker.subscribe(_:sid:…)`.
 public struct SubscribeRequest: Sendable {
-    public var sid: String
+    public var sid: UInt64
     public var topic: String
     public var policy: FilterPolicy?
     public var ackMode: AckMode
@@ -140,7 +132,7 @@ public struct SubscribeRequest: Sendable {
     /// The configuration subscription this one attaches to by name (its policy follows reloads).
     public var tag: String?
 
-    public init(sid: String, topic: String, policy: FilterPolicy?, ackMode: AckMode, credit: Int, tag: String? = nil) {
+    public init(sid: UInt64, topic: String, policy: FilterPolicy?, ackMode: AckMode, credit: Int, tag: String? = nil) {
         self.sid = sid
         self.topic = topic
         self.policy = policy
@@ -161,7 +153,7 @@ public enum SubscribeOutcome: Sendable, Hashable {
 
 /// A stream subscription's state, for the admin API and tests.
 public struct StreamSubscriptionInfo: Sendable, Hashable {
-    public var sid: String
+    public var sid: UInt64
     public var topic: String
     public var policy: FilterPolicy?
     public var ackMode: AckMode

@@ -116,7 +116,7 @@ public final class HeraldService: Sendable {
             case .failure(let error): return .failure(error)
             }
         }
-        return .success(SubscribeRequest(sid: String(sid), topic: topic, policy: policy, ackMode: ackMode, credit: credit, tag: tag))
+        return .success(SubscribeRequest(sid: sid, topic: topic, policy: policy, ackMode: ackMode, credit: credit, tag: tag))
     }
 
     /// Subscribes prepared requests in order under one broker call; each is live when this returns.
@@ -125,11 +125,11 @@ public final class HeraldService: Sendable {
     }
 
     public func unsubscribe(_ handle: StreamSessionHandle, sid: UInt64) throws(HeraldError) {
-        do throws(BrokerError) { try broker.unsubscribe(handle, sid: String(sid)) } catch { throw error.heraldError }
+        do throws(BrokerError) { try broker.unsubscribe(handle, sid: sid) } catch { throw error.heraldError }
     }
 
     public func addCredit(_ handle: StreamSessionHandle, sid: UInt64, _ amount: Int) throws(HeraldError) {
-        do throws(BrokerError) { try broker.addCredit(handle, sid: String(sid), amount) } catch { throw error.heraldError }
+        do throws(BrokerError) { try broker.addCredit(handle, sid: sid, amount) } catch { throw error.heraldError }
     }
 
     /// ACK tags, at most `maxAckTagsPerCall` of them (ranges expand), so a range like
@@ -147,7 +147,7 @@ public final class HeraldService: Sendable {
         var tags: [UInt64] = []
         tags.reserveCapacity(Int(total))
         for range in ranges { tags.append(contentsOf: range) }
-        do throws(BrokerError) { try broker.ack(handle, sid: String(sid), tags: tags) } catch { throw error.heraldError }
+        do throws(BrokerError) { try broker.ack(handle, sid: sid, tags: tags) } catch { throw error.heraldError }
     }
 
     public static let maxAckTagsPerCall = 65_536
@@ -158,7 +158,7 @@ public final class HeraldService: Sendable {
         _ handle: StreamSessionHandle, sid: UInt64, policy policyJSON: [UInt8], scope: FilterPolicyScope, settings: SessionSettings
     ) throws(HeraldError) {
         let policy = try parsePolicy(policyJSON, scope: scope, settings: settings).get()
-        do throws(BrokerError) { try broker.setPolicy(handle, sid: String(sid), policy: policy) } catch { throw error.heraldError }
+        do throws(BrokerError) { try broker.setPolicy(handle, sid: sid, policy: policy) } catch { throw error.heraldError }
     }
 
     private func parsePolicy(_ json: [UInt8], scope: FilterPolicyScope, settings: SessionSettings) -> Result<FilterPolicy?, HeraldError> {

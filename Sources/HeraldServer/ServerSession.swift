@@ -572,7 +572,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         var capacity = 0
         deliveryScratch.removeAll(keepingCapacity: true)
         for delivery in deliveries {
-            guard let sid = delivery.numericSid else { continue }
+            let sid = delivery.sid
             if sid != checkedSid {
                 checkedSid = sid
                 checkedActive = activeSids.contains(sid)
@@ -588,7 +588,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             capacity += DirectFrameWriter.messageCapacity(
                 topic: message.topic, messageID: message.id, attributesCount: encodedAttributes.count,
                 bodyCount: message.body.count, groupID: message.groupID)
-            deliveryScratch.append(EncodedDelivery(sid: sid, delivery: delivery, attributes: encodedAttributes))
+            deliveryScratch.append(EncodedDelivery(delivery: delivery, attributes: encodedAttributes))
         }
         guard !deliveryScratch.isEmpty else { return }
         connection.write(reservingCapacity: capacity) { buffer in
@@ -597,7 +597,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             for item in deliveryScratch {
                 let message = item.delivery.message
                 written += DirectFrameWriter.writeMessage(
-                    sid: item.sid, deliveryTag: item.delivery.deliveryTag, topic: message.topic, messageID: message.id,
+                    sid: item.delivery.sid, deliveryTag: item.delivery.deliveryTag, topic: message.topic, messageID: message.id,
                     attributes: item.attributes, body: message.body, redelivered: item.delivery.redelivered,
                     groupID: message.groupID, to: base + written)
             }
@@ -681,9 +681,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 }
 
-/// One MSG to encode: the delivery, its wire sid and its attribute section.
+/// One MSG to encode: the delivery and its attribute section.
 private struct EncodedDelivery {
-    let sid: UInt64
     let delivery: StreamDelivery
     let attributes: [UInt8]
 }

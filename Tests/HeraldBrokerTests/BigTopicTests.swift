@@ -10,23 +10,23 @@ import Testing
         let (broker, factory) = try makeBroker()
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("big"), sink: sink, now: 0)
-        var live: [String: FilterPolicy?] = [:]
+        var live: [UInt64: FilterPolicy?] = [:]
         func color(_ i: Int) -> FilterPolicy? { i % 50 == 0 ? nil : policy("color", "c\(i % 7)") }
 
         for i in 0..<1_200 {
-            try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: color(i), ackMode: .auto, credit: 100)
-            live["s\(i)"] = color(i)
+            try broker.subscribe(handle, sid: UInt64(i), topic: "orders", policy: color(i), ackMode: .auto, credit: 100)
+            live[UInt64(i)] = color(i)
         }
         let built = factory.builds.policies.load(ordering: .relaxed)
         #expect(built < 200_000, "full rebuilds on every change would pass about 720 000 policies; got \(built)")
 
         for i in stride(from: 0, to: 1_200, by: 3) {
-            try broker.unsubscribe(handle, sid: "s\(i)")
-            live["s\(i)"] = nil
+            try broker.unsubscribe(handle, sid: UInt64(i))
+            live[UInt64(i)] = nil
         }
         for i in 1_200..<1_400 {
-            try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: color(i + 3), ackMode: .auto, credit: 100)
-            live["s\(i)"] = color(i + 3)
+            try broker.subscribe(handle, sid: UInt64(i), topic: "orders", policy: color(i + 3), ackMode: .auto, credit: 100)
+            live[UInt64(i)] = color(i + 3)
         }
         #expect(broker.subscriptionCount(topic: "orders") == live.count)
 
@@ -57,7 +57,7 @@ import Testing
         try broker.applyConfiguration(config("red"))
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
         for i in 0..<(TopicEntry.singleTierThreshold + 20) {
-            try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: policy("color", "none"), ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: UInt64(i), topic: "orders", policy: policy("color", "none"), ackMode: .auto, credit: 1)
         }
         try broker.applyConfiguration(config("blue"))
         _ = broker.publish([request("orders", "r", color: "red"), request("orders", "b", color: "blue")])

@@ -17,8 +17,8 @@ import Testing
         ])
         let allHandle = try broker.attachSession(SessionID("all"), sink: all, now: 0)
         let redHandle = try broker.attachSession(SessionID("reds"), sink: reds, now: 0)
-        try broker.subscribe(allHandle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 1_000_000)
-        try broker.subscribe(redHandle, sid: "x", topic: "orders", policy: policy("color", "red"), ackMode: .explicit, credit: 10_000)
+        try broker.subscribe(allHandle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 1_000_000)
+        try broker.subscribe(redHandle, sid: 1, topic: "orders", policy: policy("color", "red"), ackMode: .explicit, credit: 10_000)
 
         let publishers = 4, batches = 250, perBatch = 4
         let ids = Mutex<[MessageID]>([])
@@ -30,10 +30,10 @@ import Testing
                 do {
                     let churn = try broker.attachSession(SessionID("churn"), sink: RecordingSink(), now: 0)
                     for i in 0..<300 {
-                        try broker.subscribe(churn, sid: "c\(i)", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+                        try broker.subscribe(churn, sid: UInt64(i), topic: "orders", policy: nil, ackMode: .auto, credit: 0)
                         if i % 2 == 1 {
-                            try broker.unsubscribe(churn, sid: "c\(i - 1)")
-                            try broker.unsubscribe(churn, sid: "c\(i)")
+                            try broker.unsubscribe(churn, sid: UInt64(i - 1))
+                            try broker.unsubscribe(churn, sid: UInt64(i))
                         }
                     }
                 } catch {
@@ -77,7 +77,7 @@ import Testing
         let (broker, _) = try makeBroker()
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .explicit, credit: 16)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 16)
         let acked = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 3) { worker in
             if worker == 2 {
@@ -86,7 +86,7 @@ import Testing
                 while acked.load(ordering: .relaxed) < 2_000 {
                     let tags = sink.calls.withLock { calls in calls.flatMap { $0 }.dropFirst(next).map(\.deliveryTag) }
                     next += tags.count
-                    if let count = try? broker.ack(handle, sid: "x", tags: tags) {
+                    if let count = try? broker.ack(handle, sid: 1, tags: tags) {
                         acked.wrappingAdd(count, ordering: .relaxed)
                     }
                 }
@@ -96,7 +96,7 @@ import Testing
         }
         #expect(acked.load(ordering: .relaxed) == 2_000)
         #expect(Set(sink.bodies).count == 2_000)
-        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s"), sid: "x"))
+        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s"), sid: 1))
         #expect(info.inFlight == 0 && info.pending == 0 && info.credit == 16)
     }
 
@@ -110,7 +110,7 @@ import Testing
             let sink = RecordingSink()
             sinks.all.withLock { $0.append(sink) }
             let handle = try broker.attachSession(session, sink: sink, now: now)
-            try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .explicit, credit: 50)
+            try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 50)
             return (handle, sink)
         }
         // "Processed" = acked: a message only delivered to a connection that then dropped does not
@@ -119,7 +119,7 @@ import Testing
         @Sendable func ackEverything(_ handle: StreamSessionHandle, _ sink: RecordingSink, from seen: inout Int) {
             let fresh = sink.calls.withLock { calls in Array(calls.flatMap { $0 }.dropFirst(seen)) }
             seen += fresh.count
-            if (try? broker.ack(handle, sid: "x", tags: fresh.map(\.deliveryTag))) == fresh.count {
+            if (try? broker.ack(handle, sid: 1, tags: fresh.map(\.deliveryTag))) == fresh.count {
                 processed.bodies.withLock { $0.formUnion(fresh.map(\.bodyText)) }
             }
         }
@@ -154,7 +154,7 @@ import Testing
         var seen = 0
         for _ in 0..<10_000 {
             ackEverything(handle, sink, from: &seen)
-            let info = try #require(broker.streamSubscriptionInfo(session: session, sid: "x"))
+            let info = try #require(broker.streamSubscriptionInfo(session: session, sid: 1))
             if info.inFlight == 0 && info.pending == 0 { break }
         }
         let all = published.withLock { $0 }

@@ -14,7 +14,7 @@ import Testing
         ])
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .explicit, credit: 100)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 100)
 
         _ = broker.publish([request("orders", "r1", color: "red"), request("orders", "b1", color: "blue")])
         #expect(audit.bodies == ["r1"])
@@ -28,7 +28,7 @@ import Testing
         _ = broker.publish([request("orders", "r2", color: "red"), request("orders", "b2", color: "blue")])
         #expect(audit.bodies == ["r1", "b2"])
         #expect(sink.bodies == ["r1", "b1", "r2", "b2"])
-        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: "x")?.inFlight == 4)
+        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: 1)?.inFlight == 4)
         #expect(broker.stats.endpointDeliveries == 2)
 
         // Dropping the declared subscription keeps the topic while a stream uses it.

@@ -13,7 +13,7 @@ import Testing
             let sink = RecordingSink()
             let handle = try broker.attachSession(SessionID("s\(i)"), sink: sink, now: 0)
             let p: FilterPolicy? = i % 4 == 3 ? nil : policy("color", colors[i % 3])
-            try broker.subscribe(handle, sid: "sub", topic: "orders", policy: p, ackMode: .auto, credit: 100)
+            try broker.subscribe(handle, sid: 1, topic: "orders", policy: p, ackMode: .auto, credit: 100)
             sinks.append(sink)
             policies.append(p)
         }
@@ -35,7 +35,7 @@ import Testing
             #expect(got.map(\.bodyText) == expected.map { "m\($0)" }, "session \(i)")
             #expect(got.map(\.message.id) == expected.map { ids[$0] })
             #expect(got.map(\.deliveryTag) == (0..<got.count).map { UInt64($0 + 1) })
-            #expect(got.allSatisfy { !$0.redelivered && $0.sid == "sub" && $0.message.topic == "orders" })
+            #expect(got.allSatisfy { !$0.redelivered && $0.sid == 1 && $0.message.topic == "orders" })
             // The very payload buffer the publisher handed in: shared, never copied.
             for delivery in got {
                 let index = try #require(expected.first { ids[$0] == delivery.message.id })
@@ -53,25 +53,25 @@ import Testing
         let (broker, _) = try makeBroker(topics: ["orders", "audit"])
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("one"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "red", topic: "orders", policy: policy("color", "red"), ackMode: .auto, credit: 10)
-        try broker.subscribe(handle, sid: "all", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
-        try broker.subscribe(handle, sid: "audit", topic: "audit", policy: nil, ackMode: .auto, credit: 10)
+        try broker.subscribe(handle, sid: 2, topic: "orders", policy: policy("color", "red"), ackMode: .auto, credit: 10)
+        try broker.subscribe(handle, sid: 3, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        try broker.subscribe(handle, sid: 4, topic: "audit", policy: nil, ackMode: .auto, credit: 10)
 
         _ = broker.publish([
             request("orders", "a", color: "red"), request("audit", "b"), request("orders", "c", color: "blue"),
         ])
         #expect(sink.callCount == 1)
         let got = sink.deliveries.map { "\($0.sid):\($0.bodyText)" }
-        #expect(got.sorted() == ["all:a", "all:c", "audit:b", "red:a"])
+        #expect(got.sorted() == ["2:a", "3:a", "3:c", "4:b"])
         // Per subscription, publish order is kept.
-        #expect(sink.deliveries.filter { $0.sid == "all" }.map(\.bodyText) == ["a", "c"])
+        #expect(sink.deliveries.filter { $0.sid == 3 }.map(\.bodyText) == ["a", "c"])
     }
 
     @Test func aBatchWithNoMatchesCallsNoSink() throws {
         let (broker, _) = try makeBroker()
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "x", topic: "orders", policy: policy("color", "red"), ackMode: .auto, credit: 10)
+        try broker.subscribe(handle, sid: 5, topic: "orders", policy: policy("color", "red"), ackMode: .auto, credit: 10)
         let results = broker.publish([request("orders", "m", color: "blue")])
         #expect(results.count == 1 && results[0].success != nil)
         #expect(sink.callCount == 0)
@@ -97,11 +97,11 @@ import Testing
         let (broker, _) = try makeBroker(topics: ["orders", "other"])
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 10)
+        try broker.subscribe(handle, sid: 5, topic: "orders", policy: nil, ackMode: .auto, credit: 10)
         let stale = try #require(broker.routes.withLock { $0["orders"] })
         let oldTarget = try #require(stale.unfiltered[0])
-        try broker.unsubscribe(handle, sid: "x")
-        try broker.subscribe(handle, sid: "y", topic: "other", policy: nil, ackMode: .auto, credit: 10)
+        try broker.unsubscribe(handle, sid: 5)
+        try broker.subscribe(handle, sid: 6, topic: "other", policy: nil, ackMode: .auto, credit: 10)
         // The session slot was reused by "y"; the old snapshot's id no longer matches it.
         let message = Message(id: MessageID(text: "m"), topic: "orders", attributes: [:], body: [1])
         let report = handle.core.state.withLock {

@@ -9,15 +9,16 @@ import Testing
         let (broker, _) = try makeBroker(topics: ["orders", "other"])
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "7", topic: "orders", policy: nil, ackMode: .auto, credit: 5)
+        try broker.subscribe(handle, sid: 7, topic: "orders", policy: nil, ackMode: .auto, credit: 5)
         for (topic, mode) in [("orders", AckMode.auto), ("other", .explicit)] {
-            #expect(throws: BrokerError.duplicateSubscription(sid: "7")) {
-                try broker.subscribe(handle, sid: "7", topic: topic, policy: nil, ackMode: mode, credit: 5)
+            #expect(throws: BrokerError.duplicateSubscription(sid: 7)) {
+                try broker.subscribe(handle, sid: 7, topic: topic, policy: nil, ackMode: mode, credit: 5)
             }
         }
-        let error = BrokerError.duplicateSubscription(sid: "7")
+        let error = BrokerError.duplicateSubscription(sid: 7)
         #expect(error.code == .duplicateSubscription)
-        #expect(error.message.contains("7"))
+        #expect(error.message == "sid 7 is already subscribed on this connection; UNSUB it first or use another sid")
+        #expect(BrokerError.subscriptionNotFound(sid: 7).message == "No subscription with sid 7")
         #expect(broker.subscriptionCount(topic: "orders") == 1 && broker.subscriptionCount(topic: "other") == 0)
         _ = broker.publish([request("orders", "m0")])
         #expect(sink.bodies == ["m0"])
@@ -27,9 +28,9 @@ import Testing
     /// list to one value per `BrokerError` / `DisconnectReason` case.
     @Test func everyBrokerCodeIsInTheCatalog() {
         let errors: [BrokerError] = [
-            .topicNotFound(topic: "t"), .subscriptionNotFound(sid: "1"), .invalidParameter("x"),
+            .topicNotFound(topic: "t"), .subscriptionNotFound(sid: 1), .invalidParameter("x"),
             .tooManySubscriptionsForSession(limit: 1), .tooManySubscriptionsForTopic(topic: "t", limit: 1),
-            .tooManyTopics(limit: 1), .sessionClosed, .duplicateSubscription(sid: "1"),
+            .tooManyTopics(limit: 1), .sessionClosed, .duplicateSubscription(sid: 1),
             .sessionOwnedByAnotherIdentity(session: "s"), .sessionNotIssued(session: "s"),
         ]
         let codes = errors.map(\.code) + [DisconnectReason.slowConsumer, .sessionTakenOver].map(\.code)
@@ -40,7 +41,7 @@ import Testing
         let (broker, _) = try makeBroker(topics: ["orders.fifo", "orders"])
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "1", topic: "orders.fifo", policy: nil, ackMode: .auto, credit: 10)
+        try broker.subscribe(handle, sid: 1, topic: "orders.fifo", policy: nil, ackMode: .auto, credit: 10)
         let results = broker.publish([
             PublishRequest(topic: "orders.fifo", body: Array("no group".utf8)),
             PublishRequest(topic: "orders.fifo", body: Array("grouped".utf8), groupID: "g1"),

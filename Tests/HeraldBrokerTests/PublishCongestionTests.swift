@@ -10,7 +10,7 @@ import Testing
         let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("slow"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
 
         var congestion: PublishCongestion?
         _ = broker.publish((0..<20).map { request("orders", "m\($0)") }, congestion: &congestion)
@@ -20,9 +20,9 @@ import Testing
         let backlog = try #require(congestion)
         #expect(!backlog.isRelieved)
 
-        try broker.addCredit(handle, sid: "s", 5)  // 16 queued: above an eighth (10)
+        try broker.addCredit(handle, sid: 1, 5)  // 16 queued: above an eighth (10)
         #expect(!backlog.isRelieved)
-        try broker.addCredit(handle, sid: "s", 6)  // 10 queued: relieved
+        try broker.addCredit(handle, sid: 1, 6)  // 10 queued: relieved
         #expect(backlog.isRelieved)
         #expect(sink.deliveries.count == 11)
     }
@@ -30,7 +30,7 @@ import Testing
     @Test func aSubscriberWithCreditNeverCongests() throws {
         let (broker, _) = try makeBroker { $0.maxPendingMessages = 8 }
         let handle = try broker.attachSession(SessionID("fast"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 1_000)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 1_000)
         var congestion: PublishCongestion?
         _ = broker.publish((0..<500).map { request("orders", "m\($0)") }, congestion: &congestion)
         #expect(congestion == nil)
@@ -39,7 +39,7 @@ import Testing
     @Test func detachingTheSessionRelievesItsPublishers() throws {
         let (broker, _) = try makeBroker { $0.maxPendingMessages = 8 }
         let handle = try broker.attachSession(SessionID("gone"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(handle, sid: "s", topic: "orders", policy: nil, ackMode: .explicit, credit: 0)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 0)
         var congestion: PublishCongestion?
         _ = broker.publish((0..<5).map { request("orders", "m\($0)") }, congestion: &congestion)
         let backlog = try #require(congestion)
@@ -54,19 +54,19 @@ import Testing
         let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
         let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
         let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(first, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
-        try broker.subscribe(second, sid: "s", topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(first, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(second, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
         var congestion: PublishCongestion?
         _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
         let backlog = try #require(congestion)
         let calls = Atomic<Int>(0)
         backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
         #expect(calls.load(ordering: .relaxed) == 0)
-        try broker.addCredit(first, sid: "s", 30)
+        try broker.addCredit(first, sid: 1, 30)
         #expect(calls.load(ordering: .relaxed) == 0, "the second receiver is still backlogged")
         broker.detachSession(second, now: 1)
         #expect(calls.load(ordering: .relaxed) == 1)
-        try broker.addCredit(first, sid: "s", 30)
+        try broker.addCredit(first, sid: 1, 30)
         #expect(calls.load(ordering: .relaxed) == 1)
         // Already relieved: at once.
         backlog.whenRelieved { calls.add(1, ordering: .relaxed) }

@@ -16,7 +16,7 @@ import Testing
     /// Alice's session `s1` with an ack-mode subscription holding three unacked messages.
     func aliceWithUnacked(_ broker: Broker, sink: RecordingSink) throws -> StreamSessionHandle {
         let handle = try broker.attachSession(SessionID("s1"), owner: Self.alice, sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
         _ = broker.publish((0..<3).map { request("orders", "m\($0)") })
         #expect(sink.bodies == ["m0", "m1", "m2"])
         return handle
@@ -31,7 +31,7 @@ import Testing
         let second = RecordingSink()
         let h2 = try broker.attachSession(SessionID("s1"), owner: Self.alice, sink: second, now: 20)
         #expect(h2.resumed && h2.id == SessionID("s1"))
-        #expect(try broker.subscribe(h2, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        #expect(try broker.subscribe(h2, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
             == .resumed(redelivered: 3, pending: 0))
         #expect(second.bodies == ["m0", "m1", "m2"] && second.deliveries.allSatisfy(\.redelivered))
     }
@@ -44,7 +44,7 @@ import Testing
         let h2 = try broker.attachSession(SessionID("s1"), owner: Self.alice, sink: second, now: 5)
         #expect(h2.resumed)
         #expect(first.disconnects == [.sessionTakenOver])
-        #expect(try broker.subscribe(h2, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        #expect(try broker.subscribe(h2, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
             == .resumed(redelivered: 3, pending: 0))
     }
 
@@ -54,13 +54,13 @@ import Testing
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         #expect(sink.disconnects.isEmpty, "alice was not knocked off", sourceLocation: sourceLocation)
-        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s1"), sid: "1"), sourceLocation: sourceLocation)
+        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s1"), sid: 1), sourceLocation: sourceLocation)
         #expect(info.inFlight == 3 && info.detachedUntil == nil, "alice's unacked messages are still hers", sourceLocation: sourceLocation)
         #expect(broker.gauges.sessions == 1 && broker.gauges.attachedSessions == 1, sourceLocation: sourceLocation)
         // Alice's handle still works: new messages reach her, and her acks count.
         _ = broker.publish([request("orders", "after")])
         #expect(sink.bodies.last == "after" && sink.deliveries.last?.redelivered == false, sourceLocation: sourceLocation)
-        #expect(try broker.ack(handle, sid: "1", tags: [1, 2, 3, 4]) == 4, sourceLocation: sourceLocation)
+        #expect(try broker.ack(handle, sid: 1, tags: [1, 2, 3, 4]) == 4, sourceLocation: sourceLocation)
     }
 
     @Test func anotherUserCannotResumeOrTakeOverAndNothingIsTouched() throws {
@@ -85,12 +85,12 @@ import Testing
             try broker.attachSession(SessionID("s1"), owner: Self.carol, sink: RecordingSink(), now: 10 + Self.window + 1)
         }
         #expect(broker.stats.detachedExpired == 0)
-        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s1"), sid: "1"))
+        let info = try #require(broker.streamSubscriptionInfo(session: SessionID("s1"), sid: 1))
         #expect(info.pending == 3 && info.detachedUntil == 10 + Self.window, "still queued for alice's resume")
         let sink = RecordingSink()
         let h2 = try broker.attachSession(SessionID("s1"), owner: Self.alice, sink: sink, now: 20)
         #expect(h2.resumed)
-        #expect(try broker.subscribe(h2, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        #expect(try broker.subscribe(h2, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
             == .resumed(redelivered: 3, pending: 0))
         #expect(sink.bodies == ["m0", "m1", "m2"])
     }
@@ -121,26 +121,26 @@ import Testing
         let anonymousSink = RecordingSink()
         let h1 = try broker.attachSession(nil, owner: .anonymous, sink: anonymousSink, now: 0)
         #expect(!h1.resumed)
-        try broker.subscribe(h1, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        try broker.subscribe(h1, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
         _ = broker.publish([request("orders", "m0")])
         #expect(throws: BrokerError.sessionOwnedByAnotherIdentity(session: h1.id.text)) {
             try broker.attachSession(h1.id, owner: Self.alice, sink: RecordingSink(), now: 5)
         }
         #expect(anonymousSink.disconnects.isEmpty)
-        #expect(broker.streamSubscriptionInfo(session: h1.id, sid: "1")?.inFlight == 1)
-        #expect(try broker.ack(h1, sid: "1", tags: [1]) == 1)
+        #expect(broker.streamSubscriptionInfo(session: h1.id, sid: 1)?.inFlight == 1)
+        #expect(try broker.ack(h1, sid: 1, tags: [1]) == 1)
     }
 
     @Test func anonymousResumesTheIdItWasIssued() throws {
         let broker = try broker()
         let h1 = try broker.attachSession(nil, owner: .anonymous, sink: RecordingSink(), now: 0)
-        try broker.subscribe(h1, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        try broker.subscribe(h1, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
         _ = broker.publish([request("orders", "m0")])
         broker.detachSession(h1, now: 1)
         let sink = RecordingSink()
         let h2 = try broker.attachSession(h1.id, owner: .anonymous, sink: sink, now: 2)
         #expect(h2.resumed && h2.id == h1.id)
-        #expect(try broker.subscribe(h2, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
+        #expect(try broker.subscribe(h2, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 10)
             == .resumed(redelivered: 1, pending: 0))
         #expect(sink.bodies == ["m0"] && sink.deliveries.first?.redelivered == true)
     }
@@ -191,7 +191,7 @@ import Testing
         let id = SessionID("fresh")
         let h1 = try broker.attachSession(id, owner: Self.alice, sink: RecordingSink(), now: 0)
         #expect(!h1.resumed, "a new session under a chosen id")
-        try broker.subscribe(h1, sid: "1", topic: "orders", policy: nil, ackMode: .explicit, credit: 1)
+        try broker.subscribe(h1, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 1)
         let h2 = try broker.attachSession(id, owner: Self.alice, sink: RecordingSink(), now: 1)
         #expect(h2.resumed, "taken over from a live connection")
         broker.detachSession(h2, now: 2)

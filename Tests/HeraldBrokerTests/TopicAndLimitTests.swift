@@ -14,7 +14,7 @@ import Testing
         #expect(broker.stats.published == 1 && broker.stats.publishRejected == 2)
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
         #expect(throws: BrokerError.topicNotFound(topic: "nope")) {
-            try broker.subscribe(handle, sid: "x", topic: "nope", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 1, topic: "nope", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(broker.topicNames() == ["orders"])
     }
@@ -27,14 +27,14 @@ import Testing
         #expect(bad?.code.rawValue == "InvalidParameter")
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        #expect(try broker.subscribe(handle, sid: "x", topic: "later.fifo", policy: nil, ackMode: .auto, credit: 5) == .created)
+        #expect(try broker.subscribe(handle, sid: 1, topic: "later.fifo", policy: nil, ackMode: .auto, credit: 5) == .created)
         _ = broker.publish([PublishRequest(topic: "later.fifo", body: Array("hello".utf8), groupID: "g")])
         #expect(sink.bodies == ["hello"])
         try broker.createTopic("third")
         try broker.createTopic("third")  // idempotent
         #expect(broker.publish([request("fourth", "a")])[0].failure == .tooManyTopics(limit: 3))
         #expect(throws: BrokerError.tooManyTopics(limit: 3)) {
-            try broker.subscribe(handle, sid: "y", topic: "fifth", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 2, topic: "fifth", policy: nil, ackMode: .auto, credit: 1)
         }
     }
 
@@ -57,26 +57,26 @@ import Testing
         let (broker, _) = try makeBroker(topics: topics)
         let handle = try broker.attachSession(SessionID("big"), sink: RecordingSink(), now: 0)
         for i in 0..<10_000 {
-            try broker.subscribe(handle, sid: "s\(i)", topic: topics[i % 100], policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: UInt64(i), topic: topics[i % 100], policy: nil, ackMode: .auto, credit: 1)
         }
         let error = #expect(throws: BrokerError.self) {
-            try broker.subscribe(handle, sid: "s10000", topic: "t0", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 10000, topic: "t0", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(error == .tooManySubscriptionsForSession(limit: 10_000))
         #expect(error?.code.rawValue == "TooManySubscriptions")
-        try broker.unsubscribe(handle, sid: "s5")
-        try broker.subscribe(handle, sid: "s10000", topic: "t0", policy: nil, ackMode: .auto, credit: 1)
+        try broker.unsubscribe(handle, sid: 5)
+        try broker.subscribe(handle, sid: 10000, topic: "t0", policy: nil, ackMode: .auto, credit: 1)
     }
 
     @Test func perTopicSubscriptionLimit() throws {
         let (broker, _) = try makeBroker { $0.maxSubscriptionsPerTopic = 3 }
         for i in 0..<3 {
             let handle = try broker.attachSession(SessionID("s\(i)"), sink: RecordingSink(), now: 0)
-            try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         }
         let handle = try broker.attachSession(SessionID("s3"), sink: RecordingSink(), now: 0)
         #expect(throws: BrokerError.tooManySubscriptionsForTopic(topic: "orders", limit: 3)) {
-            try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         }
     }
 
@@ -84,18 +84,18 @@ import Testing
         let (broker, factory) = try makeBroker()
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
-        try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .explicit, credit: 1)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .explicit, credit: 1)
         _ = broker.publish([request("orders", "m0"), request("orders", "m1")])
-        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: "x")?.pending == 1)
+        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: 1)?.pending == 1)
         let buildsBefore = factory.builds.count.load(ordering: .relaxed)
-        try broker.unsubscribe(handle, sid: "x")
+        try broker.unsubscribe(handle, sid: 1)
         #expect(factory.builds.count.load(ordering: .relaxed) == buildsBefore)  // empty topic: no matcher to build
-        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: "x") == nil)
+        #expect(broker.streamSubscriptionInfo(session: SessionID("s"), sid: 1) == nil)
         #expect(broker.subscriptionCount(topic: "orders") == 0)
         _ = broker.publish([request("orders", "m2")])
         #expect(sink.bodies == ["m0"])
-        #expect(throws: BrokerError.subscriptionNotFound(sid: "x")) { try broker.unsubscribe(handle, sid: "x") }
-        #expect(throws: BrokerError.subscriptionNotFound(sid: "x")) { try broker.ack(handle, sid: "x", tags: [1]) }
+        #expect(throws: BrokerError.subscriptionNotFound(sid: 1)) { try broker.unsubscribe(handle, sid: 1) }
+        #expect(throws: BrokerError.subscriptionNotFound(sid: 1)) { try broker.ack(handle, sid: 1, tags: [1]) }
     }
 
     @Test func badArgumentsGetInvalidParameter() throws {
@@ -103,14 +103,12 @@ import Testing
         #expect(throws: BrokerError.self) { try broker.attachSession(SessionID(""), sink: RecordingSink(), now: 0) }
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
         let cases: [() throws -> Void] = [
-            { try broker.subscribe(handle, sid: "", topic: "orders", policy: nil, ackMode: .auto, credit: 1) },
-            { try broker.subscribe(handle, sid: String(repeating: "s", count: 257), topic: "orders", policy: nil, ackMode: .auto, credit: 1) },
-            { try broker.subscribe(handle, sid: "x", topic: "orders", policy: nil, ackMode: .auto, credit: -1) },
-            { try broker.addCredit(handle, sid: "auto", 0) },
-            { try broker.addCredit(handle, sid: "auto", -5) },
-            { _ = try broker.ack(handle, sid: "auto", tags: [1]) },
+            { try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: -1) },
+            { try broker.addCredit(handle, sid: 3, 0) },
+            { try broker.addCredit(handle, sid: 3, -5) },
+            { _ = try broker.ack(handle, sid: 3, tags: [1]) },
         ]
-        try broker.subscribe(handle, sid: "auto", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
+        try broker.subscribe(handle, sid: 3, topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         for (i, run) in cases.enumerated() {
             do {
                 try run()

@@ -40,7 +40,7 @@ import Testing
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("churn"), sink: sink, now: 0)
         var rng = SplitMix64(seed: 2_026)
-        var live: [String: (policy: FilterPolicy?, tag: String?)] = [:]
+        var live: [UInt64: (policy: FilterPolicy?, tag: String?)] = [:]
         var tagPolicy: [String: FilterPolicy?] = ["t0": policy("color", "c1"), "t1": nil]
         var next = 0
         func randomPolicy() -> FilterPolicy? { rng.next() % 10 == 0 ? nil : policy("color", "c\(rng.next() % 9)") }
@@ -48,7 +48,7 @@ import Testing
         for round in 0..<12 {
             let adds = round < 6 ? 900 : 150
             for _ in 0..<adds {
-                let sid = "s\(next)"
+                let sid = UInt64(next)
                 next += 1
                 if rng.next() % 40 == 0 {
                     let tag = rng.next() % 2 == 0 ? "t0" : "t1"
@@ -99,7 +99,7 @@ import Testing
         let (broker, factory) = try makeBroker { $0.maxSubscriptionsPerSession = count }
         let handle = try broker.attachSession(SessionID("big"), sink: RecordingSink(), now: 0)
         for i in 0..<count {
-            try broker.subscribe(handle, sid: "s\(i)", topic: "orders", policy: policy("id", "v\(i)"), ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: UInt64(i), topic: "orders", policy: policy("id", "v\(i)"), ackMode: .auto, credit: 1)
         }
         let compiled = factory.builds.policies.load(ordering: .relaxed)
         #expect(compiled < UInt64(count * 16), "compiled \(compiled) policies for \(count) subscriptions")
@@ -114,16 +114,16 @@ import Testing
     @Test func serverWideSubscriptionLimitIsSNSSubscriptionLimitExceeded() throws {
         let (broker, _) = try makeBroker(topics: ["a", "b"]) { $0.maxSubscriptions = 3 }
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(handle, sid: "1", topic: "a", policy: nil, ackMode: .auto, credit: 1)
-        try broker.subscribe(handle, sid: "2", topic: "b", policy: nil, ackMode: .auto, credit: 1)
-        try broker.subscribe(handle, sid: "3", topic: "b", policy: policy("k", "v"), ackMode: .auto, credit: 1)
+        try broker.subscribe(handle, sid: 1, topic: "a", policy: nil, ackMode: .auto, credit: 1)
+        try broker.subscribe(handle, sid: 2, topic: "b", policy: nil, ackMode: .auto, credit: 1)
+        try broker.subscribe(handle, sid: 3, topic: "b", policy: policy("k", "v"), ackMode: .auto, credit: 1)
         let error = #expect(throws: BrokerError.self) {
-            try broker.subscribe(handle, sid: "4", topic: "a", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 4, topic: "a", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(error == .tooManySubscriptions(limit: 3))
         #expect(error?.code.rawValue == "SubscriptionLimitExceeded")
-        try broker.unsubscribe(handle, sid: "2")
-        try broker.subscribe(handle, sid: "4", topic: "a", policy: nil, ackMode: .auto, credit: 1)
+        try broker.unsubscribe(handle, sid: 2)
+        try broker.subscribe(handle, sid: 4, topic: "a", policy: nil, ackMode: .auto, credit: 1)
         // Configuration subscriptions count too.
         let endpoint = RecordingEndpoint()
         #expect(throws: BrokerError.tooManySubscriptions(limit: 3)) {
@@ -137,9 +137,9 @@ import Testing
     @Test func perTopicLimitIsSNSSubscriptionLimitExceeded() throws {
         let (broker, _) = try makeBroker { $0.maxSubscriptionsPerTopic = 1 }
         let handle = try broker.attachSession(SessionID("s"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(handle, sid: "1", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
+        try broker.subscribe(handle, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         let error = #expect(throws: BrokerError.self) {
-            try broker.subscribe(handle, sid: "2", topic: "orders", policy: nil, ackMode: .auto, credit: 1)
+            try broker.subscribe(handle, sid: 2, topic: "orders", policy: nil, ackMode: .auto, credit: 1)
         }
         #expect(error?.code.rawValue == "SubscriptionLimitExceeded")
         #expect(HeraldErrorCode.all.contains(HeraldErrorCode(rawValue: "SubscriptionLimitExceeded")))
