@@ -58,10 +58,11 @@ public final class HeraldService: Sendable {
 
     // MARK: - Publish
 
-    /// Checks one publish (permission, then SNS's message validation) and makes its request.
+    /// Checks one publish (permission, then SNS's message validation) and makes its request;
+    /// `transportCache` is what the carrying protocol keeps with the message (`Message.transportCache`).
     public func preparePublish(
         topic: String, attributes: MessageAttributes, body: [UInt8], groupID: String?, deduplicationID: String?,
-        principal: Principal, settings: SessionSettings
+        transportCache: (any MessageTransportCache)? = nil, principal: Principal, settings: SessionSettings
     ) -> Result<PublishRequest, HeraldError> {
         guard principal.permissions.allows(.publish, topic: topic) else {
             return .failure(HeraldError(.notAuthorized, "\(principal.name) may not publish to \(topic)"))
@@ -71,7 +72,9 @@ public final class HeraldService: Sendable {
         } catch {
             return .failure(error)
         }
-        return .success(PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID))
+        var request = PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID)
+        request.transportCache = transportCache
+        return .success(request)
     }
 
     /// Publishes prepared requests in order; per request the message id or why it was refused.

@@ -126,8 +126,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         guard !continuationScheduled, !pacing else { return }
         let start = DispatchTime.now().uptimeNanoseconds
         turnSubscriptionOps = 0
+        var frames = 0
         while decodeOne() {
             if pacing { return }
+            frames &+= 1
+            guard frames & 15 == 0 || turnSubscriptionOps > 0 else { continue }  // a PUB costs ~1 µs: read the clock every 16
             let elapsed = DispatchTime.now().uptimeNanoseconds - start
             if elapsed >= Self.publishTurnNanoseconds || (elapsed >= Self.turnNanoseconds && turnSubscriptionOps > 0) {
                 scheduleContinuation()
@@ -319,17 +322,14 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } catch {
             return reply(HeraldError(error.heraldCode, error.message), reference)
         }
-        var request: PublishRequest
+        // The attribute section decoded without error: MSGs pass it through as the publisher sent it.
+        let cache = pub.attributes.isEmpty ? nil : EncodedAttributeSection(pub.attributes)
         switch service.preparePublish(
             topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
-            deduplicationID: pub.deduplicationID, principal: principal, settings: settings) {
-        case .success(let prepared): request = prepared
+            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal, settings: settings) {
+        case .success(let request): publishBatch.append(request)
         case .failure(let error): return reply(error, reference)
         }
-        if !pub.attributes.isEmpty {
-            request.transportCache = EncodedAttributeSection(pub.attributes)  // decoded without error above: passed through as is
-        }
-        publishBatch.append(request)
         publishRequestIDs.append(pub.requestID)
         if publishBatch.count >= publishesPerCall { publishPending() }
     }

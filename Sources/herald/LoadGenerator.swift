@@ -53,6 +53,8 @@ final class LoadRun: Sendable {
     let options: BenchTarget
     let done = DispatchSemaphore(value: 0)
     let ready = DispatchSemaphore(value: 0)
+    /// Signalled once per connection that finished closing (the process must not exit under them).
+    let closed = DispatchSemaphore(value: 0)
     let remaining = Atomic<Int>(0)
     let errors = Mutex<[String]>([])
 
@@ -105,7 +107,10 @@ final class LoadRun: Sendable {
         }
         let finished = done.wait(timeout: .now() + .seconds(600)) == .success
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        for connection in connections + publishers.map(\.0) { connection.execute { connection.close() } }
+        let all = connections + publishers.map(\.0)
+        for connection in all { connection.execute { connection.close() } }
+        // Exiting while the loops still tear connections down races the process's own teardown.
+        for _ in all where closed.wait(timeout: .now() + .seconds(5)) == .timedOut { break }
         var problems = errors.withLock { $0 }
         if !finished { problems.append("timed out after 600 s") }
         return LoadResult(seconds: seconds, deliveries: expected.reduce(0, +), publishes: s.publishers * s.messagesPerPublisher, errors: problems)
@@ -246,6 +251,7 @@ final class BenchSubscriber: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         if received < expected { run.fail("subscriber closed after \(received)/\(expected): \(reason)") }
+        run.closed.signal()
     }
 }
 
@@ -323,6 +329,7 @@ final class BenchPublisher: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         if confirmed < run.scenario.messagesPerPublisher { run.fail("publisher closed after \(confirmed) confirmations: \(reason)") }
+        run.closed.signal()
     }
 }
 
