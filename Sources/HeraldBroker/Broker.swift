@@ -85,8 +85,7 @@ public final class Broker: Sendable {
             }
             for target in entry.streamTargets {
                 target.session.state.withLock { st in
-                    guard let subscription = st.slots.indices.contains(target.slot) ? st.slots[target.slot] : nil,
-                          subscription.id == target.subscriptionID else { return }
+                    guard let subscription = st.table[target.slot], subscription.id == target.subscriptionID else { return }
                     _ = st.remove(sid: subscription.sid)
                 }
             }

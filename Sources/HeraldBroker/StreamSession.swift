@@ -64,9 +64,11 @@ struct SessionState {
     var epoch: UInt64 = 0
     /// Disconnected as a slow consumer; the registry drops it.
     var dead = false
-    private(set) var slots: [StreamSubscriptionState?] = []
-    private var freeSlots: [Int] = []
+    private(set) var table = SlotTable<StreamSubscriptionState>()
     private(set) var slotBySid: [UInt64: Int] = [:]
+
+    /// Every subscription slot, empty ones as nil.
+    var slots: [StreamSubscriptionState?] { table.elements }
 
     var subscriptionCount: Int { slotBySid.count }
 
@@ -74,25 +76,17 @@ struct SessionState {
 
     func subscription(sid: UInt64) -> StreamSubscriptionState? {
         guard let slot = slotBySid[sid] else { return nil }
-        return slots[slot]
+        return table[slot]
     }
 
     mutating func insert(_ subscription: StreamSubscriptionState) -> Int {
-        let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[slot] = subscription
-        } else {
-            slot = slots.count
-            slots.append(subscription)
-        }
+        let slot = table.insert(subscription)
         slotBySid[subscription.sid] = slot
         return slot
     }
 
     mutating func remove(sid: UInt64) -> RemovedSubscription? {
-        guard let slot = slotBySid.removeValue(forKey: sid), let subscription = slots[slot].take() else { return nil }
-        freeSlots.append(slot)
+        guard let slot = slotBySid.removeValue(forKey: sid), let subscription = table.remove(slot) else { return nil }
         return RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic)
     }
 
@@ -147,11 +141,10 @@ struct SessionState {
     /// Drops every subscription (slow consumer).
     mutating func removeAll() -> [RemovedSubscription] {
         var removed: [RemovedSubscription] = []
-        for case let subscription? in slots {
+        for case let subscription? in table.elements {
             removed.append(RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
         }
-        slots = []
-        freeSlots = []
+        table.removeAll()
         slotBySid = [:]
         return removed
     }
@@ -163,12 +156,11 @@ struct SessionState {
         let (sum, overflow) = now.addingReportingOverflow(window)
         let deadline = overflow ? UInt64.max : sum
         var removed: [RemovedSubscription] = []
-        for slot in slots.indices {
-            guard let subscription = slots[slot] else { continue }
+        for slot in table.elements.indices {
+            guard let subscription = table[slot] else { continue }
             if subscription.ackMode == .auto {
-                slots[slot] = nil
+                _ = table.remove(slot)
                 slotBySid.removeValue(forKey: subscription.sid)
-                freeSlots.append(slot)
                 removed.append(RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
             } else if subscription.isAttached {
                 subscription.detach(until: deadline)
@@ -202,7 +194,7 @@ struct SessionState {
             let item = items[cursor]
             cursor = item.next
             // A stale route may name a removed subscription's slot, or a slot since reused.
-            guard item.slot < slots.count, let subscription = slots[item.slot],
+            guard let subscription = table[item.slot],
                   subscription.id == item.subscriptionID
             else { continue }
             if subscription.offer(
@@ -215,9 +207,8 @@ struct SessionState {
                 self.sink = nil
                 return report
             } else {
-                slots[item.slot] = nil
+                _ = table.remove(item.slot)
                 slotBySid.removeValue(forKey: subscription.sid)
-                freeSlots.append(item.slot)
                 report.droppedDormant.append(
                     RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
             }

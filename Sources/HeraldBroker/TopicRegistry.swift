@@ -66,11 +66,9 @@ struct TopicEntry {
     let name: String
     /// Declared by the current configuration (as opposed to auto-created).
     var declared: Bool
-    private var slots: [TopicSlot?] = []
+    private var slots = SlotTable<TopicSlot>()
     /// Where each subscription delivers, by slot; shared with route snapshots.
     private var targets = PersistentSlots<RouteTarget>()
-    /// Slots no matcher of the current route knows: free to reuse.
-    private var freeSlots: [Int] = []
     private var slotBySubscriptionID: [UInt64: Int] = [:]
     /// Configuration-declared subscriptions by name.
     private(set) var configuredSlots: [String: Int] = [:]
@@ -112,14 +110,7 @@ struct TopicEntry {
     }
 
     mutating func add(_ slot: TopicSlot) {
-        let index: Int
-        if let free = freeSlots.popLast() {
-            index = free
-            slots[index] = slot
-        } else {
-            index = slots.count
-            slots.append(slot)
-        }
+        let index = slots.insert(slot)
         slotBySubscriptionID[slot.subscriptionID] = index
         targets.set(index, slot.target)
         if slot.policy == nil {
@@ -131,15 +122,14 @@ struct TopicEntry {
 
     @discardableResult
     mutating func remove(subscriptionID: UInt64) -> Bool {
-        guard let index = slotBySubscriptionID.removeValue(forKey: subscriptionID), let slot = slots[index] else { return false }
-        slots[index] = nil
+        guard let index = slotBySubscriptionID.removeValue(forKey: subscriptionID), let slot = slots.take(index) else { return false }
         targets.set(index, nil)
         if slot.policy == nil {
             removeUnfiltered(index)
-            freeSlots.append(index)
+            slots.free(index)
         } else if slot.tier == 0 {
             if let position = pendingSlots.lastIndex(of: index) { pendingSlots.remove(at: position) }
-            freeSlots.append(index)
+            slots.free(index)
         } else if let position = tiers.firstIndex(where: { $0.id == slot.tier }) {
             tiers[position].retired.append(index)
         }
@@ -148,7 +138,7 @@ struct TopicEntry {
 
     /// The stream subscriptions on this topic (deleting the topic removes them from their sessions).
     var streamTargets: [(session: StreamSessionCore, slot: Int, subscriptionID: UInt64)] {
-        slots.compactMap { slot in
+        slots.elements.compactMap { slot in
             guard let target = slot?.target, let session = target.target as? StreamSessionCore else { return nil }
             return (session, target.slot, target.subscriptionID)
         }
@@ -291,7 +281,7 @@ struct TopicEntry {
     private mutating func rebuild(tiersAt range: ClosedRange<Int>, _ factory: any SubscriptionMatcherFactory) {
         var live: [Int] = []
         for tier in tiers[range] {
-            freeSlots.append(contentsOf: tier.retired)
+            slots.free(tier.retired)
             live.append(contentsOf: tier.slots.filter { slots[$0]?.tier == tier.id })
         }
         let tier = makeTier(live, factory)
@@ -339,7 +329,7 @@ struct TopicEntry {
         var retired: [Int] = []
         for (position, retiredBefore) in zip(positions, plan.retiredCounts) {
             let tier = tiers[position]
-            freeSlots.append(contentsOf: tier.retired[..<retiredBefore])
+            slots.free(tier.retired[..<retiredBefore])
             retired.append(contentsOf: tier.retired[retiredBefore...])
         }
         let planned = Set(plan.tierIDs)
