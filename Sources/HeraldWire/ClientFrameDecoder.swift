@@ -20,9 +20,13 @@ import HeraldCore
 /// Not thread-safe; confine a decoder to its connection.
 public struct ClientFrameDecoder: Sendable {
     public let limits: WireLimits
-    var buffer = FrameBuffer()
+    var input = DecoderInput()
+    /// The received bytes (`input.buffer`).
+    var buffer: FrameBuffer {
+        get { input.buffer }
+        _modify { yield &input.buffer }
+    }
     var pending: Pending?
-    var failure: WireError?
 
     /// A frame whose control line was parsed and whose sections are awaited. PUB keeps only its
     /// header fields (no arrays), so moving it around costs no reference counting on the hot path.
@@ -54,9 +58,9 @@ public struct ClientFrameDecoder: Sendable {
     /// Adds received bytes.
     /// (Concrete overloads rather than one generic: a generic public method would run unspecialised
     /// from other modules and copy byte by byte.)
-    public mutating func append(_ bytes: [UInt8]) { buffer.append(bytes[...]) }
-    public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+    public mutating func append(_ bytes: [UInt8]) { input.append(bytes[...]) }
+    public mutating func append(_ bytes: ArraySlice<UInt8>) { input.append(bytes) }
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { input.append(bytes) }
 
     /// Bytes received but not yet consumed by a complete frame.
     public var bufferedByteCount: Int { buffer.unconsumedCount }
@@ -65,21 +69,17 @@ public struct ClientFrameDecoder: Sendable {
     /// a well-delimited frame with a bad field (the frame is skipped), and a fatal one when the stream
     /// is broken (the decoder then stays failed).
     public mutating func next() throws(WireError) -> ClientFrame? {
-        if let failure { throw failure }
+        try input.checkFailure()
         do {
             return try decodeNext()
         } catch {
-            if error.isFatal { failure = error }
-            throw error
+            throw input.record(error)
         }
     }
 
     /// Call at end of input: throws `truncated` if a partial frame is buffered.
     public func finish() throws(WireError) {
-        if let failure { throw failure }
-        if pending != nil || buffer.unconsumedCount > 0 {
-            throw WireError(.truncated, "input ended inside a frame (\(buffer.unconsumedCount) bytes pending)", offset: buffer.streamOffset(buffer.readIndex))
-        }
+        try input.finish(framePending: pending != nil)
     }
 
     /// What one control line turned into: a whole frame, or a header waiting for its sections.
@@ -106,14 +106,8 @@ public struct ClientFrameDecoder: Sendable {
             return frame
         }
         while true {
-            guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
-            if range.isEmpty { continue }  // blank lines are ignored (hand typing)
-            let offset = buffer.streamOffset(range.lowerBound)
-            let limits = self.limits
-            let result = try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> LineResult in
-                var line = ControlLine(bytes: bytes, range: range, offset: offset)
-                return try Self.parseLine(&line, limits: limits)
-            }
+            guard let result = try input.nextLine(limits: limits, { (line, limits) throws(WireError) in try Self.parseLine(&line, limits: limits) })
+            else { return nil }
             switch result {
             case .frame(let frame):
                 return frame

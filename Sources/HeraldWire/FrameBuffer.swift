@@ -93,3 +93,49 @@ struct FrameBuffer: Sendable {
         return start
     }
 }
+
+/// What both incremental decoders (`ClientFrameDecoder`, `ServerFrameDecoder`) share around their
+/// own parsers: the received bytes, the failure that ends a broken stream (after a fatal error the
+/// decoder stays failed), control lines handed to the parser in place, and the end-of-input check.
+struct DecoderInput: Sendable {
+    var buffer = FrameBuffer()
+    var failure: WireError?
+
+    mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
+    mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+
+    /// Throws the failure that ended the stream, if any.
+    func checkFailure() throws(WireError) {
+        if let failure { throw failure }
+    }
+
+    /// Remembers `error` when it is fatal (the stream cannot be trusted any more) and returns it.
+    mutating func record(_ error: WireError) -> WireError {
+        if error.isFatal { failure = error }
+        return error
+    }
+
+    /// The next non-blank control line, parsed in place by `parse`; nil when no whole line is
+    /// buffered yet.
+    mutating func nextLine<Result>(
+        limits: WireLimits, _ parse: (inout ControlLine, WireLimits) throws(WireError) -> Result
+    ) throws(WireError) -> Result? {
+        while true {
+            guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
+            if range.isEmpty { continue }  // blank lines are ignored (hand typing)
+            let offset = buffer.streamOffset(range.lowerBound)
+            return try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> Result in
+                var line = ControlLine(bytes: bytes, range: range, offset: offset)
+                return try parse(&line, limits)
+            }
+        }
+    }
+
+    /// At end of input: throws `truncated` when a partial frame is buffered.
+    func finish(framePending: Bool) throws(WireError) {
+        try checkFailure()
+        if framePending || buffer.unconsumedCount > 0 {
+            throw WireError(.truncated, "input ended inside a frame (\(buffer.unconsumedCount) bytes pending)", offset: buffer.streamOffset(buffer.readIndex))
+        }
+    }
+}

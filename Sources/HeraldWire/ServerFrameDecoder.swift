@@ -5,9 +5,13 @@ import HeraldCore
 /// skip one well-delimited frame, fatal ones leave the decoder failed.
 public struct ServerFrameDecoder: Sendable {
     public let limits: WireLimits
-    var buffer = FrameBuffer()
+    var input = DecoderInput()
+    /// The received bytes (`input.buffer`).
+    var buffer: FrameBuffer {
+        get { input.buffer }
+        _modify { yield &input.buffer }
+    }
     var pending: Pending?
-    var failure: WireError?
 
     /// A MSG whose control line was parsed and whose sections are awaited (header fields only, so
     /// moving it costs little).
@@ -33,28 +37,24 @@ public struct ServerFrameDecoder: Sendable {
 
     /// (Concrete overloads rather than one generic: a generic public method would run unspecialised
     /// from other modules and copy byte by byte.)
-    public mutating func append(_ bytes: [UInt8]) { buffer.append(bytes[...]) }
-    public mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
+    public mutating func append(_ bytes: [UInt8]) { input.append(bytes[...]) }
+    public mutating func append(_ bytes: ArraySlice<UInt8>) { input.append(bytes) }
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { input.append(bytes) }
 
     public var bufferedByteCount: Int { buffer.unconsumedCount }
 
     public mutating func next() throws(WireError) -> ServerFrame? {
-        if let failure { throw failure }
+        try input.checkFailure()
         do {
             return try decodeNext()
         } catch {
-            if error.isFatal { failure = error }
-            throw error
+            throw input.record(error)
         }
     }
 
     /// Call at end of input: throws `truncated` if a partial frame is buffered.
     public func finish() throws(WireError) {
-        if let failure { throw failure }
-        if pending != nil || buffer.unconsumedCount > 0 {
-            throw WireError(.truncated, "input ended inside a frame (\(buffer.unconsumedCount) bytes pending)", offset: buffer.streamOffset(buffer.readIndex))
-        }
+        try input.finish(framePending: pending != nil)
     }
 
     mutating func decodeNext() throws(WireError) -> ServerFrame? {
@@ -75,14 +75,8 @@ public struct ServerFrameDecoder: Sendable {
                         redelivered: pending.redelivered, groupID: pending.groupID))
                 }
             }
-            guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
-            if range.isEmpty { continue }
-            let offset = buffer.streamOffset(range.lowerBound)
-            let limits = self.limits
-            let result = try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> LineResult in
-                var line = ControlLine(bytes: bytes, range: range, offset: offset)
-                return try Self.parseLine(&line, limits: limits)
-            }
+            guard let result = try input.nextLine(limits: limits, { (line, limits) throws(WireError) in try Self.parseLine(&line, limits: limits) })
+            else { return nil }
             switch result {
             case .frame(let frame): return frame
             case .sections(let header): self.pending = header  // completed at the top of the loop
