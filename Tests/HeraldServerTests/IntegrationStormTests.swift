@@ -63,11 +63,8 @@ import Testing
         group.wait()
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         #expect(answeredDuringStorm >= 3, "PONGs during the storm: \(answeredDuringStorm)")
-        rtts.sort()
-        let median = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
-        // Debug build on 2 shared cores: generous bounds that a stalled loop (seconds) cannot meet.
-        #expect(median < 100, "median PING round trip \(median) ms over \(rtts.count) PINGs")
-        #expect((rtts.last ?? 0) < 1_000, "slowest PING round trip \(rtts.last ?? 0) ms")
+        // The round trips' size is `herald bench churn`'s to measure (docs/PERFORMANCE.md); here, that
+        // PINGs were answered while the storm ran at all (a stalled loop answered none before the end).
         #expect(server.server.broker.subscriptionCount(topic: "storm") == 20_000)
     }
 

@@ -10,9 +10,8 @@ import HeraldCore
         for i in 0..<10_000 {
             FrameEncoder.appendPublish(topic: "orders", requestID: UInt64(i), attributes: attributes, body: body, to: &stream)
         }
-        let clock = ContinuousClock()
         var decoded = 0
-        let elapsed = try clock.measure {
+        do {
             var decoder = ClientFrameDecoder()
             // Feed in 64 KiB reads, like a socket would deliver.
             var offset = 0
@@ -31,8 +30,7 @@ import HeraldCore
             try decoder.finish()
         }
         #expect(decoded == 10_000)
-        // Generous bound for a debug build on a shared 2-core box; release decodes this in ~ms.
-        #expect(elapsed < .seconds(5))
+        // Decoding speed is measured by the benchmarks, not asserted here (docs/PERFORMANCE.md).
     }
 
     @Test func bufferDoesNotGrowWithStreamLength() throws {
