@@ -674,7 +674,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         settings = context.settings
         // Users and permissions apply to the next frame: resolve this connection's principal again.
         guard case .ready(_, let handle) = state else { return }
-        switch settings.authenticator.authenticate(token: credentials.token, certificateCommonName: credentials.certificateCommonName) {
+        switch service.authenticate(token: credentials.token, certificateCommonName: credentials.certificateCommonName, settings: settings) {
         case .success(let principal): state = .ready(principal: principal, handle: handle)
         case .failure(let error): fail(error, reason: nil)
         }
