@@ -28,7 +28,7 @@ extension StreamSessionCore: DeliveryTarget {
     /// holds the messages from then on: the receipt is always `.done`. An overflow is reported in
     /// `effects` for the broker to act on.
     func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt {
-        let report = state.withLock { $0.deliver(slice.items, first: slice.first, messages: slice.messages, limits: slice.limits) }
+        let report = state.withLock { $0.deliver(slice) }
         effects.streamDeliveries += report.delivered
         if report.backlogged {
             congested.store(true, ordering: .relaxed)
@@ -120,16 +120,6 @@ struct SessionState {
         return deliveries.count
     }
 
-    private static func chainLength(_ items: [DeliveryItem], from first: Int) -> Int {
-        var count = 0
-        var cursor = first
-        while cursor >= 0 && cursor < items.count {
-            count += 1
-            cursor = items[cursor].next
-        }
-        return count
-    }
-
     /// True when no attached subscription is above the backlog's low mark (publishers may go on).
     func backlogCleared(_ limits: BrokerLimits) -> Bool {
         for case let subscription? in slots where subscription.isAttached && !subscription.isBacklogCleared(limits) {
@@ -181,15 +171,14 @@ struct SessionState {
     /// One publish batch for this session. Pushes what credit allows, queues the rest, and calls
     /// the sink at most once.
     /// `items[first]` and the items chained from it are this session's.
-    mutating func deliver(
-        _ items: [DeliveryItem], first: Int, messages: [Message], limits: BrokerLimits
-    ) -> SessionDeliveryReport {
+    mutating func deliver(_ slice: DeliverySlice) -> SessionDeliveryReport {
         var report = SessionDeliveryReport()
         guard !dead else { return report }
+        let (items, messages, limits) = (slice.items, slice.messages, slice.limits)
         let sinkAttached = sink != nil
         var out: [StreamDelivery] = []
-        if sinkAttached { out.reserveCapacity(Self.chainLength(items, from: first)) }
-        var cursor = first
+        if sinkAttached { out.reserveCapacity(slice.count) }
+        var cursor = slice.first
         while cursor >= 0 && cursor < items.count {
             let item = items[cursor]
             cursor = item.next

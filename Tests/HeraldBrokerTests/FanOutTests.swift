@@ -102,12 +102,12 @@ import Testing
         let oldTarget = try #require(stale.unfiltered[0])
         try broker.unsubscribe(handle, sid: 5)
         try broker.subscribe(handle, sid: 6, topic: "other", policy: nil, ackMode: .auto, credit: 10)
-        // The session slot was reused by "y"; the old snapshot's id no longer matches it.
+        // The session slot was reused by sid 6; the old snapshot's id no longer matches it.
         let message = Message(id: MessageID(text: "m"), topic: "orders", attributes: [:], body: [1])
         let report = handle.core.state.withLock {
-            $0.deliver(
-                [DeliveryItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
-                first: 0, messages: [message], limits: BrokerLimits())
+            $0.deliver(DeliverySlice(
+                items: [DeliveryItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
+                first: 0, messages: [message], limits: BrokerLimits()))
         }
         #expect(report.delivered == 0)
         #expect(sink.callCount == 0)
