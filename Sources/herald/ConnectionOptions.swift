@@ -22,14 +22,20 @@ struct ConnectionArguments: ParsableArguments {
     var session: String?
 
     func clientOptions(name: String) throws -> ClientOptions {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ValidationError("--server must be HOST:PORT, got '\(server)'")
-        }
-        var host = String(server[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let (host, port) = try serverAddress(server)
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         return ClientOptions(
             host: host, port: port, caFile: ca, certificateFile: cert, privateKeyFile: key,
             token: token, session: session, clientName: name)
     }
+}
+
+/// `--server`'s HOST:PORT (an IPv6 host in brackets), for every client command and benchmark.
+func serverAddress(_ server: String) throws -> (host: String, port: Int) {
+    guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
+        throw ValidationError("--server must be HOST:PORT, got '\(server)'")
+    }
+    var host = String(server[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host, port)
 }

@@ -345,10 +345,8 @@ struct BenchServerArguments: ParsableArguments {
     var token: String?
 
     func target() throws -> BenchTarget {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
-            throw ValidationError("--server must be HOST:PORT")
-        }
-        return BenchTarget(host: String(server[..<colon]), port: port, caFile: ca, serverName: nil, token: token)
+        let (host, port) = try serverAddress(server)
+        return BenchTarget(host: host, port: port, caFile: ca, serverName: nil, token: token)
     }
 }
 
