@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "FilterPolicy", dependencies: ["HeraldCore"]),
         .target(name: "HeraldWire", dependencies: ["HeraldCore"]),
         .target(name: "HeraldNet", dependencies: ["HeraldCore", "CHeraldOpenSSL"]),
-        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy"]),
+        .target(name: "HeraldStore", dependencies: ["HeraldCore"]),
+        .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy", "HeraldStore"]),
         .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
         .target(
             name: "HeraldConfig",
@@ -35,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldServer",
-            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldBroker", "HeraldConfig"]
+            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig"]
         ),
         .executableTarget(
             name: "herald",
@@ -54,7 +55,8 @@ let package = Package(
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
         .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "HeraldTestSupport"]),
-        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "FilterPolicy", "HeraldCore"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "HeraldStore", "FilterPolicy", "HeraldCore"]),
         .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig", "FilterPolicy", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(
             name: "HeraldServerTests",
