@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <string.h>
 
 static inline int cherald_set_min_proto_version(SSL_CTX *ctx, int version) {
