@@ -15,6 +15,16 @@ public struct HeraldConfig: Sendable, Hashable {
     public var autoCreateTopics: Bool
     public var topics: [Topic]
     public var subscriptions: [Subscription]
+    /// Queues declared under `queues:` (SQS semantics), in file order.
+    public var queues: [Queue] = []
+    /// Where durable state (queue journals, the signing key) lives, resolved against the config
+    /// file's folder; nil: the server's default (`./data`).
+    public var dataDir: String?
+    public var durability: Durability = Durability()
+    /// The SNS signing key and certificate; nil: the server generates/loads its own in `dataDir`.
+    public var signing: Signing?
+    /// SNS `SignatureVersion` of signed envelopes: 1 (SHA1withRSA, SNS's default) or 2 (SHA256withRSA).
+    public var signatureVersion: Int = 1
     /// The file this came from (as named by the user); nil for the embedded default.
     public var sourceFile: String?
 
@@ -190,17 +200,22 @@ extension HeraldConfig {
         /// `[A-Za-z0-9_-]{1,256}`, or the same ending in `.fifo` (256 characters in all).
         public var name: String
         public var isFIFO: Bool { name.hasSuffix(".fifo") }
+        /// Opt-in idempotency keys (standard topics only; FIFO topics dedupe by SNS's rules).
+        public var deduplication: TopicDeduplication?
 
-        public init(name: String) {
+        public init(name: String, deduplication: TopicDeduplication? = nil) {
             self.name = name
+            self.deduplication = deduplication
         }
     }
 
-    /// Where a subscription delivers. Only streaming clients exist today; queues (`sqs`) and
-    /// HTTP/S endpoints (`http`, `https`) are recognised names rejected as not supported yet.
+    /// Where a subscription delivers: stream clients or a declared queue. HTTP/S endpoints
+    /// (`http`, `https`) are recognised names rejected as not supported yet.
     public enum SubscriptionProtocol: String, Sendable, Hashable, CaseIterable {
         /// Delivered to stream-protocol clients that attach to the subscription by name.
         case stream
+        /// Delivered into the queue named by `Subscription.queue`.
+        case sqs
     }
 
     /// A subscription declared in the config file.
@@ -218,11 +233,21 @@ extension HeraldConfig {
         /// Deliver the bare payload without an envelope (SNS `RawMessageDelivery`); kept for the
         /// queue and HTTP targets, stream deliveries always carry attributes.
         public var rawMessageDelivery: Bool
+        /// The declared queue an `sqs` subscription delivers into (nil for `stream`).
+        public var queue: String?
+        /// How long a `stream` subscription keeps messages while no client is attached
+        /// (nil for `sqs`: the queue's retention applies).
+        public var retention: Duration?
+
+        public static let defaultStreamRetention = Duration.seconds(86_400)
 
         public init(
             name: String, topic: String, protocol: SubscriptionProtocol = .stream, filterPolicy: FilterPolicy? = nil,
-            filterPolicyText: String? = nil, filterPolicyFile: String? = nil, rawMessageDelivery: Bool = false
+            filterPolicyText: String? = nil, filterPolicyFile: String? = nil, rawMessageDelivery: Bool = false,
+            queue: String? = nil, retention: Duration? = nil
         ) {
+            self.queue = queue
+            self.retention = retention ?? (`protocol` == .stream ? Self.defaultStreamRetention : nil)
             self.name = name
             self.topic = topic
             self.protocol = `protocol`
@@ -240,11 +265,11 @@ extension HeraldConfig {
         topics.first { $0.name == name }
     }
 
-    /// One line for `herald config check`: `ok: 1 listener, 3 topics, 6 subscriptions, 4 users`.
+    /// One line for `herald config check`: `ok: 1 listener, 3 topics, 2 queues, 6 subscriptions, 4 users`.
     public var summary: String {
         func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         return "ok: " + [
-            count(listeners.count, "listener"), count(topics.count, "topic"),
+            count(listeners.count, "listener"), count(topics.count, "topic"), count(queues.count, "queue"),
             count(subscriptions.count, "subscription"), count(auth.users.count, "user"),
         ].joined(separator: ", ")
     }

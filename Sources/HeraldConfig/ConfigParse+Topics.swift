@@ -5,7 +5,7 @@ import Yams
 /// `topics:` and `subscriptions:`, including each subscription's filter policy.
 extension ConfigParse {
     /// Names that later issues will implement; today they get "not supported yet".
-    static let plannedProtocols = ["sqs", "http", "https", "lambda", "email", "email-json", "sms", "application", "firehose"]
+    static let plannedProtocols = ["http", "https", "lambda", "email", "email-json", "sms", "application", "firehose"]
 
     func topics(_ node: Node) -> [HeraldConfig.Topic] {
         guard let items = reader.sequence(node, path: "topics") else { return [] }
@@ -14,9 +14,11 @@ extension ConfigParse {
         for (index, item) in items.enumerated() {
             let path = "topics[\(index)]"
             var nameNode: Node?
-            // A topic is a bare name or a mapping with `name:` (room for per-topic settings).
+            var map: ConfigMapping?
+            // A topic is a bare name or a mapping with `name:` and per-topic settings.
             if case .mapping = item {
-                nameNode = reader.mapping(item, path: path, keys: ["name"])?.required("name", reader)
+                map = reader.mapping(item, path: path, keys: ["name", "deduplication"])
+                nameNode = map?.required("name", reader)
             } else {
                 nameNode = item
             }
@@ -26,15 +28,25 @@ extension ConfigParse {
                 continue
             }
             names.append((name, nameNode))
-            result.append(HeraldConfig.Topic(name: name))
+            var deduplication: HeraldConfig.TopicDeduplication?
+            if let map, let node = map["deduplication"] {
+                guard let value = topicDeduplication(node, path: map.child("deduplication"), topic: name) else { continue }
+                deduplication = value
+            }
+            result.append(HeraldConfig.Topic(name: name, deduplication: deduplication))
         }
         reportDuplicates(names, what: "topic")
         return result
     }
 
-    func subscriptions(_ node: Node, topics: Set<String>, autoCreateTopics: Bool, limits: FilterPolicyLimits) -> [HeraldConfig.Subscription] {
+    /// `queues`: every queue name declared (a `.fifo` name is a FIFO queue).
+    func subscriptions(
+        _ node: Node, topics: Set<String>, queues: Set<String>, autoCreateTopics: Bool, limits: FilterPolicyLimits
+    ) -> [HeraldConfig.Subscription] {
         guard let items = reader.sequence(node, path: "subscriptions") else { return [] }
-        let keys = ["name", "topic", "protocol", "filterPolicy", "filterPolicyFile", "filterPolicyScope", "rawMessageDelivery"]
+        let keys = [
+            "name", "topic", "protocol", "filterPolicy", "filterPolicyFile", "filterPolicyScope", "rawMessageDelivery", "queue", "retention",
+        ]
         var result: [HeraldConfig.Subscription] = []
         var names: [(name: String, node: Node)] = []
         for (index, item) in items.enumerated() {
@@ -64,23 +76,60 @@ extension ConfigParse {
             }
             let subscriptionProtocol = map["protocol"].map { self.subscriptionProtocol($0, path: map.child("protocol")) } ?? .stream
             let raw = map["rawMessageDelivery"].flatMap { reader.bool($0, path: map.child("rawMessageDelivery")) } ?? false
+            let target = subscriptionProtocol.flatMap { deliveryTarget(map, protocol: $0, topic: topic, queues: queues) }
             let policy = self.policy(map, limits: limits)
-            guard valid, let name, let topic, let subscriptionProtocol, let policy else { continue }
+            guard valid, let name, let topic, let subscriptionProtocol, let target, let policy else { continue }
             result.append(HeraldConfig.Subscription(
                 name: name, topic: topic, protocol: subscriptionProtocol, filterPolicy: policy.policy,
-                filterPolicyText: policy.text, filterPolicyFile: policy.file, rawMessageDelivery: raw))
+                filterPolicyText: policy.text, filterPolicyFile: policy.file, rawMessageDelivery: raw,
+                queue: target.queue, retention: target.retention))
         }
         reportDuplicates(names, what: "subscription")
         return result
+    }
+
+    /// SNS's text for a FIFO queue on a standard topic (spec: a FIFO topic may feed either kind).
+    static let fifoQueueOnStandardTopic =
+        "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+
+    /// `queue:` (sqs only, required there) and `retention:` (stream only); nil after a problem.
+    private func deliveryTarget(
+        _ map: ConfigMapping, protocol kind: HeraldConfig.SubscriptionProtocol, topic: String?, queues: Set<String>
+    ) -> (queue: String?, retention: Duration?)? {
+        switch kind {
+        case .stream:
+            if let node = map.keyNode("queue") {
+                reader.report("\(map.child("queue")): only for protocol: sqs (stream clients attach by the subscription's name)", at: node)
+                return nil
+            }
+            guard let node = map["retention"] else { return (nil, HeraldConfig.Subscription.defaultStreamRetention) }
+            guard let retention = reader.duration(node, path: map.child("retention"), range: .seconds(1)...(.seconds(1_209_600))) else { return nil }
+            return (nil, retention)
+        case .sqs:
+            if let node = map.keyNode("retention") {
+                reader.report("\(map.child("retention")): only for protocol: stream (an sqs subscription's messages keep the queue's retention)", at: node)
+                return nil
+            }
+            guard let node = map.required("queue", reader), let queue = reader.string(node, path: map.child("queue")) else { return nil }
+            guard queues.contains(queue) else {
+                reader.report("\(map.child("queue")): unknown queue '\(queue)' (declare it under queues:)", at: node)
+                return nil
+            }
+            if queue.hasSuffix(".fifo"), let topic, !topic.hasSuffix(".fifo") {
+                reader.report("\(map.child("queue")): \(Self.fifoQueueOnStandardTopic) (queue '\(queue)', topic '\(topic)')", at: node)
+                return nil
+            }
+            return (queue, nil)
+        }
     }
 
     func subscriptionProtocol(_ node: Node, path: String) -> HeraldConfig.SubscriptionProtocol? {
         guard let text = reader.string(node, path: path) else { return nil }
         if let value = HeraldConfig.SubscriptionProtocol(rawValue: text) { return value }
         if Self.plannedProtocols.contains(text.lowercased()) {
-            reader.report("\(path): protocol '\(text)' is not supported yet (only stream)", at: node)
+            reader.report("\(path): protocol '\(text)' is not supported yet (supported: stream, sqs)", at: node)
         } else {
-            reader.report("\(path): unknown protocol '\(text)' (supported: stream)", at: node)
+            reader.report("\(path): unknown protocol '\(text)' (supported: stream, sqs)", at: node)
         }
         return nil
     }

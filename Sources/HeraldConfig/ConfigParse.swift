@@ -15,7 +15,7 @@ final class ConfigParse {
 
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
-        "subscriptions", "queues",
+        "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -30,9 +30,6 @@ final class ConfigParse {
         if let node = top["version"], let text = reader.string(node, path: "version"), text != "1" {
             reader.report("version: only version 1 is known, found '\(text)'", at: node)
         }
-        if let node = top.keyNode("queues") {
-            reader.report("queues: queues are not supported yet", at: node)
-        }
         // Limits first: filter policies are validated against them.
         let limits = top["limits"].map { self.limits($0) } ?? HeraldConfig.Limits()
         let listeners = top.required("listeners", reader).map { self.listeners($0) } ?? []
@@ -44,13 +41,20 @@ final class ConfigParse {
             reader.report("top level: missing required key 'auth': with no users and no anonymous access nobody could connect", at: root)
         }
         let topics = top["topics"].map { self.topics($0) } ?? []
+        let (queues, declaredQueues) = top["queues"].map { self.queues($0) } ?? ([], [])
         let subscriptions = top["subscriptions"].map {
-            self.subscriptions($0, topics: Set(topics.map(\.name)), autoCreateTopics: autoCreate, limits: limits.filterPolicy)
+            self.subscriptions(
+                $0, topics: Set(topics.map(\.name)), queues: declaredQueues, autoCreateTopics: autoCreate, limits: limits.filterPolicy)
         } ?? []
-        return HeraldConfig(
+        var config = HeraldConfig(
             listeners: listeners, limits: limits, timeouts: timeouts, sessions: sessions, auth: auth,
             autoCreateTopics: autoCreate, topics: topics, subscriptions: subscriptions
         )
+        config.queues = queues
+        config.dataDir = top["dataDir"].flatMap { self.dataDir($0) }
+        config.durability = top["durability"].map { self.durability($0) } ?? HeraldConfig.Durability()
+        (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
+        return config
     }
 
     /// Reports each name seen before, at the later occurrence.

@@ -15,7 +15,7 @@ import Testing
         #expect(config.autoCreateTopics)
         #expect(config.limits == HeraldConfig.Limits())
         #expect(config.sourceFile == nil)
-        #expect(config.summary == "ok: 1 listener, 0 topics, 0 subscriptions, 0 users")
+        #expect(config.summary == "ok: 1 listener, 0 topics, 0 queues, 0 subscriptions, 0 users")
         let moved = HeraldConfig.defaults(certsDirectory: "/c", listen: ListenAddress(host: "0.0.0.0", port: 9000))
         #expect(moved.listeners.map(\.address) == [ListenAddress(host: "0.0.0.0", port: 9000)])
     }

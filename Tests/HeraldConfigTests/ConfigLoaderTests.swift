@@ -187,7 +187,7 @@ import Testing
         try folder.writeCertificates(in: "certs")
         let file = try folder.write("examples/annotated.yaml", String(doc[fence.upperBound..<end.lowerBound]))
         let config = try ConfigLoader.load(file: file, environment: ["HERALD_BATCH_TOKEN": "batch-token"])
-        #expect(config.summary == "ok: 1 listener, 3 topics, 4 subscriptions, 3 users")
+        #expect(config.summary == "ok: 1 listener, 3 topics, 0 queues, 4 subscriptions, 3 users")
         #expect(config.auth.user(token: "batch-token")?.name == "batch")
     }
 }
