@@ -2,6 +2,8 @@
 /// with `ConfigLoader`; on `ConfigError` it keeps the running config and logs the problems. On
 /// success it swaps in the new value: policies, subscriptions, topics, users, permissions and
 /// limits apply to the next message or request; the changes listed here need a restart instead.
+/// Queues, durability and signing are plain values here: the server creates queues that a reload
+/// adds and decides what it can apply live (this module only parses).
 extension HeraldConfig {
     /// Human-readable changes from `old` that a live reload cannot apply: listeners added,
     /// removed, or with a different address (sockets stay as they are until restart).
@@ -19,6 +21,10 @@ extension HeraldConfig {
             if let previous = old.listeners.first(where: { $0.address == listener.address }), previous.tls.clientAuth != listener.tls.clientAuth {
                 changes.append("listener \(listener.address) clientAuth changed: restart to apply")
             }
+        }
+        if dataDir != old.dataDir {
+            // Queue journals live there: moving them under a running broker would lose or fork state.
+            changes.append("dataDir changed from \(old.dataDir ?? "the default") to \(dataDir ?? "the default"): restart to apply")
         }
         return changes
     }

@@ -20,6 +20,15 @@ import Testing
         var mutual = old
         mutual.listeners[0].tls.clientAuth = .required
         #expect(mutual.changesNeedingRestart(from: old) == ["listener 127.0.0.1:4433 clientAuth changed: restart to apply"])
+
+        // Queues and durability are values the server applies; only moving the data folder needs a restart.
+        var queues = old
+        queues.queues = [HeraldConfig.Queue(name: "jobs")]
+        queues.durability.fsync = .never
+        #expect(queues.changesNeedingRestart(from: old).isEmpty)
+        var relocated = old
+        relocated.dataDir = "/srv/herald"
+        #expect(relocated.changesNeedingRestart(from: old) == ["dataDir changed from the default to /srv/herald: restart to apply"])
     }
 
     @Test func aBadFileLeavesTheRunningConfigAlone() throws {
