@@ -187,8 +187,12 @@ import Testing
         try folder.writeCertificates(in: "certs")
         let file = try folder.write("examples/annotated.yaml", String(doc[fence.upperBound..<end.lowerBound]))
         let config = try ConfigLoader.load(file: file, environment: ["HERALD_BATCH_TOKEN": "batch-token"])
-        #expect(config.summary == "ok: 1 listener, 3 topics, 0 queues, 4 subscriptions, 3 users")
+        #expect(config.summary == "ok: 1 listener, 3 topics, 2 queues, 5 subscriptions, 3 users")
         #expect(config.auth.user(token: "batch-token")?.name == "batch")
+        #expect(config.queue(named: "refunds")?.deadLetter == HeraldConfig.DeadLetter(queue: "refunds-dlq", maxReceiveCount: 5))
+        #expect(config.subscriptions.last?.queue == "refunds")
+        #expect(config.topic(named: "payments")?.deduplication?.key == .attribute("request-id"))
+        #expect(config.dataDir?.hasSuffix("/data") == true)
     }
 }
 
