@@ -54,6 +54,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
+        .testTarget(name: "HeraldClientTests", dependencies: ["HeraldClient", "HeraldWire", "HeraldNet", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "HeraldStore", "FilterPolicy", "HeraldCore"]),

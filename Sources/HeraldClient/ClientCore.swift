@@ -24,6 +24,11 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
     let closed = Waiter<Void>()
 
     private var publishCompletions: [UInt64: @Sendable (Result<MessageID, ClientError>) -> Void] = [:]
+    /// QREQ replies by request id (PUB and QREQ share `nextRequestID`); QRES may come in any order.
+    private var queueCompletions: [UInt64: @Sendable (Result<[UInt8], ClientError>) -> Void] = [:]
+    /// The server's INFO `max_queue_request`: a larger QREQ is refused here instead of being a fatal
+    /// FrameTooLarge on the server.
+    private var maxQueueRequest = WireLimits.default.maxQueueRequest
     private var subscribeWaiters: [UInt64: Waiter<UInt64>] = [:]
     private var unsubscribeWaiters: [UInt64: Waiter<UInt64>] = [:]
 
@@ -58,6 +63,26 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
         nextRequestID += 1
         publishCompletions[id] = completion
         FrameEncoder.appendPublish(topic: topic, requestID: id, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID, to: &out)
+        flushSoon(connection)
+    }
+
+    /// Sends `QREQ`; `completion` runs on the connection's queue with the QRES JSON bytes, or the
+    /// `ERR` (code and text) the server answered for this request id, or the close.
+    func sendQueueRequest(
+        action: String, json: [UInt8], completion: @escaping @Sendable (Result<[UInt8], ClientError>) -> Void, on connection: Connection
+    ) {
+        guard closeReason == nil else { return completion(.failure(closedError)) }
+        guard QueueAction.isValid(action) else {
+            return completion(.failure(ClientError(code: "InvalidAction", message: "action '\(action)' is not 1-64 ASCII letters and digits")))
+        }
+        guard json.count <= maxQueueRequest else {
+            return completion(.failure(ClientError(
+                code: "RequestTooLarge", message: "the \(action) request (\(json.count) bytes) exceeds the server's limit of \(maxQueueRequest) bytes")))
+        }
+        let id = nextRequestID
+        nextRequestID += 1
+        queueCompletions[id] = completion
+        FrameEncoder.appendQueueRequest(requestID: id, action: action, json: json, to: &out)
         flushSoon(connection)
     }
 
@@ -128,6 +153,8 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
         let error = ClientError(code: "ConnectionClosed", message: text)
         onConnected?.resolve(.failure(error))
         for completion in publishCompletions.values { completion(.failure(error)) }
+        for completion in queueCompletions.values { completion(.failure(error)) }
+        queueCompletions.removeAll()
         for waiter in subscribeWaiters.values { waiter.resolve(.failure(error)) }
         for waiter in unsubscribeWaiters.values { waiter.resolve(.failure(error)) }
         publishCompletions.removeAll()
@@ -143,8 +170,8 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
 
     private func handle(_ frame: ServerFrame, _ connection: Connection) {
         switch frame {
-        case .info:
-            break
+        case .info(let info):
+            maxQueueRequest = info.limits.maxQueueRequest
         case .connected(let accepted):
             onConnected?.resolve(.success(accepted.session))
             onConnected = nil
@@ -157,6 +184,8 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
             unsubscribeWaiters.removeValue(forKey: sid)?.resolve(.success(sid))
         case .message(let delivery):
             deliver(delivery)
+        case .queueResponse(let response):
+            queueCompletions.removeValue(forKey: response.requestID)?(.success(response.json))
         case .error(let error):
             handleError(error, connection)
         case .ping:
@@ -188,6 +217,7 @@ final class ClientCore: ConnectionHandler, @unchecked Sendable {
         switch frame.reference {
         case .request(let id):
             if let completion = publishCompletions.removeValue(forKey: id) { return completion(.failure(error)) }
+            if let completion = queueCompletions.removeValue(forKey: id) { return completion(.failure(error)) }
         case .subscription(let sid):
             if let waiter = subscribeWaiters.removeValue(forKey: sid) {
                 subscriptions.removeValue(forKey: sid)

@@ -9,8 +9,9 @@ import Synchronization
 /// semaphore and must not be called from a message handler; `publish(…completion:)` pipelines.
 /// Handlers run on the connection's queue, in delivery order.
 public final class HeraldClient: Sendable {
-    private let core: ClientCore
-    private let connection: Connection
+    // Internal (not private) so the queue API in `HeraldClient+Queues.swift` can use them.
+    let core: ClientCore
+    let connection: Connection
 
     private init(core: ClientCore, connection: Connection) {
         self.core = core

@@ -288,6 +288,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case .ping: FrameEncoder.append(ServerFrame.pong, to: &out)
         case .pong: pingOutstanding = false
         case .publish: break
+        case .queueRequest: break  // TODO(integration): handle QREQ (answer QRES or ERR <code> <rid>)
         }
     }
 

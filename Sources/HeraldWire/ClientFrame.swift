@@ -14,6 +14,8 @@ public enum ClientFrame: Sendable, Hashable {
     case credit(sid: UInt64, count: UInt32)
     /// `ACK <sid> <tag-or-range>[,<tag-or-range>…]`.
     case ack(sid: UInt64, tags: [ClosedRange<UInt64>])
+    /// `QREQ <request-id> <action> <json-length>`: one SQS/SNS queue action (docs/PROTOCOL.md §"Queues").
+    case queueRequest(QueueRequestFrame)
     /// `PING` / `PONG` (either side may ping; the other answers PONG).
     case ping
     case pong

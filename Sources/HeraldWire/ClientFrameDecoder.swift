@@ -33,6 +33,7 @@ public struct ClientFrameDecoder: Sendable {
     enum Pending: Sendable {
         case publish(PublishHeader)
         case subscribe(SubscribeHeader)
+        case queueRequest(QueueRequestHeader)
     }
 
     struct PublishHeader: Sendable {
@@ -48,6 +49,13 @@ public struct ClientFrameDecoder: Sendable {
     struct SubscribeHeader: Sendable {
         var frame: SubscribeFrame
         var policyLength: Int
+        var deferred: WireError?
+    }
+
+    struct QueueRequestHeader: Sendable {
+        var requestID: UInt64
+        var action: String
+        var jsonLength: Int
         var deferred: WireError?
     }
 
@@ -87,6 +95,7 @@ public struct ClientFrameDecoder: Sendable {
         case frame(ClientFrame)
         case publish(PublishHeader)
         case subscribe(SubscribeHeader)
+        case queueRequest(QueueRequestHeader)
         case blank
     }
 
@@ -98,6 +107,7 @@ public struct ClientFrameDecoder: Sendable {
             switch waiting {
             case .publish(let header): frame = try completePublish(header)
             case .subscribe(let header): frame = try completeSubscribe(header)
+            case .queueRequest(let header): frame = try completeQueueRequest(header)
             }
             guard let frame else {
                 pending = waiting
@@ -119,6 +129,10 @@ public struct ClientFrameDecoder: Sendable {
             case .subscribe(let header):
                 if let frame = try completeSubscribe(header) { return frame }
                 pending = .subscribe(header)
+                return nil
+            case .queueRequest(let header):
+                if let frame = try completeQueueRequest(header) { return frame }
+                pending = .queueRequest(header)
                 return nil
             case .blank:
                 continue
@@ -148,12 +162,20 @@ public struct ClientFrameDecoder: Sendable {
         return .subscribe(frame)
     }
 
-    /// Parses one control line: a frame for section-less verbs, a header for PUB/SUB.
+    mutating func completeQueueRequest(_ header: QueueRequestHeader) throws(WireError) -> ClientFrame? {
+        guard let start = try buffer.takeSections(length: header.jsonLength) else { return nil }
+        if let deferred = header.deferred { throw deferred }
+        let json = header.jsonLength > 0 ? Array(buffer.bytes[start..<(start + header.jsonLength)]) : []
+        return .queueRequest(QueueRequestFrame(requestID: header.requestID, action: header.action, json: json))
+    }
+
+    /// Parses one control line: a frame for section-less verbs, a header for PUB/SUB/QREQ.
     static func parseLine(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> LineResult {
         guard let verb = line.next() else { return .blank }
         if line.equalsIgnoringCase(verb, "PUB") { return .publish(try parsePublish(&line, limits: limits)) }
         if line.equalsIgnoringCase(verb, "SUB") { return .subscribe(try parseSubscribe(&line, limits: limits)) }
         if line.equalsIgnoringCase(verb, "ACK") { return .frame(try parseAck(&line)) }
+        if line.equalsIgnoringCase(verb, "QREQ") { return .queueRequest(try parseQueueRequest(&line, limits: limits)) }
         if line.equalsIgnoringCase(verb, "CREDIT") {
             let sid = try line.uint64(try line.required("sid", verb: "CREDIT", fatal: false), "sid", fatal: false)
             let reference = ErrorReference.subscription(sid)
@@ -273,6 +295,23 @@ public struct ClientFrameDecoder: Sendable {
             if line.next() != nil { line.keepFirst(&deferred, reference, .malformedLine, "SUB has unexpected extra fields") }
         }
         return SubscribeHeader(frame: frame, policyLength: policyLength, deferred: deferred)
+    }
+
+    /// `QREQ <request-id> <action> <json-length>`. Missing fields and bad numbers are fatal (the section
+    /// cannot be delimited); a bad action token or extra fields skip the frame (`ERR … <request-id>`).
+    static func parseQueueRequest(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> QueueRequestHeader {
+        let requestID = try line.uint64(try line.required("request id", verb: "QREQ"), "request id")
+        let actionToken = try line.required("action", verb: "QREQ")
+        let jsonLength = try line.length(try line.required("json length", verb: "QREQ"), "json length", limit: limits.maxQueueRequest)
+        let reference = ErrorReference.request(requestID)
+        var header = QueueRequestHeader(requestID: requestID, action: "", jsonLength: jsonLength)
+        if line.isQueueAction(actionToken) {
+            header.action = line.string(actionToken)
+        } else {
+            line.keepFirst(&header.deferred, reference, .invalidToken, "QREQ action '\(line.snippet(actionToken))' is not 1-64 ASCII letters and digits")
+        }
+        if line.next() != nil { line.keepFirst(&header.deferred, reference, .malformedLine, "QREQ has unexpected extra fields") }
+        return header
     }
 
     /// `ACK <sid> <tag>[-<tag>][,<tag>[-<tag>]…]`

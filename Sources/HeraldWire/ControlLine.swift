@@ -145,6 +145,12 @@ struct ControlLine {
         return bytes[token].allSatisfy { TopicName.isNameByte($0) || $0 == 0x2E }
     }
 
+    /// QREQ action names: 1–64 ASCII letters and digits (`QueueAction`).
+    func isQueueAction(_ token: Range<Int>) -> Bool {
+        guard (1...QueueAction.maxLength).contains(token.count) else { return false }
+        return bytes[token].allSatisfy(QueueAction.isActionByte)
+    }
+
     /// Splits `key=value`; returns the value range if the key matches.
     func optionValue(_ token: Range<Int>, key: StaticString) -> Range<Int>? {
         let keyLength = key.utf8CodeUnitCount

@@ -42,6 +42,8 @@ public enum FrameEncoder {
             appendCRLF(to: &out)
         case .ack(let sid, let tags):
             appendAck(sid: sid, tags: tags, to: &out)
+        case .queueRequest(let q):
+            appendQueueRequest(requestID: q.requestID, action: q.action, json: q.json, to: &out)
         case .ping:
             appendVerb("PING", to: &out); appendCRLF(to: &out)
         case .pong:
@@ -64,6 +66,17 @@ public enum FrameEncoder {
         appendCRLF(to: &out)
         out.append(contentsOf: attributes)
         out.append(contentsOf: body)
+        appendCRLF(to: &out)
+    }
+
+    /// `QREQ <request-id> <action> <json-length>` and the JSON section.
+    public static func appendQueueRequest(requestID: UInt64, action: String, json: [UInt8], to out: inout [UInt8]) {
+        appendVerb("QREQ ", to: &out)
+        appendDecimal(requestID, to: &out); appendSpace(to: &out)
+        out.append(contentsOf: action.utf8); appendSpace(to: &out)
+        appendDecimal(UInt64(json.count), to: &out)
+        appendCRLF(to: &out)
+        out.append(contentsOf: json)
         appendCRLF(to: &out)
     }
 
@@ -106,6 +119,8 @@ public enum FrameEncoder {
             appendMessage(
                 sid: m.sid, deliveryTag: m.deliveryTag, topic: m.topic, messageID: m.messageID, attributes: m.attributes, body: m.body,
                 redelivered: m.redelivered, groupID: m.groupID, to: &out)
+        case .queueResponse(let r):
+            appendQueueResponse(requestID: r.requestID, json: r.json, to: &out)
         case .error(let e):
             appendError(e, to: &out)
         case .ping:
@@ -119,6 +134,16 @@ public enum FrameEncoder {
         appendVerb("PUBOK ", to: &out)
         appendDecimal(requestID, to: &out); appendSpace(to: &out)
         appendMessageID(messageID, to: &out)
+        appendCRLF(to: &out)
+    }
+
+    /// `QRES <request-id> <json-length>` and the JSON section.
+    public static func appendQueueResponse(requestID: UInt64, json: [UInt8], to out: inout [UInt8]) {
+        appendVerb("QRES ", to: &out)
+        appendDecimal(requestID, to: &out); appendSpace(to: &out)
+        appendDecimal(UInt64(json.count), to: &out)
+        appendCRLF(to: &out)
+        out.append(contentsOf: json)
         appendCRLF(to: &out)
     }
 

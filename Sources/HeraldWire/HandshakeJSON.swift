@@ -13,6 +13,7 @@ extension ServerInfo {
             .init(key: "max_payload", value: .number(String(limits.maxPayloadBytes))),
             .init(key: "max_attributes_bytes", value: .number(String(limits.maxAttributesBytes))),
             .init(key: "max_policy", value: .number(String(limits.maxPolicyBytes))),
+            .init(key: "max_queue_request", value: .number(String(limits.maxQueueRequest))),
             .init(key: "max_message", value: .number(String(maxMessageBytes))),
             .init(key: "max_attributes", value: .number(String(maxAttributes))),
             .init(key: "max_subscriptions", value: .number(String(maxSubscriptions))),
@@ -27,6 +28,7 @@ extension ServerInfo {
         info.limits.maxPayloadBytes = try json.optionalInt("max_payload") ?? info.limits.maxPayloadBytes
         info.limits.maxAttributesBytes = try json.optionalInt("max_attributes_bytes") ?? info.limits.maxAttributesBytes
         info.limits.maxPolicyBytes = try json.optionalInt("max_policy") ?? info.limits.maxPolicyBytes
+        info.limits.maxQueueRequest = try json.optionalInt("max_queue_request") ?? info.limits.maxQueueRequest
         info.maxMessageBytes = try json.optionalInt("max_message") ?? info.maxMessageBytes
         info.maxAttributes = try json.optionalInt("max_attributes") ?? info.maxAttributes
         info.maxSubscriptions = try json.optionalInt("max_subscriptions") ?? info.maxSubscriptions

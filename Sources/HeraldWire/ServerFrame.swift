@@ -14,6 +14,8 @@ public enum ServerFrame: Sendable, Hashable {
     case unsubscribed(sid: UInt64)
     /// `MSG <sid> <delivery-tag> <topic> <message-id> <attributes-length> <body-length> [redelivered] [group=<id>]`.
     case message(DeliveryFrame)
+    /// `QRES <request-id> <json-length>`: the JSON answer to a QREQ (replies may come in any order).
+    case queueResponse(QueueResponseFrame)
     /// `ERR <code> <reference> <message>`.
     case error(ErrorFrame)
     case ping
@@ -79,7 +81,7 @@ public struct ErrorFrame: Sendable, Hashable {
 }
 
 /// INFO's JSON. Keys: `server`, `version`, `proto`, `max_line`, `max_payload`, `max_attributes_bytes`,
-/// `max_policy`, `max_message`, `max_attributes`, `max_subscriptions`, `heartbeat_ms`. Unknown keys
+/// `max_policy`, `max_queue_request`, `max_message`, `max_attributes`, `max_subscriptions`, `heartbeat_ms`. Unknown keys
 /// are ignored by decoders.
 public struct ServerInfo: Sendable, Hashable {
     public var serverName: String

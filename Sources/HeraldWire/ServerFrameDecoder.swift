@@ -12,6 +12,13 @@ public struct ServerFrameDecoder: Sendable {
         _modify { yield &input.buffer }
     }
     var pending: Pending?
+    /// A QRES whose control line was parsed and whose JSON section is awaited.
+    var pendingResponse: PendingResponse?
+
+    struct PendingResponse: Sendable {
+        var requestID: UInt64
+        var jsonLength: Int
+    }
 
     /// A MSG whose control line was parsed and whose sections are awaited (header fields only, so
     /// moving it costs little).
@@ -54,11 +61,19 @@ public struct ServerFrameDecoder: Sendable {
 
     /// Call at end of input: throws `truncated` if a partial frame is buffered.
     public func finish() throws(WireError) {
-        try input.finish(framePending: pending != nil)
+        try input.finish(framePending: pending != nil || pendingResponse != nil)
     }
 
     mutating func decodeNext() throws(WireError) -> ServerFrame? {
         while true {
+            if let response = pendingResponse.take() {
+                guard let start = try buffer.takeSections(length: response.jsonLength) else {
+                    pendingResponse = response
+                    return nil
+                }
+                let json = response.jsonLength > 0 ? Array(buffer.bytes[start..<(start + response.jsonLength)]) : []
+                return .queueResponse(QueueResponseFrame(requestID: response.requestID, json: json))
+            }
             if let pending = pending.take() {
                 guard let start = try buffer.takeSections(length: pending.attributesLength + pending.bodyLength) else {
                     self.pending = pending
@@ -80,6 +95,7 @@ public struct ServerFrameDecoder: Sendable {
             switch result {
             case .frame(let frame): return frame
             case .sections(let header): self.pending = header  // completed at the top of the loop
+            case .queueResponse(let header): self.pendingResponse = header
             case .blank: continue
             }
         }
@@ -88,12 +104,14 @@ public struct ServerFrameDecoder: Sendable {
     enum LineResult {
         case frame(ServerFrame)
         case sections(Pending)
+        case queueResponse(PendingResponse)
         case blank
     }
 
     static func parseLine(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> LineResult {
         guard let verb = line.next() else { return .blank }
         if line.equalsIgnoringCase(verb, "MSG") { return .sections(try parseMessage(&line, limits: limits)) }
+        if line.equalsIgnoringCase(verb, "QRES") { return .queueResponse(try parseQueueResponse(&line, limits: limits)) }
         return .frame(try parseSimpleLine(verb: verb, &line))
     }
 
@@ -170,6 +188,15 @@ public struct ServerFrameDecoder: Sendable {
         }
         frame.deferred = deferred
         return frame
+    }
+
+    /// `QRES <request-id> <json-length>`: missing fields, bad numbers and a section over
+    /// `maxQueueResponse` are fatal (the section cannot be delimited or is refused).
+    static func parseQueueResponse(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> PendingResponse {
+        let requestID = try line.uint64(try line.required("request id", verb: "QRES"), "request id")
+        let jsonLength = try line.length(try line.required("json length", verb: "QRES"), "json length", limit: limits.maxQueueResponse)
+        if line.next() != nil { throw line.error(.malformedLine, "QRES has unexpected extra fields") }
+        return PendingResponse(requestID: requestID, jsonLength: jsonLength)
     }
 
     /// `ERR <code> <-|request-id|sid=N> <message…>`

@@ -11,14 +11,26 @@ public struct WireLimits: Sendable, Hashable {
     public var maxAttributesBytes: Int = 65_536
     /// Largest filter policy of one SUB frame (SNS: 256 KiB).
     public var maxPolicyBytes: Int = 256 * 1024
+    /// Largest JSON section of one QREQ frame (INFO `max_queue_request`): room for a SendMessageBatch
+    /// at SQS's 1 MiB request size plus JSON escaping, so the server's SQS validation (not a fatal
+    /// FrameTooLarge) reports a batch that is merely too long.
+    public var maxQueueRequest: Int = 2_097_152
+    /// Largest JSON section of one QRES frame a client accepts. Not announced: a client-side bound on
+    /// memory (ten received 1 MiB messages with attributes, JSON-escaped, fit).
+    public var maxQueueResponse: Int = 16 << 20
 
     public init() {}
 
-    public init(maxControlLineBytes: Int = 4096, maxPayloadBytes: Int = 262_144 + 65_536, maxAttributesBytes: Int = 65_536, maxPolicyBytes: Int = 256 * 1024) {
+    public init(
+        maxControlLineBytes: Int = 4096, maxPayloadBytes: Int = 262_144 + 65_536, maxAttributesBytes: Int = 65_536, maxPolicyBytes: Int = 256 * 1024,
+        maxQueueRequest: Int = 2_097_152, maxQueueResponse: Int = 16 << 20
+    ) {
         self.maxControlLineBytes = maxControlLineBytes
         self.maxPayloadBytes = maxPayloadBytes
         self.maxAttributesBytes = maxAttributesBytes
         self.maxPolicyBytes = maxPolicyBytes
+        self.maxQueueRequest = maxQueueRequest
+        self.maxQueueResponse = maxQueueResponse
     }
 
     public static let `default` = WireLimits()

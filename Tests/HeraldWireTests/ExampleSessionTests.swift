@@ -37,7 +37,7 @@ import HeraldCore
     }
 
     @Test func serverSide() {
-        var stream = bytes(#"INFO {"server":"herald-1","version":"0.1.0","proto":1,"max_line":4096,"max_payload":327680,"max_attributes_bytes":65536,"max_policy":262144,"max_message":262144,"max_attributes":10,"max_subscriptions":1024,"heartbeat_ms":30000}"# + "\r\n")
+        var stream = bytes(#"INFO {"server":"herald-1","version":"0.1.0","proto":1,"max_line":4096,"max_payload":327680,"max_attributes_bytes":65536,"max_policy":262144,"max_queue_request":2097152,"max_message":262144,"max_attributes":10,"max_subscriptions":1024,"heartbeat_ms":30000}"# + "\r\n")
         stream += bytes(#"CONNOK {"session":"demo-1","resumed":false}"# + "\r\nSUBOK 1\r\nPUBOK 1 \(id.text)\r\n")
         stream += bytes("MSG 1 1 orders \(id.text) 28 5\r\n") + attributes + bytes("hello\r\n")
         stream += bytes("ERR InvalidParameter 2 Invalid parameter: Empty message\r\nUNSUBOK 1\r\nPONG\r\n")

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import HeraldClient
+import HeraldWire
+
+/// `herald subscription …`: durable SNS subscriptions (topic → queue) made at run time.
+struct SubscriptionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscription", abstract: "Manage topic subscriptions that deliver to queues.",
+        subcommands: [SubscriptionCreateCommand.self]
+    )
+}
+
+/// `herald subscription create --topic T --queue Q [--filter-policy JSON|@file] [--scope …] [--raw]`:
+/// prints the subscription ARN. `--endpoint URL` (HTTP/S delivery) is parsed but not supported yet.
+struct SubscriptionCreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Subscribe a queue to a topic (prints the subscription ARN).")
+
+    @OptionGroup var connection: ConnectionArguments
+
+    @Option(help: "Topic name.")
+    var topic: String
+
+    @Option(help: "Queue that receives the topic's messages.")
+    var queue: String?
+
+    @Option(help: "HTTP/S endpoint (not supported yet).")
+    var endpoint: String?
+
+    @Option(name: .customLong("filter-policy"), help: "SNS filter policy: JSON text, or @FILE.")
+    var filterPolicy: String?
+
+    @Option(help: "Filter policy scope: MessageAttributes or MessageBody.")
+    var scope: String?
+
+    @Flag(help: "Raw message delivery: the queue gets the body alone, not the SNS JSON envelope.")
+    var raw = false
+
+    func validate() throws {
+        if let scope, FilterScope(rawValue: scope) == nil {
+            throw ValidationError("FilterPolicyScope: Invalid value [\(scope)]. Please use either MessageBody or MessageAttributes")
+        }
+        if queue == nil && endpoint == nil { throw ValidationError("give --queue (or, later, --endpoint)") }
+        if queue != nil && endpoint != nil { throw ValidationError("give one of --queue and --endpoint") }
+    }
+
+    func run() throws {
+        if endpoint != nil { throw Terminal.fail("NotSupported: --endpoint (HTTP/S subscriptions) is not supported yet; use --queue") }
+        guard let queue else { throw Terminal.fail("give --queue") }
+        var policy = filterPolicy
+        if let text = policy, text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8) else {
+                throw Terminal.fail("cannot read filter policy file \(path)")
+            }
+            policy = contents
+        }
+        let arn = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
+            try client.subscribe(topic: topic, queue: queue, filterPolicy: policy, scope: scope.flatMap(FilterScope.init(rawValue:)), raw: raw)
+        }
+        Terminal.out(arn)
+    }
+}
