@@ -32,6 +32,7 @@ import Testing
         defer { reopened.close() }
         #expect(try replayAll(reopened).map(\.0) == [a, c], "the failed append never replays")
         #expect(reopened.recovery.repaired.isEmpty)
+        #expect(reopened.recovery.truncatedTail == nil, "the failed pass's bytes were truncated at once, not left for recovery")
     }
 
     @Test func failedFdatasyncFailsThePassAndNothingOfItReplays() throws {
@@ -40,7 +41,8 @@ import Testing
         let files = FaultyFileSystem()
         let journal = try LocalJournal(directory: dir.path, fsync: .always, files: files)
         files.settings.withLock { $0.failingSyncs = 1 }
-        let failed = appendAndWait(journal, [SampleRecords.message(1)])
+        // Both frames reach the file before the fdatasync fails: they must not survive it.
+        let failed = appendAndWait(journal, [SampleRecords.message(1), SampleRecords.message(2)])
         guard case .failure(.io(let text)) = failed else { Issue.record("expected io, got \(failed)"); return }
         #expect(text.contains("fdatasync"))
         let metaFailed = putAndWait(journal, "k", [1], nil)
@@ -52,7 +54,8 @@ import Testing
         defer { reopened.close() }
         let replayed = try replayAll(reopened).map(\.0)
         #expect(replayed.count == 2)
-        #expect(!replayed.contains(SampleRecords.message(1)))
+        #expect(!replayed.contains(SampleRecords.message(1)) && !replayed.contains(SampleRecords.message(2)))
+        #expect(reopened.recovery.truncatedTail == nil, "the failed pass was truncated away at once")
         #expect(reopened.snapshot(prefix: "k").map(\.value) == [[1]])
     }
 
