@@ -1,0 +1,96 @@
+import Dispatch
+
+/// A meta key's current value, and where its record sits (so superseding it frees that record).
+struct MetaEntry {
+    var value: [UInt8]
+    var revision: UInt64
+    var position: LogPosition
+    var frameSize: Int
+}
+
+/// Work waiting for the writer thread, in `append`/`put` call order.
+enum PendingWork {
+    /// Encoded frames of one `append` call (`count` records, contiguous).
+    case records(bytes: [UInt8], count: Int, queue: DispatchQueue, done: @Sendable (Result<[LogPosition], StoreError>) -> Void)
+    /// A meta put: its condition is checked and its revision assigned by the writer, in order.
+    case meta(key: String, value: [UInt8]?, condition: RevisionCondition?, queue: DispatchQueue, done: @Sendable (Result<Revision, StoreError>) -> Void)
+    /// The journal's own copy of a live meta record out of segment `from` (reclamation).
+    case carry(key: String, from: UInt32)
+
+    func fail(_ error: StoreError) {
+        switch self {
+        case .records(_, _, let queue, let done): queue.async { done(.failure(error)) }
+        case .meta(_, _, _, let queue, let done): queue.async { done(.failure(error)) }
+        case .carry: break
+        }
+    }
+}
+
+/// Everything `LocalJournal` shares between callers and its writer thread, under one lock.
+/// Holds an index only (positions, sizes, counts, meta values), never message bodies.
+struct JournalState {
+    /// Oldest first; the last is the active segment (appends go to its end).
+    var segments: [SegmentInfo] = []
+    /// Live `.message` records: packed position → frame size.
+    var liveMessages: [UInt64: UInt32] = [:]
+    var meta: [String: MetaEntry] = [:]
+    var nextRevision: UInt64 = 1
+    var pending: [PendingWork] = []
+    var closed = false
+    /// The segment whose meta records are being carried forward (so they are queued once).
+    var carrying: UInt32?
+    var stats = JournalStats()
+
+    func index(ofSegment id: UInt32) -> Int? {
+        var low = 0
+        var high = segments.count
+        while low < high {
+            let mid = (low + high) / 2
+            let value = segments[mid].file.id
+            if value == id { return mid }
+            if value < id { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    /// Accounts one verified frame at `position`: live messages and the meta map.
+    mutating func account(_ record: JournalRecord, at position: LogPosition, size: Int) {
+        guard let index = index(ofSegment: position.segment.value) else { return }
+        switch record {
+        case .message:
+            accountMessage(at: position, size: size)
+        case .meta(let key, let value, let revision):
+            if let old = meta[key], let oldIndex = self.index(ofSegment: old.position.segment.value) {
+                segments[oldIndex].liveMeta -= 1
+                segments[oldIndex].liveBytes -= old.frameSize
+            }
+            nextRevision = max(nextRevision, revision &+ 1)
+            if let value {
+                meta[key] = MetaEntry(value: value, revision: revision, position: position, frameSize: size)
+                segments[index].liveMeta += 1
+                segments[index].liveBytes += size
+            } else {
+                // A deletion is dead on arrival: reclamation goes oldest-first, so the value it
+                // superseded is gone before it is.
+                meta[key] = nil
+            }
+        case .delete, .visibility, .purge:
+            break
+        }
+    }
+
+    mutating func accountMessage(at position: LogPosition, size: Int) {
+        guard let index = index(ofSegment: position.segment.value) else { return }
+        liveMessages[position.packed] = UInt32(truncatingIfNeeded: size)
+        segments[index].liveMessages += 1
+        segments[index].liveBytes += size
+    }
+
+    /// Frees a `.message` record's space (once; unknown or repeated positions are ignored).
+    mutating func release(_ position: LogPosition) -> Bool {
+        guard let size = liveMessages.removeValue(forKey: position.packed), let index = index(ofSegment: position.segment.value) else { return false }
+        segments[index].liveMessages -= 1
+        segments[index].liveBytes -= Int(size)
+        return index == 0 && segments[index].liveMessages == 0 && segments.count > 1
+    }
+}
