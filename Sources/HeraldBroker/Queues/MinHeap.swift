@@ -83,3 +83,10 @@ struct MinHeap<Element: HeapTimed> {
 }
 
 extension MinHeap: Sendable where Element: Sendable {}
+
+extension MinHeap {
+    /// Changes each element in place without touching what orders it (the caller's promise).
+    mutating func updateEach(_ body: (inout Element) -> Void) {
+        for index in elements.indices { body(&elements[index]) }
+    }
+}
