@@ -24,6 +24,41 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     /// Topic, subscription id or delivery tag does not exist. (SNS `NotFound`.)
     public static let notFound = HeraldErrorCode(rawValue: "NotFound")
 
+    // SQS-compatible codes. The raw value is the SQS JSON error shape's name (`__type` after `#`);
+    // the HTTP layer adds the legacy query code where SQS has one (spec/aws-api.md Appendix A, e.g.
+    // queueDoesNotExist → `AWS.SimpleQueueService.NonExistentQueue`).
+
+    /// "The specified queue does not exist."
+    public static let queueDoesNotExist = HeraldErrorCode(rawValue: "QueueDoesNotExist")
+    /// CreateQueue with an existing name and different attributes (legacy code `QueueAlreadyExists`).
+    public static let queueAlreadyExists = HeraldErrorCode(rawValue: "QueueAlreadyExists")
+    /// A request parameter's value is out of range or malformed ("Value X for parameter Y is invalid. Reason: …").
+    public static let invalidParameterValue = HeraldErrorCode(rawValue: "InvalidParameterValue")
+    /// A required parameter is absent ("The request must contain the parameter MessageGroupId.").
+    public static let missingParameter = HeraldErrorCode(rawValue: "MissingParameter")
+    /// A receipt handle that Herald did not issue (malformed, or for another queue).
+    public static let receiptHandleIsInvalid = HeraldErrorCode(rawValue: "ReceiptHandleIsInvalid")
+    /// ChangeMessageVisibility on a message that is not in flight.
+    public static let messageNotInflight = HeraldErrorCode(rawValue: "MessageNotInflight")
+    /// The queue's in-flight limit is reached (standard queues, about 120,000).
+    public static let overLimit = HeraldErrorCode(rawValue: "OverLimit")
+    /// A second PurgeQueue within 60 s.
+    public static let purgeQueueInProgress = HeraldErrorCode(rawValue: "PurgeQueueInProgress")
+    /// A batch with more than 10 entries.
+    public static let tooManyEntriesInBatchRequest = HeraldErrorCode(rawValue: "TooManyEntriesInBatchRequest")
+    /// Two batch entries share an Id.
+    public static let batchEntryIdsNotDistinct = HeraldErrorCode(rawValue: "BatchEntryIdsNotDistinct")
+    /// A batch with no entries.
+    public static let emptyBatchRequest = HeraldErrorCode(rawValue: "EmptyBatchRequest")
+    /// A batch entry Id that is not 1–80 of `A-Za-z0-9_-`.
+    public static let invalidBatchEntryId = HeraldErrorCode(rawValue: "InvalidBatchEntryId")
+    /// A batch whose messages together exceed the size limit.
+    public static let batchRequestTooLong = HeraldErrorCode(rawValue: "BatchRequestTooLong")
+    /// A queue attribute name SQS does not know (or not for this queue type): "Unknown Attribute X."
+    public static let invalidAttributeName = HeraldErrorCode(rawValue: "InvalidAttributeName")
+    /// A queue attribute value out of range: "Invalid value for the parameter X."
+    public static let invalidAttributeValue = HeraldErrorCode(rawValue: "InvalidAttributeValue")
+
     // Herald codes.
 
     /// The filter policy of a SUB was rejected; the message carries SNS's reason text.
@@ -67,6 +102,9 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
         .invalidFilterPolicy, .authenticationFailed, .notAuthorized, .tooManySubscriptions,
         .subscriptionLimitExceeded, .topicLimitExceeded, .duplicateSubscription, .slowConsumer, .sessionTakenOver, .sessionClosed, .throttled, .protocolError,
         .frameTooLarge, .unsupportedProtocol, .timeout, .shuttingDown, .internal,
+        .queueDoesNotExist, .queueAlreadyExists, .invalidParameterValue, .missingParameter, .receiptHandleIsInvalid,
+        .messageNotInflight, .overLimit, .purgeQueueInProgress, .tooManyEntriesInBatchRequest, .batchEntryIdsNotDistinct,
+        .emptyBatchRequest, .invalidBatchEntryId, .batchRequestTooLong, .invalidAttributeName, .invalidAttributeValue,
     ]
 
     /// Whether the token is a well-formed code: 1–64 ASCII letters and digits. Decoders accept any
