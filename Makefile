@@ -21,7 +21,9 @@ serve: deps
 # Serial stays the default because a few tests check real time on purpose (a heartbeat closes an
 # idle peer within 1.5-6 intervals, a handshake times out no earlier than set, an alias bomb is
 # refused within seconds) and CI's 2 cores are shared with the build; 8 s is not worth a flake.
+# The crash tests start the `herald` executable as a child process: build it first.
 test: deps
+	$(SWIFT) build --product herald
 	$(SWIFT) test --no-parallel
 
 clean:

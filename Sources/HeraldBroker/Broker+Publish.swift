@@ -138,6 +138,7 @@ extension Broker {
             }
             notDone.append((receipt, indices))
         }
+        effects.queueBatch?.commit()
         counters.streamDeliveries.add(effects.streamDeliveries)
         counters.endpointDeliveries.add(effects.endpointDeliveries)
         if !effects.droppedDormant.isEmpty {

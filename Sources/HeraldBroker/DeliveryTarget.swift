@@ -72,6 +72,8 @@ struct DeliveryEffects {
     var droppedDormant: [RemovedSubscription] = []
     /// Stream sessions cut off as slow consumers: drop them and tell their sinks.
     var slowConsumers: [(session: StreamSessionCore, sink: any StreamSink, removed: [RemovedSubscription])] = []
+    /// Queue deliveries staged by `QueueSubscription`s: committed as one journal append.
+    var queueBatch: QueueFanOutBatch?
 }
 
 /// What a target says about the messages of its slice.

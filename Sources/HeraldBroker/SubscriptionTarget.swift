@@ -11,9 +11,11 @@ public protocol MessageEndpoint: AnyObject, Sendable {
 
 /// Where a configuration-declared subscription sends its messages. Stream subscriptions are made
 /// at run time through a session (`Broker.subscribe`) and are not listed here. Planned cases:
-/// `.queue(…)` (SQS semantics) and `.http(…)` (SNS HTTP/S delivery).
+/// `.http(…)` (SNS HTTP/S delivery).
 public enum SubscriptionTarget: Sendable {
     case endpoint(any MessageEndpoint)
+    /// A durable queue of `QueueManager` (SNS protocol `sqs`).
+    case queue(QueueSubscriptionRoute, QueueManager)
 }
 
 /// One subscription declared in the configuration file. `name` identifies it across reloads: a

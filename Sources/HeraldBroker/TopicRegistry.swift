@@ -72,6 +72,8 @@ struct TopicEntry {
     private var slotBySubscriptionID: [UInt64: Int] = [:]
     /// Configuration-declared subscriptions by name.
     private(set) var configuredSlots: [String: Int] = [:]
+    /// Named subscriptions made at run time (SNS Subscribe to a queue), by name.
+    private(set) var runtimeSlots: [String: Int] = [:]
 
     /// Policy-less subscriptions, packed at `0..<unfilteredCount` (removal moves the last one into
     /// the hole); they match everything, so publishers walk them without a matcher call.
@@ -101,7 +103,7 @@ struct TopicEntry {
     }
 
     var subscriptionCount: Int { slotBySubscriptionID.count }
-    var streamSubscriptionCount: Int { slotBySubscriptionID.count - configuredSlots.count }
+    var streamSubscriptionCount: Int { slotBySubscriptionID.count - configuredSlots.count - runtimeSlots.count }
     /// Compiled matchers in the current route (tests, compaction).
     var tierCount: Int { tiers.count }
     /// Whether `Broker.compactRoutes` has work here.
@@ -156,24 +158,44 @@ struct TopicEntry {
     mutating func replaceConfigured(_ wanted: [ConfiguredSubscription], makeID: () -> UInt64) {
         var next: [String: Int] = [:]
         for subscription in wanted {
-            let target: RouteTarget
-            switch subscription.target {
-            case .endpoint(let endpoint):
-                target = RouteTarget(EndpointSubscription(name: subscription.name, endpoint: endpoint))
-            }
-            if let index = configuredSlots[subscription.name], let old = slots[index] {
-                replaceSlot(index, with: TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target))
-                next[subscription.name] = index
-            } else {
-                let slot = TopicSlot(subscriptionID: makeID(), policy: subscription.policy, target: target)
-                add(slot)
-                if let index = slotBySubscriptionID[slot.subscriptionID] { next[subscription.name] = index }
-            }
+            next[subscription.name] = put(subscription, at: configuredSlots[subscription.name], makeID: makeID)
         }
         for (name, index) in configuredSlots where next[name] == nil {
             if let id = slots[index]?.subscriptionID { remove(subscriptionID: id) }
         }
         configuredSlots = next
+    }
+
+    /// Adds or replaces the run-time subscription `subscription.name`; true when it is new.
+    mutating func putRuntime(_ subscription: ConfiguredSubscription, makeID: () -> UInt64) -> Bool {
+        let existing = runtimeSlots[subscription.name]
+        runtimeSlots[subscription.name] = put(subscription, at: existing, makeID: makeID)
+        return existing == nil
+    }
+
+    /// Removes the run-time subscription `name`; false when there is none.
+    mutating func removeRuntime(_ name: String) -> Bool {
+        guard let index = runtimeSlots.removeValue(forKey: name), let id = slots[index]?.subscriptionID else { return false }
+        return remove(subscriptionID: id)
+    }
+
+    /// A named subscription's slot: `existing` keeps its slot (so its matcher id) with the new
+    /// policy and target; otherwise a new slot.
+    private mutating func put(_ subscription: ConfiguredSubscription, at existing: Int?, makeID: () -> UInt64) -> Int? {
+        let target: RouteTarget
+        switch subscription.target {
+        case .endpoint(let endpoint):
+            target = RouteTarget(EndpointSubscription(name: subscription.name, endpoint: endpoint))
+        case .queue(let route, let manager):
+            target = RouteTarget(QueueSubscription(route: route, manager: manager))
+        }
+        if let index = existing, let old = slots[index] {
+            replaceSlot(index, with: TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target))
+            return index
+        }
+        let slot = TopicSlot(subscriptionID: makeID(), policy: subscription.policy, target: target)
+        add(slot)
+        return slotBySubscriptionID[slot.subscriptionID]
     }
 
     /// Puts `new` in the slot of an existing subscription: a policy change recompiles the old

@@ -58,6 +58,8 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let invalidAttributeName = HeraldErrorCode(rawValue: "InvalidAttributeName")
     /// A queue attribute value out of range: "Invalid value for the parameter X."
     public static let invalidAttributeValue = HeraldErrorCode(rawValue: "InvalidAttributeValue")
+    /// The action named in a request does not exist. (SQS/SNS `InvalidAction`.)
+    public static let invalidAction = HeraldErrorCode(rawValue: "InvalidAction")
 
     // Herald codes.
 
@@ -93,6 +95,9 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let timeout = HeraldErrorCode(rawValue: "Timeout")
     /// The server is shutting down. Fatal.
     public static let shuttingDown = HeraldErrorCode(rawValue: "ShuttingDown")
+    /// The message store could not make a write durable (disk full, I/O error): nothing of the
+    /// request was confirmed; retry later. The server keeps serving receives and deletes.
+    public static let storageUnavailable = HeraldErrorCode(rawValue: "StorageUnavailable")
     /// A bug or an unexpected failure on the server side.
     public static let `internal` = HeraldErrorCode(rawValue: "Internal")
 
@@ -105,6 +110,7 @@ public struct HeraldErrorCode: RawRepresentable, Sendable, Hashable, CustomStrin
         .queueDoesNotExist, .queueAlreadyExists, .invalidParameterValue, .missingParameter, .receiptHandleIsInvalid,
         .messageNotInflight, .overLimit, .purgeQueueInProgress, .tooManyEntriesInBatchRequest, .batchEntryIdsNotDistinct,
         .emptyBatchRequest, .invalidBatchEntryId, .batchRequestTooLong, .invalidAttributeName, .invalidAttributeValue,
+        .invalidAction, .storageUnavailable,
     ]
 
     /// Whether the token is a well-formed code: 1–64 ASCII letters and digits. Decoders accept any

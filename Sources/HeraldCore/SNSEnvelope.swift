@@ -266,7 +266,7 @@ extension SNSEnvelope {
                 inner.field("Type", value.dataType)
                 switch value.payload {
                 case .string(let text): inner.field("Value", text)
-                case .binary(let data): inner.field("Value", SNSEnvelope.base64(data))
+                case .binary(let data): inner.field("Value", Base64.encode(data))
                 }
                 bytes.append(contentsOf: inner.finish())
             }
@@ -308,23 +308,4 @@ extension SNSEnvelope {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Standard base64 with padding (RFC 4648 §4), as SNS writes Binary attribute values.
-    static func base64(_ data: [UInt8]) -> String {
-        let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((data.count + 2) / 3 * 4)
-        var index = 0
-        while index < data.count {
-            let b0 = UInt32(data[index])
-            let b1 = index + 1 < data.count ? UInt32(data[index + 1]) : 0
-            let b2 = index + 2 < data.count ? UInt32(data[index + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            out.append(index + 1 < data.count ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(index + 2 < data.count ? alphabet[Int(group & 63)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

@@ -105,7 +105,7 @@ public final class MessageSigner: @unchecked Sendable {
         guard EVP_DigestSign(context, nil, &length, text, text.count) == 1, length > 0 else { ERR_clear_error(); return "" }
         var signature = [UInt8](repeating: 0, count: length)
         guard EVP_DigestSign(context, &signature, &length, text, text.count) == 1 else { ERR_clear_error(); return "" }
-        return Self.base64(Array(signature.prefix(length)))
+        return Base64.encode(signature.prefix(length))
     }
 
     // MARK: - Creation
@@ -232,11 +232,5 @@ public final class MessageSigner: @unchecked Sendable {
             output.append(contentsOf: chunk.prefix(Int(count)))
         }
         return output
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        var output = [UInt8](repeating: 0, count: (bytes.count + 2) / 3 * 4 + 1)
-        let count = EVP_EncodeBlock(&output, bytes, Int32(bytes.count))
-        return String(decoding: output.prefix(Int(max(count, 0))), as: UTF8.self)
     }
 }

@@ -25,9 +25,16 @@ public final class Server: Sendable {
         var config: HeraldConfig
         var listeners: [Listener] = []
         var expiryRunning = false
+        var queues: QueueStack?
     }
+    /// Drop damaged journal records at start instead of refusing to start (`herald serve --repair`).
+    private let repair: Bool
 
-    public init(config: HeraldConfig, group: EventLoopGroup = .shared, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        config: HeraldConfig, group: EventLoopGroup = .shared, repair: Bool = false,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.repair = repair
         var options = BrokerOptions()
         options.autoCreateTopics = config.autoCreateTopics
         options.limits.maxSubscriptionsPerSession = config.limits.maxSubscriptionsPerConnection
@@ -47,10 +54,16 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
+        let queues = try QueueStack.open(config: config, broker: broker, repair: repair, log: log)
+        state.withLock { $0.queues = queues }
+        context.queues.withLock { $0 = queues.api }
         do {
-            try broker.applyConfiguration(Self.topics(for: config))
+            try broker.applyConfiguration(Self.topics(for: config, queues: queues.manager))
         } catch {
             throw ServerError("configuration rejected by the broker: \(error.message)")
+        }
+        for problem in queues.api.restoreSubscriptions(filterLimits: config.limits.filterPolicy) {
+            log("skipped a stored subscription: \(problem)")
         }
         var opened: [Listener] = []
         for spec in config.listeners {
@@ -75,9 +88,10 @@ public final class Server: Sendable {
     /// reported. Throws (keeping the running configuration) when the broker rejects it.
     @discardableResult
     public func reload(_ config: HeraldConfig) throws(ServerError) -> [String] {
-        let old = state.withLock { $0.config }
+        let (old, queues) = state.withLock { ($0.config, $0.queues) }
+        if let queues { try QueueStack.declare(config.queues, in: queues.manager) }
         do {
-            try broker.applyConfiguration(Self.topics(for: config))
+            try broker.applyConfiguration(Self.topics(for: config, queues: queues?.manager))
         } catch {
             throw ServerError("reload rejected: \(error.message)")
         }
@@ -103,6 +117,14 @@ public final class Server: Sendable {
     }
 
     public var configuration: HeraldConfig { state.withLock { $0.config } }
+
+    /// The queue manager (after `start`).
+    public var queueManager: QueueManager? { state.withLock { $0.queues?.manager } }
+
+    /// Closes the store (tests that reopen a data directory in one process).
+    public func closeStore() {
+        state.withLock { $0.queues?.store.close() }
+    }
 
     // MARK: - Pieces
 
@@ -135,6 +157,7 @@ public final class Server: Sendable {
         }
         guard start else { return }
         let broker = self.broker
+        let queues = state.withLock { $0.queues?.manager }
         let thread = Thread {
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             var ticks = 0
@@ -142,7 +165,11 @@ public final class Server: Sendable {
                 usleep(250_000)
                 ticks += 1
                 broker.compactRoutes()
-                if ticks % 4 == 0 { broker.expireDetached(now: SessionContext.now()) }
+                if ticks % 4 == 0 {
+                    broker.expireDetached(now: SessionContext.now())
+                    queues?.expireAll()
+                }
+                if ticks % 20 == 0 { queues?.compact() }
             }
         }
         thread.name = "herald.housekeeping"
@@ -164,8 +191,20 @@ public final class Server: Sendable {
             heartbeat: config.timeouts.heartbeat, connectTimeout: config.timeouts.handshake, namedSubscriptions: named)
     }
 
-    static func topics(for config: HeraldConfig) -> [TopicConfiguration] {
-        config.topics.map { TopicConfiguration(name: $0.name) }
+    /// The configured topics with their `sqs` subscriptions (stream subscriptions are attached by
+    /// clients, by name).
+    static func topics(for config: HeraldConfig, queues: QueueManager?) -> [TopicConfiguration] {
+        config.topics.map { topic in
+            var subscriptions: [ConfiguredSubscription] = []
+            if let queues {
+                for subscription in config.subscriptions(ofTopic: topic.name) where subscription.protocol == .sqs {
+                    guard let queue = subscription.queue else { continue }
+                    let route = QueueSubscriptionRoute(queue: queue, subscription: subscription.name, raw: subscription.rawMessageDelivery)
+                    subscriptions.append(ConfiguredSubscription(name: subscription.name, policy: subscription.filterPolicy, target: .queue(route, queues)))
+                }
+            }
+            return TopicConfiguration(name: topic.name, subscriptions: subscriptions)
+        }
     }
 }
 

@@ -288,7 +288,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case .ping: FrameEncoder.append(ServerFrame.pong, to: &out)
         case .pong: pingOutstanding = false
         case .publish: break
-        case .queueRequest: break  // TODO(integration): handle QREQ (answer QRES or ERR <code> <rid>)
+        case .queueRequest(let request): handleQueueRequest(request)
         }
     }
 
@@ -556,6 +556,36 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } catch {
             reply(error, .subscription(sid))
         }
+    }
+
+    // MARK: - Queues
+
+    /// A QREQ goes to the queue API (the same handling the SQS HTTP API gets); its QRES or ERR is
+    /// written whenever the action completes — a long-poll receive may answer after later frames.
+    private func handleQueueRequest(_ request: QueueRequestFrame) {
+        guard case .ready(let principal, _) = state else { return requireConnect() }
+        guard let api = context.queues.withLock({ $0 }) else {
+            return reply(HeraldError(.invalidAction, "queues are not available on this server"), .request(request.requestID))
+        }
+        let connection = self.connection
+        let requestID = request.requestID
+        api.handle(action: request.action, body: request.json, principal: principal, settings: settings) { [weak self] result in
+            guard let session = self else { return }
+            connection.execute { session.writeQueueResponse(requestID, result) }
+        }
+    }
+
+    private func writeQueueResponse(_ requestID: UInt64, _ result: Result<JSONValue, HeraldError>) {
+        guard case .ready = state else { return }
+        switch result {
+        case .success(let json):
+            var bytes: [UInt8] = []
+            json.write(to: &bytes)
+            FrameEncoder.append(ServerFrame.queueResponse(QueueResponseFrame(requestID: requestID, json: bytes)), to: &out)
+        case .failure(let error):
+            reply(error, .request(requestID))
+        }
+        writeOut()
     }
 
     // MARK: - Output

@@ -58,6 +58,8 @@ final class SessionContext: Sendable {
     private let current: Mutex<SessionSettings>
     /// Bumped on every reload so sessions re-read settings only when they changed (no lock per frame).
     let generation = Atomic<UInt64>(0)
+    /// The queue actions (set once the store is open, at start).
+    let queues = Mutex<QueueAPI?>(nil)
 
     init(broker: Broker, settings: SessionSettings, counters: ServerCounters) {
         self.broker = broker

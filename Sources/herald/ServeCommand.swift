@@ -18,6 +18,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Listen on HOST:PORT instead (replaces the configured listeners' addresses when there is one listener).")
     var listen: String?
 
+    @Option(help: "Data directory for the queue journal and the signing key (default: the config's dataDir, else ./data).")
+    var dataDir: String?
+
+    @Flag(help: "Start even when the journal has damaged records in the middle: drop them (and say what was dropped).")
+    var repair = false
+
     func run() throws {
         let log: @Sendable (String) -> Void = { line in
             FileHandle.standardError.write(Data("herald: \(line)\n".utf8))
@@ -28,7 +34,8 @@ struct ServeCommand: ParsableCommand {
             guard loaded.listeners.count == 1 else { throw ValidationError("--listen needs a configuration with exactly one listener") }
             loaded.listeners[0].address = address
         }
-        let server = Server(config: loaded, log: log)
+        loaded.dataDir = dataDir ?? loaded.dataDir ?? Self.defaultDataDir
+        let server = Server(config: loaded, repair: repair, log: log)
         do {
             try server.start()
         } catch {
@@ -38,10 +45,12 @@ struct ServeCommand: ParsableCommand {
             Terminal.out("herald listening on \(address)")
         }
         let configPath = config
+        let dataDir = loaded.dataDir
         let reload = SignalWatcher(signal: SIGHUP) {
             guard let configPath else { return log("SIGHUP: no config file to reload (running on the embedded defaults)") }
             do {
                 var next = try ConfigLoader.load(file: configPath)
+                next.dataDir = dataDir  // the journal stays where it was opened
                 if let listen = self.listen, next.listeners.count == 1, let address = try? ListenAddress(parsing: listen) {
                     next.listeners[0].address = address
                 }
@@ -65,6 +74,9 @@ struct ServeCommand: ParsableCommand {
             dispatchMain()
         }
     }
+
+    /// Where `herald serve` keeps durable state when nothing says otherwise: `./data` where it runs.
+    static let defaultDataDir = "./data"
 
     private func loadConfig() throws -> HeraldConfig {
         do {

@@ -106,6 +106,7 @@ import Testing
 
     @Test(arguments: [([UInt8](), ""), ([0x66], "Zg=="), ([0x66, 0x6F], "Zm8="), ([0x66, 0x6F, 0x6F], "Zm9v"), ([0xFF, 0xFE, 0xFD, 0x00], "//79AA==")])
     func base64(bytes: [UInt8], expected: String) {
-        #expect(SNSEnvelope.base64(bytes) == expected)
+        #expect(Base64.encode(bytes) == expected)
+        #expect(Base64.decode(expected) == bytes)
     }
 }

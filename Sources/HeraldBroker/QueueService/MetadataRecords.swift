@@ -1,0 +1,98 @@
+import HeraldCore
+
+/// The metadata values the broker keeps in the `MetaStore` (JSON, so `herald store export` and
+/// humans can read them). Keys: `queue/<name>`, `subscription/<name>`, `topic/<name>`.
+struct QueueRecord: Hashable {
+    var id: UInt32
+    var name: String
+    /// SQS attribute names and values (`QueueAttributes.sqsAttributes`).
+    var attributes: [String: String]
+    var createdAtMillis: Int64
+
+    static func key(_ name: String) -> String { "queue/\(name)" }
+    static let prefix = "queue/"
+
+    func encoded() -> [UInt8] {
+        let attributes = JSONValue.object(self.attributes.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
+        var out: [UInt8] = []
+        JSONValue.object([
+            .init(key: "id", value: .number(String(id))), .init(key: "name", value: .string(name)),
+            .init(key: "attributes", value: attributes), .init(key: "createdAt", value: .number(String(createdAtMillis))),
+        ]).write(to: &out)
+        return out
+    }
+
+    init(id: UInt32, name: String, attributes: [String: String], createdAtMillis: Int64) {
+        self.id = id
+        self.name = name
+        self.attributes = attributes
+        self.createdAtMillis = createdAtMillis
+    }
+
+    /// nil when the bytes are not a queue record (a newer format, damage): the caller reports it.
+    init?(decoding bytes: [UInt8]) {
+        guard let json = try? JSONParser.parse(bytes, limits: .init(maxDepth: 8)),
+              case .number(let idText)? = json["id"], let id = UInt32(idText),
+              case .string(let name)? = json["name"],
+              case .object(let members)? = json["attributes"],
+              case .number(let createdText)? = json["createdAt"], let created = Int64(createdText)
+        else { return nil }
+        var attributes: [String: String] = [:]
+        for member in members {
+            guard case .string(let value) = member.value else { return nil }
+            attributes[member.key] = value
+        }
+        self.init(id: id, name: name, attributes: attributes, createdAtMillis: created)
+    }
+}
+
+/// A topic subscription created at run time (config-declared ones live in the config file).
+public struct SubscriptionRecord: Hashable, Sendable {
+    public var name: String
+    public var topic: String
+    /// `sqs` today (`http`/`https` with the HTTP issue).
+    public var `protocol`: String
+    public var endpoint: String
+    public var filterPolicy: String?
+    public var filterPolicyScope: String?
+    public var raw: Bool
+
+    public init(name: String, topic: String, protocol: String, endpoint: String, filterPolicy: String?, filterPolicyScope: String?, raw: Bool) {
+        self.name = name
+        self.topic = topic
+        self.protocol = `protocol`
+        self.endpoint = endpoint
+        self.filterPolicy = filterPolicy
+        self.filterPolicyScope = filterPolicyScope
+        self.raw = raw
+    }
+
+    public static func key(_ name: String) -> String { "subscription/\(name)" }
+    public static let prefix = "subscription/"
+
+    public func encoded() -> [UInt8] {
+        var members: [JSONValue.Member] = [
+            .init(key: "name", value: .string(name)), .init(key: "topic", value: .string(topic)),
+            .init(key: "protocol", value: .string(`protocol`)), .init(key: "endpoint", value: .string(endpoint)),
+            .init(key: "raw", value: .bool(raw)),
+        ]
+        if let filterPolicy { members.append(.init(key: "filterPolicy", value: .string(filterPolicy))) }
+        if let filterPolicyScope { members.append(.init(key: "filterPolicyScope", value: .string(filterPolicyScope))) }
+        var out: [UInt8] = []
+        JSONValue.object(members).write(to: &out)
+        return out
+    }
+
+    public init?(decoding bytes: [UInt8]) {
+        guard let json = try? JSONParser.parse(bytes, limits: .init(maxDepth: 8)),
+              case .string(let name)? = json["name"], case .string(let topic)? = json["topic"],
+              case .string(let proto)? = json["protocol"], case .string(let endpoint)? = json["endpoint"],
+              case .bool(let raw)? = json["raw"]
+        else { return nil }
+        var policy: String?
+        if case .string(let text)? = json["filterPolicy"] { policy = text }
+        var scope: String?
+        if case .string(let text)? = json["filterPolicyScope"] { scope = text }
+        self.init(name: name, topic: topic, protocol: proto, endpoint: endpoint, filterPolicy: policy, filterPolicyScope: scope, raw: raw)
+    }
+}

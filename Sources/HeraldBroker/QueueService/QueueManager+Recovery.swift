@@ -1,0 +1,213 @@
+import HeraldCore
+import HeraldStore
+
+/// What `QueueManager.open()` rebuilt from the store.
+public struct QueueRecoveryReport: Sendable, Hashable, CustomStringConvertible {
+    public var queues = 0
+    public var messages = 0
+    public var inFlight = 0
+    /// Metadata records that could not be read back (named, not fatal).
+    public var problems: [String] = []
+
+    public var description: String {
+        "\(queues) queue\(queues == 1 ? "" : "s"), \(messages) message\(messages == 1 ? "" : "s") (\(inFlight) in flight)"
+            + (problems.isEmpty ? "" : "; skipped: " + problems.joined(separator: "; "))
+    }
+}
+
+extension QueueManager {
+    /// Rebuilds every queue from the store: queues from the metadata, then every record in log
+    /// order (a `.message` record replaces what an older copy of the same entry said). Call once,
+    /// before anything else.
+    public func open() throws(StoreError) -> QueueRecoveryReport {
+        let now = clock()
+        var report = QueueRecoveryReport()
+        var queues: [UInt32: QueueSlot] = [:]
+        var ids: [String: UInt32] = [:]
+        var nextQueueID: UInt32 = 1
+        for (key, value, _) in store.snapshot(prefix: QueueRecord.prefix) {
+            guard let record = QueueRecord(decoding: value) else {
+                report.problems.append("unreadable queue record \(key)")
+                continue
+            }
+            let attributes: QueueAttributes
+            do throws(HeraldError) {
+                attributes = try QueueAttributes(sqsAttributes: record.attributes, queueName: record.name)
+            } catch {
+                report.problems.append("queue \(record.name): \(error.message)")
+                continue
+            }
+            ids[record.name] = record.id
+            queues[record.id] = QueueSlot(
+                id: record.id, name: record.name, core: QueueCore(name: record.name, attributes: attributes),
+                createdAtMillis: record.createdAtMillis, lastModifiedAtMillis: record.createdAtMillis)
+            nextQueueID = max(nextQueueID, record.id + 1)
+        }
+
+        /// Where each stored message is and which queues hold it (replay only).
+        var held: [UInt64: (position: LogPosition, queues: [UInt32])] = [:]
+        var nextEntry: UInt64 = 1
+        func drop(_ entry: UInt64, from queue: UInt32) {
+            guard var holding = held[entry] else { return }
+            holding.queues.removeAll { $0 == queue }
+            if holding.queues.isEmpty {
+                held.removeValue(forKey: entry)
+                store.release(holding.position)
+            } else {
+                held[entry] = holding
+            }
+        }
+        try store.replay { record, position throws(StoreError) in
+            switch record {
+            case .message(let message):
+                nextEntry = max(nextEntry, message.entry + 1)
+                if let older = held.removeValue(forKey: message.entry) {
+                    for queue in older.queues { _ = queues[queue]?.core.remove(entry: message.entry) }
+                    store.release(older.position)
+                }
+                var holding: [UInt32] = []
+                for target in message.targets {
+                    guard queues[target.queue] != nil else { continue }
+                    let entry = QueueEntry(
+                        entry: message.entry, position: position.packed, sentAtMillis: message.sentAtMillis,
+                        visibleAtMillis: target.visibleAtMillis, firstReceiveAtMillis: target.firstReceiveAtMillis,
+                        receiveCount: target.receiveCount, size: UInt32(clamping: message.body.count))
+                    queues[target.queue]?.core.restore(
+                        entry, groupID: message.groupID, deduplicationID: message.deduplicationID,
+                        messageID: message.messageID, now: now)
+                    holding.append(target.queue)
+                }
+                if holding.isEmpty {
+                    store.release(position)
+                } else {
+                    held[message.entry] = (position, holding)
+                }
+            case .delete(let queue, let entries):
+                for entry in entries {
+                    _ = queues[queue]?.core.remove(entry: entry)
+                    drop(entry, from: queue)
+                }
+            case .visibility(let queue, let marks):
+                for mark in marks {
+                    queues[queue]?.core.applyVisibility(
+                        entry: mark.entry, visibleAt: mark.visibleAtMillis, receiveCount: mark.receiveCount,
+                        firstReceiveAt: mark.firstReceiveAtMillis, now: now)
+                }
+            case .purge(let queue, let through):
+                guard let core = queues[queue]?.core else { break }
+                for entry in core.entries() where entry.entry <= through {
+                    _ = queues[queue]?.core.remove(entry: entry.entry)
+                    drop(entry.entry, from: queue)
+                }
+            case .meta:
+                break
+            }
+        }
+
+        var holders: [UInt64: UInt32] = [:]
+        for (entry, holding) in held where holding.queues.count > 1 { holders[entry] = UInt32(holding.queues.count) }
+        report.queues = queues.count
+        for slot in queues.values {
+            let counts = slot.core.counts(now: now)
+            report.messages += counts.visible + counts.inFlight + counts.delayed
+            report.inFlight += counts.inFlight
+        }
+        state.withLock { state in
+            state.queues = queues
+            state.ids = ids
+            state.nextQueueID = nextQueueID
+            state.nextEntry = nextEntry
+            state.holders = holders
+        }
+        expireAll()
+        return report
+    }
+
+    /// Drops messages past their queue's retention period (call periodically; cheap when none is).
+    public func expireAll() {
+        let now = clock()
+        state.withLock { state in
+            for id in Array(state.queues.keys) {
+                guard var slot = state.queues[id] else { continue }
+                let expired = slot.core.expire(now: now)
+                state.queues[id] = slot
+                guard !expired.isEmpty else { continue }
+                store.append([.delete(queue: id, entries: expired.map(\.entry))], on: callbackQueue) { _ in }
+                for entry in expired { releaseHolder(entry, in: &state) }
+            }
+        }
+    }
+
+    // MARK: - Compaction
+
+    /// Carries the live messages of old, mostly-dead journal segments forward (one new record per
+    /// message with every queue's current state), so those segments can be reclaimed. Reads happen
+    /// outside the lock; the copies are appended under it (see the contract on journal order).
+    /// Returns how many messages were carried. Call periodically, off the hot path.
+    @discardableResult
+    public func compact() -> Int {
+        let candidates = Set(store.compactionCandidates())
+        guard !candidates.isEmpty else { return 0 }
+        let live = state.withLock { state -> [UInt64: UInt64] in
+            var live: [UInt64: UInt64] = [:]
+            for slot in state.queues.values {
+                for entry in slot.core.entries() where candidates.contains(LogPosition(packed: entry.position).segment) {
+                    live[entry.entry] = entry.position
+                }
+            }
+            return live
+        }
+        var stored: [(StoredMessage, UInt64)] = []
+        for (_, position) in live {
+            if case .message(let message)? = try? store.read(LogPosition(packed: position)) { stored.append((message, position)) }
+        }
+        guard !stored.isEmpty else { return 0 }
+        return state.withLock { state -> Int in
+            var copies: [(StoredMessage, UInt64)] = []
+            var current: [UInt32: [UInt64: QueueEntry]] = [:]
+            for (id, slot) in state.queues {
+                var map: [UInt64: QueueEntry] = [:]
+                for entry in slot.core.entries() where live[entry.entry] != nil { map[entry.entry] = entry }
+                current[id] = map
+            }
+            for (message, oldPosition) in stored {
+                var copy = message
+                copy.targets = []
+                for (queue, entries) in current {
+                    guard let entry = entries[message.entry], entry.position == oldPosition else { continue }
+                    let old = message.targets.first { $0.queue == queue }
+                    copy.targets.append(.init(
+                        queue: queue, subscription: old?.subscription ?? "", raw: old?.raw ?? true,
+                        visibleAtMillis: entry.visibleAtMillis, receiveCount: entry.receiveCount,
+                        firstReceiveAtMillis: entry.firstReceiveAtMillis))
+                }
+                if !copy.targets.isEmpty { copies.append((copy, oldPosition)) }
+            }
+            guard !copies.isEmpty else { return 0 }
+            store.append(copies.map { .message($0.0) }, on: callbackQueue) { [self, copies] result in
+                guard case .success(let positions) = result else { return }
+                self.state.withLock { state in
+                    // Per queue, the entries whose copy it still holds get the new position.
+                    var moves: [UInt32: [UInt64: UInt64]] = [:]
+                    var held: [UInt32: Set<UInt64>] = [:]
+                    for ((copy, _), newPosition) in zip(copies, positions) {
+                        for target in copy.targets { moves[target.queue, default: [:]][copy.entry] = newPosition.packed }
+                    }
+                    for (queue, map) in moves {
+                        guard var slot = state.queues[queue] else { continue }
+                        let present = Set(slot.core.entries().lazy.filter { map[$0.entry] != nil }.map(\.entry))
+                        slot.core.updatePositions(map.filter { present.contains($0.key) })
+                        state.queues[queue] = slot
+                        held[queue] = present
+                    }
+                    for ((copy, oldPosition), newPosition) in zip(copies, positions) {
+                        let stillHeld = copy.targets.contains { held[$0.queue]?.contains(copy.entry) == true }
+                        // Deleted meanwhile: its delete released the old record; the copy is dead too.
+                        store.release(stillHeld ? LogPosition(packed: oldPosition) : newPosition)
+                    }
+                }
+            }
+            return copies.count
+        }
+    }
+}
