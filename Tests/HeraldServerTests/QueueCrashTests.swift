@@ -25,9 +25,7 @@ extension Integration {
             let configPath = directory + "/herald.yaml"
             try Self.config(port: port, dataDir: directory + "/data").write(toFile: configPath, atomically: true, encoding: .utf8)
 
-            let published = Mutex<[String: String]>([:])  // body → kind, confirmed
-            let deleted = Mutex<[String: Set<String>]>([:])  // queue → bodies whose delete was confirmed
-            let attempted = Mutex<[String: Set<String>]>([:])  // queue → bodies a delete was sent for
+            let ledger = CrashLedger()
             var sequence = 0
             var generator = SystemRandomNumberGenerator()
             let rounds = 20
@@ -35,9 +33,9 @@ extension Integration {
                 let server = try ChildProcess(
                     executable: HeraldExecutable.path, arguments: ["serve", "--config", configPath], stderrPath: directory + "/server.log")
                 let client = try Self.connect(port: port, server: server)
-                let stop = Atomic<Bool>(false)
+                let stop = StopFlag()
                 let consumer = Thread {
-                    Self.consume(client, stop: stop, deleted: deleted, attempted: attempted)
+                    Self.consume(client, stop: stop, ledger: ledger)
                 }
                 consumer.start()
                 // Publish pipelined batches until the kill, at a random moment 100–600 ms in.
@@ -45,10 +43,10 @@ extension Integration {
                 let killer = Thread {
                     while DispatchTime.now().uptimeNanoseconds < killAt { usleep(5_000) }
                     server.kill()
-                    stop.store(true, ordering: .relaxed)
+                    stop.set()
                 }
                 killer.start()
-                while !stop.load(ordering: .relaxed) {
+                while !stop.isSet {
                     let batch = (0..<50).map { offset in (sequence + offset, Self.kinds[(sequence + offset) % 3]) }
                     sequence += batch.count
                     let group = DispatchGroup()
@@ -56,14 +54,14 @@ extension Integration {
                         group.enter()
                         let body = "m-\(number)-\(kind)"
                         client.publish(topic: "orders", attributes: ["kind": .string(kind)], body: Array(body.utf8)) { result in
-                            if case .success = result { published.withLock { $0[body] = kind } }
+                            if case .success = result { ledger.published.withLock { $0[body] = kind } }
                             group.leave()
                         }
                     }
                     if group.wait(timeout: .now() + 20) == .timedOut { break }
                 }
                 client.close()
-                while server.isRunning || !stop.load(ordering: .relaxed) { usleep(10_000) }
+                while server.isRunning || !stop.isSet { usleep(10_000) }
                 usleep(50_000)
                 _ = round
             }
@@ -93,9 +91,9 @@ extension Integration {
                 drained[queue] = bodies
             }
 
-            let confirmed = published.withLock { $0 }
-            let confirmedDeletes = deleted.withLock { $0 }
-            let attemptedDeletes = attempted.withLock { $0 }
+            let confirmed = ledger.published.withLock { $0 }
+            let confirmedDeletes = ledger.deleted.withLock { $0 }
+            let attemptedDeletes = ledger.attempted.withLock { $0 }
             #expect(confirmed.count > 500, "the publisher got confirmations in every round (\(confirmed.count) in all)")
             for queue in Self.queues {
                 let found = Set(drained[queue] ?? [])
@@ -127,20 +125,20 @@ extension Integration {
         }
 
         /// Receives from every queue and deletes what it got, recording confirmed deletes, until stopped.
-        static func consume(_ client: HeraldClient, stop: Atomic<Bool>, deleted: Mutex<[String: Set<String>]>, attempted: Mutex<[String: Set<String>]>) {
+        static func consume(_ client: HeraldClient, stop: StopFlag, ledger: CrashLedger) {
             var turn = 0
-            while !stop.load(ordering: .relaxed) {
+            while !stop.isSet {
                 let queue = queues[turn % queues.count]
                 turn += 1
                 guard let messages = try? client.receive(queue: queue, max: 10, wait: 0, timeout: .seconds(5)), !messages.isEmpty else {
                     usleep(5_000)
                     continue
                 }
-                attempted.withLock { $0[queue, default: []].formUnion(messages.map(\.bodyText)) }
+                ledger.attempted.withLock { $0[queue, default: []].formUnion(messages.map(\.bodyText)) }
                 let entries = messages.enumerated().map { ReceiptEntry(id: "e\($0.offset)", receiptHandle: $0.element.receiptHandle) }
                 guard let result = try? client.deleteBatch(queue: queue, entries: entries, timeout: .seconds(5)) else { continue }
                 let ok = Set(result.successful.map(\.id))
-                deleted.withLock { $0[queue, default: []].formUnion(messages.enumerated().filter { ok.contains("e\($0.offset)") }.map(\.element.bodyText)) }
+                ledger.deleted.withLock { $0[queue, default: []].formUnion(messages.enumerated().filter { ok.contains("e\($0.offset)") }.map(\.element.bodyText)) }
             }
         }
 
@@ -172,4 +170,20 @@ extension Integration {
             """
         }
     }
+}
+
+/// What the crash test's publisher and consumer were told, across rounds.
+final class CrashLedger: Sendable {
+    /// body → kind, for every publish that was confirmed.
+    let published = Mutex<[String: String]>([:])
+    /// queue → bodies whose delete was confirmed.
+    let deleted = Mutex<[String: Set<String>]>([:])
+    /// queue → bodies a delete was sent for (confirmed or not).
+    let attempted = Mutex<[String: Set<String>]>([:])
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
 }
