@@ -61,13 +61,10 @@ extension QueueAttributes {
             "DelaySeconds": String(delaySeconds),
             "ReceiveMessageWaitTimeSeconds": String(receiveMessageWaitTimeSeconds),
             "MaximumMessageSize": String(maximumMessageSize),
-            "SqsManagedSseEnabled": "true",
         ]
         if fifo {
             map["FifoQueue"] = "true"
             map["ContentBasedDeduplication"] = contentBasedDeduplication ? "true" : "false"
-            map["DeduplicationScope"] = "queue"
-            map["FifoThroughputLimit"] = "perQueue"
         }
         if let redrivePolicy { map["RedrivePolicy"] = redrivePolicy.json }
         for (name, value) in passthrough { map[name] = value }

@@ -24,10 +24,15 @@ public struct QueueAttributes: Sendable, Hashable {
     /// Attributes SQS accepts that Herald stores and echoes without acting on them (Policy,
     /// RedriveAllowPolicy, Kms*, SqsManagedSseEnabled, DeduplicationScope, FifoThroughputLimit).
     /// DeduplicationScope is always `queue` in effect.
-    public var passthrough: [String: String] = [:]
+    public var passthrough: [String: String]
 
     /// SQS's defaults for a new queue.
-    public init(fifo: Bool) { self.fifo = fifo }
+    public init(fifo: Bool) {
+        self.fifo = fifo
+        passthrough = fifo
+            ? ["SqsManagedSseEnabled": "true", "DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue"]
+            : ["SqsManagedSseEnabled": "true"]
+    }
 }
 
 /// Where a queue's messages go after `maxReceiveCount` receives.

@@ -86,6 +86,8 @@ public struct QueueCore: Sendable {
     /// required and `deduplicationID` too — when the queue has ContentBasedDeduplication the caller
     /// passes the lower-case hex SHA-256 of the body (hashing is not this type's). The entry's
     /// receive state starts afresh (a dead-letter move re-enqueues with the original sentAt).
+    /// A manager that journals first asks `duplicateOf` before writing, so a duplicate is never
+    /// written.
     public mutating func enqueue(
         _ entry: QueueEntry, messageID: String, groupID: String?, deduplicationID: String?, delaySeconds: Int?, now: Int64
     ) throws(HeraldError) -> EnqueueOutcome {
@@ -93,6 +95,7 @@ public struct QueueCore: Sendable {
         var fresh = entry
         fresh.receiveCount = 0
         fresh.firstReceiveAtMillis = 0
+        fresh.group = QueueEntry.noGroup
         if isFIFO {
             if let delaySeconds { throw QueueErrors.notForQueueType("DelaySeconds", String(delaySeconds)) }
             guard let groupID else { throw QueueErrors.missingGroupID }

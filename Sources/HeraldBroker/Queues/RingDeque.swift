@@ -29,7 +29,7 @@ struct RingDeque<Element> {
     }
 
     mutating func append(_ element: Element) {
-        if count == slots.count { relayout(capacity: Swift.max(16, slots.count * 2), filler: element) }
+        if count == slots.count { relayout(capacity: Swift.max(2, slots.count * 2), filler: element) }
         slots[slotIndex(count)] = element
         count += 1
     }
