@@ -148,7 +148,9 @@ extension QueueManager {
             let wait = wait ?? slot.core.attributes.receiveMessageWaitTimeSeconds
             applyReceiveSideEffects(queue: id, outcome, in: &state)
             if outcome.received.isEmpty && wait > 0 {
-                let waiter = Waiter(id: state.nextWaiterID, max: max, visibilityTimeout: visibilityTimeout, deadline: now + Int64(wait) * 1000, reply: reply)
+                let waiter = Waiter(
+                    id: state.nextWaiterID, max: max, visibilityTimeout: visibilityTimeout,
+                    deadline: DispatchTime.now().uptimeNanoseconds + UInt64(wait) * 1_000_000_000, reply: reply)
                 state.nextWaiterID += 1
                 state.queues[id]?.waiters.append(waiter)
                 armTimer(id, now: now, in: &state)
@@ -211,6 +213,7 @@ extension QueueManager {
     /// Serves parked long polls of `queue` that can be served now, and times out expired ones.
     func serveWaiters(_ queue: UInt32) {
         let now = clock()
+        let uptime = DispatchTime.now().uptimeNanoseconds
         var served: [(Waiter, [ReceivedMessage])] = []
         var timedOut: [Waiter] = []
         state.withLock { state in
@@ -224,7 +227,7 @@ extension QueueManager {
                 if let refreshed = state.queues[queue] { slot = refreshed }
                 if !outcome.received.isEmpty {
                     served.append((waiter, outcome.received))
-                } else if waiter.deadline <= now {
+                } else if waiter.deadline <= uptime {
                     timedOut.append(waiter)
                 } else {
                     remaining.append(waiter)
@@ -241,16 +244,19 @@ extension QueueManager {
         }
     }
 
-    /// Arms one timer for the queue's next event: a waiter's deadline or a message becoming visible.
+    /// Arms one timer for the queue's next event: a waiter's deadline or a message becoming
+    /// visible. Waits are real time (uptime); message times are the manager's clock, converted.
     func armTimer(_ queue: UInt32, now: Int64, in state: inout State) {
         guard let slot = state.queues[queue], !slot.waiters.isEmpty else { return }
-        var at = slot.waiters.map(\.deadline).min() ?? now
-        if let change = slot.core.nextChange(after: now) { at = min(at, change) }
-        if let armed = slot.timerAt, armed <= at, armed > now { return }
+        let uptime = DispatchTime.now().uptimeNanoseconds
+        var at = slot.waiters.map(\.deadline).min() ?? uptime
+        if let change = slot.core.nextChange(after: now) {
+            at = min(at, uptime + UInt64(max(0, change - now)) * 1_000_000)
+        }
+        if let armed = slot.timerAt, armed <= at, armed > uptime { return }
         state.queues[queue]?.timerAt = at
-        let delay = max(0, at - now)
         let armedAt = at
-        callbackQueue.asyncAfter(deadline: .now() + .milliseconds(Int(delay))) { [self] in
+        callbackQueue.asyncAfter(deadline: DispatchTime(uptimeNanoseconds: at)) { [self] in
             self.state.withLock { state in
                 if state.queues[queue]?.timerAt == armedAt { state.queues[queue]?.timerAt = nil }
             }

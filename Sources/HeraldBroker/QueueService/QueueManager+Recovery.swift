@@ -15,6 +15,18 @@ public struct QueueRecoveryReport: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// One stored message while the log is folded at start-up: what `restore` needs, and its state in
+/// each queue that still holds it.
+private struct ReplayEntry {
+    let position: LogPosition
+    let messageID: String
+    let sentAtMillis: Int64
+    let size: UInt32
+    let groupID: String?
+    let deduplicationID: String?
+    var states: [UInt32: VisibilityMark]
+}
+
 extension QueueManager {
     /// Rebuilds every queue from the store: queues from the metadata, then every record in log
     /// order (a `.message` record replaces what an older copy of the same entry said). Call once,
@@ -44,68 +56,64 @@ extension QueueManager {
             nextQueueID = max(nextQueueID, record.id + 1)
         }
 
-        /// Where each stored message is and which queues hold it (replay only).
-        var held: [UInt64: (position: LogPosition, queues: [UInt32])] = [:]
+        // Fold the log into each entry's final state first, then restore the survivors once:
+        // a queue's `remove` of a message that is not in flight scans the queue, so applying
+        // deletes and marks one by one to the queues would be quadratic.
+        var folded: [UInt64: ReplayEntry] = [:]
         var nextEntry: UInt64 = 1
         func drop(_ entry: UInt64, from queue: UInt32) {
-            guard var holding = held[entry] else { return }
-            holding.queues.removeAll { $0 == queue }
-            if holding.queues.isEmpty {
-                held.removeValue(forKey: entry)
-                store.release(holding.position)
+            guard var replay = folded[entry] else { return }
+            replay.states.removeValue(forKey: queue)
+            if replay.states.isEmpty {
+                folded.removeValue(forKey: entry)
+                store.release(replay.position)
             } else {
-                held[entry] = holding
+                folded[entry] = replay
             }
         }
         try store.replay { record, position throws(StoreError) in
             switch record {
             case .message(let message):
                 nextEntry = max(nextEntry, message.entry + 1)
-                if let older = held.removeValue(forKey: message.entry) {
-                    for queue in older.queues { _ = queues[queue]?.core.remove(entry: message.entry) }
-                    store.release(older.position)
+                if let older = folded.removeValue(forKey: message.entry) { store.release(older.position) }
+                var states: [UInt32: VisibilityMark] = [:]
+                for target in message.targets where queues[target.queue] != nil {
+                    states[target.queue] = VisibilityMark(
+                        entry: message.entry, visibleAtMillis: target.visibleAtMillis, receiveCount: target.receiveCount,
+                        firstReceiveAtMillis: target.firstReceiveAtMillis)
                 }
-                var holding: [UInt32] = []
-                for target in message.targets {
-                    guard queues[target.queue] != nil else { continue }
-                    let entry = QueueEntry(
-                        entry: message.entry, position: position.packed, sentAtMillis: message.sentAtMillis,
-                        visibleAtMillis: target.visibleAtMillis, firstReceiveAtMillis: target.firstReceiveAtMillis,
-                        receiveCount: target.receiveCount, size: UInt32(clamping: message.body.count))
-                    queues[target.queue]?.core.restore(
-                        entry, groupID: message.groupID, deduplicationID: message.deduplicationID,
-                        messageID: message.messageID, now: now)
-                    holding.append(target.queue)
-                }
-                if holding.isEmpty {
+                if states.isEmpty {
                     store.release(position)
                 } else {
-                    held[message.entry] = (position, holding)
+                    folded[message.entry] = ReplayEntry(
+                        position: position, messageID: message.messageID, sentAtMillis: message.sentAtMillis,
+                        size: UInt32(clamping: message.body.count), groupID: message.groupID,
+                        deduplicationID: message.deduplicationID, states: states)
                 }
             case .delete(let queue, let entries):
-                for entry in entries {
-                    _ = queues[queue]?.core.remove(entry: entry)
-                    drop(entry, from: queue)
-                }
+                for entry in entries { drop(entry, from: queue) }
             case .visibility(let queue, let marks):
-                for mark in marks {
-                    queues[queue]?.core.applyVisibility(
-                        entry: mark.entry, visibleAt: mark.visibleAtMillis, receiveCount: mark.receiveCount,
-                        firstReceiveAt: mark.firstReceiveAtMillis, now: now)
-                }
+                for mark in marks where folded[mark.entry]?.states[queue] != nil { folded[mark.entry]?.states[queue] = mark }
             case .purge(let queue, let through):
-                guard let core = queues[queue]?.core else { break }
-                for entry in core.entries() where entry.entry <= through {
-                    _ = queues[queue]?.core.remove(entry: entry.entry)
-                    drop(entry.entry, from: queue)
-                }
+                for (entry, replay) in folded where entry <= through && replay.states[queue] != nil { drop(entry, from: queue) }
             case .meta:
                 break
             }
         }
+        for entry in folded.keys.sorted() {
+            guard let replay = folded[entry] else { continue }
+            for (queue, state) in replay.states {
+                let restored = QueueEntry(
+                    entry: entry, position: replay.position.packed, sentAtMillis: replay.sentAtMillis,
+                    visibleAtMillis: state.visibleAtMillis, firstReceiveAtMillis: state.firstReceiveAtMillis,
+                    receiveCount: state.receiveCount, size: replay.size)
+                queues[queue]?.core.restore(
+                    restored, groupID: replay.groupID, deduplicationID: replay.deduplicationID, messageID: replay.messageID, now: now)
+            }
+        }
 
         var holders: [UInt64: UInt32] = [:]
-        for (entry, holding) in held where holding.queues.count > 1 { holders[entry] = UInt32(holding.queues.count) }
+        for (entry, replay) in folded where replay.states.count > 1 { holders[entry] = UInt32(replay.states.count) }
         report.queues = queues.count
         for slot in queues.values {
             let counts = slot.core.counts(now: now)

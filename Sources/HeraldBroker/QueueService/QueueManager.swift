@@ -50,15 +50,16 @@ public final class QueueManager: Sendable {
         var createdAtMillis: Int64
         var lastModifiedAtMillis: Int64
         var waiters: [Waiter] = []
-        /// When a timer is already armed for this queue (ms since 1970), so one is armed at a time.
-        var timerAt: Int64?
+        /// When a timer is already armed for this queue (uptime nanoseconds), so one is armed at a time.
+        var timerAt: UInt64?
     }
 
     struct Waiter {
         let id: UInt64
         let max: Int
         let visibilityTimeout: Int?
-        let deadline: Int64
+        /// Uptime nanoseconds: a long poll waits real time, whatever the manager's clock says.
+        let deadline: UInt64
         let reply: @Sendable (Result<[ReceivedQueueMessage], HeraldError>) -> Void
     }
 
