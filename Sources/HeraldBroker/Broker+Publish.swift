@@ -7,9 +7,15 @@ extension Broker {
     /// one shared payload — handed to each match. Matches are grouped by target, so each target
     /// (a stream session, an endpoint, …) is called once for the whole batch (DeliveryTarget.swift).
     ///
+    /// A publish whose deduplication key (a FIFO topic's `MessageDeduplicationId` or content hash,
+    /// a standard topic's idempotency key) was seen on its topic within the window is confirmed
+    /// with the first message's id and delivered nowhere; within a batch, the later one is the
+    /// duplicate.
+    ///
     /// Returns, per request in order, the assigned message id or why it was refused
-    /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create or a FIFO topic
-    /// without a group id, `tooManyTopics`, `deliveryFailed` when a target refused it at once).
+    /// (`topicNotFound`, `invalidParameter` for a bad name under auto-create, a FIFO topic
+    /// without a group id or deduplication id, or a deduplication id on a standard topic,
+    /// `tooManyTopics`, `deliveryFailed` when a target refused it at once).
     /// Never blocks on subscribers: a subscriber without credit gets its messages queued, and one
     /// whose queue overflows is disconnected (`DisconnectReason.slowConsumer`).
     public func publish(_ batch: [PublishRequest]) -> [Result<MessageID, BrokerError>] {
@@ -35,6 +41,9 @@ extension Broker {
         requestOfMessage.reserveCapacity(batch.count)
         var fanOut = FanOut()
         var route: TopicRoute?
+        /// The clock, read once per batch and only when a topic of it deduplicates.
+        var now: UInt64?
+        var deduplicated = 0
 
         for (index, request) in batch.enumerated() {
             if route?.topic != request.topic {
@@ -51,9 +60,29 @@ extension Broker {
                 results.append(.failure(problem))
                 continue
             }
+            var deduplicationID = request.deduplicationID
+            if let deduplicator = route.deduplicator {
+                switch deduplicator.key(for: request, contentHash: contentHash) {
+                case .refused(let error):
+                    results.append(.failure(error))
+                    continue
+                case .none:
+                    break
+                case .key(let key):
+                    let time = now ?? clock()
+                    now = time
+                    if let first = deduplicator.admit(key, id: ids[index], now: time) {
+                        results.append(.success(first))
+                        deduplicated += 1
+                        continue
+                    }
+                    // A FIFO message carries its id downstream (SNS forwards the content hash).
+                    if case .messageDeduplicationID = deduplicator.policy.key { deduplicationID = key }
+                }
+            }
             let message = Message(
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
-                groupID: request.groupID, deduplicationID: request.deduplicationID,
+                groupID: request.groupID, deduplicationID: deduplicationID,
                 transportCache: request.transportCache)
             results.append(.success(message.id))
             if route.hasTargets {
@@ -79,7 +108,8 @@ extension Broker {
         }
 
         counters.published.add(messages.count)
-        counters.publishRejected.add(batch.count - messages.count)
+        counters.publishRejected.add(batch.count - messages.count - deduplicated)
+        counters.publishDeduplicated.add(deduplicated)
         let pending = deliver(fanOut, messages: messages, congestion: &congestion)
         guard !pending.isEmpty else { return results }
         // Some target answered later or refused: map its slice's messages back to requests.

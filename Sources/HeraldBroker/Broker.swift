@@ -13,8 +13,9 @@ import Synchronization
 /// Lock order: registry → session → routing. Sinks are called under a session lock (and, for a
 /// resume, under the registry lock too); `StreamSink` documents what that demands.
 ///
-/// The broker reads no clock: time arrives as `now` (nanoseconds, any monotonic origin the caller
-/// uses consistently).
+/// The broker's logic reads no clock: time arrives as `now` (nanoseconds, any monotonic origin the
+/// caller uses consistently), or, where a publish needs it (deduplication windows), from the
+/// injected `clock`.
 public final class Broker: Sendable {
     public let options: BrokerOptions
     let factory: any SubscriptionMatcherFactory
@@ -22,13 +23,26 @@ public final class Broker: Sendable {
     let routes = Mutex<[String: TopicRoute]>([:])
     let counters = BrokerCounters()
     let messageIDs: MessageIDGenerator
+    /// Monotonic nanoseconds; read at most once per publish batch, and only when a topic of the
+    /// batch deduplicates. Called on publisher threads, concurrently.
+    let clock: @Sendable () -> UInt64
+    /// Lower-case hex SHA-256 of a body (content-based deduplication ids, body keys).
+    let contentHash: @Sendable ([UInt8]) -> String
 
     /// `idSeed` makes message ids reproducible (tests); nil seeds from the system generator.
-    public init(options: BrokerOptions = BrokerOptions(), matcherFactory: any SubscriptionMatcherFactory, idSeed: UInt64? = nil) {
+    /// `clock` (monotonic nanoseconds) and `contentHash` are injected so tests control time and a
+    /// faster hash can stand in; the defaults are the system's uptime clock and `SHA256.hex`.
+    public init(
+        options: BrokerOptions = BrokerOptions(), matcherFactory: any SubscriptionMatcherFactory, idSeed: UInt64? = nil,
+        clock: @escaping @Sendable () -> UInt64 = BrokerClock.uptimeNanoseconds,
+        contentHash: @escaping @Sendable ([UInt8]) -> String = SHA256.hex
+    ) {
         self.options = options
         self.factory = matcherFactory
         var system = SystemRandomNumberGenerator()
         self.messageIDs = MessageIDGenerator(seed: idSeed ?? system.next())
+        self.clock = clock
+        self.contentHash = contentHash
     }
 
     var limits: BrokerLimits { options.limits }
@@ -108,6 +122,7 @@ public final class Broker: Sendable {
             guard seenTopics.insert(topic.name).inserted else {
                 throw .invalidParameter("Topic \(topic.name) is declared twice")
             }
+            if let problem = topic.deduplication?.problem(topic: topic.name) { throw .invalidParameter(problem) }
             var seenNames = Set<String>()
             for subscription in topic.subscriptions {
                 try validateIdentifier(subscription.name, what: "subscription name")
@@ -141,6 +156,7 @@ public final class Broker: Sendable {
                 entry.declared = true
                 let before = entry.subscriptionCount
                 entry.replaceConfigured(topic.subscriptions, makeID: { reg.makeSubscriptionID() })
+                entry.setDeduplication(Self.deduplication(of: topic))
                 reg.subscriptionTotal += entry.subscriptionCount - before
                 reg.topics[topic.name] = consume entry
                 publishRoute(topic.name, in: &reg)
@@ -151,6 +167,8 @@ public final class Broker: Sendable {
                 entry.declared = false
                 let before = entry.subscriptionCount
                 entry.replaceConfigured([], makeID: { reg.makeSubscriptionID() })
+                // Back to what an auto-created topic of that name has.
+                entry.setDeduplication(Self.deduplication(of: TopicConfiguration(name: name)))
                 reg.subscriptionTotal += entry.subscriptionCount - before
                 if entry.streamSubscriptionCount == 0 && !options.autoCreateTopics {
                     _ = routes.withLock { $0.removeValue(forKey: name) }
@@ -160,6 +178,12 @@ public final class Broker: Sendable {
                 }
             }
         }
+    }
+
+    /// The policy a configured topic gets: its own, or SNS's FIFO defaults on a FIFO topic.
+    static func deduplication(of topic: TopicConfiguration) -> TopicDeduplicationPolicy? {
+        if let policy = topic.deduplication { return policy }
+        return TopicName.isFIFO(topic.name) ? .fifo(contentBasedDeduplication: false) : nil
     }
 
     // MARK: - Registry helpers (registry lock held)

@@ -6,6 +6,9 @@ public struct BrokerStats: Sendable, Hashable {
     public var published: UInt64
     /// Publish requests refused (unknown topic, bad topic name, topic limit).
     public var publishRejected: UInt64
+    /// Publishes confirmed as duplicates (FIFO deduplication id or idempotency key seen within the
+    /// topic's window) and delivered nowhere; not counted in `published`.
+    public var publishDeduplicated: UInt64
     /// Deliveries handed to stream sinks (redeliveries included).
     public var streamDeliveries: UInt64
     /// Messages handed to configured endpoints.
@@ -37,6 +40,7 @@ public struct BrokerGauges: Sendable, Hashable {
 final class BrokerCounters: Sendable {
     let published = Atomic<UInt64>(0)
     let publishRejected = Atomic<UInt64>(0)
+    let publishDeduplicated = Atomic<UInt64>(0)
     let streamDeliveries = Atomic<UInt64>(0)
     let endpointDeliveries = Atomic<UInt64>(0)
     let slowConsumerDisconnects = Atomic<UInt64>(0)
@@ -48,6 +52,7 @@ final class BrokerCounters: Sendable {
         BrokerStats(
             published: published.load(ordering: .relaxed),
             publishRejected: publishRejected.load(ordering: .relaxed),
+            publishDeduplicated: publishDeduplicated.load(ordering: .relaxed),
             streamDeliveries: streamDeliveries.load(ordering: .relaxed),
             endpointDeliveries: endpointDeliveries.load(ordering: .relaxed),
             slowConsumerDisconnects: slowConsumerDisconnects.load(ordering: .relaxed),

@@ -37,9 +37,13 @@ public struct ConfiguredSubscription: Sendable {
 public struct TopicConfiguration: Sendable {
     public var name: String
     public var subscriptions: [ConfiguredSubscription]
+    /// How publishes are deduplicated. A FIFO topic always deduplicates: nil there means SNS's
+    /// defaults (`.fifo(contentBasedDeduplication: false)`). On a standard topic, nil means none.
+    public var deduplication: TopicDeduplicationPolicy?
 
-    public init(name: String, subscriptions: [ConfiguredSubscription] = []) {
+    public init(name: String, subscriptions: [ConfiguredSubscription] = [], deduplication: TopicDeduplicationPolicy? = nil) {
         self.name = name
         self.subscriptions = subscriptions
+        self.deduplication = deduplication
     }
 }

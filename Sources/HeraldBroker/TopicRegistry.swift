@@ -74,6 +74,9 @@ struct TopicEntry {
     private(set) var configuredSlots: [String: Int] = [:]
     /// Named subscriptions made at run time (SNS Subscribe to a queue), by name.
     private(set) var runtimeSlots: [String: Int] = [:]
+    /// The topic's deduplication window, handed to every route; kept across reloads while the
+    /// policy stays the same (so a reload does not forget the keys seen).
+    private(set) var deduplicator: TopicDeduplicator?
 
     /// Policy-less subscriptions, packed at `0..<unfilteredCount` (removal moves the last one into
     /// the hole); they match everything, so publishers walk them without a matcher call.
@@ -97,9 +100,18 @@ struct TopicEntry {
     /// Tiers this big are merged only by compaction, off the writers' path.
     static let sealedTierSize = 1_024
 
+    /// A FIFO topic starts with SNS's deduplication (no content-based ids); the configuration
+    /// may change that with `setDeduplication`.
     init(name: String, declared: Bool) {
         self.name = name
         self.declared = declared
+        if TopicName.isFIFO(name) { deduplicator = TopicDeduplicator(policy: .fifo(contentBasedDeduplication: false)) }
+    }
+
+    /// Sets the topic's deduplication policy (validated by the caller); the next route carries it.
+    mutating func setDeduplication(_ policy: TopicDeduplicationPolicy?) {
+        guard deduplicator?.policy != policy else { return }
+        deduplicator = policy.map { TopicDeduplicator(policy: $0) }
     }
 
     var subscriptionCount: Int { slotBySubscriptionID.count }
@@ -282,7 +294,8 @@ struct TopicEntry {
         }
         return TopicRoute(
             topic: name, matchers: tiers.map(\.matcher), unfiltered: unfiltered,
-            unfilteredCount: unfilteredSlots.count, targets: targets, hasTargets: !slotBySubscriptionID.isEmpty)
+            unfilteredCount: unfilteredSlots.count, targets: targets, hasTargets: !slotBySubscriptionID.isEmpty,
+            deduplicator: deduplicator)
     }
 
     /// Compiles the live filtered slots among `indices` into a new tier.

@@ -17,10 +17,13 @@ final class TopicRoute: Sendable {
     /// Indexed by matcher id; nil for a slot whose subscription left since the matcher was built.
     let targets: PersistentSlots<RouteTarget>
     let hasTargets: Bool
+    /// The topic's deduplication window (shared by every snapshot of the topic); nil when the
+    /// topic does not deduplicate, so publishes to it take no lock for it.
+    let deduplicator: TopicDeduplicator?
 
     init(
         topic: String, matchers: [any SubscriptionMatcher], unfiltered: PersistentSlots<RouteTarget> = PersistentSlots(),
-        unfilteredCount: Int = 0, targets: PersistentSlots<RouteTarget>, hasTargets: Bool
+        unfilteredCount: Int = 0, targets: PersistentSlots<RouteTarget>, hasTargets: Bool, deduplicator: TopicDeduplicator? = nil
     ) {
         self.topic = topic
         self.matchers = matchers
@@ -28,6 +31,7 @@ final class TopicRoute: Sendable {
         self.unfilteredCount = unfilteredCount
         self.targets = targets
         self.hasTargets = hasTargets
+        self.deduplicator = deduplicator
     }
 
     static func empty(_ topic: String) -> TopicRoute {

@@ -202,10 +202,14 @@ extension HeraldConfig {
         public var isFIFO: Bool { name.hasSuffix(".fifo") }
         /// Opt-in idempotency keys (standard topics only; FIFO topics dedupe by SNS's rules).
         public var deduplication: TopicDeduplication?
+        /// SNS's `ContentBasedDeduplication` (FIFO topics only): a publish without a
+        /// `MessageDeduplicationId` is deduplicated on the SHA-256 of its body.
+        public var contentBasedDeduplication: Bool
 
-        public init(name: String, deduplication: TopicDeduplication? = nil) {
+        public init(name: String, deduplication: TopicDeduplication? = nil, contentBasedDeduplication: Bool = false) {
             self.name = name
             self.deduplication = deduplication
+            self.contentBasedDeduplication = contentBasedDeduplication
         }
     }
 

@@ -17,7 +17,7 @@ extension ConfigParse {
             var map: ConfigMapping?
             // A topic is a bare name or a mapping with `name:` and per-topic settings.
             if case .mapping = item {
-                map = reader.mapping(item, path: path, keys: ["name", "deduplication"])
+                map = reader.mapping(item, path: path, keys: ["name", "deduplication", "contentBasedDeduplication"])
                 nameNode = map?.required("name", reader)
             } else {
                 nameNode = item
@@ -33,7 +33,16 @@ extension ConfigParse {
                 guard let value = topicDeduplication(node, path: map.child("deduplication"), topic: name) else { continue }
                 deduplication = value
             }
-            result.append(HeraldConfig.Topic(name: name, deduplication: deduplication))
+            var contentBased = false
+            if let map, let node = map["contentBasedDeduplication"] {
+                guard TopicName.isFIFO(name) else {
+                    reader.report("\(map.child("contentBasedDeduplication")): only for FIFO topics (a name ending in .fifo); a standard topic uses deduplication: {key: body}", at: node)
+                    continue
+                }
+                guard let value = reader.bool(node, path: map.child("contentBasedDeduplication")) else { continue }
+                contentBased = value
+            }
+            result.append(HeraldConfig.Topic(name: name, deduplication: deduplication, contentBasedDeduplication: contentBased))
         }
         reportDuplicates(names, what: "topic")
         return result

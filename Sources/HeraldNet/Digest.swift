@@ -1,10 +1,9 @@
 import CHeraldOpenSSL
 
-/// Message digests from the system OpenSSL, as lower-case hex: SQS's `MD5OfMessageBody` and FIFO
-/// content-based deduplication (SHA-256 of the body).
+/// MD5 from the system OpenSSL, as lower-case hex: SQS's `MD5OfMessageBody` (SHA-256 for content
+/// deduplication is HeraldCore's `SHA256`, which the pure modules can use).
 public enum Digest {
     public static func md5Hex(_ bytes: [UInt8]) -> String { hex(bytes, EVP_md5()) }
-    public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(bytes, EVP_sha256()) }
 
     private static func hex(_ bytes: [UInt8], _ md: OpaquePointer?) -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

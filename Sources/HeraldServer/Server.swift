@@ -203,7 +203,18 @@ public final class Server: Sendable {
                     subscriptions.append(ConfiguredSubscription(name: subscription.name, policy: subscription.filterPolicy, target: .queue(route, queues)))
                 }
             }
-            return TopicConfiguration(name: topic.name, subscriptions: subscriptions)
+            return TopicConfiguration(name: topic.name, subscriptions: subscriptions, deduplication: deduplication(of: topic))
+        }
+    }
+
+    /// SNS FIFO topics always deduplicate (5 minutes, by MessageDeduplicationId or content);
+    /// standard topics only with configured idempotency keys.
+    static func deduplication(of topic: HeraldConfig.Topic) -> TopicDeduplicationPolicy? {
+        if topic.isFIFO { return .fifo(contentBasedDeduplication: topic.contentBasedDeduplication) }
+        guard let keys = topic.deduplication else { return nil }
+        switch keys.key {
+        case .attribute(let name): return TopicDeduplicationPolicy(window: keys.window, key: .attribute(name))
+        case .body: return TopicDeduplicationPolicy(window: keys.window, key: .body)
         }
     }
 }

@@ -44,7 +44,7 @@ import Testing
         try broker.subscribe(handle, sid: 1, topic: "orders.fifo", policy: nil, ackMode: .auto, credit: 10)
         let results = broker.publish([
             PublishRequest(topic: "orders.fifo", body: Array("no group".utf8)),
-            PublishRequest(topic: "orders.fifo", body: Array("grouped".utf8), groupID: "g1"),
+            PublishRequest(topic: "orders.fifo", body: Array("grouped".utf8), groupID: "g1", deduplicationID: "d1"),
             PublishRequest(topic: "orders.fifo", body: Array("empty group".utf8), groupID: ""),
             PublishRequest(topic: "orders", body: Array("standard".utf8)),
         ])

@@ -28,7 +28,7 @@ import Testing
         let sink = RecordingSink()
         let handle = try broker.attachSession(SessionID("s"), sink: sink, now: 0)
         #expect(try broker.subscribe(handle, sid: 1, topic: "later.fifo", policy: nil, ackMode: .auto, credit: 5) == .created)
-        _ = broker.publish([PublishRequest(topic: "later.fifo", body: Array("hello".utf8), groupID: "g")])
+        _ = broker.publish([PublishRequest(topic: "later.fifo", body: Array("hello".utf8), groupID: "g", deduplicationID: "d")])
         #expect(sink.bodies == ["hello"])
         try broker.createTopic("third")
         try broker.createTopic("third")  // idempotent

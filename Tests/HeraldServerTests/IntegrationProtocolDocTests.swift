@@ -62,7 +62,7 @@ extension Integration {
             try raw.handshake()
             let body = Array("hi".utf8)
             try raw.send(.publish(PublishFrame(topic: "orders.fifo", requestID: 1, body: body)))
-            try raw.send(.publish(PublishFrame(topic: "orders.fifo", requestID: 2, body: body, groupID: "g1")))
+            try raw.send(.publish(PublishFrame(topic: "orders.fifo", requestID: 2, body: body, groupID: "g1", deduplicationID: "d1")))
             try raw.send(.publish(PublishFrame(topic: "orders", requestID: 3, body: body)))
             var answers: [ServerFrame] = []
             while answers.count < 3, let frame = try raw.next(where: { $0 != .ping }) { answers.append(frame) }

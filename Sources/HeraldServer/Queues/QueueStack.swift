@@ -58,7 +58,7 @@ struct QueueStack: Sendable {
             signingCertURL: "\(identity.baseURL)/SimpleNotificationService-herald.pem")
         let manager = QueueManager(
             store: store, renderer: renderer, identity: identity,
-            clock: { Int64(Date().timeIntervalSince1970 * 1000) }, contentHash: Digest.sha256Hex)
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) }, contentHash: SHA256.hex)
         let started = DispatchTime.now().uptimeNanoseconds
         let report: QueueRecoveryReport
         do {
