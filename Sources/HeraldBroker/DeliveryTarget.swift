@@ -139,8 +139,12 @@ public final class PublishReceipts: Sendable {
 
     init() {}
 
-    /// The requests (indices into the published batch) whose confirmation waits for receipts.
-    public var waitingRequests: Set<Int> { state.withLock { Set($0.open.keys) } }
+    /// The requests (indices into the published batch) whose confirmation waits for receipts:
+    /// those still open, and those that settled before `whenSettled` (it reports them at once —
+    /// with their error, if any — so they must be waited for too).
+    public var waitingRequests: Set<Int> {
+        state.withLock { Set($0.open.keys).union($0.settledBeforeObserver.map(\.request)) }
+    }
 
     /// Registers the one observer: it is called, from any thread, with requests as their last
     /// receipt settles (with the first error a receipt gave, if any). Requests that settled before

@@ -421,8 +421,10 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func settleConfirmations(first: UInt64, _ settled: [(request: Int, error: HeraldError?)]) {
         if case .closed = state { return }
         for (request, error) in settled {
-            let position = Int(first + UInt64(request) - confirmationsBase) + confirmationsHead
-            guard position >= confirmationsHead, position < confirmations.count else { continue }
+            // A confirmation already written cannot be settled again (never expected: guarded, not trapped).
+            let sequence = first &+ UInt64(request)
+            guard sequence >= confirmationsBase, sequence - confirmationsBase < UInt64(confirmations.count - confirmationsHead) else { continue }
+            let position = Int(sequence - confirmationsBase) + confirmationsHead
             confirmations[position].waiting = false
             if let error { confirmations[position].result = .failure(error) }
         }

@@ -95,4 +95,21 @@ import Testing
         try #require(receipts).whenSettled { batch in settled.all.withLock { $0 += batch } }
         #expect(settled.requests == [0])
     }
+
+    /// A receipt that settles before the publisher registers its observer (a fast journal) still
+    /// counts as waited for, so its result — an error too — reaches the confirmation.
+    @Test func aReceiptSettledBeforeTheObserverIsStillWaitedFor() throws {
+        let endpoint = DeferringEndpoint()
+        let broker = try broker(["t": endpoint])
+        var congestion: PublishCongestion?
+        var receipts: PublishReceipts?
+        _ = broker.publish([PublishRequest(topic: "t", body: [1])], congestion: &congestion, receipts: &receipts)
+        let tracker = try #require(receipts)
+        try #require(endpoint.last).settle(HeraldError(.storageUnavailable, "disk full"))
+        #expect(tracker.waitingRequests == [0], "settled early, but its result is still to be reported")
+        let settled = Settled()
+        tracker.whenSettled { batch in settled.all.withLock { $0 += batch } }
+        #expect(settled.requests == [0])
+        #expect(settled.all.withLock { $0.first?.error?.code } == .storageUnavailable)
+    }
 }

@@ -62,8 +62,10 @@ extension Integration {
                 }
                 client.close()
                 while server.isRunning || !stop.isSet { usleep(10_000) }
+                let killed = server.process.terminationReason == .uncaughtSignal && server.process.terminationStatus == SIGKILL
+                #expect(killed, "round \(round): the server died of our SIGKILL, not on its own:\n\(server.stderrText.suffix(3000))")
+                if !killed { return }
                 usleep(50_000)
-                _ = round
             }
 
             // Restart once more and drain every queue.
