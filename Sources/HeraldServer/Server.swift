@@ -89,7 +89,10 @@ public final class Server: Sendable {
     @discardableResult
     public func reload(_ config: HeraldConfig) throws(ServerError) -> [String] {
         let (old, queues) = state.withLock { ($0.config, $0.queues) }
-        if let queues { try QueueStack.declare(config.queues, in: queues.manager) }
+        if let queues {
+            try QueueStack.declare(config.queues, in: queues.manager)
+            try QueueStack.declareSubscriptionQueues(config.subscriptions, in: queues.manager)
+        }
         do {
             try broker.applyConfiguration(Self.topics(for: config, queues: queues?.manager))
         } catch {
@@ -97,11 +100,11 @@ public final class Server: Sendable {
         }
         let settings = Self.settings(for: config)
         context.replaceSettings(settings)
-        // Streams attached to a configuration subscription by name follow its new policy.
+        // Configuration subscriptions route through their queues: the new policy applies to the next message.
         var notes = config.changesNeedingRestart(from: old)
-        for named in settings.namedSubscriptions.values {
-            let changed = broker.replacePolicy(named.policy, forTag: named.name)
-            if changed > 0 { notes.append("subscription \(named.name): new filter policy for \(changed) attached stream(s)") }
+        for subscription in config.subscriptions {
+            guard let before = old.subscriptions.first(where: { $0.name == subscription.name }), before.filterPolicy != subscription.filterPolicy else { continue }
+            notes.append("subscription \(subscription.name): new filter policy from the next message")
         }
         state.withLock { $0.config = config }
         return notes
@@ -197,9 +200,16 @@ public final class Server: Sendable {
         config.topics.map { topic in
             var subscriptions: [ConfiguredSubscription] = []
             if let queues {
-                for subscription in config.subscriptions(ofTopic: topic.name) where subscription.protocol == .sqs {
-                    guard let queue = subscription.queue else { continue }
-                    let route = QueueSubscriptionRoute(queue: queue, subscription: subscription.name, raw: subscription.rawMessageDelivery)
+                for subscription in config.subscriptions(ofTopic: topic.name) {
+                    let route: QueueSubscriptionRoute
+                    switch subscription.protocol {
+                    case .sqs:
+                        guard let queue = subscription.queue else { continue }
+                        route = QueueSubscriptionRoute(queue: queue, subscription: subscription.name, raw: subscription.rawMessageDelivery)
+                    case .stream:
+                        // Durable: kept in the subscription's own queue until a client takes it.
+                        route = QueueSubscriptionRoute(queue: NamedSubscription.queueName(subscription.name), subscription: subscription.name, raw: true)
+                    }
                     subscriptions.append(ConfiguredSubscription(name: subscription.name, policy: subscription.filterPolicy, target: .queue(route, queues)))
                 }
             }

@@ -32,6 +32,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private var publishRequestIDs: [UInt64] = []
     private var subscribeBatch: [SubscribeRequest] = []
     private var subscribeSids: [UInt64] = []
+    /// Subscriptions attached to durable named subscriptions, served from their queues.
+    private var pumps: [UInt64: DurableSubscriptionPump] = [:]
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
@@ -195,6 +197,12 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         publishRequestIDs.removeAll()
         subscribeBatch.removeAll()
         subscribeSids.removeAll()
+        stopPumps()
+    }
+
+    private func stopPumps() {
+        for pump in pumps.values { pump.stop() }
+        pumps = [:]
     }
 
     /// Why this session hung up, when it did (the connection's close reason is less specific).
@@ -500,7 +508,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         switch service.prepareSubscribe(
             sid: sub.sid, topic: sub.topic, policy: sub.policy, scope: scope, subscriptionName: sub.subscriptionName,
             ackMode: sub.ackMode == .ack ? .explicit : .auto, credit: Int(sub.credit), principal: principal, settings: settings) {
+        case .success(let request) where request.tag != nil:
+            subscribePending()  // earlier SUBs answer first
+            attachDurable(request, sub: sub)
         case .success(let request):
+            guard pumps[sub.sid] == nil else {
+                return reply(BrokerError.duplicateSubscription(sid: sub.sid).heraldError, .subscription(sub.sid))
+            }
             subscribeBatch.append(request)
             subscribeSids.append(sub.sid)
             turnSubscriptionOps += 1
@@ -530,9 +544,38 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         subscribeSids.removeAll(keepingCapacity: true)
     }
 
+    /// A SUB naming a configuration subscription: served from that subscription's queue.
+    private func attachDurable(_ request: SubscribeRequest, sub: SubscribeFrame) {
+        guard let tag = request.tag, let api = context.queues.withLock({ $0 }) else {
+            return reply(HeraldError(.notFound, "Subscription does not exist: \(request.tag ?? "")"), .subscription(sub.sid))
+        }
+        guard pumps[sub.sid] == nil, !activeSids.contains(sub.sid) else {
+            return reply(BrokerError.duplicateSubscription(sid: sub.sid).heraldError, .subscription(sub.sid))
+        }
+        let limit = service.broker.options.limits.maxSubscriptionsPerSession
+        guard activeSids.count + pumps.count < limit else {
+            return reply(BrokerError.tooManySubscriptionsForSession(limit: limit).heraldError, .subscription(sub.sid))
+        }
+        let pump = DurableSubscriptionPump(
+            sid: sub.sid, queue: NamedSubscription.queueName(tag), topic: request.topic, autoAck: request.ackMode == .auto,
+            credit: request.credit, maxCredit: service.broker.options.limits.maxCredit, manager: api.manager,
+            connection: connection
+        ) { [unowned self] frame in
+            FrameEncoder.append(ServerFrame.message(frame), to: &out)
+            writeOut()
+        }
+        pumps[sub.sid] = pump
+        FrameEncoder.append(ServerFrame.subscribed(sid: sub.sid), to: &out)
+        pump.start()
+    }
+
     private func handleUnsubscribe(_ sid: UInt64) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
         turnSubscriptionOps += 1
+        if let pump = pumps.removeValue(forKey: sid) {
+            pump.stop()
+            return FrameEncoder.append(ServerFrame.unsubscribed(sid: sid), to: &out)
+        }
         do {
             try service.unsubscribe(handle, sid: sid)
             activeSids.remove(sid)
@@ -544,6 +587,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     private func handleCredit(sid: UInt64, count: UInt32) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
+        if let pump = pumps[sid] { return pump.addCredit(Int(count)) }
         do {
             try service.addCredit(handle, sid: sid, Int(count))
         } catch {
@@ -553,6 +597,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     private func handleAck(sid: UInt64, ranges: [ClosedRange<UInt64>]) {
         guard case .ready(_, let handle) = state else { return requireConnect() }
+        if let pump = pumps[sid] { return pump.ack(ranges) }
         do {
             try service.ack(handle, sid: sid, ranges: ranges)
         } catch {
@@ -690,6 +735,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         publishRequestIDs.removeAll()
         subscribeBatch.removeAll()
         subscribeSids.removeAll()
+        stopPumps()
         if dropQueuedOutput {
             out.removeAll(keepingCapacity: false)
         } else {

@@ -44,6 +44,11 @@ public struct NamedSubscription: Sendable, Hashable {
     public var topic: String
     public var policy: FilterPolicy?
 
+    /// The journal-backed queue that keeps the subscription's messages (`DurableSubscriptionPump`).
+    /// The `/` keeps it apart from every queue a user can name.
+    public var queueName: String { Self.queueName(name) }
+    public static func queueName(_ subscription: String) -> String { "subscription/\(subscription)" }
+
     public init(name: String, topic: String, policy: FilterPolicy?) {
         self.name = name
         self.topic = topic

@@ -85,9 +85,13 @@ public final class QueueManager: Sendable {
 
     /// SQS CreateQueue: creates `name`, or succeeds when it exists with the same attributes
     /// (`QueueAlreadyExists` when they differ).
-    public func createQueue(_ name: String, attributes: QueueAttributes, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
+    /// `validatingName` false: a queue the server makes for itself (a durable named subscription's),
+    /// whose name is outside what users may name.
+    public func createQueue(
+        _ name: String, attributes: QueueAttributes, validatingName: Bool = true, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void
+    ) {
         do throws(HeraldError) {
-            try QueueName.validate(name)
+            if validatingName { try QueueName.validate(name) }
         } catch {
             return callbackQueue.async { reply(.failure(error)) }
         }

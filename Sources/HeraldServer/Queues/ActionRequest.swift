@@ -83,7 +83,11 @@ struct ActionRequest {
 
     /// The queue a request names: `QueueName`, or the last path component of `QueueUrl`.
     func queueName() throws(HeraldError) -> String {
-        if let name = try string("QueueName"), !name.isEmpty { return name }
+        if let name = try string("QueueName"), !name.isEmpty {
+            // Queues the server keeps for itself (durable subscriptions) are not for users.
+            guard !name.contains("/") else { throw HeraldError(.queueDoesNotExist, "The specified queue does not exist.") }
+            return name
+        }
         if let url = try string("QueueUrl"), let last = url.split(separator: "/").last, !last.isEmpty { return String(last) }
         throw HeraldError(.missingParameter, "The request must contain the parameter QueueUrl.")
     }

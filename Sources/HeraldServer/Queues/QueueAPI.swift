@@ -97,6 +97,7 @@ public final class QueueAPI: Sendable {
     private func listQueues(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) {
         let prefix = (try? request.string("QueueNamePrefix")) ?? nil
         let urls = manager.queueNames(prefix: prefix ?? "")
+            .filter { !$0.contains("/") }
             .filter { principal.permissions.allows(.publish, topic: $0) || principal.permissions.allows(.subscribe, topic: $0) }
             .map { JSONValue.string(identity.queueURL($0)) }
         reply(.success(ActionResponse.object([("QueueUrls", .array(urls))])))

@@ -69,6 +69,7 @@ struct QueueStack: Sendable {
         let millis = (DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         lines.append("queues recovered in \(millis) ms: \(report)")
         try declare(config.queues, in: manager)
+        try declareSubscriptionQueues(config.subscriptions, in: manager)
         let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: Digest.md5Hex)
         for line in lines { log(line) }
         return QueueStack(store: store, manager: manager, api: api, recoveryLine: lines.joined(separator: "; "))
@@ -88,6 +89,26 @@ struct QueueStack: Sendable {
                 }
             }
             if case .failure(let error) = result { throw ServerError("queue \(queue.name): \(error.message)") }
+        }
+    }
+
+    /// Every stream subscription declared in the configuration is durable: its messages wait in a
+    /// queue of its own while no client is attached, for its `retention` (SQS's 60 s–14 days).
+    static func declareSubscriptionQueues(_ subscriptions: [HeraldConfig.Subscription], in manager: QueueManager) throws(ServerError) {
+        for subscription in subscriptions where subscription.protocol == .stream {
+            var attributes = QueueAttributes(fifo: false)
+            attributes.visibilityTimeout = DurableSubscriptionPump.ackTimeout
+            let retention = Int(subscription.retention?.components.seconds ?? 86_400)
+            attributes.messageRetentionPeriod = min(max(retention, 60), 1_209_600)
+            let name = NamedSubscription.queueName(subscription.name)
+            let result = wait { done in
+                if manager.summary(name) == nil {
+                    manager.createQueue(name, attributes: attributes, validatingName: false, reply: done)
+                } else {
+                    manager.setAttributes(name, attributes, reply: done)
+                }
+            }
+            if case .failure(let error) = result { throw ServerError("subscription \(subscription.name): \(error.message)") }
         }
     }
 
