@@ -126,7 +126,10 @@ public final class Server: Sendable {
 
     /// Closes the store (tests that reopen a data directory in one process).
     public func closeStore() {
-        state.withLock { $0.queues?.store.close() }
+        state.withLock { state in
+            state.queues?.store.close()
+            state.queues?.lock?.release()
+        }
     }
 
     // MARK: - Pieces
@@ -196,8 +199,14 @@ public final class Server: Sendable {
 
     /// The configured topics with their `sqs` subscriptions (stream subscriptions are attached by
     /// clients, by name).
+    /// A topic that only a subscription names is declared by it (it must exist to route into the
+    /// subscription's queue).
     static func topics(for config: HeraldConfig, queues: QueueManager?) -> [TopicConfiguration] {
-        config.topics.map { topic in
+        var declared = config.topics
+        for subscription in config.subscriptions where !declared.contains(where: { $0.name == subscription.topic }) {
+            declared.append(HeraldConfig.Topic(name: subscription.topic))
+        }
+        return declared.map { topic in
             var subscriptions: [ConfiguredSubscription] = []
             if let queues {
                 for subscription in config.subscriptions(ofTopic: topic.name) {

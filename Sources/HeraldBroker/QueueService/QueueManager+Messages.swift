@@ -131,10 +131,14 @@ extension QueueManager {
 
     /// SQS ReceiveMessage: up to `max` messages; with `wait` > 0 and none visible, parks until one
     /// arrives or the wait runs out (no thread is held). `visibilityTimeout` nil = the queue's.
+    /// Returns the poll, which the caller may cancel: a cancelled poll is handed no message and
+    /// answers empty.
+    @discardableResult
     public func receive(
         _ queueName: String, max: Int, wait: Int?, visibilityTimeout: Int?,
         reply: @escaping @Sendable (Result<[ReceivedQueueMessage], HeraldError>) -> Void
-    ) {
+    ) -> LongPoll {
+        let poll = LongPoll()
         let now = clock()
         let taken = state.withLock { state -> Result<(UInt32, [ReceivedMessage])?, HeraldError> in
             guard let id = state.ids[queueName], var slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
@@ -149,7 +153,7 @@ extension QueueManager {
             applyReceiveSideEffects(queue: id, outcome, in: &state)
             if outcome.received.isEmpty && wait > 0 {
                 let waiter = Waiter(
-                    id: state.nextWaiterID, max: max, visibilityTimeout: visibilityTimeout,
+                    id: state.nextWaiterID, poll: poll, max: max, visibilityTimeout: visibilityTimeout,
                     deadline: DispatchTime.now().uptimeNanoseconds + UInt64(wait) * 1_000_000_000, reply: reply)
                 state.nextWaiterID += 1
                 state.queues[id]?.waiters.append(waiter)
@@ -167,6 +171,7 @@ extension QueueManager {
             let messages = render(received, queue: queue)
             callbackQueue.async { reply(.success(messages)) }
         }
+        return poll
     }
 
     /// Writes what a receive changed (state locked): the receives' visibility marks, retention
@@ -220,6 +225,10 @@ extension QueueManager {
             guard var slot = state.queues[queue], !slot.waiters.isEmpty else { return }
             var remaining: [Waiter] = []
             for waiter in slot.waiters {
+                if waiter.poll.isCancelled {
+                    timedOut.append(waiter)
+                    continue
+                }
                 let outcome = (try? slot.core.receive(max: waiter.max, visibilityTimeout: waiter.visibilityTimeout, now: now))
                     ?? ReceiveOutcome()
                 state.queues[queue] = slot

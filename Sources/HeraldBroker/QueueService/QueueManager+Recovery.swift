@@ -44,7 +44,8 @@ extension QueueManager {
             }
             let attributes: QueueAttributes
             do throws(HeraldError) {
-                attributes = try QueueAttributes(sqsAttributes: record.attributes, queueName: record.name)
+                // Not `init(sqsAttributes:queueName:)`: the server's own queues have names users may not use.
+                attributes = try QueueAttributes(fifo: record.attributes["FifoQueue"] == "true").applying(record.attributes)
             } catch {
                 report.problems.append("queue \(record.name): \(error.message)")
                 continue

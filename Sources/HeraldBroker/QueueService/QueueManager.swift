@@ -56,6 +56,7 @@ public final class QueueManager: Sendable {
 
     struct Waiter {
         let id: UInt64
+        let poll: LongPoll
         let max: Int
         let visibilityTimeout: Int?
         /// Uptime nanoseconds: a long poll waits real time, whatever the manager's clock says.
@@ -207,6 +208,16 @@ public final class QueueManager: Sendable {
         let old = a.sqsAttributes, new = b.sqsAttributes
         return Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted().joined(separator: ", ")
     }
+}
+
+/// A receive that may be parked (long poll). `cancel()` (from any thread) makes sure it is handed
+/// no message; it then answers empty when the queue next looks at its waiters, at the latest at its
+/// deadline.
+public final class LongPoll: Sendable {
+    private let cancelled = Atomic<Bool>(false)
+    public init() {}
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 }
 
 /// The account and region ARNs and URLs name (SNS/SQS compatibility; a single-node broker has one).

@@ -34,7 +34,7 @@ final class DurableSubscriptionPump: @unchecked Sendable {
     private var nextTag: UInt64 = 1
     /// Delivery tag → receipt handle, in ack mode.
     private var outstanding: [UInt64: String] = [:]
-    private var polling = false
+    private var polling: LongPoll?
     private var stopped = false
 
     init(
@@ -78,21 +78,21 @@ final class DurableSubscriptionPump: @unchecked Sendable {
     /// UNSUB or disconnect: unacked messages become visible to the next client at once.
     func stop() {
         stopped = true
+        polling?.cancel()  // a parked pull takes nothing more
         release(Array(outstanding.values))
         outstanding = [:]
     }
 
     private func pull() {
-        guard !stopped, !polling, credit > 0 else { return }
-        polling = true
+        guard !stopped, polling == nil, credit > 0 else { return }
         let connection = self.connection
-        manager.receive(queue, max: min(credit, 10), wait: Self.pollSeconds, visibilityTimeout: Self.ackTimeout) { [self] result in
+        polling = manager.receive(queue, max: min(credit, 10), wait: Self.pollSeconds, visibilityTimeout: Self.ackTimeout) { [self] result in
             connection.execute { self.received(result) }
         }
     }
 
     private func received(_ result: Result<[ReceivedQueueMessage], HeraldError>) {
-        polling = false
+        polling = nil
         guard case .success(let messages) = result else {
             // The queue went away (a reload removed the subscription): nothing more to pull.
             return

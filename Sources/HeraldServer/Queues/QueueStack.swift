@@ -10,6 +10,8 @@ import HeraldStore
 /// directory, an in-memory store), the queue manager on it, and the queue API front ends call.
 struct QueueStack: Sendable {
     let store: any LogStore & MetaStore
+    /// Held while the server runs: one server per data directory.
+    let lock: DirectoryLock?
     let manager: QueueManager
     let api: QueueAPI
     /// One line for the log: what recovery found.
@@ -20,13 +22,21 @@ struct QueueStack: Sendable {
     static func open(config: HeraldConfig, broker: Broker, repair: Bool, log: @Sendable (String) -> Void) throws(ServerError) -> QueueStack {
         let identity = QueueIdentity()
         let store: any LogStore & MetaStore
-        let signingDirectory: String
+        var signingDirectory: String
+        /// Without a data directory the key is made in a temporary directory, loaded, and the directory removed.
+        var temporarySigningDirectory = false
         var lines: [String] = []
+        var lock: DirectoryLock?
         if let dataDir = config.dataDir {
             do {
                 try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             } catch {
                 throw ServerError("data directory \(dataDir): \(error.localizedDescription)")
+            }
+            do {
+                lock = try DirectoryLock(directory: dataDir)
+            } catch {
+                throw ServerError("data directory \(dataDir): \(error)")
             }
             let journal: LocalJournal
             do {
@@ -39,8 +49,8 @@ struct QueueStack: Sendable {
             signingDirectory = dataDir
         } else {
             store = MemoryLogStore()
-            signingDirectory = NSTemporaryDirectory() + "herald-signing-\(getpid())"
-            _ = try? FileManager.default.createDirectory(atPath: signingDirectory, withIntermediateDirectories: true)
+            signingDirectory = NSTemporaryDirectory() + "herald-signing-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            temporarySigningDirectory = true
             lines.append("no dataDir: queues are held in memory and lost on restart")
         }
         let signer: MessageSigner
@@ -53,6 +63,7 @@ struct QueueStack: Sendable {
         } catch {
             throw ServerError("SNS signing key: \(error)")
         }
+        if temporarySigningDirectory { try? FileManager.default.removeItem(atPath: signingDirectory) }
         let renderer = EnvelopeRenderer(
             signer: signer, version: SNSEnvelope.SignatureVersion(rawValue: config.signatureVersion) ?? .v1, identity: identity,
             signingCertURL: "\(identity.baseURL)/SimpleNotificationService-herald.pem")
@@ -72,7 +83,7 @@ struct QueueStack: Sendable {
         try declareSubscriptionQueues(config.subscriptions, in: manager)
         let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: Digest.md5Hex)
         for line in lines { log(line) }
-        return QueueStack(store: store, manager: manager, api: api, recoveryLine: lines.joined(separator: "; "))
+        return QueueStack(store: store, lock: lock, manager: manager, api: api, recoveryLine: lines.joined(separator: "; "))
     }
 
     /// Makes the configured queues exist with their configured attributes (dead-letter queues
