@@ -124,6 +124,9 @@ public final class Server: Sendable {
     /// The queue manager (after `start`).
     public var queueManager: QueueManager? { state.withLock { $0.queues?.manager } }
 
+    /// The durable store (after `start`): read by `storeStatistics` (Server+StoreStatistics.swift).
+    var queueStack: QueueStack? { state.withLock { $0.queues } }
+
     /// Closes the store (tests that reopen a data directory in one process).
     public func closeStore() {
         state.withLock { state in

@@ -106,6 +106,9 @@ public enum JournalRecordCodec {
         writer.u8(kind(of: record).rawValue)
         encodePayload(record, into: &writer)
         out = writer.bytes
+        // Drop the writer's reference, or the stores below copy the whole buffer (copy-on-write):
+        // quadratic in the records of one append, which stalled compaction's big appends.
+        writer.bytes = []
         let length = out.count - start - JournalFormat.frameHeaderSize
         let crc = out.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
         storeU32(UInt32(truncatingIfNeeded: length), in: &out, at: start)

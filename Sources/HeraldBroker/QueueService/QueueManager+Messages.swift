@@ -92,7 +92,9 @@ extension QueueManager {
                 var holders: UInt32 = 0
                 var duplicateOf: String?
                 for target in message.targets {
-                    guard var slot = state.queues[target.queue] else { continue }
+                    // Taken out and put back so `slot` is unique: mutating a copy still in the
+                    // dictionary would copy the queue's whole storage (O(depth) per message).
+                    guard var slot = state.queues.removeValue(forKey: target.queue) else { continue }
                     let delay = Int((target.visibleAtMillis - message.sentAtMillis) / 1000)
                     let entry = QueueEntry(
                         entry: message.entry, position: position.packed, sentAtMillis: message.sentAtMillis,
@@ -141,11 +143,13 @@ extension QueueManager {
         let poll = LongPoll()
         let now = clock()
         let taken = state.withLock { state -> Result<(UInt32, [ReceivedMessage])?, HeraldError> in
-            guard let id = state.ids[queueName], var slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
+            // Taken out and put back (on every path) so the mutation does not copy the queue's storage.
+            guard let id = state.ids[queueName], var slot = state.queues.removeValue(forKey: id) else { return .failure(Self.noSuchQueue) }
             let outcome: ReceiveOutcome
             do throws(HeraldError) {
                 outcome = try slot.core.receive(max: max, visibilityTimeout: visibilityTimeout, now: now)
             } catch {
+                state.queues[id] = slot
                 return .failure(error)
             }
             state.queues[id] = slot
@@ -300,7 +304,8 @@ extension QueueManager {
     ) {
         let now = clock()
         let outcome = state.withLock { state -> Result<[Result<Void, HeraldError>], HeraldError> in
-            guard let id = state.ids[queueName], var slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
+            // Taken out and put back so the deletes do not copy the queue's storage.
+            guard let id = state.ids[queueName], var slot = state.queues.removeValue(forKey: id) else { return .failure(Self.noSuchQueue) }
             var results: [Result<Void, HeraldError>] = []
             var deleted: [QueueEntry] = []
             for handle in receiptHandles {

@@ -137,7 +137,7 @@ extension QueueManager {
         let now = clock()
         state.withLock { state in
             for id in Array(state.queues.keys) {
-                guard var slot = state.queues[id] else { continue }
+                guard var slot = state.queues.removeValue(forKey: id) else { continue }  // unique: no copy of its storage
                 let expired = slot.core.expire(now: now)
                 state.queues[id] = slot
                 guard !expired.isEmpty else { continue }
