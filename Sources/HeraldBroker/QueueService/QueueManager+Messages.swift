@@ -92,9 +92,7 @@ extension QueueManager {
                 var holders: UInt32 = 0
                 var duplicateOf: String?
                 for target in message.targets {
-                    // Taken out and put back so `slot` is unique: mutating a copy still in the
-                    // dictionary would copy the queue's whole storage (O(depth) per message).
-                    guard var slot = state.queues.removeValue(forKey: target.queue) else { continue }
+                    guard let slot = state.queues[target.queue] else { continue }
                     let delay = Int((target.visibleAtMillis - message.sentAtMillis) / 1000)
                     let entry = QueueEntry(
                         entry: message.entry, position: position.packed, sentAtMillis: message.sentAtMillis,
@@ -114,7 +112,6 @@ extension QueueManager {
                     } catch {
                         // The front end validated it; a queue changed under it (e.g. made FIFO) drops it.
                     }
-                    state.queues[target.queue] = slot
                 }
                 if holders == 0 {
                     store.release(position)
@@ -143,16 +140,13 @@ extension QueueManager {
         let poll = LongPoll()
         let now = clock()
         let taken = state.withLock { state -> Result<(UInt32, [ReceivedMessage])?, HeraldError> in
-            // Taken out and put back (on every path) so the mutation does not copy the queue's storage.
-            guard let id = state.ids[queueName], var slot = state.queues.removeValue(forKey: id) else { return .failure(Self.noSuchQueue) }
+            guard let id = state.ids[queueName], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
             let outcome: ReceiveOutcome
             do throws(HeraldError) {
                 outcome = try slot.core.receive(max: max, visibilityTimeout: visibilityTimeout, now: now)
             } catch {
-                state.queues[id] = slot
                 return .failure(error)
             }
-            state.queues[id] = slot
             let wait = wait ?? slot.core.attributes.receiveMessageWaitTimeSeconds
             applyReceiveSideEffects(queue: id, outcome, in: &state)
             if outcome.received.isEmpty && wait > 0 {
@@ -226,7 +220,7 @@ extension QueueManager {
         var served: [(Waiter, [ReceivedMessage])] = []
         var timedOut: [Waiter] = []
         state.withLock { state in
-            guard var slot = state.queues[queue], !slot.waiters.isEmpty else { return }
+            guard let slot = state.queues[queue], !slot.waiters.isEmpty else { return }
             var remaining: [Waiter] = []
             for waiter in slot.waiters {
                 if waiter.poll.isCancelled {
@@ -235,9 +229,7 @@ extension QueueManager {
                 }
                 let outcome = (try? slot.core.receive(max: waiter.max, visibilityTimeout: waiter.visibilityTimeout, now: now))
                     ?? ReceiveOutcome()
-                state.queues[queue] = slot
                 applyReceiveSideEffects(queue: queue, outcome, in: &state)
-                if let refreshed = state.queues[queue] { slot = refreshed }
                 if !outcome.received.isEmpty {
                     served.append((waiter, outcome.received))
                 } else if waiter.deadline <= uptime {
@@ -247,7 +239,6 @@ extension QueueManager {
                 }
             }
             slot.waiters = remaining
-            state.queues[queue] = slot
             armTimer(queue, now: now, in: &state)
         }
         for waiter in timedOut { callbackQueue.async { waiter.reply(.success([])) } }
@@ -304,8 +295,7 @@ extension QueueManager {
     ) {
         let now = clock()
         let outcome = state.withLock { state -> Result<[Result<Void, HeraldError>], HeraldError> in
-            // Taken out and put back so the deletes do not copy the queue's storage.
-            guard let id = state.ids[queueName], var slot = state.queues.removeValue(forKey: id) else { return .failure(Self.noSuchQueue) }
+            guard let id = state.ids[queueName], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
             var results: [Result<Void, HeraldError>] = []
             var deleted: [QueueEntry] = []
             for handle in receiptHandles {
@@ -316,7 +306,6 @@ extension QueueManager {
                     results.append(.failure(error))
                 }
             }
-            state.queues[id] = slot
             guard !deleted.isEmpty else { return .success(results) }
             for entry in deleted { releaseHolder(entry, in: &state) }
             store.append([.delete(queue: id, entries: deleted.map(\.entry))], on: callbackQueue) { [results] result in
@@ -342,7 +331,7 @@ extension QueueManager {
     ) {
         let now = clock()
         let outcome = state.withLock { state -> Result<[Result<Void, HeraldError>], HeraldError> in
-            guard let id = state.ids[queueName], var slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
+            guard let id = state.ids[queueName], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
             var results: [Result<Void, HeraldError>] = []
             var marks: [VisibilityMark] = []
             for change in changes {
@@ -354,7 +343,6 @@ extension QueueManager {
                     results.append(.failure(error))
                 }
             }
-            state.queues[id] = slot
             armTimer(id, now: now, in: &state)
             guard !marks.isEmpty else { return .success(results) }
             store.append([.visibility(queue: id, marks: marks)], on: callbackQueue) { [self, results] result in
@@ -375,10 +363,9 @@ extension QueueManager {
     public func purge(_ queueName: String, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
         let now = clock()
         let outcome = state.withLock { state -> Result<Void, HeraldError> in
-            guard let id = state.ids[queueName], var slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
+            guard let id = state.ids[queueName], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
             let removed: [QueueEntry]
             do throws(HeraldError) { removed = try slot.core.purge(now: now) } catch { return .failure(error) }
-            state.queues[id] = slot
             for entry in removed { releaseHolder(entry, in: &state) }
             store.append([.purge(queue: id, throughEntry: state.nextEntry - 1)], on: callbackQueue) { result in
                 reply(result.map { _ in () }.mapError(Self.storageError))
@@ -398,7 +385,7 @@ extension QueueManager {
     public func redrive(from source: String, to destination: String, reply: @escaping @Sendable (Result<Int, HeraldError>) -> Void) {
         let now = clock()
         let outcome = state.withLock { state -> Result<Int, HeraldError> in
-            guard let from = state.ids[source], var slot = state.queues[from],
+            guard let from = state.ids[source], let slot = state.queues[from],
                   let to = state.ids[destination], let target = state.queues[to]
             else { return .failure(Self.noSuchQueue) }
             guard from != to else {
@@ -422,7 +409,6 @@ extension QueueManager {
                 copies.append(stored)
                 moved.append(entry)
             }
-            state.queues[from] = slot
             guard !moved.isEmpty else { return .success(0) }
             for entry in moved { releaseHolder(entry, in: &state) }
             let records = copies.map { JournalRecord.message($0) } + [.delete(queue: from, entries: moved.map(\.entry))]

@@ -137,9 +137,8 @@ extension QueueManager {
         let now = clock()
         state.withLock { state in
             for id in Array(state.queues.keys) {
-                guard var slot = state.queues.removeValue(forKey: id) else { continue }  // unique: no copy of its storage
+                guard let slot = state.queues[id] else { continue }
                 let expired = slot.core.expire(now: now)
-                state.queues[id] = slot
                 guard !expired.isEmpty else { continue }
                 store.append([.delete(queue: id, entries: expired.map(\.entry))], on: callbackQueue) { _ in }
                 for entry in expired { releaseHolder(entry, in: &state) }
@@ -203,10 +202,9 @@ extension QueueManager {
                         for target in copy.targets { moves[target.queue, default: [:]][copy.entry] = newPosition.packed }
                     }
                     for (queue, map) in moves {
-                        guard var slot = state.queues[queue] else { continue }
+                        guard let slot = state.queues[queue] else { continue }
                         let present = Set(slot.core.entries().lazy.filter { map[$0.entry] != nil }.map(\.entry))
                         slot.core.updatePositions(map.filter { present.contains($0.key) })
-                        state.queues[queue] = slot
                         held[queue] = present
                     }
                     for ((copy, oldPosition), newPosition) in zip(copies, positions) {

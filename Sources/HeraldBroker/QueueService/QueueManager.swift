@@ -42,8 +42,10 @@ public final class QueueManager: Sendable {
         var sequence: UInt64 = 0
     }
 
-    /// One queue: its state machine and its parked long polls.
-    struct QueueSlot {
+    /// One queue: its state machine and its parked long polls. A class, so changing a queue in
+    /// `State.queues` changes it in place: a struct copied out of the dictionary and changed would
+    /// copy the queue's whole storage (O(depth) per operation).
+    final class QueueSlot: @unchecked Sendable {  // only touched under `state`'s lock
         let id: UInt32
         let name: String
         var core: QueueCore
@@ -52,6 +54,14 @@ public final class QueueManager: Sendable {
         var waiters: [Waiter] = []
         /// When a timer is already armed for this queue (uptime nanoseconds), so one is armed at a time.
         var timerAt: UInt64?
+
+        init(id: UInt32, name: String, core: QueueCore, createdAtMillis: Int64, lastModifiedAtMillis: Int64) {
+            self.id = id
+            self.name = name
+            self.core = core
+            self.createdAtMillis = createdAtMillis
+            self.lastModifiedAtMillis = lastModifiedAtMillis
+        }
     }
 
     struct Waiter {
@@ -146,10 +156,9 @@ public final class QueueManager: Sendable {
     public func setAttributes(_ name: String, _ attributes: QueueAttributes, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
         let now = clock()
         let record = state.withLock { state -> QueueRecord? in
-            guard let id = state.ids[name], var slot = state.queues[id] else { return nil }
+            guard let id = state.ids[name], let slot = state.queues[id] else { return nil }
             slot.core.attributes = attributes
             slot.lastModifiedAtMillis = now
-            state.queues[id] = slot
             return QueueRecord(id: id, name: name, attributes: attributes.sqsAttributes, createdAtMillis: slot.createdAtMillis)
         }
         guard let record else { return callbackQueue.async { reply(.failure(Self.noSuchQueue)) } }
