@@ -41,14 +41,7 @@ struct SubscribeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var policy = filterPolicy
-        if let text = policy, text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8) else {
-                throw Terminal.fail("cannot read filter policy file \(path)")
-            }
-            policy = contents
-        }
+        let policy = try PolicyArgument.resolve(filterPolicy)
         let client: HeraldClient
         do {
             client = try HeraldClient.connect(connection.clientOptions(name: "herald-subscribe"))

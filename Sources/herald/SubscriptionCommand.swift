@@ -47,14 +47,7 @@ struct SubscriptionCreateCommand: ParsableCommand {
     func run() throws {
         if endpoint != nil { throw Terminal.fail("NotSupported: --endpoint (HTTP/S subscriptions) is not supported yet; use --queue") }
         guard let queue else { throw Terminal.fail("give --queue") }
-        var policy = filterPolicy
-        if let text = policy, text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8) else {
-                throw Terminal.fail("cannot read filter policy file \(path)")
-            }
-            policy = contents
-        }
+        let policy = try PolicyArgument.resolve(filterPolicy)
         let arn = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
             try client.subscribe(topic: topic, queue: queue, filterPolicy: policy, scope: scope.flatMap(FilterScope.init(rawValue:)), raw: raw)
         }
