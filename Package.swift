@@ -46,7 +46,7 @@ let package = Package(
             ]
         ),
         // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
-        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet"]),
+        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet", "HeraldStore"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(
             name: "FilterPolicyTests",
@@ -63,7 +63,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer", "HeraldConfig", "HeraldBroker", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
-                "HeraldTestSupport",
+                "HeraldStore", "HeraldTestSupport",
             ]
         ),
     ]

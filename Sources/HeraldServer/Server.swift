@@ -5,6 +5,7 @@ import HeraldBroker
 import HeraldConfig
 import HeraldCore
 import HeraldNet
+import HeraldStore
 import HeraldWire
 import Synchronization
 
@@ -29,12 +30,15 @@ public final class Server: Sendable {
     }
     /// Drop damaged journal records at start instead of refusing to start (`herald serve --repair`).
     private let repair: Bool
+    /// The journal's file layer (tests inject full disks and I/O errors).
+    private let journalFiles: any JournalFileSystem
 
     public init(
         config: HeraldConfig, group: EventLoopGroup = .shared, repair: Bool = false,
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        journalFiles: any JournalFileSystem = PosixFileSystem(), log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.repair = repair
+        self.journalFiles = journalFiles
         var options = BrokerOptions()
         options.autoCreateTopics = config.autoCreateTopics
         options.limits.maxSubscriptionsPerSession = config.limits.maxSubscriptionsPerConnection
@@ -54,7 +58,7 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
-        let queues = try QueueStack.open(config: config, broker: broker, repair: repair, log: log)
+        let queues = try QueueStack.open(config: config, broker: broker, repair: repair, files: journalFiles, log: log)
         state.withLock { $0.queues = queues }
         context.queues.withLock { $0 = queues.api }
         do {

@@ -132,3 +132,60 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    /// A full disk under a running server: publishes into queues and sends are refused with
+    /// `StorageUnavailable`, never confirmed; receives and plain stream traffic go on; once there
+    /// is space again publishing works; after a restart nothing refused shows up.
+    @Suite struct IntegrationDiskFullTests {
+        @Test func aFullDiskRefusesDurableWritesAndTheServerStaysUp() throws {
+            let directory = makeTemporaryDirectory("herald-full")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var config = TestServer.baseConfig()
+            config.dataDir = directory + "/data"
+            let disk = FailingDisk()
+            var server = Server(config: config, journalFiles: disk)
+            try server.start()
+            var port = try #require(server.listenAddresses.first).port
+            var client = try HeraldClient.connect(ClientOptions(host: "127.0.0.1", port: port, caFile: TestPaths.ca))
+            _ = try client.createQueue(name: "jobs")
+            _ = try client.subscribe(topic: "work", queue: "jobs", raw: true)
+            _ = try client.publish(topic: "work", body: Array("before".utf8))
+
+            disk.full = true
+            do {
+                _ = try client.publish(topic: "work", body: Array("refused".utf8))
+                Issue.record("a publish the journal could not keep was confirmed")
+            } catch {
+                #expect(error.code == "StorageUnavailable", "\(error)")
+            }
+            #expect(throws: ClientError.self) { _ = try client.send(queue: "jobs", body: "refused-send") }
+            let stream = Collector<String>()
+            _ = try client.subscribe(topic: "chat", ackMode: .auto) { stream.append(String(decoding: $0.body, as: UTF8.self)) }
+            _ = try client.publish(topic: "chat", body: Array("still here".utf8))
+            #expect(stream.waitForCount(1), "non-durable traffic goes on")
+            let got = try client.receive(queue: "jobs", max: 10, wait: 1)
+            #expect(got.map(\.bodyText) == ["before"], "receives keep working, and nothing refused is in the queue")
+            #expect(disk.refusedWrites.load(ordering: .relaxed) > 0)
+
+            disk.full = false
+            _ = try client.publish(topic: "work", body: Array("after".utf8))
+            #expect(try client.receive(queue: "jobs", max: 10, wait: 2).map(\.bodyText) == ["after"])
+            client.close()
+            server.stop()
+            server.closeStore()
+
+            server = Server(config: config)
+            try server.start()
+            defer { server.stop(); server.closeStore() }
+            port = try #require(server.listenAddresses.first).port
+            client = try HeraldClient.connect(ClientOptions(host: "127.0.0.1", port: port, caFile: TestPaths.ca))
+            defer { client.close() }
+            // "before" and "after" were received (in flight, 30 s); nothing refused may appear.
+            let attributes = try client.queueAttributes(name: "jobs")
+            let total = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+                .compactMap { attributes[$0].flatMap(Int.init) }.reduce(0, +)
+            #expect(total == 2, "exactly the two confirmed messages came back: \(attributes)")
+        }
+    }
+}

@@ -19,7 +19,9 @@ struct QueueStack: Sendable {
 
     /// Opens the store in `config.dataDir` (nil: memory, nothing survives a restart), recovers the
     /// queues and run-time subscriptions, and declares the configured queues.
-    static func open(config: HeraldConfig, broker: Broker, repair: Bool, log: @Sendable (String) -> Void) throws(ServerError) -> QueueStack {
+    static func open(
+        config: HeraldConfig, broker: Broker, repair: Bool, files: any JournalFileSystem = PosixFileSystem(), log: @Sendable (String) -> Void
+    ) throws(ServerError) -> QueueStack {
         let identity = QueueIdentity()
         let store: any LogStore & MetaStore
         var signingDirectory: String
@@ -40,7 +42,7 @@ struct QueueStack: Sendable {
             }
             let journal: LocalJournal
             do {
-                journal = try LocalJournal(directory: dataDir + "/journal", fsync: fsyncPolicy(config.durability.fsync), repair: repair)
+                journal = try LocalJournal(directory: dataDir + "/journal", fsync: fsyncPolicy(config.durability.fsync), files: files, repair: repair)
             } catch {
                 throw ServerError("journal in \(dataDir)/journal: \(error)" + (repair ? "" : " (start with --repair to drop damaged records and go on)"))
             }
