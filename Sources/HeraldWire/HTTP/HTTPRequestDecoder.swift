@@ -32,7 +32,7 @@ public struct HTTPRequestDecoder: Sendable {
     public mutating func append(_ bytes: ArraySlice<UInt8>) { parser.append(bytes) }
     public mutating func append(_ bytes: UnsafeRawBufferPointer) { parser.append(bytes) }
 
-    /// Bytes received but not yet part of a returned request.
+    /// Bytes received and not yet consumed (the parsed lines of a request still incomplete are consumed).
     public var bufferedByteCount: Int { parser.buffer.unconsumedCount }
 
     /// True between requests with no byte of the next one received: an idle-timeout close is clean.
