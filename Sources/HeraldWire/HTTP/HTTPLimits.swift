@@ -5,7 +5,8 @@ public struct HTTPLimits: Sendable, Hashable {
     public var maxLineBytes: Int = 8192
     /// Most header fields in one message (trailers are counted apart, with the same bound).
     public var maxHeaderCount: Int = 100
-    /// All header lines of one message together, counting CRLFs and the blank line (not the start line).
+    /// All header lines of one message together, counting CRLFs and the blank line (not the start
+    /// line); a chunked body's trailer section has a budget of the same size.
     public var maxHeaderBytes: Int = 65_536
     /// Largest body, declared (Content-Length, chunk sizes) or read to close. The default leaves room
     /// above SQS's 1 MiB batch for JSON escaping and an SNS envelope around it.

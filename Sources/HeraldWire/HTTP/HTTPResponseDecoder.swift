@@ -24,8 +24,10 @@ public struct HTTPResponseDecoder: Sendable {
 
     /// Records that a request with `method` was sent; its response is the next unanswered one.
     public mutating func expectResponse(to method: String) {
-        if methodIndex > 0, methodIndex == methods.count {
-            methods.removeAll(keepingCapacity: true)
+        // Drop answered methods once they are the larger half, so a connection that always has a
+        // request in flight does not grow the list (amortised O(1)).
+        if methodIndex > 0, methodIndex * 2 >= methods.count {
+            methods.removeFirst(methodIndex)
             methodIndex = 0
         }
         methods.append(method)
@@ -52,8 +54,8 @@ public struct HTTPResponseDecoder: Sendable {
         return took(message)
     }
 
-    /// At end of input: the response whose body ran to the close, nil if none was pending; throws
-    /// `truncated` when a response was cut off.
+    /// At end of input (after `next()` returned nil): the response whose body ran to the close, nil
+    /// if none was pending; throws `truncated` when a response was cut off.
     public mutating func finish() throws(HTTPError) -> HTTPResponse? {
         guard let message = try parser.finish() else { return nil }
         return took(message)
