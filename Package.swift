@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "HeraldStore", dependencies: ["HeraldCore"]),
         .target(name: "HeraldBroker", dependencies: ["HeraldCore", "FilterPolicy", "HeraldStore"]),
         .target(name: "HeraldClient", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
+        // HTTP/1.1 server and client on HeraldNet (HeraldNet itself stays protocol-free).
+        .target(name: "HeraldHTTP", dependencies: ["HeraldCore", "HeraldWire", "HeraldNet"]),
         .target(
             name: "HeraldConfig",
             dependencies: ["HeraldCore", "FilterPolicy", .product(name: "Yams", package: "Yams")]
@@ -46,7 +48,7 @@ let package = Package(
             ]
         ),
         // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
-        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet", "HeraldStore"]),
+        .target(name: "HeraldTestSupport", dependencies: ["HeraldNet", "HeraldStore", "HeraldWire", "HeraldHTTP"]),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(
             name: "FilterPolicyTests",
@@ -55,6 +57,7 @@ let package = Package(
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", "HeraldCore"]),
         .testTarget(name: "HeraldClientTests", dependencies: ["HeraldClient", "HeraldWire", "HeraldNet", "HeraldCore", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", "HeraldNet", "HeraldWire", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldNetTests", dependencies: ["HeraldNet", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "HeraldTestSupport"]),
         .testTarget(name: "HeraldBrokerTests", dependencies: ["HeraldBroker", "HeraldStore", "FilterPolicy", "HeraldCore"]),

@@ -1,0 +1,149 @@
+// HTTPClientConnection: the ConnectionHandler of one outbound HTTP connection. It carries one
+// exchange at a time (no pipelining: a failed exchange never takes others with it), and goes back
+// to the pool between exchanges when both sides keep the connection alive.
+//
+// Contract: every method runs on the connection's queue (ConnectionHandler callbacks; `start` via
+// `connection.execute` from the client); hence `@unchecked Sendable`. `endpoint` is immutable and
+// read by the pool from any thread. Each exchange's completion is called exactly once, here: with
+// the response, or with the timeout, the close or the decode error that ended it.
+import Dispatch
+import HeraldNet
+import HeraldWire
+
+/// One request in flight, encoded, with its completion.
+struct HTTPExchange: Sendable {
+    var method: String
+    var bytes: [UInt8]
+    var keepAlive: Bool
+    var timeout: Duration
+    var completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void
+}
+
+final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
+    let endpoint: HTTPEndpoint
+    private let pool: HTTPConnectionPool
+    private var decoder: HTTPResponseDecoder
+    /// Set in `attach` (on the queue, before `start`), before the pool can see this object.
+    private(set) var connection: Connection?
+    private var current: HTTPExchange?
+    /// Distinguishes exchanges so a stale timer cannot end a later one.
+    private var exchangeNumber: UInt64 = 0
+    private var timeoutItem: DispatchWorkItem?
+    private var opened = false
+    private var closed = false
+
+    init(endpoint: HTTPEndpoint, limits: HTTPLimits, pool: HTTPConnectionPool, first: HTTPExchange) {
+        self.endpoint = endpoint
+        self.pool = pool
+        self.decoder = HTTPResponseDecoder(limits: limits)
+        self.current = first
+    }
+
+    func attach(_ connection: Connection) { self.connection = connection }
+
+    /// Takes `exchange` on a pooled connection; false (the caller connects anew) when the connection
+    /// closed meanwhile.
+    func start(_ exchange: HTTPExchange) -> Bool {
+        guard let connection, !closed, opened, connection.isOpen, current == nil else { return false }
+        connection.idleTimeout = nil
+        current = exchange
+        send(exchange, on: connection)
+        return true
+    }
+
+    private func send(_ exchange: HTTPExchange, on connection: Connection) {
+        exchangeNumber += 1
+        let number = exchangeNumber
+        decoder.expectResponse(to: exchange.method)
+        connection.write(exchange.bytes)
+        connection.flush()
+        timeoutItem = connection.schedule(after: exchange.timeout) { [self] in
+            guard number == exchangeNumber, current != nil else { return }
+            finish(.failure(HTTPClientError(.timeout, "no complete response from \(endpoint) within \(exchange.timeout)")))
+            connection.close(.closedByOwner)
+        }
+    }
+
+    private func finish(_ result: Result<HTTPResponse, HTTPClientError>) {
+        timeoutItem?.cancel()
+        timeoutItem = nil
+        guard let exchange = current else { return }
+        current = nil
+        exchange.completion(result)
+    }
+
+    // MARK: - ConnectionHandler
+
+    func connectionDidOpen(_ connection: Connection) {
+        opened = true
+        if let current { send(current, on: connection) }
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        guard let exchange = current else {
+            // Bytes nobody asked for: the stream is out of step, never reuse it.
+            connection.close(.protocolError("unsolicited bytes from \(endpoint)"))
+            return
+        }
+        decoder.append(bytes)
+        let response: HTTPResponse
+        do {
+            guard let next = try decoder.next() else { return }
+            response = next
+        } catch {
+            finish(.failure(Self.clientError(error, endpoint: endpoint)))
+            connection.close(.protocolError(error.message))
+            return
+        }
+        finish(.success(response))
+        let reusable = exchange.keepAlive && response.keepAlive && decoder.bufferedByteCount == 0
+        if reusable && pool.checkIn(self) {
+            connection.idleTimeout = pool.idleTimeout
+        } else {
+            connection.close()
+        }
+    }
+
+    func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
+        guard current == nil else { return }  // the response timer owns a busy connection
+        pool.remove(self)
+        connection.close(.idleTimeout)
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        closed = true
+        pool.remove(self)
+        guard current != nil else { return }
+        guard opened else {
+            finish(.failure(Self.openError(reason, endpoint: endpoint)))
+            return
+        }
+        do {
+            if let response = try decoder.finish() {
+                finish(.success(response))  // a body that ran to the close
+            } else {
+                finish(.failure(HTTPClientError(.connectionClosed, "\(endpoint) closed the connection before responding (\(reason))")))
+            }
+        } catch {
+            finish(.failure(HTTPClientError(.connectionClosed, "\(endpoint) closed the connection mid-response (\(reason))")))
+        }
+    }
+
+    static func openError(_ reason: CloseReason, endpoint: HTTPEndpoint) -> HTTPClientError {
+        switch reason {
+        case .handshakeFailed, .handshakeTimeout:
+            return HTTPClientError(.tlsHandshakeFailed, "\(endpoint): \(reason)")
+        default:
+            return HTTPClientError(.connectFailed, "\(endpoint): \(reason)")
+        }
+    }
+
+    static func clientError(_ error: HTTPError, endpoint: HTTPEndpoint) -> HTTPClientError {
+        switch error.code {
+        case .bodyTooLarge, .headersTooLarge, .tooManyHeaders, .lineTooLong:
+            return HTTPClientError(.responseTooLarge, "response from \(endpoint) exceeds the client's limits: \(error.message)")
+        default:
+            return HTTPClientError(.invalidResponse, "invalid response from \(endpoint): \(error.message)")
+        }
+    }
+}

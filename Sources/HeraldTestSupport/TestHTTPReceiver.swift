@@ -1,0 +1,95 @@
+// TestHTTPReceiver: a real HTTP(S) endpoint for tests, built on HeraldHTTP's server. It records
+// every request and answers from a script (status, headers, body, a delay, or breaking off
+// mid-response); once the script runs out it answers with `fallback`.
+import Dispatch
+import HeraldHTTP
+import HeraldNet
+import HeraldWire
+import Synchronization
+
+public final class TestHTTPReceiver: Sendable {
+    /// One scripted answer.
+    public struct Step: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: [UInt8]
+        /// Wait this long before answering.
+        public var delay: Duration
+        /// Send only this many bytes of the encoded response, then close (a server dying mid-response).
+        public var closeAfterBytes: Int?
+
+        public init(status: Int = 200, headers: HTTPHeaders = [:], body: [UInt8] = [], delay: Duration = .zero,
+                    closeAfterBytes: Int? = nil) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+            self.closeAfterBytes = closeAfterBytes
+        }
+
+        public init(status: Int = 200, body: String, delay: Duration = .zero) {
+            self.init(status: status, headers: ["Content-Type": "text/plain"], body: Array(body.utf8), delay: delay)
+        }
+    }
+
+    private struct State {
+        var requests: [HTTPRequest] = []
+        var script: [Step] = []
+    }
+
+    public let server: HTTPServer
+    public let isTLS: Bool
+    private let state: Mutex<State>
+
+    /// Listens on 127.0.0.1 (ephemeral port); `tls` serves the dev server certificate (names
+    /// localhost, 127.0.0.1, ::1; signed by certs/dev-ca.pem).
+    public init(tls: Bool = false, script: [Step] = [], fallback: Step = Step(),
+                configure: (inout HTTPServer.Configuration) -> Void = { _ in }) throws {
+        let state = Mutex(State(script: script))
+        var configuration = HTTPServer.Configuration(tls: tls ? try TestTLS.server() : nil)
+        configure(&configuration)
+        server = try HTTPServer(configuration: configuration) { request, responder in
+            let step: Step = state.withLock { state in
+                state.requests.append(request)
+                return state.script.isEmpty ? fallback : state.script.removeFirst()
+            }
+            let response = HTTPResponse(status: step.status, headers: step.headers, body: step.body)
+            let answer: @Sendable () -> Void = {
+                if let cut = step.closeAfterBytes {
+                    responder.abort(after: cut, of: response)
+                } else {
+                    responder.respond(response)
+                }
+            }
+            if step.delay > .zero {
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(step.delay.components.seconds * 1_000_000_000
+                    + step.delay.components.attoseconds / 1_000_000_000)), execute: answer)
+            } else {
+                answer()
+            }
+        }
+        self.state = state
+        self.isTLS = tls
+    }
+
+    public var port: Int { server.port }
+
+    /// `http(s)://127.0.0.1:<port><path>`.
+    public func url(_ path: String = "/") -> String {
+        "\(isTLS ? "https" : "http")://127.0.0.1:\(port)\(path)"
+    }
+
+    /// Appends answers to the script.
+    public func enqueue(_ steps: Step...) { state.withLock { $0.script.append(contentsOf: steps) } }
+
+    public var requests: [HTTPRequest] { state.withLock { $0.requests } }
+    public var requestCount: Int { state.withLock { $0.requests.count } }
+    public var acceptedConnections: Int { server.acceptedConnections }
+    public var activeConnections: Int { server.activeConnections }
+
+    public func waitForRequests(_ count: Int, timeout: Duration = .seconds(10)) -> Bool {
+        waitUntil(timeout) { requestCount >= count }
+    }
+
+    public func close() { server.close() }
+}
