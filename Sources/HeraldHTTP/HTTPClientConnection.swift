@@ -95,13 +95,18 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
             connection.close(.protocolError(error.message))
             return
         }
-        finish(.success(response))
+        // Back in the pool before the completion runs: a caller sending its next request from the
+        // completion finds this connection.
+        timeoutItem?.cancel()
+        timeoutItem = nil
+        current = nil
         let reusable = exchange.keepAlive && response.keepAlive && decoder.bufferedByteCount == 0
         if reusable && pool.checkIn(self) {
             connection.idleTimeout = pool.idleTimeout
         } else {
             connection.close()
         }
+        exchange.completion(.success(response))
     }
 
     func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {

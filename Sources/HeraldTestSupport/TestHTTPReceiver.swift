@@ -37,19 +37,25 @@ public final class TestHTTPReceiver: Sendable {
         var script: [Step] = []
     }
 
+    /// Shared by the server's handler and the test's reads.
+    private final class Recorder: Sendable {
+        let state: Mutex<State>
+        init(script: [Step]) { state = Mutex(State(script: script)) }
+    }
+
     public let server: HTTPServer
     public let isTLS: Bool
-    private let state: Mutex<State>
+    private let recorder: Recorder
 
     /// Listens on 127.0.0.1 (ephemeral port); `tls` serves the dev server certificate (names
     /// localhost, 127.0.0.1, ::1; signed by certs/dev-ca.pem).
     public init(tls: Bool = false, script: [Step] = [], fallback: Step = Step(),
                 configure: (inout HTTPServer.Configuration) -> Void = { _ in }) throws {
-        let state = Mutex(State(script: script))
+        let recorder = Recorder(script: script)
         var configuration = HTTPServer.Configuration(tls: tls ? try TestTLS.server() : nil)
         configure(&configuration)
         server = try HTTPServer(configuration: configuration) { request, responder in
-            let step: Step = state.withLock { state in
+            let step: Step = recorder.state.withLock { state in
                 state.requests.append(request)
                 return state.script.isEmpty ? fallback : state.script.removeFirst()
             }
@@ -68,7 +74,7 @@ public final class TestHTTPReceiver: Sendable {
                 answer()
             }
         }
-        self.state = state
+        self.recorder = recorder
         self.isTLS = tls
     }
 
@@ -80,10 +86,10 @@ public final class TestHTTPReceiver: Sendable {
     }
 
     /// Appends answers to the script.
-    public func enqueue(_ steps: Step...) { state.withLock { $0.script.append(contentsOf: steps) } }
+    public func enqueue(_ steps: Step...) { recorder.state.withLock { $0.script.append(contentsOf: steps) } }
 
-    public var requests: [HTTPRequest] { state.withLock { $0.requests } }
-    public var requestCount: Int { state.withLock { $0.requests.count } }
+    public var requests: [HTTPRequest] { recorder.state.withLock { $0.requests } }
+    public var requestCount: Int { recorder.state.withLock { $0.requests.count } }
     public var acceptedConnections: Int { server.acceptedConnections }
     public var activeConnections: Int { server.activeConnections }
 

@@ -1,0 +1,100 @@
+// What the client makes of servers that are down, slow, broken or not who they claim to be.
+import HeraldHTTP
+import HeraldNet
+import HeraldTestSupport
+import HeraldWire
+import Testing
+
+@Suite struct HTTPClientFailureTests {
+    private func code(_ result: Result<HTTPResponse, HTTPClientError>) -> HTTPClientError.Code? {
+        if case .failure(let error) = result { return error.code }
+        return nil
+    }
+
+    @Test func connectRefusedIsConnectFailed() async throws {
+        let client = try HTTPTest.client()
+        let url = try HTTPTest.url("http://127.0.0.1:\(try HTTPTest.closedPort())/")
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5))
+        #expect(code(result) == .connectFailed)
+    }
+
+    @Test func slowServerHitsTheResponseTimeout() async throws {
+        let receiver = try TestHTTPReceiver(script: [.init(status: 200, delay: .seconds(3))])
+        let client = try HTTPTest.client()
+        let started = ContinuousClock.now
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: try HTTPTest.url(receiver.url()), timeout: .milliseconds(300))
+        #expect(code(result) == .timeout)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func closeMidResponseIsAnError() async throws {
+        let receiver = try TestHTTPReceiver(script: [.init(status: 200, body: Array(repeating: 0x61, count: 1000), closeAfterBytes: 60)])
+        let client = try HTTPTest.client()
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: try HTTPTest.url(receiver.url()), timeout: .seconds(5))
+        #expect(code(result) == .connectionClosed)
+    }
+
+    @Test func closeBeforeAnyResponseIsAnError() async throws {
+        let receiver = try TestHTTPReceiver(script: [.init(status: 200, closeAfterBytes: 0)])
+        let client = try HTTPTest.client()
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: try HTTPTest.url(receiver.url()), timeout: .seconds(5))
+        #expect(code(result) == .connectionClosed)
+    }
+
+    @Test func hugeResponseIsRefused() async throws {
+        let receiver = try TestHTTPReceiver(script: [.init(status: 200, body: Array(repeating: 0x62, count: 100_000))])
+        let client = try HTTPTest.client { $0.limits = HTTPLimits(maxBodyBytes: 10_000) }
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: try HTTPTest.url(receiver.url()), timeout: .seconds(5))
+        #expect(code(result) == .responseTooLarge)
+        #expect(client.idleConnections(to: try HTTPTest.url(receiver.url())) == 0)
+    }
+
+    @Test func certificateForAnotherHostIsRefused() async throws {
+        let receiver = try TestHTTPReceiver(tls: true)
+        // Reaches the right server, but under a name its certificate does not carry.
+        let client = try HTTPTest.client { $0.addressOverrides = ["wrong.example": "127.0.0.1"] }
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"),
+                                       to: try HTTPTest.url("https://wrong.example:\(receiver.port)/"), timeout: .seconds(5))
+        #expect(code(result) == .tlsHandshakeFailed)
+        #expect(receiver.requestCount == 0)
+        // The same override with a name the certificate has works: the failure was the name.
+        let good = try HTTPTest.client { $0.addressOverrides = ["localhost": "127.0.0.1"] }
+        let ok = await good.send(HTTPRequest(method: "GET", target: "/"),
+                                 to: try HTTPTest.url("https://localhost:\(receiver.port)/"), timeout: .seconds(5))
+        #expect((try? ok.get().status) == 200)
+    }
+
+    @Test func tlsHandshakeThatNeverFinishesHitsTheConnectTimeout() async throws {
+        // A plain TCP listener that accepts and never speaks TLS.
+        let silent = try Listener(port: 0, tls: nil) { _ in SilentHandler() }
+        let client = try HTTPTest.client { $0.connectTimeout = .milliseconds(300) }
+        let started = ContinuousClock.now
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"),
+                                       to: try HTTPTest.url("https://127.0.0.1:\(silent.port)/"), timeout: .seconds(5))
+        #expect(code(result) == .tlsHandshakeFailed)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        silent.close()
+    }
+
+    @Test func untrustedCertificateIsRefused() async throws {
+        let receiver = try TestHTTPReceiver(tls: true)
+        let client = try HTTPClient()  // the system trust store does not hold the dev CA
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"), to: try HTTPTest.url(receiver.url()), timeout: .seconds(5))
+        #expect(code(result) == .tlsHandshakeFailed)
+    }
+
+    @Test func headerInjectionIsRefusedBeforeSending() async throws {
+        let receiver = try TestHTTPReceiver()
+        let client = try HTTPTest.client()
+        let request = HTTPRequest(method: "GET", target: "/", headers: ["X-Evil": "a\r\nInjected: yes"])
+        let result = await client.send(request, to: try HTTPTest.url(receiver.url()), timeout: .seconds(5))
+        #expect(code(result) == .invalidRequest)
+        #expect(client.connectionsOpened == 0)
+    }
+}
+
+/// Accepts and ignores everything (never answers).
+final class SilentHandler: ConnectionHandler, @unchecked Sendable {
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+}
