@@ -12,6 +12,17 @@ import HeraldWire
 import Synchronization
 
 public final class HTTPClient: Sendable {
+    /// Whether a request that met a pooled connection closed by its server before any response
+    /// byte is sent again, once, on a new connection. The server may have received it (and closed
+    /// without answering), so a non-idempotent request could then be processed twice.
+    public enum StaleConnectionRetry: Sendable, Hashable {
+        case never
+        /// GET, HEAD, OPTIONS, TRACE, PUT, DELETE (RFC 9110 §9.2.2).
+        case idempotentOnly
+        /// Every method: for at-least-once deliveries whose receivers deduplicate.
+        case always
+    }
+
     public struct Configuration: Sendable {
         /// The TLS context for https URLs; nil builds a verifying one from `caFile`.
         public var tls: TLSContext?
@@ -31,6 +42,7 @@ public final class HTTPClient: Sendable {
         /// Host name → address to connect to instead of resolving it (TLS still checks the name):
         /// curl's `--resolve`, for tests and split-horizon setups.
         public var addressOverrides: [String: String] = [:]
+        public var staleConnectionRetry: StaleConnectionRetry = .idempotentOnly
 
         public init(callbackQueue: DispatchQueue = DispatchQueue(label: "herald.http.client")) {
             self.callbackQueue = callbackQueue
@@ -80,8 +92,14 @@ public final class HTTPClient: Sendable {
         } catch {
             return deliver(.failure(HTTPClientError(.invalidRequest, error.message)))
         }
+        let retriable: Bool
+        switch configuration.staleConnectionRetry {
+        case .never: retriable = false
+        case .idempotentOnly: retriable = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(request.method)
+        case .always: retriable = true
+        }
         let exchange = HTTPExchange(method: request.method, bytes: bytes, keepAlive: request.keepAlive,
-                                    timeout: timeout, completion: deliver)
+                                    timeout: timeout, retriable: retriable, completion: deliver)
         dispatch(exchange, to: HTTPEndpoint(url))
     }
 
@@ -122,7 +140,14 @@ public final class HTTPClient: Sendable {
         }
         var options = ConnectionOptions()
         options.handshakeTimeout = configuration.connectTimeout
-        let handler = HTTPClientConnection(endpoint: endpoint, limits: configuration.limits, pool: pool, first: exchange)
+        let handler = HTTPClientConnection(
+            endpoint: endpoint, limits: configuration.limits, pool: pool, first: exchange
+        ) { [weak self] exchange in
+            guard let self else {
+                return exchange.completion(.failure(HTTPClientError(.shutDown, "the HTTP client is gone")))
+            }
+            self.connect(exchange, to: endpoint)
+        }
         do {
             try Connection.connect(
                 host: configuration.addressOverrides[endpoint.host] ?? endpoint.host, port: endpoint.port,

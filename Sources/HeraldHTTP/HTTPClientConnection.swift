@@ -16,12 +16,16 @@ struct HTTPExchange: Sendable {
     var bytes: [UInt8]
     var keepAlive: Bool
     var timeout: Duration
+    /// May be sent again on a fresh connection when a pooled one turns out closed (see `HTTPClient.StaleConnectionRetry`).
+    var retriable: Bool
     var completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void
 }
 
 final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     let endpoint: HTTPEndpoint
     private let pool: HTTPConnectionPool
+    /// Sends an exchange again on a new connection (the client's connect).
+    private let retry: @Sendable (HTTPExchange) -> Void
     private var decoder: HTTPResponseDecoder
     /// Set in `attach` (on the queue, before `start`), before the pool can see this object.
     private(set) var connection: Connection?
@@ -31,10 +35,16 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     private var timeoutItem: DispatchWorkItem?
     private var opened = false
     private var closed = false
+    /// The current exchange runs on a connection that served an earlier one.
+    private var currentReused = false
+    /// Any byte of the current exchange's response arrived.
+    private var currentAnswered = false
 
-    init(endpoint: HTTPEndpoint, limits: HTTPLimits, pool: HTTPConnectionPool, first: HTTPExchange) {
+    init(endpoint: HTTPEndpoint, limits: HTTPLimits, pool: HTTPConnectionPool, first: HTTPExchange,
+         retry: @escaping @Sendable (HTTPExchange) -> Void) {
         self.endpoint = endpoint
         self.pool = pool
+        self.retry = retry
         self.decoder = HTTPResponseDecoder(limits: limits)
         self.current = first
     }
@@ -47,18 +57,21 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
         guard let connection, !closed, opened, connection.isOpen, current == nil else { return false }
         connection.idleTimeout = nil
         current = exchange
+        currentReused = true
         send(exchange, on: connection)
         return true
     }
 
     private func send(_ exchange: HTTPExchange, on connection: Connection) {
         exchangeNumber += 1
+        currentAnswered = false
         let number = exchangeNumber
         decoder.expectResponse(to: exchange.method)
         connection.write(exchange.bytes)
         connection.flush()
-        timeoutItem = connection.schedule(after: exchange.timeout) { [self] in
-            guard number == exchangeNumber, current != nil else { return }
+        // Weak: a cancelled item stays queued until its deadline and must not keep the connection.
+        timeoutItem = connection.schedule(after: exchange.timeout) { [weak self, weak connection] in
+            guard let self, let connection, number == exchangeNumber, current != nil else { return }
             finish(.failure(HTTPClientError(.timeout, "no complete response from \(endpoint) within \(exchange.timeout)")))
             connection.close(.closedByOwner)
         }
@@ -85,6 +98,7 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
             connection.close(.protocolError("unsolicited bytes from \(endpoint)"))
             return
         }
+        currentAnswered = true
         decoder.append(bytes)
         let response: HTTPResponse
         do {
@@ -118,7 +132,17 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         closed = true
         pool.remove(self)
-        guard current != nil else { return }
+        guard var exchange = current else { return }
+        if opened && currentReused && !currentAnswered && exchange.retriable {
+            // The server closed the idle connection as we reused it (a race every keep-alive client
+            // has): the request most likely never reached it. Once, on a new connection.
+            timeoutItem?.cancel()
+            timeoutItem = nil
+            current = nil
+            exchange.retriable = false
+            retry(exchange)
+            return
+        }
         guard opened else {
             finish(.failure(Self.openError(reason, endpoint: endpoint)))
             return

@@ -41,6 +41,31 @@ import Testing
         #expect(code(result) == .connectionClosed)
     }
 
+    @Test(arguments: [
+        ("GET", HTTPClient.StaleConnectionRetry.idempotentOnly, true),
+        ("POST", .idempotentOnly, false),
+        ("POST", .always, true),
+        ("GET", .never, false),
+    ])
+    func pooledConnectionClosedBeforeAnsweringIsRetriedOncePerPolicy(
+        method: String, policy: HTTPClient.StaleConnectionRetry, retried: Bool
+    ) async throws {
+        // Answer, then drop the reused connection without a byte, then answer on a new one.
+        let receiver = try TestHTTPReceiver(script: [.init(status: 200), .init(status: 200, closeAfterBytes: 0), .init(status: 202)])
+        let client = try HTTPTest.client { $0.staleConnectionRetry = policy }
+        let url = try HTTPTest.url(receiver.url())
+        _ = try await client.send(HTTPRequest(method: method, target: "/"), to: url, timeout: .seconds(5)).get()
+        let second = await client.send(HTTPRequest(method: method, target: "/"), to: url, timeout: .seconds(5))
+        if retried {
+            #expect((try? second.get().status) == 202)
+            #expect(receiver.requestCount == 3)
+            #expect(receiver.acceptedConnections == 2)
+        } else {
+            #expect(code(second) == .connectionClosed)
+            #expect(receiver.requestCount == 2)
+        }
+    }
+
     @Test func hugeResponseIsRefused() async throws {
         let receiver = try TestHTTPReceiver(script: [.init(status: 200, body: Array(repeating: 0x62, count: 100_000))])
         let client = try HTTPTest.client { $0.limits = HTTPLimits(maxBodyBytes: 10_000) }
