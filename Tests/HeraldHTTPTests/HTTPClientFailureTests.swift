@@ -101,6 +101,28 @@ import Testing
         silent.close()
     }
 
+    @Test func bodyReadToTheCloseIsAResponseAndTheConnectionIsNotReused() async throws {
+        // An HTTP/1.0-style server: no Content-Length, the close ends the body.
+        let server = try Listener(port: 0, tls: nil) { _ in
+            ScriptedRawHandler(reply: Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end".utf8))
+        }
+        let client = try HTTPTest.client()
+        let url = try HTTPTest.url("http://127.0.0.1:\(server.port)/")
+        let response = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
+        #expect(response.body == Array("until the end".utf8))
+        #expect(client.idleConnections(to: url) == 0)
+        server.close()
+    }
+
+    @Test func garbageResponseIsInvalid() async throws {
+        let server = try Listener(port: 0, tls: nil) { _ in ScriptedRawHandler(reply: Array("SMTP ready\r\n\r\n".utf8)) }
+        let client = try HTTPTest.client()
+        let result = await client.send(HTTPRequest(method: "GET", target: "/"),
+                                       to: try HTTPTest.url("http://127.0.0.1:\(server.port)/"), timeout: .seconds(5))
+        #expect(code(result) == .invalidResponse)
+        server.close()
+    }
+
     @Test func untrustedCertificateIsRefused() async throws {
         let receiver = try TestHTTPReceiver(tls: true)
         let client = try HTTPClient()  // the system trust store does not hold the dev CA
@@ -121,5 +143,22 @@ import Testing
 /// Accepts and ignores everything (never answers).
 final class SilentHandler: ConnectionHandler, @unchecked Sendable {
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+}
+
+/// Answers the first bytes it reads with `reply`, then closes.
+final class ScriptedRawHandler: ConnectionHandler, @unchecked Sendable {
+    let reply: [UInt8]
+    private var replied = false
+
+    init(reply: [UInt8]) { self.reply = reply }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        guard !replied else { return }
+        replied = true
+        connection.write(reply)
+        connection.closeWhenFlushed()
+    }
+
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
 }
