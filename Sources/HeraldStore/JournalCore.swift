@@ -79,6 +79,29 @@ final class JournalCore: Sendable {
     }
 
     func replay(_ visit: (JournalRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError) {
+        try scanSegments { bytes, offset, size, record throws(StoreError) in
+            switch record {
+            case .other(let record): try visit(record, offset)
+            case .message:
+                // The frame verified: its full decode cannot fail.
+                let payload = bytes[(Int(offset.offset) + JournalFormat.frameHeaderSize)..<(Int(offset.offset) + size)]
+                let full: JournalRecord
+                do throws(JournalDecodeError) {
+                    full = try JournalRecordCodec.decode(kind: JournalFormat.Kind.message.rawValue, payload: payload)
+                } catch {
+                    throw .corrupt(file: SegmentFile.name(of: offset.segment.value), offset: UInt64(offset.offset), reason: error.reason)
+                }
+                try visit(full, offset)
+            }
+        }
+    }
+
+    func replayIndex(_ visit: (IndexRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError) {
+        try scanSegments { _, position, _, record throws(StoreError) in try visit(record, position) }
+    }
+
+    /// Every verifying frame of every segment, in log order, with its segment's bytes and size.
+    private func scanSegments(_ visit: ([UInt8], LogPosition, Int, IndexRecord) throws(StoreError) -> Void) throws(StoreError) {
         let segments = state.withLock { state -> [(SegmentFile, Int)]? in
             state.closed ? nil : state.segments.map { ($0.file, $0.size) }
         }
@@ -86,8 +109,10 @@ final class JournalCore: Sendable {
         for (file, size) in segments {
             let bytes = try file.readAll(size: size)
             // Recovery left only verifying frames (and padding) below `size`; anything else is skipped.
-            _ = try SegmentScanner(bytes: bytes).scan(from: JournalFormat.headerSize) { (offset, _, record) throws(StoreError) in
-                if let record { try visit(record, LogPosition(segment: LogSegmentID(file.id), offset: UInt32(truncatingIfNeeded: offset))) }
+            _ = try SegmentScanner(bytes: bytes).scan(from: JournalFormat.headerSize) { (offset, frameSize, record) throws(StoreError) in
+                if let record {
+                    try visit(bytes, LogPosition(segment: LogSegmentID(file.id), offset: UInt32(truncatingIfNeeded: offset)), frameSize, record)
+                }
             }
         }
     }
