@@ -48,11 +48,12 @@ final class JournalCore: Sendable {
     }
 
     func read(_ position: LogPosition) throws(StoreError) -> JournalRecord {
-        let found = state.withLock { state -> (SegmentFile, Int)? in
+        // A live message's frame size is known (`liveMessages`): one pread instead of two.
+        let found = state.withLock { state -> (SegmentFile, Int, Int?)? in
             guard !state.closed, let index = state.index(ofSegment: position.segment.value) else { return nil }
-            return (state.segments[index].file, state.segments[index].size)
+            return (state.segments[index].file, state.segments[index].size, state.liveMessages[position.packed].map(Int.init))
         }
-        guard let (file, size) = found else {
+        guard let (file, size, known) = found else {
             if state.withLock({ $0.closed }) { throw .closed }
             throw .io("no journal segment \(position.segment.value) (position \(position))")
         }
@@ -60,17 +61,25 @@ final class JournalCore: Sendable {
         guard offset >= JournalFormat.headerSize, offset + JournalFormat.frameHeaderSize <= size else {
             throw .io("no record at \(position): offset outside \(file.name)")
         }
-        var header = [UInt8](repeating: 0, count: JournalFormat.frameHeaderSize)
-        let got = try files.read(file.fd, into: &header, at: Int64(offset))
-        guard got == header.count else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame header") }
-        let length = Int(JournalRecordCodec.loadU32(header[...], at: 0))
-        guard length <= size - offset - JournalFormat.frameHeaderSize else {
-            throw .corrupt(file: file.name, offset: UInt64(offset), reason: "frame length \(length) runs past the segment's end")
+        var frame: [UInt8]
+        if let known, known >= JournalFormat.frameHeaderSize, known <= size - offset {
+            frame = [UInt8](repeating: 0, count: known)
+            let got = try files.read(file.fd, into: &frame, at: Int64(offset))
+            guard got == known else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
+            // decodeFrame checks the length field against what was read.
+        } else {
+            var header = [UInt8](repeating: 0, count: JournalFormat.frameHeaderSize)
+            let got = try files.read(file.fd, into: &header, at: Int64(offset))
+            guard got == header.count else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame header") }
+            let length = Int(JournalRecordCodec.loadU32(header[...], at: 0))
+            guard length <= size - offset - JournalFormat.frameHeaderSize else {
+                throw .corrupt(file: file.name, offset: UInt64(offset), reason: "frame length \(length) runs past the segment's end")
+            }
+            frame = header
+            frame.append(contentsOf: repeatElement(0, count: length))
+            let payloadGot = try files.read(file.fd, into: &frame, from: JournalFormat.frameHeaderSize, at: Int64(offset + JournalFormat.frameHeaderSize))
+            guard payloadGot == length else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
         }
-        var frame = header
-        frame.append(contentsOf: repeatElement(0, count: length))
-        let payloadGot = try files.read(file.fd, into: &frame, from: JournalFormat.frameHeaderSize, at: Int64(offset + JournalFormat.frameHeaderSize))
-        guard payloadGot == length else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
         do {
             return try JournalRecordCodec.decodeFrame(frame[...])
         } catch {
