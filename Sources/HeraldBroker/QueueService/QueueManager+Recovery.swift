@@ -160,10 +160,13 @@ extension QueueManager {
                 if states.isEmpty {
                     store.release(position)
                 } else {
+                    // Only a FIFO queue's restore uses the ids (deduplication); not keeping them for
+                    // the others spares a heap string per message that would fragment the heap.
+                    let fifo = states.contains { queues[$0.0]?.core.attributes.fifo == true }
                     folded[message.entry] = ReplayEntry(
-                        position: position, messageID: message.messageID, sentAtMillis: message.sentAtMillis,
-                        size: message.bodySize, groupID: message.groupID,
-                        deduplicationID: message.deduplicationID, states: ReplayStates(states))
+                        position: position, messageID: fifo ? message.messageID : "", sentAtMillis: message.sentAtMillis,
+                        size: message.bodySize, groupID: fifo ? message.groupID : nil,
+                        deduplicationID: fifo ? message.deduplicationID : nil, states: ReplayStates(states))
                 }
             case .other(.delete(let queue, let entries)):
                 for entry in entries { drop(entry, from: queue) }
