@@ -35,11 +35,15 @@ private enum ReplayStates {
     case many([UInt32: VisibilityMark])
     case none
 
-    init(_ states: [(UInt32, VisibilityMark)]) {
-        switch states.count {
-        case 0: self = .none
-        case 1: self = .one(states[0].0, states[0].1)
-        default: self = .many(Dictionary(states, uniquingKeysWith: { _, last in last }))
+    /// Sets (adds or replaces) the state in `queue`.
+    mutating func set(_ queue: UInt32, _ mark: VisibilityMark) {
+        switch self {
+        case .none: self = .one(queue, mark)
+        case .one(let held, let old): self = held == queue ? .one(queue, mark) : .many([held: old, queue: mark])
+        case .many(var map):
+            self = .none  // drop the enum's reference so the dictionary is mutated in place
+            map[queue] = mark
+            self = .many(map)
         }
     }
 
@@ -91,11 +95,20 @@ private enum ReplayStates {
         }
     }
 
-    var all: [(queue: UInt32, mark: VisibilityMark)] {
+    /// Whether `predicate` holds for a queue holding the entry (without building `all`).
+    func anyQueue(_ predicate: (UInt32) -> Bool) -> Bool {
         switch self {
-        case .none: return []
-        case .one(let queue, let mark): return [(queue, mark)]
-        case .many(let map): return map.map { ($0.key, $0.value) }
+        case .none: return false
+        case .one(let queue, _): return predicate(queue)
+        case .many(let map): return map.keys.contains(where: predicate)
+        }
+    }
+
+    func forEach(_ body: (UInt32, VisibilityMark) -> Void) {
+        switch self {
+        case .none: break
+        case .one(let queue, let mark): body(queue, mark)
+        case .many(let map): for (queue, mark) in map { body(queue, mark) }
         }
     }
 }
@@ -150,23 +163,23 @@ extension QueueManager {
             case .message(let message):
                 nextEntry = max(nextEntry, message.entry + 1)
                 if let older = folded.removeValue(forKey: message.entry) { store.release(older.position) }
-                var states: [(UInt32, VisibilityMark)] = []
+                var states = ReplayStates.none
                 for target in message.targets where queues[target.queue] != nil {
-                    states.removeAll { $0.0 == target.queue }  // a later target for the same queue wins, as before
-                    states.append((target.queue, VisibilityMark(
+                    // A later target for the same queue wins.
+                    states.set(target.queue, VisibilityMark(
                         entry: message.entry, visibleAtMillis: target.visibleAtMillis, receiveCount: target.receiveCount,
-                        firstReceiveAtMillis: target.firstReceiveAtMillis)))
+                        firstReceiveAtMillis: target.firstReceiveAtMillis))
                 }
                 if states.isEmpty {
                     store.release(position)
                 } else {
                     // Only a FIFO queue's restore uses the ids (deduplication); not keeping them for
                     // the others spares a heap string per message that would fragment the heap.
-                    let fifo = states.contains { queues[$0.0]?.core.attributes.fifo == true }
+                    let fifo = states.anyQueue { queues[$0]?.core.attributes.fifo == true }
                     folded[message.entry] = ReplayEntry(
                         position: position, messageID: fifo ? message.messageID : "", sentAtMillis: message.sentAtMillis,
                         size: message.bodySize, groupID: fifo ? message.groupID : nil,
-                        deduplicationID: fifo ? message.deduplicationID : nil, states: ReplayStates(states))
+                        deduplicationID: fifo ? message.deduplicationID : nil, states: states)
                 }
             case .other(.delete(let queue, let entries)):
                 for entry in entries { drop(entry, from: queue) }
@@ -178,12 +191,12 @@ extension QueueManager {
                 break
             }
         }
-        // The folded index is transient: hand each survivor to its queues and let it go.
+        // The folded index is transient: hand each survivor to its queues, then let it go.
         var holders: [UInt64: UInt32] = [:]
         for entry in folded.keys.sorted() {
-            guard let replay = folded.removeValue(forKey: entry) else { continue }
+            guard let replay = folded[entry] else { continue }
             if replay.states.count > 1 { holders[entry] = UInt32(replay.states.count) }
-            for (queue, state) in replay.states.all {
+            replay.states.forEach { queue, state in
                 let restored = QueueEntry(
                     entry: entry, position: replay.position.packed, sentAtMillis: replay.sentAtMillis,
                     visibleAtMillis: state.visibleAtMillis, firstReceiveAtMillis: state.firstReceiveAtMillis,
