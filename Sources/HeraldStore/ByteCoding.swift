@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Little-endian writing for the journal codec (format: JournalRecordCodec.swift's header).
 struct ByteWriter {
     var bytes: [UInt8]
@@ -100,6 +102,25 @@ struct ByteReader {
         let raw = try take(n)
         guard let s = String(validating: raw, as: UTF8.self) else { throw JournalDecodeError("invalid UTF-8 in a string", at: at) }
         return s
+    }
+
+    /// A string's bytes, checked as `string()` checks them, without making a String.
+    mutating func stringBytes() throws(JournalDecodeError) -> ArraySlice<UInt8> {
+        let at = position
+        let n = Int(try u32())
+        let raw = try take(n)
+        let valid = raw.withUnsafeBufferPointer { UTF8Validation.firstProblem(in: $0) == nil }
+        guard valid else { throw JournalDecodeError("invalid UTF-8 in a string", at: at) }
+        return raw
+    }
+
+    mutating func skipString() throws(JournalDecodeError) { _ = try stringBytes() }
+
+    /// Skips a `bytes` field; returns its byte count.
+    mutating func skipByteArray() throws(JournalDecodeError) -> Int {
+        let n = Int(try u32())
+        try skip(n)
+        return n
     }
 
     mutating func optionalString() throws(JournalDecodeError) -> String? {

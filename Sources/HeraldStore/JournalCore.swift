@@ -48,11 +48,12 @@ final class JournalCore: Sendable {
     }
 
     func read(_ position: LogPosition) throws(StoreError) -> JournalRecord {
-        let found = state.withLock { state -> (SegmentFile, Int)? in
+        // A live message's frame size is known (`liveMessages`): one pread instead of two.
+        let found = state.withLock { state -> (SegmentFile, Int, Int?)? in
             guard !state.closed, let index = state.index(ofSegment: position.segment.value) else { return nil }
-            return (state.segments[index].file, state.segments[index].size)
+            return (state.segments[index].file, state.segments[index].size, state.liveMessages[position.packed].map(Int.init))
         }
-        guard let (file, size) = found else {
+        guard let (file, size, known) = found else {
             if state.withLock({ $0.closed }) { throw .closed }
             throw .io("no journal segment \(position.segment.value) (position \(position))")
         }
@@ -60,17 +61,25 @@ final class JournalCore: Sendable {
         guard offset >= JournalFormat.headerSize, offset + JournalFormat.frameHeaderSize <= size else {
             throw .io("no record at \(position): offset outside \(file.name)")
         }
-        var header = [UInt8](repeating: 0, count: JournalFormat.frameHeaderSize)
-        let got = try files.read(file.fd, into: &header, at: Int64(offset))
-        guard got == header.count else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame header") }
-        let length = Int(JournalRecordCodec.loadU32(header[...], at: 0))
-        guard length <= size - offset - JournalFormat.frameHeaderSize else {
-            throw .corrupt(file: file.name, offset: UInt64(offset), reason: "frame length \(length) runs past the segment's end")
+        var frame: [UInt8]
+        if let known, known >= JournalFormat.frameHeaderSize, known <= size - offset {
+            frame = [UInt8](repeating: 0, count: known)
+            let got = try files.read(file.fd, into: &frame, at: Int64(offset))
+            guard got == known else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
+            // decodeFrame checks the length field against what was read.
+        } else {
+            var header = [UInt8](repeating: 0, count: JournalFormat.frameHeaderSize)
+            let got = try files.read(file.fd, into: &header, at: Int64(offset))
+            guard got == header.count else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame header") }
+            let length = Int(JournalRecordCodec.loadU32(header[...], at: 0))
+            guard length <= size - offset - JournalFormat.frameHeaderSize else {
+                throw .corrupt(file: file.name, offset: UInt64(offset), reason: "frame length \(length) runs past the segment's end")
+            }
+            frame = header
+            frame.append(contentsOf: repeatElement(0, count: length))
+            let payloadGot = try files.read(file.fd, into: &frame, from: JournalFormat.frameHeaderSize, at: Int64(offset + JournalFormat.frameHeaderSize))
+            guard payloadGot == length else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
         }
-        var frame = header
-        frame.append(contentsOf: repeatElement(0, count: length))
-        let payloadGot = try files.read(file.fd, into: &frame, from: JournalFormat.frameHeaderSize, at: Int64(offset + JournalFormat.frameHeaderSize))
-        guard payloadGot == length else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }
         do {
             return try JournalRecordCodec.decodeFrame(frame[...])
         } catch {
@@ -79,6 +88,29 @@ final class JournalCore: Sendable {
     }
 
     func replay(_ visit: (JournalRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError) {
+        try scanSegments { bytes, offset, size, record throws(StoreError) in
+            switch record {
+            case .other(let record): try visit(record, offset)
+            case .message:
+                // The frame verified: its full decode cannot fail.
+                let payload = bytes[(Int(offset.offset) + JournalFormat.frameHeaderSize)..<(Int(offset.offset) + size)]
+                let full: JournalRecord
+                do throws(JournalDecodeError) {
+                    full = try JournalRecordCodec.decode(kind: JournalFormat.Kind.message.rawValue, payload: payload)
+                } catch {
+                    throw .corrupt(file: SegmentFile.name(of: offset.segment.value), offset: UInt64(offset.offset), reason: error.reason)
+                }
+                try visit(full, offset)
+            }
+        }
+    }
+
+    func replayIndex(_ visit: (IndexRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError) {
+        try scanSegments { _, position, _, record throws(StoreError) in try visit(record, position) }
+    }
+
+    /// Every verifying frame of every segment, in log order, with its segment's bytes and size.
+    private func scanSegments(_ visit: ([UInt8], LogPosition, Int, IndexRecord) throws(StoreError) -> Void) throws(StoreError) {
         let segments = state.withLock { state -> [(SegmentFile, Int)]? in
             state.closed ? nil : state.segments.map { ($0.file, $0.size) }
         }
@@ -86,8 +118,10 @@ final class JournalCore: Sendable {
         for (file, size) in segments {
             let bytes = try file.readAll(size: size)
             // Recovery left only verifying frames (and padding) below `size`; anything else is skipped.
-            _ = try SegmentScanner(bytes: bytes).scan(from: JournalFormat.headerSize) { (offset, _, record) throws(StoreError) in
-                if let record { try visit(record, LogPosition(segment: LogSegmentID(file.id), offset: UInt32(truncatingIfNeeded: offset))) }
+            _ = try SegmentScanner(bytes: bytes).scan(from: JournalFormat.headerSize) { (offset, frameSize, record) throws(StoreError) in
+                if let record {
+                    try visit(bytes, LogPosition(segment: LogSegmentID(file.id), offset: UInt32(truncatingIfNeeded: offset)), frameSize, record)
+                }
             }
         }
     }

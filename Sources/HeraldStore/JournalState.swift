@@ -53,6 +53,14 @@ struct JournalState {
         return nil
     }
 
+    /// `account` for a frame recovery verified (a `.message` record in index form).
+    mutating func account(_ record: IndexRecord, at position: LogPosition, size: Int) {
+        switch record {
+        case .message: accountMessage(at: position, size: size)
+        case .other(let record): account(record, at: position, size: size)
+        }
+    }
+
     /// Accounts one verified frame at `position`: live messages and the meta map.
     mutating func account(_ record: JournalRecord, at position: LogPosition, size: Int) {
         guard let index = index(ofSegment: position.segment.value) else { return }

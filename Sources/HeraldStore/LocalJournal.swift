@@ -71,6 +71,11 @@ public final class LocalJournal: LogStore, MetaStore, Sendable {
         try core.replay(visit)
     }
 
+    /// `replay` with `.message` records in index form, decoded without their bodies (start-up).
+    public func replayIndex(_ visit: (IndexRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError) {
+        try core.replayIndex(visit)
+    }
+
     public func read(_ position: LogPosition) throws(StoreError) -> JournalRecord { try core.read(position) }
 
     public func release(_ position: LogPosition) { core.release(position) }

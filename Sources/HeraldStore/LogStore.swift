@@ -36,6 +36,10 @@ public protocol LogStore: AnyObject, Sendable {
     /// Visits every record in log order (start-up only).
     func replay(_ visit: (JournalRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError)
 
+    /// `replay` with `.message` records in index form (`IndexRecord`: no body, no attributes), so
+    /// start-up does not copy what it does not keep. A default implementation converts `replay`'s.
+    func replayIndex(_ visit: (IndexRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError)
+
     /// Reads one record back (a receive reads the message's body; `pread`, the page cache does the rest).
     func read(_ position: LogPosition) throws(StoreError) -> JournalRecord
 

@@ -14,8 +14,9 @@ struct SegmentScanner {
     let bytes: [UInt8]
 
     /// Visits every verifying frame from `start` in order (padding frames included, with a nil
-    /// record) and returns the damaged ranges between them.
-    func scan(from start: Int, _ visit: (_ offset: Int, _ size: Int, _ record: JournalRecord?) throws(StoreError) -> Void) throws(StoreError) -> [Damage] {
+    /// record), `.message` records in index form (`JournalRecordCodec.decodeIndex`: what verifies
+    /// is the same), and returns the damaged ranges between them.
+    func scan(from start: Int, _ visit: (_ offset: Int, _ size: Int, _ record: IndexRecord?) throws(StoreError) -> Void) throws(StoreError) -> [Damage] {
         var damages: [Damage] = []
         var offset = start
         while offset < bytes.count {
@@ -34,7 +35,7 @@ struct SegmentScanner {
     }
 
     /// The frame at `offset`, if it is complete, its checksum holds and its payload decodes.
-    func verify(at offset: Int) -> Result<(Int, JournalRecord?), JournalDecodeError> {
+    func verify(at offset: Int) -> Result<(Int, IndexRecord?), JournalDecodeError> {
         let left = bytes.count - offset
         guard left >= JournalFormat.frameHeaderSize else { return .failure(.init("incomplete frame header (\(left) bytes)", at: offset)) }
         let all = bytes[...]
@@ -48,7 +49,7 @@ struct SegmentScanner {
         let kind = bytes[offset + 8]
         if kind == JournalFormat.Kind.padding.rawValue { return .success((end - offset, nil)) }
         do {
-            let record = try JournalRecordCodec.decode(kind: kind, payload: bytes[(offset + 9)..<end])
+            let record = try JournalRecordCodec.decodeIndex(kind: kind, payload: bytes[(offset + 9)..<end])
             return .success((end - offset, record))
         } catch {
             return .failure(.init("record does not decode: \(error)", at: offset))

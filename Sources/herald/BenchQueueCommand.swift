@@ -58,12 +58,25 @@ struct BenchQueueCommand: ParsableCommand {
     @Flag(help: "Smoke run: one run per figure, small N, 4 MiB recovery journal.")
     var quick = false
 
+    @Option(help: "Comma-separated figures to measure: publish, fanout, consume, batch, recovery (default: all).")
+    var only: String = "publish,fanout,consume,batch,recovery"
+
     func validate() throws {
         guard runs >= 1, seconds > 0, size >= 1, largeWindow >= 1, indexMessages >= 0 else {
             throw ValidationError("--runs, --size and --large-window must be at least 1, --seconds above 0")
         }
         _ = try modes()
         _ = try BenchSize.parse(recoveryBytes)
+        _ = try figures()
+    }
+
+    private func figures() throws -> Set<String> {
+        let names = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let known: Set<String> = ["publish", "fanout", "consume", "batch", "recovery"]
+        guard names.isSubset(of: known), !names.isEmpty else {
+            throw ValidationError("--only: name some of \(known.sorted().joined(separator: ", "))")
+        }
+        return names
     }
 
     func run() throws {
@@ -73,13 +86,14 @@ struct BenchQueueCommand: ParsableCommand {
             currentDirectory: FileManager.default.currentDirectoryPath, executablePath: CommandLine.arguments.first)
         let plan = QueueBenchPlan(
             runs: quick ? 1 : runs, seconds: quick ? 0.3 : seconds, size: size, largeWindow: largeWindow,
-            fixedN: quick ? 2_000 : nil, certs: certsDirectory, parent: parent, report: QueueBenchReport(json: json))
+            fixedN: quick ? 2_000 : nil, certs: certsDirectory, parent: parent, report: QueueBenchReport(json: json),
+            figures: try figures())
         plan.report.header(plan, filesystem: BenchDisk.filesystemName(parent))
-        for mode in try modes() {
+        for mode in try modes() where !plan.figures.isDisjoint(with: ["publish", "fanout", "consume", "batch"]) {
             try QueueBenchSession(plan: plan, mode: mode).measureAll()
         }
         let bytes = quick ? 4 << 20 : try BenchSize.parse(recoveryBytes)
-        if bytes > 0 {
+        if bytes > 0, plan.figures.contains("recovery") {
             try RecoveryBench(plan: plan, journalBytes: bytes, minimumMessages: quick ? 10_000 : indexMessages).measure()
         }
         plan.report.finish()
@@ -118,6 +132,8 @@ struct QueueBenchPlan: Sendable {
     var certs: String
     var parent: String
     var report: QueueBenchReport
+    /// The figures `--only` names.
+    var figures: Set<String>
 
     var caFile: String { certs + "/dev-ca.pem" }
     var body: [UInt8] { [UInt8](repeating: UInt8(ascii: "x"), count: size) }
@@ -347,7 +363,8 @@ final class QueueBenchSession {
         // 1 and 2: confirmed publishes into one queue, then ten filtered queues.
         var single: [String: Double] = [:]
         let loads = [(1, 16), (10, 16), (1, plan.largeWindow)]
-        for (fanOut, label) in [(1, "publish → 1 queue"), (10, "publish → 10 filtered queues")] {
+        for (fanOut, label) in [(1, "publish → 1 queue"), (10, "publish → 10 filtered queues")]
+            where plan.figures.contains(fanOut == 1 ? "publish" : "fanout") {
             for (publishers, window) in loads where fanOut == 1 || window == 16 {
                 let load = "\(publishers) pub × \(window) in flight"
                 let figure = try measure(label, load: load, unit: "confirmed publishes/s", start: 4_000 * publishers) { n in
@@ -369,7 +386,7 @@ final class QueueBenchSession {
         }
 
         // 3: consumed and acknowledged.
-        for consumers in [1, 10] {
+        for consumers in [1, 10] where plan.figures.contains("consume") {
             let figure = try measure("receive(10) + delete batch(10)", load: "\(consumers) consumer(s) × 2 in flight",
                                      unit: "consumed+acked/s", start: 10_000) { n in
                 let (topic, queues) = try self.makeTopic(clients[0], queues: 1)
@@ -384,6 +401,7 @@ final class QueueBenchSession {
         }
 
         // 4: SendMessageBatch straight into a queue.
+        guard plan.figures.contains("batch") else { return }
         let figure = try measure("SendMessageBatch(10)", load: "1 client × 16 batches in flight", unit: "confirmed sends/s", start: 10_000) { n in
             let (_, queues) = try self.makeTopic(clients[0], queues: 1)
             defer { try? clients[0].purgeQueue(name: queues[0]) }

@@ -24,7 +24,93 @@ private struct ReplayEntry {
     let size: UInt32
     let groupID: String?
     let deduplicationID: String?
-    var states: [UInt32: VisibilityMark]
+    var states: ReplayStates
+}
+
+/// An entry's state per queue while folding: inline for the usual single queue, a dictionary only
+/// for a message fanned out to several (a dictionary per message was most of a replay's
+/// allocations).
+private enum ReplayStates {
+    case one(UInt32, VisibilityMark)
+    case many([UInt32: VisibilityMark])
+    case none
+
+    /// Sets (adds or replaces) the state in `queue`.
+    mutating func set(_ queue: UInt32, _ mark: VisibilityMark) {
+        switch self {
+        case .none: self = .one(queue, mark)
+        case .one(let held, let old): self = held == queue ? .one(queue, mark) : .many([held: old, queue: mark])
+        case .many(var map):
+            self = .none  // drop the enum's reference so the dictionary is mutated in place
+            map[queue] = mark
+            self = .many(map)
+        }
+    }
+
+    var isEmpty: Bool {
+        switch self {
+        case .none: return true
+        case .one: return false
+        case .many(let map): return map.isEmpty
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .none: return 0
+        case .one: return 1
+        case .many(let map): return map.count
+        }
+    }
+
+    func holds(_ queue: UInt32) -> Bool {
+        switch self {
+        case .none: return false
+        case .one(let held, _): return held == queue
+        case .many(let map): return map[queue] != nil
+        }
+    }
+
+    /// Replaces the state in `queue` if the entry is there.
+    mutating func update(_ queue: UInt32, _ mark: VisibilityMark) {
+        switch self {
+        case .none: break
+        case .one(let held, _): if held == queue { self = .one(queue, mark) }
+        case .many(var map):
+            guard map[queue] != nil else { return }
+            self = .none  // drop the enum's reference so the dictionary is mutated in place
+            map[queue] = mark
+            self = .many(map)
+        }
+    }
+
+    mutating func remove(_ queue: UInt32) {
+        switch self {
+        case .none: break
+        case .one(let held, _): if held == queue { self = .none }
+        case .many(var map):
+            self = .none
+            map.removeValue(forKey: queue)
+            self = .many(map)
+        }
+    }
+
+    /// Whether `predicate` holds for a queue holding the entry (without building `all`).
+    func anyQueue(_ predicate: (UInt32) -> Bool) -> Bool {
+        switch self {
+        case .none: return false
+        case .one(let queue, _): return predicate(queue)
+        case .many(let map): return map.keys.contains(where: predicate)
+        }
+    }
+
+    func forEach(_ body: (UInt32, VisibilityMark) -> Void) {
+        switch self {
+        case .none: break
+        case .one(let queue, let mark): body(queue, mark)
+        case .many(let map): for (queue, mark) in map { body(queue, mark) }
+        }
+    }
 }
 
 extension QueueManager {
@@ -63,8 +149,8 @@ extension QueueManager {
         var folded: [UInt64: ReplayEntry] = [:]
         var nextEntry: UInt64 = 1
         func drop(_ entry: UInt64, from queue: UInt32) {
-            guard var replay = folded[entry] else { return }
-            replay.states.removeValue(forKey: queue)
+            guard var replay = folded[entry], replay.states.holds(queue) else { return }
+            replay.states.remove(queue)
             if replay.states.isEmpty {
                 folded.removeValue(forKey: entry)
                 store.release(replay.position)
@@ -72,38 +158,45 @@ extension QueueManager {
                 folded[entry] = replay
             }
         }
-        try store.replay { record, position throws(StoreError) in
+        try store.replayIndex { record, position throws(StoreError) in
             switch record {
             case .message(let message):
                 nextEntry = max(nextEntry, message.entry + 1)
                 if let older = folded.removeValue(forKey: message.entry) { store.release(older.position) }
-                var states: [UInt32: VisibilityMark] = [:]
+                var states = ReplayStates.none
                 for target in message.targets where queues[target.queue] != nil {
-                    states[target.queue] = VisibilityMark(
+                    // A later target for the same queue wins.
+                    states.set(target.queue, VisibilityMark(
                         entry: message.entry, visibleAtMillis: target.visibleAtMillis, receiveCount: target.receiveCount,
-                        firstReceiveAtMillis: target.firstReceiveAtMillis)
+                        firstReceiveAtMillis: target.firstReceiveAtMillis))
                 }
                 if states.isEmpty {
                     store.release(position)
                 } else {
+                    // Only a FIFO queue's restore uses the ids (deduplication); not keeping them for
+                    // the others spares a heap string per message that would fragment the heap.
+                    let fifo = states.anyQueue { queues[$0]?.core.attributes.fifo == true }
                     folded[message.entry] = ReplayEntry(
-                        position: position, messageID: message.messageID, sentAtMillis: message.sentAtMillis,
-                        size: UInt32(clamping: message.body.count), groupID: message.groupID,
-                        deduplicationID: message.deduplicationID, states: states)
+                        position: position, messageID: fifo ? message.messageID : "", sentAtMillis: message.sentAtMillis,
+                        size: message.bodySize, groupID: fifo ? message.groupID : nil,
+                        deduplicationID: fifo ? message.deduplicationID : nil, states: states)
                 }
-            case .delete(let queue, let entries):
+            case .other(.delete(let queue, let entries)):
                 for entry in entries { drop(entry, from: queue) }
-            case .visibility(let queue, let marks):
-                for mark in marks where folded[mark.entry]?.states[queue] != nil { folded[mark.entry]?.states[queue] = mark }
-            case .purge(let queue, let through):
-                for (entry, replay) in folded where entry <= through && replay.states[queue] != nil { drop(entry, from: queue) }
-            case .meta:
+            case .other(.visibility(let queue, let marks)):
+                for mark in marks { folded[mark.entry]?.states.update(queue, mark) }
+            case .other(.purge(let queue, let through)):
+                for (entry, replay) in folded where entry <= through && replay.states.holds(queue) { drop(entry, from: queue) }
+            case .other(.message), .other(.meta):
                 break
             }
         }
+        // The folded index is transient: hand each survivor to its queues, then let it go.
+        var holders: [UInt64: UInt32] = [:]
         for entry in folded.keys.sorted() {
             guard let replay = folded[entry] else { continue }
-            for (queue, state) in replay.states {
+            if replay.states.count > 1 { holders[entry] = UInt32(replay.states.count) }
+            replay.states.forEach { queue, state in
                 let restored = QueueEntry(
                     entry: entry, position: replay.position.packed, sentAtMillis: replay.sentAtMillis,
                     visibleAtMillis: state.visibleAtMillis, firstReceiveAtMillis: state.firstReceiveAtMillis,
@@ -112,9 +205,8 @@ extension QueueManager {
                     restored, groupID: replay.groupID, deduplicationID: replay.deduplicationID, messageID: replay.messageID, now: now)
             }
         }
+        folded = [:]
 
-        var holders: [UInt64: UInt32] = [:]
-        for (entry, replay) in folded where replay.states.count > 1 { holders[entry] = UInt32(replay.states.count) }
         report.queues = queues.count
         for slot in queues.values {
             let counts = slot.core.counts(now: now)

@@ -218,19 +218,27 @@ public final class QueueAPI: Sendable {
     }
 
     private static func render(_ message: ReceivedQueueMessage, _ systemNames: Set<String>, _ attributeNames: [String], _ md5: ([UInt8]) -> String) -> JSONValue {
-        var system: [String: String] = [
-            "ApproximateReceiveCount": String(message.receiveCount), "SentTimestamp": String(message.sentAtMillis),
-            "ApproximateFirstReceiveTimestamp": String(message.firstReceiveAtMillis), "SenderId": "000000000000",
-        ]
-        if let group = message.groupID { system["MessageGroupId"] = group }
-        if let dedup = message.deduplicationID { system["MessageDeduplicationId"] = dedup }
+        // System attributes in key order (what `ActionResponse.strings` would sort them into),
+        // built per message without a dictionary.
         let all = systemNames.contains("All")
-        system = system.filter { all || systemNames.contains($0.key) }
+        var system: [JSONValue.Member] = []
+        func add(_ key: String, _ value: @autoclosure () -> String?) {
+            guard all || systemNames.contains(key), let value = value() else { return }
+            system.append(.init(key: key, value: .string(value)))
+        }
+        if all || !systemNames.isEmpty {
+            add("ApproximateFirstReceiveTimestamp", String(message.firstReceiveAtMillis))
+            add("ApproximateReceiveCount", String(message.receiveCount))
+            add("MessageDeduplicationId", message.deduplicationID)
+            add("MessageGroupId", message.groupID)
+            add("SenderId", "000000000000")
+            add("SentTimestamp", String(message.sentAtMillis))
+        }
         var members: [(String, JSONValue)] = [
             ("MessageId", .string(message.messageID)), ("ReceiptHandle", .string(message.receiptHandle)),
             ("MD5OfBody", .string(md5(message.body))), ("Body", .string(String(decoding: message.body, as: UTF8.self))),
         ]
-        if !system.isEmpty { members.append(("Attributes", ActionResponse.strings(system))) }
+        if !system.isEmpty { members.append(("Attributes", .object(system))) }
         let attributes = message.attributes.filter { name, _ in
             attributeNames.contains { $0 == "All" || $0 == ".*" || $0 == name || ($0.hasSuffix(".*") && name.hasPrefix($0.dropLast(2))) }
         }
