@@ -184,33 +184,74 @@ extension QueueManager {
             }))
         }
         var moved: [StoredMessage] = []
+        /// Dead-lettered entries on their way, with what putting them back needs if the write fails.
+        var leaving: [(entry: QueueEntry, original: StoredMessage)] = []
         if !outcome.deadLettered.isEmpty {
             let dlq = state.queues[queue]?.core.attributes.redrivePolicy.flatMap { state.ids[$0.deadLetterTargetQueue] }
+            let now = clock()
             for entry in outcome.deadLettered {
                 // The body is read under the lock: moves are rare, and the record must be written
                 // before the lock is released (see the contract on journal order).
-                guard let dlq, case .message(var stored)? = try? store.read(LogPosition(packed: entry.position)) else { continue }
+                guard case .message(let original)? = try? store.read(LogPosition(packed: entry.position)) else {
+                    releaseHolder(entry, in: &state)  // unreadable: nothing to move
+                    records.append(.delete(queue: queue, entries: [entry.entry]))
+                    continue
+                }
+                guard let dlq else {
+                    // The dead-letter queue is gone: the message stays where it is.
+                    state.queues[queue]?.core.restore(
+                        entry, groupID: original.groupID, deduplicationID: original.deduplicationID, messageID: original.messageID, now: now)
+                    continue
+                }
+                var stored = original
                 let source = stored.targets.first { $0.queue == queue }
                 stored.entry = state.nextEntry
                 state.nextEntry += 1
                 stored.targets = [.init(queue: dlq, subscription: source?.subscription ?? "", raw: source?.raw ?? true, visibleAtMillis: entry.sentAtMillis)]
                 moved.append(stored)
+                leaving.append((entry, original))
                 records.append(.message(stored))
             }
         }
-        let gone = outcome.expired + outcome.deadLettered
+        let gone = outcome.expired + leaving.map(\.entry)
         if !gone.isEmpty {
             records.append(.delete(queue: queue, entries: gone.map(\.entry)))
-            for entry in gone { releaseHolder(entry, in: &state) }
+            for entry in outcome.expired { releaseHolder(entry, in: &state) }
         }
         guard !records.isEmpty else { return }
         // Receives are confirmed to no one: a crash before they are durable only makes the messages
-        // visible again (at-least-once), as a visibility timeout would.
-        store.append(records, on: callbackQueue) { [self, moved] result in
-            guard case .success(let positions) = result, !moved.isEmpty else { return }
-            let offset = positions.count - moved.count - 1
-            _ = enqueueDurable(moved.enumerated().map { ($0.element, positions[offset + $0.offset]) })
+        // visible again (at-least-once), as a visibility timeout would. A failed dead-letter move
+        // puts the messages back in their queue.
+        store.append(records, on: callbackQueue) { [self, moved, leaving] result in
+            guard !moved.isEmpty else { return }
+            switch result {
+            case .success(let positions):
+                let offset = positions.count - moved.count - 1
+                _ = enqueueDurable(moved.enumerated().map { ($0.element, positions[offset + $0.offset]) })
+                self.state.withLock { state in for item in leaving { releaseHolder(item.entry, in: &state) } }
+            case .failure:
+                putBack(leaving, into: queue)
+            }
         }
+    }
+
+    /// Entries a failed move took out of `queue` go back into it (visible now).
+    func putBack(_ entries: [(entry: QueueEntry, original: StoredMessage)], into queue: UInt32) {
+        let now = clock()
+        state.withLock { state in
+            guard let slot = state.queues[queue] else {
+                for item in entries { releaseHolder(item.entry, in: &state) }
+                return
+            }
+            for item in entries {
+                var entry = item.entry
+                entry.visibleAtMillis = now
+                slot.core.restore(
+                    entry, groupID: item.original.groupID, deduplicationID: item.original.deduplicationID,
+                    messageID: item.original.messageID, now: now)
+            }
+        }
+        serveWaiters(queue)
     }
 
     /// Serves parked long polls of `queue` that can be served now, and times out expired ones.
@@ -392,12 +433,13 @@ extension QueueManager {
                 return .failure(HeraldError(.invalidParameterValue, "The source and destination of a message move task must differ."))
             }
             var copies: [StoredMessage] = []
-            var moved: [QueueEntry] = []
+            var moved: [(entry: QueueEntry, original: StoredMessage)] = []
             let ids = messageIDs.next(slot.core.entries().count)
             for entry in slot.core.entries() where entry.visibleAtMillis <= now {
                 guard case .message(var stored)? = try? store.read(LogPosition(packed: entry.position)),
                       slot.core.remove(entry: entry.entry) != nil
                 else { continue }
+                let original = stored
                 let old = stored.targets.first { $0.queue == from }
                 stored.entry = state.nextEntry
                 state.nextEntry += 1
@@ -407,18 +449,19 @@ extension QueueManager {
                     queue: to, subscription: old?.subscription ?? "", raw: old?.raw ?? true,
                     visibleAtMillis: now + Int64(target.core.attributes.delaySeconds) * 1000)]
                 copies.append(stored)
-                moved.append(entry)
+                moved.append((entry, original))
             }
             guard !moved.isEmpty else { return .success(0) }
-            for entry in moved { releaseHolder(entry, in: &state) }
-            let records = copies.map { JournalRecord.message($0) } + [.delete(queue: from, entries: moved.map(\.entry))]
+            let records = copies.map { JournalRecord.message($0) } + [.delete(queue: from, entries: moved.map(\.entry.entry))]
             let count = moved.count
-            store.append(records, on: callbackQueue) { [self, copies] result in
+            store.append(records, on: callbackQueue) { [self, copies, moved] result in
                 switch result {
                 case .success(let positions):
                     _ = enqueueDurable(Array(zip(copies, positions)))
+                    self.state.withLock { state in for item in moved { releaseHolder(item.entry, in: &state) } }
                     reply(.success(count))
                 case .failure(let error):
+                    putBack(moved, into: from)  // nothing moved: the messages stay in the dead-letter queue
                     reply(.failure(Self.storageError(error)))
                 }
             }

@@ -13,10 +13,13 @@ import Synchronization
 /// - Replies (`reply` closures) run on `callbackQueue`, a serial queue, after the records the
 ///   operation wrote are as durable as the store's `ackMeaning` says: a send is confirmed, a
 ///   delete is final, only then.
-/// - Journal order = the order of the state changes: every record is appended while `state` is
-///   locked, right after the `QueueCore` change it records. That is what makes replay rebuild
-///   the same queues, and compaction's carried-forward copies safe (a copy is appended under the
-///   lock, so a delete of that entry lands after it in the log).
+/// - Journal order = the order of the state changes: every record that changes an entry a queue
+///   already holds (receive, delete, visibility, purge, dead-letter move, compaction copy) is
+///   appended while `state` is locked, right after the `QueueCore` change it records. That is what
+///   makes replay rebuild the same queues, and compaction's carried-forward copies safe (a copy is
+///   appended under the lock, so a delete of that entry lands after it in the log). New messages
+///   (sends, topic fan-out) get their entry ids under the lock but are appended after it: no queue
+///   holds them until their append is durable, so nothing can refer to them earlier.
 /// - A message becomes visible to receivers only once its record is durable: what a consumer can
 ///   see, a publisher was (or is about to be) told is accepted.
 /// - Lock order: `state` → the store's internal locks. No other broker lock is taken under `state`.

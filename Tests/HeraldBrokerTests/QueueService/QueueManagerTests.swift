@@ -207,4 +207,47 @@ import Testing
         let waited = Double(DispatchTime.now().uptimeNanoseconds - emptyStart) / 1e9
         #expect(empty.isEmpty && waited >= 0.9, "an empty long poll lasts its wait (\(waited) s)")
     }
+
+    @Test func aRedriveTheStoreCannotKeepLeavesTheMessagesInTheDeadLetterQueue() throws {
+        let store = MemoryLogStore()
+        let manager = Self.makeManager(store)
+        try Self.create(manager, "dlq")
+        try Self.create(manager, "work")
+        _ = try Self.send(manager, "dlq", ["a", "b"])
+        store.failNextAppends(1)
+        let moved: Result<Int, HeraldError> = try Self.wait { manager.redrive(from: "dlq", to: "work", reply: $0) }
+        #expect(moved.failure?.code == .storageUnavailable)
+        #expect(try Self.receive(manager, "work").isEmpty, "nothing arrived")
+        #expect(try Self.receive(manager, "dlq", wait: 1).map { String(decoding: $0.body, as: UTF8.self) }.sorted() == ["a", "b"], "nothing was lost")
+    }
+
+    @Test func aDeadLetterMoveTheStoreCannotKeepLeavesTheMessageInItsQueue() throws {
+        let store = MemoryLogStore()
+        let manager = Self.makeManager(store)
+        try Self.create(manager, "dlq")
+        try Self.create(manager, "work") {
+            $0.visibilityTimeout = 0
+            $0.redrivePolicy = RedrivePolicy(deadLetterTargetQueue: "dlq", deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:dlq", maxReceiveCount: 1)
+        }
+        _ = try Self.send(manager, "work", ["poison"])
+        #expect(try Self.receive(manager, "work").count == 1)
+        store.failNextAppends(1)
+        #expect(try Self.receive(manager, "work").isEmpty, "this receive moves it, and the move fails")
+        #expect(try Self.receive(manager, "dlq").isEmpty)
+        try eventually { manager.summary("work")?.visible == 1 }
+        #expect(try Self.receive(manager, "work").isEmpty, "the next receive moves it again, and this time it is written")
+        #expect(try Self.receive(manager, "dlq", wait: 2).map { String(decoding: $0.body, as: UTF8.self) } == ["poison"])
+    }
+}
+
+/// Polls `condition` until it holds (5 s at most).
+func eventually(_ condition: () -> Bool) throws {
+    let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+    while !condition() {
+        guard DispatchTime.now().uptimeNanoseconds < deadline else {
+            Issue.record("condition did not hold within 5 s")
+            return
+        }
+        usleep(10_000)
+    }
 }
