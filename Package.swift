@@ -38,7 +38,7 @@ let package = Package(
         ),
         .target(
             name: "HeraldServer",
-            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig"]
+            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP"]
         ),
         .executableTarget(
             name: "herald",
@@ -66,7 +66,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer", "HeraldConfig", "HeraldBroker", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
-                "HeraldStore", "HeraldTestSupport",
+                "HeraldStore", "HeraldTestSupport", "HeraldHTTP",
             ]
         ),
     ]

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The configuration `herald serve` runs with when given no file: one listener on
-/// 127.0.0.1:4433 with the development certificates, anonymous clients allowed to do anything,
-/// topics created on first use. For trying Herald out on one machine, never for production.
+/// 127.0.0.1:4433 with the development certificates, the AWS-compatible HTTP API on
+/// 127.0.0.1:4566, anonymous clients allowed to do anything, topics created on first use. For
+/// trying Herald out on one machine, never for production.
 extension HeraldConfig {
     /// File names expected in the dev certs folder (`certs/` at the repository root).
     public enum DevCertificates {
@@ -14,24 +15,30 @@ extension HeraldConfig {
     public static let defaultListenAddress = ListenAddress(host: "127.0.0.1", port: 4433)
 
     /// The embedded default using the certificates in `certsDirectory`, listening on `listen`
-    /// (`herald serve --listen HOST:PORT`).
-    public static func defaults(certsDirectory: String, listen: ListenAddress = defaultListenAddress) -> HeraldConfig {
+    /// (`herald serve --listen HOST:PORT`). `http` is nil here (tests and benchmarks build on this
+    /// and must not all bind port 4566); the no-argument `defaults()` below turns it on.
+    public static func defaults(certsDirectory: String, listen: ListenAddress = defaultListenAddress, http: HTTPAPI? = nil) -> HeraldConfig {
         let tls = TLS(
             certificateFile: ConfigFiles.absolute(ConfigFiles.join(certsDirectory, DevCertificates.certificate)),
             privateKeyFile: ConfigFiles.absolute(ConfigFiles.join(certsDirectory, DevCertificates.privateKey)))
-        return HeraldConfig(
+        var config = HeraldConfig(
             listeners: [Listener(name: "default", address: listen, tls: tls)],
             auth: Auth(allowAnonymous: true, anonymousPermissions: .all),
             autoCreateTopics: true)
+        config.http = http
+        return config
     }
 
-    /// The embedded default with the dev certificates found by `locateDevCertificates`.
+    /// The embedded default with the dev certificates found by `locateDevCertificates`, and the
+    /// HTTP API on 127.0.0.1:4566 (what `make serve` runs).
     public static func defaults(
         listen: ListenAddress = defaultListenAddress,
         currentDirectory: String = FileManager.default.currentDirectoryPath,
         executablePath: String? = CommandLine.arguments.first
     ) throws(ConfigError) -> HeraldConfig {
-        defaults(certsDirectory: try locateDevCertificates(currentDirectory: currentDirectory, executablePath: executablePath), listen: listen)
+        defaults(
+            certsDirectory: try locateDevCertificates(currentDirectory: currentDirectory, executablePath: executablePath), listen: listen,
+            http: HTTPAPI())
     }
 
     /// The `certs/` folder holding both dev certificate files: looked for in the current directory,

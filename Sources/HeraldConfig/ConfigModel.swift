@@ -25,6 +25,8 @@ public struct HeraldConfig: Sendable, Hashable {
     public var signing: Signing?
     /// SNS `SignatureVersion` of signed envelopes: 1 (SHA1withRSA, SNS's default) or 2 (SHA256withRSA).
     public var signatureVersion: Int = 1
+    /// The AWS-compatible HTTP API listener (`http:`); nil: none.
+    public var http: HTTPAPI?
     /// The file this came from (as named by the user); nil for the embedded default.
     public var sourceFile: String?
 

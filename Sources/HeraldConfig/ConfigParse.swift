@@ -15,7 +15,7 @@ final class ConfigParse {
 
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
-        "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion",
+        "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -54,6 +54,7 @@ final class ConfigParse {
         config.dataDir = top["dataDir"].flatMap { self.dataDir($0) }
         config.durability = top["durability"].map { self.durability($0) } ?? HeraldConfig.Durability()
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
+        config.http = top["http"].flatMap { self.httpAPI($0) }
         return config
     }
 

@@ -22,6 +22,10 @@ extension HeraldConfig {
                 changes.append("listener \(listener.address) clientAuth changed: restart to apply")
             }
         }
+        if http != old.http {
+            // The HTTP listener is opened once, at start; queue URLs already handed out name its publicURL.
+            changes.append("http listener changed: restart to apply")
+        }
         if dataDir != old.dataDir {
             // Queue journals live there: moving them under a running broker would lose or fork state.
             changes.append("dataDir changed from \(old.dataDir ?? "the default") to \(dataDir ?? "the default"): restart to apply")

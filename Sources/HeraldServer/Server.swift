@@ -27,6 +27,8 @@ public final class Server: Sendable {
         var listeners: [Listener] = []
         var expiryRunning = false
         var queues: QueueStack?
+        /// The AWS-compatible HTTP API (`http:`), when configured.
+        var httpAPI: HTTPAPIListener?
     }
     /// Drop damaged journal records at start instead of refusing to start (`herald serve --repair`).
     private let repair: Bool
@@ -80,6 +82,16 @@ public final class Server: Sendable {
                 throw ServerError("listener \(spec.address): \(error.message)")
             }
         }
+        if let spec = config.http {
+            do {
+                let api = try HTTPAPIListener.open(spec, handler: makeSQSJSONHandler(loopbackOnly: APIAccess.isLoopback(spec.listen.host)), group: group)
+                state.withLock { $0.httpAPI = api }
+                log("HTTP API (SQS JSON) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
+            } catch {
+                for listener in opened { listener.close() }
+                throw error
+            }
+        }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()
     }
@@ -116,11 +128,24 @@ public final class Server: Sendable {
 
     /// Closes the listeners (open connections finish on their own).
     public func stop() {
-        let listeners = state.withLock { s in
-            defer { s.listeners = [] }
-            return s.listeners
+        let (listeners, httpAPI) = state.withLock { s in
+            defer { (s.listeners, s.httpAPI) = ([], nil) }
+            return (s.listeners, s.httpAPI)
         }
         for listener in listeners { listener.close() }
+        httpAPI?.close()
+    }
+
+    /// The HTTP API's bound port (after `start`, when `http:` is configured).
+    public var httpAPIPort: Int? { state.withLock { $0.httpAPI?.port } }
+
+    private func makeSQSJSONHandler(loopbackOnly: Bool) -> SQSJSONHandler {
+        let context = self.context
+        return SQSJSONHandler(SQSJSONHandler.Dependencies(
+            queues: { context.queues.withLock { $0 } }, settings: { context.settings },
+            auth: { [weak self] in self?.configuration.auth ?? HeraldConfig.Auth() },
+            signingCertificate: { [weak self] in self.flatMap { SigningCertificate.pem(config: $0.configuration) } },
+            loopbackOnly: loopbackOnly))
     }
 
     public var configuration: HeraldConfig { state.withLock { $0.config } }
