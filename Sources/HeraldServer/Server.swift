@@ -60,7 +60,10 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
-        let queues = try QueueStack.open(config: config, broker: broker, repair: repair, files: journalFiles, log: log)
+        // Queue URLs name the HTTP API's public URL (as bound, when the port is given).
+        let baseURL = config.http.map { $0.effectivePublicURL(boundPort: Int($0.listen.port)) }
+        let queues = try QueueStack.open(
+            config: config, broker: broker, repair: repair, files: journalFiles, baseURL: baseURL, log: log)
         state.withLock { $0.queues = queues }
         context.queues.withLock { $0 = queues.api }
         do {
@@ -144,7 +147,7 @@ public final class Server: Sendable {
         return SQSJSONHandler(SQSJSONHandler.Dependencies(
             queues: { context.queues.withLock { $0 } }, settings: { context.settings },
             auth: { [weak self] in self?.configuration.auth ?? HeraldConfig.Auth() },
-            signingCertificate: { [weak self] in self.flatMap { SigningCertificate.pem(config: $0.configuration) } },
+            signingCertificate: { [weak self] in self?.queueStack?.signer.certificatePEM },
             loopbackOnly: loopbackOnly))
     }
 

@@ -4,8 +4,9 @@
 Usage: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
        python3 Tests/Compatibility/sqs_boto3.py http://127.0.0.1:4566
 
-No message attributes yet: MD5OfMessageAttributes is not in QueueAPI's answers until SQSDigest is
-wired in (botocore does not check it, but the other SDKs do).
+Message attributes: MD5OfMessageAttributes is checked against the SDKs' documented algorithm,
+computed here independently of Herald's Swift code (botocore itself does not check it; the other
+SDKs do).
 Exits non-zero with the failing check on the first failure; prints "sqs_boto3: all checks passed".
 """
 import hashlib
@@ -22,6 +23,27 @@ from botocore.exceptions import ClientError
 def check(condition, what):
     if not condition:
         raise AssertionError(what)
+
+
+def md5_of_attributes(attributes):
+    """The SQS SDKs' digest: names sorted; per attribute, length-prefixed (4-byte big-endian) name,
+    data type, one transport byte (1 string/number, 2 binary) and length-prefixed value."""
+    digest = hashlib.md5()
+
+    def put(data):
+        digest.update(len(data).to_bytes(4, "big") + data)
+
+    for name in sorted(attributes):
+        value = attributes[name]
+        put(name.encode())
+        put(value["DataType"].encode())
+        if "BinaryValue" in value:
+            digest.update(b"\x02")
+            put(value["BinaryValue"])
+        else:
+            digest.update(b"\x01")
+            put(value["StringValue"].encode())
+    return digest.hexdigest()
 
 
 def main(endpoint):
@@ -71,6 +93,19 @@ def main(endpoint):
     check(len(deleted.get("Successful", [])) == 5 and not deleted.get("Failed"), "DeleteMessageBatch: %r" % deleted)
     bad = sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "x", "ReceiptHandle": "not-a-handle"}])
     check(len(bad.get("Failed", [])) == 1 and bad["Failed"][0]["Id"] == "x", "a bad handle fails its entry: %r" % bad)
+
+    # Message attributes, with the digests the SDKs verify.
+    message_attributes = {
+        "color": {"DataType": "String", "StringValue": "blue"},
+        "price": {"DataType": "Number", "StringValue": "99.5"},
+        "blob": {"DataType": "Binary", "BinaryValue": bytes([2, 3, 4])},
+    }
+    sent = sqs.send_message(QueueUrl=url, MessageBody="with attributes", MessageAttributes=message_attributes)
+    check(sent.get("MD5OfMessageAttributes") == md5_of_attributes(message_attributes), "send MD5OfMessageAttributes: %r" % sent)
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2, MessageAttributeNames=["All"]).get("Messages", [])
+    check(len(got) == 1 and got[0].get("MessageAttributes") == message_attributes, "received attributes: %r" % got)
+    check(got[0].get("MD5OfMessageAttributes") == md5_of_attributes(message_attributes), "receive MD5OfMessageAttributes")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
 
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     check(attributes.get("VisibilityTimeout") == "30" and attributes.get("ApproximateNumberOfMessages") == "0", "attributes: %r" % attributes)

@@ -169,6 +169,9 @@ public final class QueueAPI: Sendable {
                 switch results.first {
                 case .success(let sent)?:
                     var members: [(String, JSONValue)] = [("MessageId", .string(sent.messageID)), ("MD5OfMessageBody", .string(md5(sends[0].body)))]
+                    if !sends[0].attributes.isEmpty {
+                        members.append(("MD5OfMessageAttributes", .string(SQSDigest.md5OfMessageAttributes(sends[0].attributes))))
+                    }
                     if let sequence = sent.sequenceNumber { members.append(("SequenceNumber", .string(sequence))) }
                     reply(.success(ActionResponse.object(members)))
                 case .failure(let error)?: reply(.failure(error))
@@ -181,10 +184,14 @@ public final class QueueAPI: Sendable {
             for (index, result) in results.enumerated() {
                 switch result {
                 case .success(let sent):
-                    successful.append(ActionResponse.object([
+                    var members: [(String, JSONValue)] = [
                         ("Id", .string(entries[index].id)), ("MessageId", .string(sent.messageID)),
                         ("MD5OfMessageBody", .string(md5(sends[index].body))),
-                    ]))
+                    ]
+                    if !sends[index].attributes.isEmpty {
+                        members.append(("MD5OfMessageAttributes", .string(SQSDigest.md5OfMessageAttributes(sends[index].attributes))))
+                    }
+                    successful.append(ActionResponse.object(members))
                 case .failure(let error): failed.append(ActionResponse.failure(id: entries[index].id, error))
                 }
             }
@@ -242,7 +249,10 @@ public final class QueueAPI: Sendable {
         let attributes = message.attributes.filter { name, _ in
             attributeNames.contains { $0 == "All" || $0 == ".*" || $0 == name || ($0.hasSuffix(".*") && name.hasPrefix($0.dropLast(2))) }
         }
-        if !attributes.isEmpty { members.append(("MessageAttributes", ActionResponse.attributes(attributes))) }
+        if !attributes.isEmpty {
+            members.append(("MD5OfMessageAttributes", .string(SQSDigest.md5OfMessageAttributes(attributes))))
+            members.append(("MessageAttributes", ActionResponse.attributes(attributes)))
+        }
         return ActionResponse.object(members)
     }
 

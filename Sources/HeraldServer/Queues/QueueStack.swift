@@ -14,15 +14,18 @@ struct QueueStack: Sendable {
     let lock: DirectoryLock?
     let manager: QueueManager
     let api: QueueAPI
+    /// Signs SNS envelopes; its certificate is what `SigningCertURL` serves.
+    let signer: MessageSigner
     /// One line for the log: what recovery found.
     let recoveryLine: String
 
     /// Opens the store in `config.dataDir` (nil: memory, nothing survives a restart), recovers the
     /// queues and run-time subscriptions, and declares the configured queues.
     static func open(
-        config: HeraldConfig, broker: Broker, repair: Bool, files: any JournalFileSystem = PosixFileSystem(), log: @Sendable (String) -> Void
+        config: HeraldConfig, broker: Broker, repair: Bool, files: any JournalFileSystem = PosixFileSystem(), baseURL: String? = nil,
+        log: @Sendable (String) -> Void
     ) throws(ServerError) -> QueueStack {
-        let identity = QueueIdentity()
+        let identity = baseURL.map { QueueIdentity(baseURL: $0) } ?? QueueIdentity()
         let store: any LogStore & MetaStore
         var signingDirectory: String
         /// Without a data directory the key is made in a temporary directory, loaded, and the directory removed.
@@ -85,7 +88,7 @@ struct QueueStack: Sendable {
         try declareSubscriptionQueues(config.subscriptions, in: manager)
         let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: Digest.md5Hex)
         for line in lines { log(line) }
-        return QueueStack(store: store, lock: lock, manager: manager, api: api, recoveryLine: lines.joined(separator: "; "))
+        return QueueStack(store: store, lock: lock, manager: manager, api: api, signer: signer, recoveryLine: lines.joined(separator: "; "))
     }
 
     /// Makes the configured queues exist with their configured attributes (dead-letter queues
