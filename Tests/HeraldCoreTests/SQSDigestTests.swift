@@ -39,4 +39,16 @@ import Testing
             + [0, 0, 0, 1, 0x62, 0, 0, 0, 6] + Array("Binary".utf8) + [2, 0, 0, 0, 1, 9]
         #expect(input == expected)
     }
+
+    /// RFC 1321's test suite (the one MD5 Herald has: SQS's MD5OfMessageBody and attribute digests).
+    @Test(arguments: [
+        ("", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("a", "0cc175b9c0f1b6a831c399e269772661"),
+        ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+        ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+        ("12345678901234567890123456789012345678901234567890123456789012345678901234567890", "57edf4a22be3c955ac49da2e2107b67a"),
+    ])
+    func md5MatchesTheRFCVectors(_ input: String, _ expected: String) {
+        #expect(SQSDigest.md5Hex(Array(input.utf8)) == expected)
+    }
 }

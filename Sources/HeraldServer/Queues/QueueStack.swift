@@ -86,7 +86,7 @@ struct QueueStack: Sendable {
         lines.append("queues recovered in \(millis) ms: \(report)")
         try declare(config.queues, in: manager)
         try declareSubscriptionQueues(config.subscriptions, in: manager)
-        let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: Digest.md5Hex)
+        let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: SQSDigest.md5Hex)
         for line in lines { log(line) }
         return QueueStack(store: store, lock: lock, manager: manager, api: api, signer: signer, recoveryLine: lines.joined(separator: "; "))
     }
