@@ -189,3 +189,23 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    @Suite struct DurableSubscriptionAckTests {
+        /// An ACK naming every possible tag (a valid range) on a durable subscription is answered
+        /// like any ACK: tags not outstanding are ignored, the server stays up.
+        @Test func anAckOfTheWholeTagRangeIsHarmless() throws {
+            let server = try TestServer { config in
+                config.topics = [HeraldConfig.Topic(name: "orders")]
+                config.subscriptions = [HeraldConfig.Subscription(name: "audit", topic: "orders", protocol: .stream)]
+            }
+            defer { server.stop() }
+            let raw = try server.raw()
+            try raw.send("CONNECT {\"proto\":1}\r\nSUB 1 orders MessageAttributes ack 10 0 subscription=audit\r\n\r\n")
+            _ = try raw.next { if case .subscribed = $0 { return true } else { return false } }
+            try raw.send("ACK 1 0-18446744073709551615\r\nPING\r\n")
+            #expect(try raw.next { if case .pong = $0 { return true } else { return false } } != nil, "answered, not crashed")
+            try server.assertServing()
+        }
+    }
+}

@@ -82,35 +82,47 @@ extension QueueManager {
 
     /// Enqueues messages whose records are durable (on `callbackQueue`); per message the original
     /// message id when a FIFO queue dropped it as a duplicate, else nil. Wakes long polls.
+    /// A queue that does not take a message (a FIFO duplicate, a purge that came after its write,
+    /// a queue whose type changed) gets a delete record, so a replay agrees with memory.
     func enqueueDurable(_ messages: [(StoredMessage, LogPosition)]) -> [String?] {
         guard !messages.isEmpty else { return [] }
         let now = clock()
         var touched = Set<UInt32>()
         let outcomes = state.withLock { state -> [String?] in
             var outcomes: [String?] = []
+            var refused: [UInt32: [UInt64]] = [:]
             for (message, position) in messages {
                 var holders: UInt32 = 0
                 var duplicateOf: String?
                 for target in message.targets {
                     guard let slot = state.queues[target.queue] else { continue }
-                    let delay = Int((target.visibleAtMillis - message.sentAtMillis) / 1000)
+                    // Written before a purge of this queue, enqueued after it: the purge covers it.
+                    guard message.entry > slot.purgedThrough else {
+                        refused[target.queue, default: []].append(message.entry)
+                        continue
+                    }
+                    let fifo = slot.core.isFIFO
                     let entry = QueueEntry(
                         entry: message.entry, position: position.packed, sentAtMillis: message.sentAtMillis,
                         visibleAtMillis: target.visibleAtMillis, firstReceiveAtMillis: 0, receiveCount: 0,
                         size: UInt32(clamping: message.body.count))
                     do throws(HeraldError) {
+                        // FIFO queues take no per-message delay; standard queues no deduplication id
+                        // (a FIFO topic's message reaching a standard queue carries one).
                         switch try slot.core.enqueue(
                             entry, messageID: message.messageID, groupID: message.groupID,
-                            deduplicationID: message.deduplicationID, delaySeconds: delay, now: now)
+                            deduplicationID: fifo ? message.deduplicationID : nil,
+                            delaySeconds: fifo ? nil : max(0, Int((target.visibleAtMillis - message.sentAtMillis) / 1000)), now: now)
                         {
                         case .enqueued:
                             holders += 1
                             touched.insert(target.queue)
                         case .duplicate(let original):
                             duplicateOf = original
+                            refused[target.queue, default: []].append(message.entry)
                         }
                     } catch {
-                        // The front end validated it; a queue changed under it (e.g. made FIFO) drops it.
+                        refused[target.queue, default: []].append(message.entry)
                     }
                 }
                 if holders == 0 {
@@ -119,6 +131,9 @@ extension QueueManager {
                     state.holders[message.entry] = holders
                 }
                 outcomes.append(duplicateOf)
+            }
+            if !refused.isEmpty {
+                store.append(refused.map { JournalRecord.delete(queue: $0.key, entries: $0.value) }, on: callbackQueue) { _ in }
             }
             return outcomes
         }
@@ -184,6 +199,8 @@ extension QueueManager {
             }))
         }
         var moved: [StoredMessage] = []
+        /// Where each moved message's record sits in `records`.
+        var movedAt: [Int] = []
         /// Dead-lettered entries on their way, with what putting them back needs if the write fails.
         var leaving: [(entry: QueueEntry, original: StoredMessage)] = []
         if !outcome.deadLettered.isEmpty {
@@ -208,8 +225,11 @@ extension QueueManager {
                 stored.entry = state.nextEntry
                 state.nextEntry += 1
                 stored.targets = [.init(queue: dlq, subscription: source?.subscription ?? "", raw: source?.raw ?? true, visibleAtMillis: entry.sentAtMillis)]
+                // SQS: a move into a FIFO queue deduplicates by the message id, not the original id.
+                if stored.deduplicationID != nil { stored.deduplicationID = stored.messageID }
                 moved.append(stored)
                 leaving.append((entry, original))
+                movedAt.append(records.count)
                 records.append(.message(stored))
             }
         }
@@ -222,12 +242,11 @@ extension QueueManager {
         // Receives are confirmed to no one: a crash before they are durable only makes the messages
         // visible again (at-least-once), as a visibility timeout would. A failed dead-letter move
         // puts the messages back in their queue.
-        store.append(records, on: callbackQueue) { [self, moved, leaving] result in
+        store.append(records, on: callbackQueue) { [self, moved, movedAt, leaving] result in
             guard !moved.isEmpty else { return }
             switch result {
             case .success(let positions):
-                let offset = positions.count - moved.count - 1
-                _ = enqueueDurable(moved.enumerated().map { ($0.element, positions[offset + $0.offset]) })
+                _ = enqueueDurable(zip(moved, movedAt).map { ($0, positions[$1]) })
                 self.state.withLock { state in for item in leaving { releaseHolder(item.entry, in: &state) } }
             case .failure:
                 putBack(leaving, into: queue)
@@ -408,6 +427,7 @@ extension QueueManager {
             let removed: [QueueEntry]
             do throws(HeraldError) { removed = try slot.core.purge(now: now) } catch { return .failure(error) }
             for entry in removed { releaseHolder(entry, in: &state) }
+            slot.purgedThrough = state.nextEntry - 1
             store.append([.purge(queue: id, throughEntry: state.nextEntry - 1)], on: callbackQueue) { result in
                 reply(result.map { _ in () }.mapError(Self.storageError))
             }
@@ -432,6 +452,9 @@ extension QueueManager {
             guard from != to else {
                 return .failure(HeraldError(.invalidParameterValue, "The source and destination of a message move task must differ."))
             }
+            guard slot.core.isFIFO == target.core.isFIFO else {
+                return .failure(HeraldError(.invalidParameterValue, "The source and destination queues of a message move task must be of the same type (FIFO or standard)."))
+            }
             var copies: [StoredMessage] = []
             var moved: [(entry: QueueEntry, original: StoredMessage)] = []
             let ids = messageIDs.next(slot.core.entries().count)
@@ -445,6 +468,7 @@ extension QueueManager {
                 state.nextEntry += 1
                 stored.messageID = ids[copies.count].text
                 stored.sentAtMillis = now
+                if stored.deduplicationID != nil { stored.deduplicationID = stored.messageID }
                 stored.targets = [.init(
                     queue: to, subscription: old?.subscription ?? "", raw: old?.raw ?? true,
                     visibleAtMillis: now + Int64(target.core.attributes.delaySeconds) * 1000)]

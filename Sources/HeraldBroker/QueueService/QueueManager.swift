@@ -57,6 +57,9 @@ public final class QueueManager: Sendable {
         var waiters: [Waiter] = []
         /// When a timer is already armed for this queue (uptime nanoseconds), so one is armed at a time.
         var timerAt: UInt64?
+        /// Entries up to this one were purged: a message written before the purge but enqueued
+        /// after it (its write was still in flight) is not taken.
+        var purgedThrough: UInt64 = 0
 
         init(id: UInt32, name: String, core: QueueCore, createdAtMillis: Int64, lastModifiedAtMillis: Int64) {
             self.id = id
@@ -134,7 +137,14 @@ public final class QueueManager: Sendable {
         case .success(nil): callbackQueue.async { reply(.success(())) }
         case .success(let id?):
             let record = QueueRecord(id: id, name: name, attributes: attributes.sqsAttributes, createdAtMillis: now)
-            store.put(QueueRecord.key(name), record.encoded(), ifRevision: nil, on: callbackQueue) { result in
+            store.put(QueueRecord.key(name), record.encoded(), ifRevision: nil, on: callbackQueue) { [self] result in
+                if case .failure = result {
+                    // Not durable, so not created: a restart would not know it.
+                    self.state.withLock { state in
+                        if state.ids[name] == id { state.ids.removeValue(forKey: name) }
+                        state.queues.removeValue(forKey: id)
+                    }
+                }
                 reply(result.map { _ in () }.mapError(Self.storageError))
             }
         }
@@ -146,6 +156,9 @@ public final class QueueManager: Sendable {
             guard let id = state.ids.removeValue(forKey: name) else { return nil }
             guard let slot = state.queues.removeValue(forKey: id) else { return nil }
             for entry in slot.core.entries() { releaseHolder(entry, in: &state) }
+            // Its messages' records may outlive it in the journal, and after a restart its id can
+            // be a new queue's: the purge record keeps a replay from giving them to that queue.
+            store.append([.purge(queue: id, throughEntry: UInt64.max)], on: callbackQueue) { _ in }
             return slot
         }
         guard let removed else { return callbackQueue.async { reply(.failure(Self.noSuchQueue)) } }
@@ -158,13 +171,22 @@ public final class QueueManager: Sendable {
     /// SQS SetQueueAttributes.
     public func setAttributes(_ name: String, _ attributes: QueueAttributes, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
         let now = clock()
-        let record = state.withLock { state -> QueueRecord? in
-            guard let id = state.ids[name], let slot = state.queues[id] else { return nil }
+        let result = state.withLock { state -> Result<QueueRecord, HeraldError> in
+            guard let id = state.ids[name], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
+            if let target = attributes.redrivePolicy?.deadLetterTargetQueue {
+                guard let dlq = state.ids[target].flatMap({ state.queues[$0] }), dlq.core.isFIFO == attributes.fifo, target != name else {
+                    return .failure(HeraldError(.invalidParameterValue, "Value \(identity.queueARN(target)) for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist or is not of the same type (FIFO or standard) as the source queue."))
+                }
+            }
             slot.core.attributes = attributes
             slot.lastModifiedAtMillis = now
-            return QueueRecord(id: id, name: name, attributes: attributes.sqsAttributes, createdAtMillis: slot.createdAtMillis)
+            return .success(QueueRecord(id: id, name: name, attributes: attributes.sqsAttributes, createdAtMillis: slot.createdAtMillis))
         }
-        guard let record else { return callbackQueue.async { reply(.failure(Self.noSuchQueue)) } }
+        let record: QueueRecord
+        switch result {
+        case .success(let made): record = made
+        case .failure(let error): return callbackQueue.async { reply(.failure(error)) }
+        }
         store.put(QueueRecord.key(name), record.encoded(), ifRevision: nil, on: callbackQueue) { result in
             reply(result.map { _ in () }.mapError(Self.storageError))
         }

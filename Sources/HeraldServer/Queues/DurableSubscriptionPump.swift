@@ -63,7 +63,8 @@ final class DurableSubscriptionPump: @unchecked Sendable {
     func ack(_ ranges: [ClosedRange<UInt64>]) {
         var handles: [String] = []
         for range in ranges {
-            if range.count <= outstanding.count {
+            // No `range.count`: 0-18446744073709551615 is a valid ACK and its count is no Int.
+            if range.upperBound - range.lowerBound < UInt64(outstanding.count) {
                 for tag in range { if let handle = outstanding.removeValue(forKey: tag) { handles.append(handle) } }
             } else {
                 for tag in outstanding.keys where range.contains(tag) {

@@ -389,11 +389,13 @@ public final class QueueAPI: Sendable {
     }
 
     /// `arn:aws:sqs:region:account:NAME` or a bare name → the name.
+    /// The server's own queues (names with `/`) are never named this way.
     static func queueName(arnOrName: String?) -> String? {
         guard let text = arnOrName, !text.isEmpty else { return nil }
-        if text.hasPrefix("arn:"), let last = text.split(separator: ":").last { return String(last) }
-        if text.contains("/"), let last = text.split(separator: "/").last { return String(last) }
-        return text
+        var name = text
+        if text.hasPrefix("arn:"), let last = text.split(separator: ":").last { name = String(last) }
+        else if text.contains("/"), let last = text.split(separator: "/").last { name = String(last) }
+        return name.contains("/") || name.isEmpty ? nil : name
     }
 }
 

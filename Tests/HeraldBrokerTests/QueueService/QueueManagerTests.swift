@@ -238,6 +238,44 @@ import Testing
         #expect(try Self.receive(manager, "work").isEmpty, "the next receive moves it again, and this time it is written")
         #expect(try Self.receive(manager, "dlq", wait: 2).map { String(decoding: $0.body, as: UTF8.self) } == ["poison"])
     }
+
+    @Test func fifoQueuesTakeMessagesDeduplicateAndReplayTheSame() throws {
+        let store = MemoryLogStore()
+        let manager = Self.makeManager(store)
+        try Self.create(manager, "jobs.fifo")
+        func send(_ body: String, dedup: String) throws -> Result<QueueSendResult, HeraldError>? {
+            let results: [Result<QueueSendResult, HeraldError>] = try Self.wait {
+                manager.send("jobs.fifo", [QueueSendRequest(body: Array(body.utf8), groupID: "g", deduplicationID: dedup)], reply: $0)
+            }
+            return results.first
+        }
+        let first = try #require(try send("one", dedup: "d1")?.success)
+        let again = try #require(try send("one again", dedup: "d1")?.success)
+        #expect(again.messageID == first.messageID, "a duplicate is answered with the first message's id")
+        _ = try send("two", dedup: "d2")
+        #expect(try Self.receive(manager, "jobs.fifo").map { String(decoding: $0.body, as: UTF8.self) } == ["one", "two"], "in group order, the duplicate not taken")
+        #expect(try Self.receive(manager, "jobs.fifo").isEmpty, "the group is in flight")
+
+        let reopened = Self.makeManager(store)
+        let report = try reopened.open()
+        #expect(report.messages == 2, "the duplicate was not taken, and a replay does not take it either")
+    }
+
+    @Test func aDeletedQueuesMessagesDoNotReappearInALaterQueueWithItsID() throws {
+        let store = MemoryLogStore()
+        let manager = Self.makeManager(store)
+        try Self.create(manager, "a")
+        try Self.create(manager, "b")
+        _ = try Self.send(manager, "b", ["old"])
+        let deleted: Result<Void, HeraldError> = try Self.wait { manager.deleteQueue("b", reply: $0) }
+        try deleted.get()
+        let second = Self.makeManager(store)
+        _ = try second.open()
+        try Self.create(second, "c")  // may get b's id
+        let third = Self.makeManager(store)
+        _ = try third.open()
+        #expect(try Self.receive(third, "c").isEmpty, "c starts empty, whatever id it got")
+    }
 }
 
 /// Polls `condition` until it holds (5 s at most).
