@@ -34,6 +34,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private var subscribeSids: [UInt64] = []
     /// Subscriptions attached to durable named subscriptions, served from their queues.
     private var pumps: [UInt64: DurableSubscriptionPump] = [:]
+    /// QREQ ReceiveMessage long polls still parked, by request id: cancelled when the client goes.
+    private var polls: [UInt64: LongPoll] = [:]
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
@@ -203,6 +205,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private func stopPumps() {
         for pump in pumps.values { pump.stop() }
         pumps = [:]
+        for poll in polls.values { poll.cancel() }
+        polls = [:]
     }
 
     /// Why this session hung up, when it did (the connection's close reason is less specific).
@@ -616,13 +620,16 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         let connection = self.connection
         let requestID = request.requestID
-        api.handle(action: request.action, body: request.json, principal: principal, settings: settings) { [weak self] result in
+        let poll = api.handle(action: request.action, body: request.json, principal: principal, settings: settings) { [weak self] result in
             guard let session = self else { return }
             connection.execute { session.writeQueueResponse(requestID, result) }
         }
+        // The reply hops onto this queue, so it comes after this registration.
+        if let poll { polls[requestID] = poll }
     }
 
     private func writeQueueResponse(_ requestID: UInt64, _ result: Result<JSONValue, HeraldError>) {
+        polls.removeValue(forKey: requestID)
         guard case .ready = state else { return }
         switch result {
         case .success(let json):

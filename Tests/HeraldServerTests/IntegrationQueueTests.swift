@@ -209,3 +209,27 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    @Suite struct QueueLongPollDisconnectTests {
+        /// A client that long-polls and goes away takes nothing: a message sent after it left goes
+        /// to the next receiver, first time (receive count 1), not hidden for a visibility timeout.
+        @Test func aLongPollOfAClientThatLeftTakesNothing() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let client = try server.client()
+            defer { client.close() }
+            _ = try client.createQueue(name: "jobs")
+            let raw = try server.raw()
+            let body = #"{"QueueName":"jobs","WaitTimeSeconds":20}"#
+            try raw.send("CONNECT {\"proto\":1}\r\nQREQ 7 ReceiveMessage \(body.utf8.count)\r\n\(body)\r\n")
+            _ = try raw.next { if case .connected = $0 { return true } else { return false } }
+            raw.close()
+            usleep(300_000)
+            _ = try client.send(queue: "jobs", body: "for whoever is there")
+            let got = try client.receive(queue: "jobs", max: 1, wait: 5)
+            #expect(got.map(\.bodyText) == ["for whoever is there"])
+            #expect(got.first?.receiveCount == 1, "nobody received it before")
+        }
+    }
+}

@@ -34,7 +34,10 @@ public final class QueueAPI: Sendable {
     public static let maxBatchEntries = 10
     public static let maxBatchBytes = 1_048_576
 
-    public func handle(action: String, body: [UInt8], principal: Principal, settings: SessionSettings, reply: @escaping Reply) {
+    /// Returns the long poll of a ReceiveMessage, which a front end cancels when its client goes
+    /// away (a parked receive must not take messages nobody will get).
+    @discardableResult
+    public func handle(action: String, body: [UInt8], principal: Principal, settings: SessionSettings, reply: @escaping Reply) -> LongPoll? {
         do throws(HeraldError) {
             let request = try ActionRequest(body)
             switch action {
@@ -47,7 +50,7 @@ public final class QueueAPI: Sendable {
             case "SetQueueAttributes": try setQueueAttributes(request, principal, reply)
             case "SendMessage": try sendMessage(request, principal, batch: false, reply)
             case "SendMessageBatch": try sendMessage(request, principal, batch: true, reply)
-            case "ReceiveMessage": try receiveMessage(request, principal, reply)
+            case "ReceiveMessage": return try receiveMessage(request, principal, reply)
             case "DeleteMessage": try deleteMessage(request, principal, batch: false, reply)
             case "DeleteMessageBatch": try deleteMessage(request, principal, batch: true, reply)
             case "ChangeMessageVisibility": try changeVisibility(request, principal, batch: false, reply)
@@ -62,6 +65,7 @@ public final class QueueAPI: Sendable {
         } catch {
             reply(.failure(error))
         }
+        return nil
     }
 
     // MARK: - Queues
@@ -199,7 +203,7 @@ public final class QueueAPI: Sendable {
         }
     }
 
-    private func receiveMessage(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
+    private func receiveMessage(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) -> LongPoll {
         let name = try request.queueName()
         try authorize(principal, .subscribe, queue: name)
         let max = try request.int("MaxNumberOfMessages") ?? 1
@@ -217,7 +221,7 @@ public final class QueueAPI: Sendable {
         let systemNames = Set(try Self.names(request, "AttributeNames") + Self.names(request, "MessageSystemAttributeNames"))
         let attributeNames = try Self.names(request, "MessageAttributeNames")
         let md5 = self.md5
-        manager.receive(name, max: max, wait: wait, visibilityTimeout: visibility) { result in
+        return manager.receive(name, max: max, wait: wait, visibilityTimeout: visibility) { result in
             reply(result.map { messages in
                 ActionResponse.object([("Messages", .array(messages.map { Self.render($0, systemNames, attributeNames, md5) }))])
             })
