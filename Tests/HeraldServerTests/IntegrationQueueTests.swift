@@ -55,6 +55,8 @@ extension Integration {
             #expect(failure("SendMessageBatch", #"{"QueueName":"jobs","Entries":[{"Id":"a","MessageBody":"x"},{"Id":"a","MessageBody":"y"}]}"#)?.code
                 == "BatchEntryIdsNotDistinct")
             #expect(failure("ReceiveMessage", #"{"QueueName":"subscription/x"}"#)?.code == "QueueDoesNotExist", "the server's own queues are not reachable")
+            #expect(failure("StartMessageMoveTask", #"{"SourceArn":"arn:aws:sqs:us-east-1:000000000000:subscription/x"}"#)?.code == "QueueDoesNotExist",
+                    "not through an ARN either")
             #expect(failure("DeleteMessage", #"{"QueueName":"jobs","ReceiptHandle":"garbage"}"#)?.code == "ReceiptHandleIsInvalid")
             // Still serving after all of that.
             _ = try client.send(queue: "jobs", body: "ok")

@@ -317,6 +317,7 @@ public final class QueueAPI: Sendable {
         var sourceText = try request.string("SourceArn")
         if sourceText == nil { sourceText = try request.string("SourceQueueName") }
         guard let source = Self.queueName(arnOrName: sourceText) else {
+            if sourceText?.isEmpty == false { throw QueueManagerErrors.noSuchQueue }
             throw HeraldError(.missingParameter, "The request must contain the parameter SourceArn.")
         }
         try authorize(principal, .subscribe, queue: source)

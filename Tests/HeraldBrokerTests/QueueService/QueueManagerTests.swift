@@ -276,6 +276,31 @@ import Testing
         _ = try third.open()
         #expect(try Self.receive(third, "c").isEmpty, "c starts empty, whatever id it got")
     }
+
+    @Test func aQueueWhoseMetadataWriteFailsIsNotCreated() throws {
+        let store = MemoryLogStore()
+        let manager = Self.makeManager(store)
+        store.failNextAppends(1)
+        let result: Result<Void, HeraldError> = try Self.wait { manager.createQueue("jobs", attributes: QueueAttributes(fifo: false), reply: $0) }
+        #expect(result.failure?.code == .storageUnavailable)
+        #expect(manager.summary("jobs") == nil, "a restart would not know it, so it does not exist now either")
+        try Self.create(manager, "jobs")
+        #expect(manager.summary("jobs") != nil, "creating it again works")
+    }
+
+    @Test func setQueueAttributesChecksTheDeadLetterTarget() throws {
+        let manager = Self.makeManager()
+        try Self.create(manager, "work")
+        try Self.create(manager, "dlq.fifo")
+        var attributes = QueueAttributes(fifo: false)
+        attributes.redrivePolicy = RedrivePolicy(deadLetterTargetQueue: "missing", deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:missing", maxReceiveCount: 3)
+        let missing: Result<Void, HeraldError> = try Self.wait { manager.setAttributes("work", attributes, reply: $0) }
+        #expect(missing.failure?.code == .invalidParameterValue)
+        attributes.redrivePolicy = RedrivePolicy(deadLetterTargetQueue: "dlq.fifo", deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:dlq.fifo", maxReceiveCount: 3)
+        let otherType: Result<Void, HeraldError> = try Self.wait { manager.setAttributes("work", attributes, reply: $0) }
+        #expect(otherType.failure?.code == .invalidParameterValue, "a FIFO dead-letter queue for a standard queue")
+        #expect(manager.summary("work")?.attributes.redrivePolicy == nil, "nothing changed")
+    }
 }
 
 /// Polls `condition` until it holds (5 s at most).
