@@ -148,8 +148,14 @@ extension QueueManager {
         // deletes and marks one by one to the queues would be quadratic.
         var folded: [UInt64: ReplayEntry] = [:]
         var nextEntry: UInt64 = 1
+        /// FIFO deduplication ids of messages deleted less than the window ago: SQS keeps tracking
+        /// an id after its message is gone, and so does a restart (queue, id, message id, sent at).
+        var recentlyDeleted: [(queue: UInt32, id: String, messageID: String, at: Int64)] = []
         func drop(_ entry: UInt64, from queue: UInt32) {
             guard var replay = folded[entry], replay.states.holds(queue) else { return }
+            if let id = replay.deduplicationID, now - replay.sentAtMillis < QueueCore.deduplicationWindowMillis {
+                recentlyDeleted.append((queue, id, replay.messageID, replay.sentAtMillis))
+            }
             replay.states.remove(queue)
             if replay.states.isEmpty {
                 folded.removeValue(forKey: entry)
@@ -190,6 +196,9 @@ extension QueueManager {
             case .other(.message), .other(.meta):
                 break
             }
+        }
+        for deleted in recentlyDeleted.sorted(by: { $0.at < $1.at }) {
+            queues[deleted.queue]?.core.restoreDeduplication(deleted.id, messageID: deleted.messageID, at: deleted.at)
         }
         // The folded index is transient: hand each survivor to its queues, then let it go.
         var holders: [UInt64: UInt32] = [:]

@@ -134,6 +134,12 @@ extension QueueCore {
         return outcome
     }
 
+    /// Replay: a deduplication id whose message is gone but whose window is still open.
+    public mutating func restoreDeduplication(_ id: String, messageID: String, at time: Int64) {
+        guard isFIFO else { return }
+        rememberDeduplication(id, messageID: messageID, at: time)
+    }
+
     mutating func rememberDeduplication(_ id: String, messageID: String, at time: Int64) {
         while let oldest = dedupOrder.first, time - oldest.at >= Self.deduplicationWindowMillis {
             _ = dedupOrder.popFirst()

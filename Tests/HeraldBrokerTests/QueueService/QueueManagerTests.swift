@@ -301,6 +301,30 @@ import Testing
         #expect(otherType.failure?.code == .invalidParameterValue, "a FIFO dead-letter queue for a standard queue")
         #expect(manager.summary("work")?.attributes.redrivePolicy == nil, "nothing changed")
     }
+
+    @Test func aFIFODeduplicationWindowSurvivesARestartAfterItsMessageWasDeleted() throws {
+        let store = MemoryLogStore()
+        let clock = Clock()
+        let manager = Self.makeManager(store, clock: clock)
+        try Self.create(manager, "jobs.fifo")
+        func send(_ on: QueueManager, _ dedup: String) throws -> String? {
+            let results: [Result<QueueSendResult, HeraldError>] = try Self.wait {
+                on.send("jobs.fifo", [QueueSendRequest(body: Array("x".utf8), groupID: "g", deduplicationID: dedup)], reply: $0)
+            }
+            return results.first?.success?.messageID
+        }
+        let first = try #require(try send(manager, "d1"))
+        let got = try Self.receive(manager, "jobs.fifo")
+        let _: [Result<Void, HeraldError>] = try Self.wait { manager.delete("jobs.fifo", receiptHandles: got.map(\.receiptHandle), reply: $0) }
+
+        clock.advance(seconds: 60)
+        let reopened = Self.makeManager(store, clock: clock)
+        _ = try reopened.open()
+        #expect(try send(reopened, "d1") == first, "inside the 5 minutes the id is still known: the first message's id, nothing enqueued")
+        #expect(try Self.receive(reopened, "jobs.fifo").isEmpty)
+        clock.advance(seconds: 300)
+        #expect(try send(reopened, "d1") != first, "after the window it is a new message")
+    }
 }
 
 /// Polls `condition` until it holds (5 s at most).
