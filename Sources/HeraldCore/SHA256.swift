@@ -33,16 +33,7 @@ public enum SHA256 {
     }
 
     /// The digest as 64 lower-case hex digits (SNS's content-based deduplication id).
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in digest(bytes) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { LowerHex.string(digest(bytes)) }
 
     private static func compress(_ state: inout [UInt32], _ chunk: Slice<UnsafeBufferPointer<UInt8>>, schedule w: inout [UInt32]) {
         var offset = chunk.startIndex

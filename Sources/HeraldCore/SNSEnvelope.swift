@@ -236,13 +236,13 @@ extension SNSEnvelope {
 
         mutating func field(_ name: String, _ value: String) {
             key(name)
-            SNSEnvelope.appendJSONString(&bytes, value.utf8)
+            JSONValue.writeString(value, to: &bytes)
         }
 
         mutating func field(_ name: String, bytes value: [UInt8]) {
             key(name)
             // Repairs invalid UTF-8 (U+FFFD) so the document stays valid JSON.
-            SNSEnvelope.appendJSONString(&bytes, String(decoding: value, as: UTF8.self).utf8)
+            JSONValue.writeString(String(decoding: value, as: UTF8.self), to: &bytes)
         }
 
         mutating func signature(_ signing: Signing) {
@@ -260,7 +260,7 @@ extension SNSEnvelope {
             for (index, name) in names.enumerated() {
                 guard let value = attributes[name] else { continue }
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                SNSEnvelope.appendJSONString(&bytes, name.utf8)
+                JSONValue.writeString(name, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 var inner = ObjectWriter()
                 inner.field("Type", value.dataType)
@@ -276,7 +276,7 @@ extension SNSEnvelope {
         private mutating func key(_ name: String) {
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
-            SNSEnvelope.appendJSONString(&bytes, name.utf8)
+            JSONValue.writeString(name, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
         }
 
@@ -284,28 +284,6 @@ extension SNSEnvelope {
             bytes.append(UInt8(ascii: "}"))
             return bytes
         }
-    }
-
-    static func appendJSONString(_ out: inout [UInt8], _ text: some Sequence<UInt8>) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
 }

@@ -45,16 +45,7 @@ public enum SQSDigest {
 /// MD5 (RFC 1321) in pure Swift: pure modules cannot reach OpenSSL, and SQS's digests are MD5.
 /// Not for security; only for the checksums SQS clients verify.
 enum MD5 {
-    static func hex(_ bytes: [UInt8]) -> String {
-        let table = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
-        for byte in digest(bytes) {
-            text.append(table[Int(byte >> 4)])
-            text.append(table[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { LowerHex.string(digest(bytes)) }
 
     static func digest(_ bytes: [UInt8]) -> [UInt8] {
         var message = bytes

@@ -109,7 +109,8 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Appends `s` as a JSON string literal: quote and backslash escaped, control characters as
-    /// `\n`, `\r`, `\t` or `\u00xx`, so the output never contains a raw CR or LF.
+    /// `\b`, `\f`, `\n`, `\r`, `\t` (the short forms, as AWS writes SNS envelopes) or `\u00xx`, so
+    /// the output never contains a raw CR or LF.
     public static func writeString(_ s: String, to out: inout [UInt8]) {
         let hex: StaticString = "0123456789abcdef"
         out.append(UInt8(ascii: "\""))
@@ -117,6 +118,8 @@ public enum JSONValue: Sendable, Hashable {
             switch byte {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
+            case 0x08: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "f"))
             case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
             case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
             case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
