@@ -79,11 +79,13 @@ public final class MemoryLogStore: LogStore, MetaStore, Sendable {
                 return .failure(.diskFull("memory store told to fail"))
             }
             let current = state.meta[key]?.revision
+            let holds: Bool
             switch ifRevision {
-            case .absent? where current != nil, .at(_)? where current != ifRevision.flatMap({ if case .at(let r) = $0 { return r } else { return nil } }):
-                return .failure(.revisionMismatch(key: key, current: current))
-            default: break
+            case nil: holds = true
+            case .absent?: holds = current == nil
+            case .at(let revision)?: holds = current == revision
             }
+            guard holds else { return .failure(.revisionMismatch(key: key, current: current)) }
             let revision = Revision(state.nextRevision)
             state.nextRevision += 1
             state.meta[key] = value.map { ($0, revision) }
