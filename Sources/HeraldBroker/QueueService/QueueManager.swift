@@ -232,7 +232,8 @@ public final class QueueManager: Sendable {
         store.release(LogPosition(packed: entry.position))
     }
 
-    static let noSuchQueue = HeraldError(.queueDoesNotExist, "The specified queue does not exist.")
+    /// SQS's answer for a queue that does not exist (every front end uses this one).
+    public static let noSuchQueue = HeraldError(.queueDoesNotExist, "The specified queue does not exist.")
 
     static func storageError(_ error: StoreError) -> HeraldError {
         HeraldError(.storageUnavailable, "The message store could not make this durable (\(error)); nothing was confirmed. Retry later.")

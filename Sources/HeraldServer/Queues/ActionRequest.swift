@@ -1,3 +1,4 @@
+import HeraldBroker
 import HeraldCore
 
 /// Typed reads of an SQS JSON-protocol request body, with SQS's error texts. AWS SDKs send
@@ -85,7 +86,7 @@ struct ActionRequest {
     func queueName() throws(HeraldError) -> String {
         if let name = try string("QueueName"), !name.isEmpty {
             // Queues the server keeps for itself (durable subscriptions) are not for users.
-            guard !name.contains("/") else { throw HeraldError(.queueDoesNotExist, "The specified queue does not exist.") }
+            guard !name.contains("/") else { throw QueueManager.noSuchQueue }
             return name
         }
         if let url = try string("QueueUrl"), let last = url.split(separator: "/").last, !last.isEmpty { return String(last) }

@@ -109,7 +109,7 @@ public final class QueueAPI: Sendable {
 
     private func getQueueURL(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
         let name = try request.requiredString("QueueName")
-        guard manager.summary(name) != nil else { throw QueueManagerErrors.noSuchQueue }
+        guard manager.summary(name) != nil else { throw QueueManager.noSuchQueue }
         reply(.success(ActionResponse.object([("QueueUrl", .string(identity.queueURL(name)))])))
     }
 
@@ -118,7 +118,7 @@ public final class QueueAPI: Sendable {
         guard principal.permissions.allows(.publish, topic: name) || principal.permissions.allows(.subscribe, topic: name) else {
             throw HeraldError(.notAuthorized, "\(principal.name) may not read queue \(name)")
         }
-        guard let summary = manager.summary(name) else { throw QueueManagerErrors.noSuchQueue }
+        guard let summary = manager.summary(name) else { throw QueueManager.noSuchQueue }
         var all = summary.attributes.sqsAttributes
         all["QueueArn"] = identity.queueARN(name)
         all["ApproximateNumberOfMessages"] = String(summary.visible)
@@ -134,7 +134,7 @@ public final class QueueAPI: Sendable {
     private func setQueueAttributes(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
         let name = try request.queueName()
         try authorize(principal, .publish, queue: name)
-        guard let summary = manager.summary(name) else { throw QueueManagerErrors.noSuchQueue }
+        guard let summary = manager.summary(name) else { throw QueueManager.noSuchQueue }
         var merged = summary.attributes.sqsAttributes
         for (key, value) in try request.stringMap("Attributes") { merged[key] = value }
         let attributes = try QueueAttributes(sqsAttributes: merged, queueName: name)
@@ -317,7 +317,7 @@ public final class QueueAPI: Sendable {
         var sourceText = try request.string("SourceArn")
         if sourceText == nil { sourceText = try request.string("SourceQueueName") }
         guard let source = Self.queueName(arnOrName: sourceText) else {
-            if sourceText?.isEmpty == false { throw QueueManagerErrors.noSuchQueue }
+            if sourceText?.isEmpty == false { throw QueueManager.noSuchQueue }
             throw HeraldError(.missingParameter, "The request must contain the parameter SourceArn.")
         }
         try authorize(principal, .subscribe, queue: source)
@@ -402,8 +402,4 @@ public final class QueueAPI: Sendable {
         else if text.contains("/"), let last = text.split(separator: "/").last { name = String(last) }
         return name.contains("/") || name.isEmpty ? nil : name
     }
-}
-
-enum QueueManagerErrors {
-    static let noSuchQueue = HeraldError(.queueDoesNotExist, "The specified queue does not exist.")
 }
