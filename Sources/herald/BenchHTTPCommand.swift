@@ -298,6 +298,11 @@ struct BenchHTTPSession {
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let line = lines.first { $0.contains("protocol") || $0.contains("httpDelivery") || $0.contains("consumers") || $0.contains("unknown") }
             ?? lines.dropFirst().first ?? lines.first ?? text
-        return String(line.prefix(160))
+        // Drop the "herald: /path/file.yaml:18: " prefix: the table names the problem, not the file.
+        var problem = Substring(line)
+        if let range = problem.range(of: ".yaml:") {
+            problem = problem[range.upperBound...].drop { $0.isNumber || $0 == ":" || $0 == " " }
+        }
+        return String(problem.prefix(120))
     }
 }
