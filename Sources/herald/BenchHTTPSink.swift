@@ -135,7 +135,7 @@ struct BenchHTTPSinkCommand: ParsableCommand {
         let context = tls ? try BenchHTTPCertificates.locate(certs).serverContext() : nil
         let sink = try BenchHTTPSink(port: port, tls: context)
         Terminal.out("herald bench http-sink listening on \(sink.scheme)://127.0.0.1:\(sink.port)/")
-        var printed = -1
+        var printed = 0
         while true {
             sleep(1)
             let counts = sink.snapshot
