@@ -45,3 +45,22 @@ extension HeraldConfig {
         }
     }
 }
+
+/// `httpDelivery:`: how Herald calls the endpoints of HTTP/S subscriptions (and managed consumers).
+extension HeraldConfig {
+    public struct HTTPDelivery: Sendable, Hashable {
+        /// CA certificates (PEM) trusted for https endpoints, in place of the system trust store.
+        public var caFile: String?
+        /// A POST must be answered within this, or it counts as a failed (retryable) attempt.
+        /// SNS does not document its own; 15 s is the figure usually quoted.
+        public var timeout: Duration = .seconds(15)
+        /// Concurrent POSTs per subscription (each on its own keep-alive connection).
+        public var maxConnectionsPerEndpoint: Int = 16
+
+        public init(caFile: String? = nil, timeout: Duration = .seconds(15), maxConnectionsPerEndpoint: Int = 16) {
+            self.caFile = caFile
+            self.timeout = timeout
+            self.maxConnectionsPerEndpoint = maxConnectionsPerEndpoint
+        }
+    }
+}
