@@ -64,3 +64,20 @@ extension HeraldConfig {
         }
     }
 }
+
+extension HeraldConfig.SubscriptionProtocol {
+    /// Why `endpoint` is not a URL an `http`/`https` subscription can use, or nil. SNS's text when
+    /// the scheme does not match: "Invalid parameter: Endpoint must match the specified protocol".
+    public static func endpointProblem(_ endpoint: String, protocol name: String) -> String? {
+        let scheme = name == "https" ? "https://" : "http://"
+        guard endpoint.lowercased().hasPrefix(scheme) else {
+            return "Invalid parameter: Endpoint must match the specified protocol (\(name) needs a \(scheme) URL)"
+        }
+        let rest = endpoint.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        guard !host.isEmpty, !host.hasPrefix(":") else { return "the URL names no host" }
+        guard !endpoint.contains(where: { $0 == " " || $0.isNewline }) else { return "a URL may not contain spaces" }
+        return nil
+    }
+}

@@ -48,8 +48,12 @@ extension ConfigParse {
             }
         }
         guard let node = map.required("endpoint", reader), let endpoint = reader.string(node, path: map.child("endpoint")) else { return nil }
-        if let problem = Self.endpointProblem(endpoint, protocol: kind) {
+        if let problem = HeraldConfig.SubscriptionProtocol.endpointProblem(endpoint, protocol: kind.rawValue) {
             reader.report("\(map.child("endpoint")): '\(endpoint)': \(problem)", at: node)
+            return nil
+        }
+        if let topic, TopicName.isFIFO(topic) {
+            reader.report("\(map.child("protocol")): FIFO topics deliver to SQS queues only (SNS has no \(kind.rawValue) subscriptions on FIFO topics)", at: node)
             return nil
         }
         var valid = true
@@ -74,20 +78,6 @@ extension ConfigParse {
         let confirm = map["confirm"].flatMap { reader.bool($0, path: map.child("confirm")) } ?? false
         guard valid else { return nil }
         return (endpoint, deliveryPolicy, redrivePolicy, confirm)
-    }
-
-    /// SNS: "Invalid parameter: Endpoint must match the specified protocol"; and a host is needed.
-    static func endpointProblem(_ endpoint: String, protocol kind: HeraldConfig.SubscriptionProtocol) -> String? {
-        let scheme = kind == .https ? "https://" : "http://"
-        guard endpoint.lowercased().hasPrefix(scheme) else {
-            return "Invalid parameter: Endpoint must match the specified protocol (\(kind.rawValue) needs a \(scheme) URL)"
-        }
-        let rest = endpoint.dropFirst(scheme.count)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
-        guard !host.isEmpty, !host.hasPrefix(":") else { return "the URL names no host" }
-        guard !endpoint.contains(where: { $0 == " " || $0.isNewline }) else { return "a URL may not contain spaces" }
-        return nil
     }
 
     private func redrivePolicy(_ node: Node, path: String, topic: String?, queues: Set<String>) -> SubscriptionRedrivePolicy? {
