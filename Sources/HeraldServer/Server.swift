@@ -60,10 +60,20 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
-        // Queue URLs name the HTTP API's public URL (as bound, when the port is given).
-        let baseURL = config.http.map { $0.effectivePublicURL(boundPort: Int($0.listen.port)) }
-        let queues = try QueueStack.open(
-            config: config, broker: broker, repair: repair, files: journalFiles, baseURL: baseURL, log: log)
+        // The HTTP API is bound first: queue URLs, SubscribeURLs and SigningCertURL name its public
+        // URL with the port actually bound. Its handler finds the queue stack when it is open.
+        var httpAPI: HTTPAPIListener?
+        if let spec = config.http {
+            httpAPI = try HTTPAPIListener.open(spec, handler: makeSQSJSONHandler(loopbackOnly: APIAccess.isLoopback(spec.listen.host)), group: group)
+        }
+        let queues: QueueStack
+        do {
+            queues = try QueueStack.open(
+                config: config, broker: broker, repair: repair, files: journalFiles, baseURL: httpAPI?.publicURL, log: log)
+        } catch {
+            httpAPI?.close()
+            throw error
+        }
         state.withLock { $0.queues = queues }
         context.queues.withLock { $0 = queues.api }
         do {
@@ -85,18 +95,13 @@ public final class Server: Sendable {
                 log("listening on \(listener.localAddress) (TLS, client certificates: \(spec.tls.clientAuth.rawValue))")
             } catch {
                 for listener in opened { listener.close() }
+                httpAPI?.close()
                 throw ServerError("listener \(spec.address): \(error.message)")
             }
         }
-        if let spec = config.http {
-            do {
-                let api = try HTTPAPIListener.open(spec, handler: makeSQSJSONHandler(loopbackOnly: APIAccess.isLoopback(spec.listen.host)), group: group)
-                state.withLock { $0.httpAPI = api }
-                log("HTTP API (SQS JSON) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
-            } catch {
-                for listener in opened { listener.close() }
-                throw error
-            }
+        if let api = httpAPI, let spec = config.http {
+            state.withLock { $0.httpAPI = api }
+            log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
         }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()

@@ -88,7 +88,7 @@ final class HTTPEndpoints: Sendable {
     /// Makes the queue of every config-declared HTTP/S subscription exist (start and reload).
     func declareQueues(_ subscriptions: [HeraldConfig.Subscription]) throws(ServerError) {
         for subscription in subscriptions where subscription.protocol == .http || subscription.protocol == .https {
-            if case .failure(let error) = ensureQueue(subscription.name) {
+            if case .failure(let error) = ensureQueueNow(subscription.name) {
                 throw ServerError("subscription \(subscription.name): \(error.message)")
             }
         }
@@ -162,6 +162,13 @@ final class HTTPEndpoints: Sendable {
             record.token = Self.newToken()
             record.tokenExpiresAtMillis = clock() + Self.tokenLifetimeMillis
         }
+        ensureQueue(record.name) { [self, record] created in
+            if case .failure(let error) = created { return reply(.failure(error)) }
+            store(record, reply: reply)
+        }
+    }
+
+    private func store(_ record: SubscriptionRecord, reply: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
         meta.put(SubscriptionRecord.key(record.name), record.encoded(), ifRevision: nil, on: manager.replyQueue) { [self, record] result in
             switch result {
             case .failure(let error):
@@ -180,6 +187,7 @@ final class HTTPEndpoints: Sendable {
     /// Re-installs stored run-time subscriptions at start: confirmed ones are routed and pumped.
     func restore(_ record: SubscriptionRecord, policy: FilterPolicy?) throws(BrokerError) {
         guard record.status == .confirmed else { return }
+        if case .failure(let error) = ensureQueueNow(record.name) { throw .invalidParameter(error.message) }
         try route(record, policy: policy)
         startPump(record)
     }
@@ -214,12 +222,15 @@ final class HTTPEndpoints: Sendable {
                     reply(.success(arn))
                     return
                 }
-                do throws(HeraldError) {
-                    try routeRuntime(record, filterLimits: filterLimits)
-                    startPump(record)
-                    reply(.success(arn))
-                } catch {
-                    reply(.failure(error))
+                ensureQueue(record.name) { [self, record] created in
+                    if case .failure(let error) = created { return reply(.failure(error)) }
+                    do throws(HeraldError) {
+                        try routeRuntime(record, filterLimits: filterLimits)
+                        startPump(record)
+                        reply(.success(arn))
+                    } catch {
+                        reply(.failure(error))
+                    }
                 }
             }
             return
@@ -297,7 +308,6 @@ final class HTTPEndpoints: Sendable {
     }
 
     private func route(_ record: SubscriptionRecord, policy: FilterPolicy?) throws(BrokerError) {
-        if case .failure(let error) = ensureQueue(record.name) { throw .invalidParameter(error.message) }
         let route = QueueSubscriptionRoute(queue: Self.queueName(record.name), subscription: record.name, raw: record.raw)
         try broker.putSubscription(topic: record.topic, ConfiguredSubscription(name: record.name, policy: policy, target: .queue(route, manager)))
     }
@@ -320,8 +330,8 @@ final class HTTPEndpoints: Sendable {
         let key = PumpKey(endpoint: endpoint, raw: raw, policy: effective, deadLetterQueue: deadLetterQueue)
         guard state.withLock({ $0.started[name] }) != key else { return }
         stopPump(name)
-        if case .failure(let error) = ensureQueue(name) {
-            log("subscription \(name): its queue: \(error.message)")
+        guard manager.summary(Self.queueName(name)) != nil else {
+            log("subscription \(name): its queue \(Self.queueName(name)) does not exist; not delivering")
             return
         }
         let settings = HTTPSubscriptionPump.Settings(
@@ -345,16 +355,22 @@ final class HTTPEndpoints: Sendable {
     }
 
     /// The subscription's queue, made on first use: standard (SNS sends HTTP/S only from standard
-    /// topics), kept 14 days (SQS's most) so nothing waiting for a retry expires first.
-    private func ensureQueue(_ subscription: String) -> Result<Void, HeraldError> {
+    /// topics), kept 14 days (SQS's most) so nothing waiting for a retry expires first. Replies on
+    /// the manager's callback queue (so callers on it never wait for themselves).
+    private func ensureQueue(_ subscription: String, then done: @escaping @Sendable (Result<Void, HeraldError>) -> Void) {
         let name = Self.queueName(subscription)
-        guard manager.summary(name) == nil else { return .success(()) }
+        guard manager.summary(name) == nil else { return manager.replyQueue.async { done(.success(())) } }
         var attributes = QueueAttributes(fifo: false)
         attributes.visibilityTimeout = 30
         attributes.messageRetentionPeriod = 1_209_600
+        manager.createQueue(name, attributes: attributes, validatingName: false, reply: done)
+    }
+
+    /// `ensureQueue`, waited for: only from threads that are not the manager's callback queue (start, reload).
+    private func ensureQueueNow(_ subscription: String) -> Result<Void, HeraldError> {
         let semaphore = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<Void, HeraldError>>(.success(()))
-        manager.createQueue(name, attributes: attributes, validatingName: false) { result in
+        ensureQueue(subscription) { result in
             outcome.withLock { $0 = result }
             semaphore.signal()
         }
