@@ -32,7 +32,9 @@ import HeraldCore
 
     @Test func jitterEdges() {
         var random = SplitMix64(seed: 7)
+        var tens: Set<Int> = []
         for _ in 0..<1000 {
+            tens.insert(DeliveryJitter.apply(10, using: &random))
             #expect(DeliveryJitter.apply(0, using: &random) == 0)
             #expect(DeliveryJitter.apply(-5, using: &random) == 0)
             #expect(DeliveryJitter.apply(9, using: &random) == 9)           // under 10 s: no whole second to spare
@@ -40,6 +42,7 @@ import HeraldCore
             #expect((3240...3960).contains(DeliveryJitter.apply(3600, using: &random)))
             #expect(DeliveryJitter.apply(Int.max, using: &random) >= Int.max - Int.max / 10)
         }
+        #expect(tens == [9, 10, 11], "10 s is the smallest delay with a whole second of jitter")
     }
 
     @Test func jitterIsDeterministicGivenTheGenerator() {

@@ -8,7 +8,7 @@
 /// "failed to parse JSON. <Jackson's message>" (RedrivePolicy; used for DeliveryPolicy too),
 /// "Unexpected JSON member: <name>". The type reasons ("must be a JSON object", "must be an
 /// integer", "must be a boolean", "must be a string") are Herald's own: no AWS text is recorded.
-struct PolicyDocumentReader {
+struct PolicyDocumentReader: Sendable {
     /// The attribute named in every error, e.g. "DeliveryPolicy".
     let attribute: String
 
