@@ -10,14 +10,14 @@ import Testing
             queues: [{name: hooks-dlq}]
             topics:
               - name: orders
-                deliveryPolicy: {http: {defaultHealthyRetryPolicy: {numRetries: 5}}}
+                deliveryPolicy: {http: {defaultHealthyRetryPolicy: {numRetries: 5, minDelayTarget: 1, maxDelayTarget: 10}}}
             subscriptions:
               - name: billing
                 topic: orders
                 protocol: https
                 endpoint: https://user:secret@billing.internal/hooks/orders
                 rawMessageDelivery: true
-                deliveryPolicy: '{"healthyRetryPolicy":{"numRetries":2,"numNoDelayRetries":2}}'
+                deliveryPolicy: '{"healthyRetryPolicy":{"numRetries":2,"numNoDelayRetries":2,"minDelayTarget":1,"maxDelayTarget":1}}'
                 redrivePolicy: {deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:hooks-dlq"}
                 confirm: true
             httpDelivery: {caFile: server.pem, timeout: 5s, maxConnectionsPerEndpoint: 4}
