@@ -125,6 +125,28 @@ extension HeraldClient {
         return try ResponseReader.requiredString(json, "SubscriptionArn", context: "Subscribe")
     }
 
+    /// An HTTP/S subscription (the scheme of `endpoint` picks the protocol): answers
+    /// "pending confirmation" until the endpoint confirms it.
+    public func subscribe(
+        topic: String, endpoint: String, filterPolicy: String? = nil, scope: FilterScope? = nil, raw: Bool = false,
+        deliveryPolicy: String? = nil, redrivePolicy: String? = nil, timeout: Duration = .seconds(30)
+    ) throws(ClientError) -> String {
+        let proto = endpoint.lowercased().hasPrefix("https://") ? "https" : "http"
+        let request = QueueRequest.subscribe(
+            topic: topic, protocol: proto, endpoint: endpoint, filterPolicy: filterPolicy, scope: scope, raw: raw,
+            deliveryPolicy: deliveryPolicy, redrivePolicy: redrivePolicy)
+        return try ResponseReader.requiredString(try perform(request, timeout: timeout), "SubscriptionArn", context: "Subscribe")
+    }
+
+    /// SNS GetSubscriptionAttributes (with Herald's delivery counters for HTTP/S subscriptions).
+    public func subscriptionAttributes(arn: String, timeout: Duration = .seconds(30)) throws(ClientError) -> [String: String] {
+        let json = try perform(.getSubscriptionAttributes(arn: arn), timeout: timeout)
+        guard case .object(let members)? = json["Attributes"] else { return [:] }
+        var attributes: [String: String] = [:]
+        for member in members { if case .string(let value) = member.value { attributes[member.key] = value } }
+        return attributes
+    }
+
     public func unsubscribe(arn: String, timeout: Duration = .seconds(30)) throws(ClientError) {
         _ = try perform(.unsubscribe(arn: arn), timeout: timeout)
     }

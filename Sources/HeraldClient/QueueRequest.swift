@@ -122,13 +122,24 @@ public struct QueueRequest: Sendable, Hashable {
 
     /// `raw` is SNS `RawMessageDelivery` (the body alone instead of the SNS JSON envelope).
     public static func subscribe(topic: String, queue: String, filterPolicy: String? = nil, scope: FilterScope? = nil, raw: Bool = false) -> QueueRequest {
+        subscribe(topic: topic, protocol: "sqs", endpoint: queue, filterPolicy: filterPolicy, scope: scope, raw: raw)
+    }
+
+    /// Any protocol: `sqs` (endpoint: a queue name or ARN), `http`/`https` (endpoint: the URL; the
+    /// subscription waits for the endpoint to confirm it). `deliveryPolicy`/`redrivePolicy`: SNS's JSON.
+    public static func subscribe(
+        topic: String, protocol: String, endpoint: String, filterPolicy: String? = nil, scope: FilterScope? = nil, raw: Bool = false,
+        deliveryPolicy: String? = nil, redrivePolicy: String? = nil
+    ) -> QueueRequest {
         var attributes: [JSONValue.Member] = []
         if let filterPolicy { attributes.append(.init(key: "FilterPolicy", value: .string(filterPolicy))) }
         if let scope { attributes.append(.init(key: "FilterPolicyScope", value: .string(scope.rawValue))) }
         if raw { attributes.append(.init(key: "RawMessageDelivery", value: .string("true"))) }
+        if let deliveryPolicy { attributes.append(.init(key: "DeliveryPolicy", value: .string(deliveryPolicy))) }
+        if let redrivePolicy { attributes.append(.init(key: "RedrivePolicy", value: .string(redrivePolicy))) }
         var members: [JSONValue.Member] = [
-            .init(key: "TopicName", value: .string(topic)), .init(key: "Protocol", value: .string("sqs")),
-            .init(key: "Endpoint", value: .string(queue)),
+            .init(key: "TopicName", value: .string(topic)), .init(key: "Protocol", value: .string(`protocol`)),
+            .init(key: "Endpoint", value: .string(endpoint)),
         ]
         if !attributes.isEmpty { members.append(.init(key: "Attributes", value: .object(attributes))) }
         return QueueRequest(action: "Subscribe", body: .object(members))
@@ -136,6 +147,10 @@ public struct QueueRequest: Sendable, Hashable {
 
     public static func unsubscribe(arn: String) -> QueueRequest {
         QueueRequest(action: "Unsubscribe", body: .object([.init(key: "SubscriptionArn", value: .string(arn))]))
+    }
+
+    public static func getSubscriptionAttributes(arn: String) -> QueueRequest {
+        QueueRequest(action: "GetSubscriptionAttributes", body: .object([.init(key: "SubscriptionArn", value: .string(arn))]))
     }
 
     public static func listSubscriptions(topic: String? = nil) -> QueueRequest {

@@ -45,3 +45,39 @@ extension HeraldConfig {
         }
     }
 }
+
+/// `httpDelivery:`: how Herald calls the endpoints of HTTP/S subscriptions (and managed consumers).
+extension HeraldConfig {
+    public struct HTTPDelivery: Sendable, Hashable {
+        /// CA certificates (PEM) trusted for https endpoints, in place of the system trust store.
+        public var caFile: String?
+        /// A POST must be answered within this, or it counts as a failed (retryable) attempt.
+        /// SNS does not document its own; 15 s is the figure usually quoted.
+        public var timeout: Duration = .seconds(15)
+        /// Concurrent POSTs per subscription (each on its own keep-alive connection).
+        public var maxConnectionsPerEndpoint: Int = 16
+
+        public init(caFile: String? = nil, timeout: Duration = .seconds(15), maxConnectionsPerEndpoint: Int = 16) {
+            self.caFile = caFile
+            self.timeout = timeout
+            self.maxConnectionsPerEndpoint = maxConnectionsPerEndpoint
+        }
+    }
+}
+
+extension HeraldConfig.SubscriptionProtocol {
+    /// Why `endpoint` is not a URL an `http`/`https` subscription can use, or nil. SNS's text when
+    /// the scheme does not match: "Invalid parameter: Endpoint must match the specified protocol".
+    public static func endpointProblem(_ endpoint: String, protocol name: String) -> String? {
+        let scheme = name == "https" ? "https://" : "http://"
+        guard endpoint.lowercased().hasPrefix(scheme) else {
+            return "Invalid parameter: Endpoint must match the specified protocol (\(name) needs a \(scheme) URL)"
+        }
+        let rest = endpoint.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        guard !host.isEmpty, !host.hasPrefix(":") else { return "the URL names no host" }
+        guard !endpoint.contains(where: { $0 == " " || $0.isNewline }) else { return "a URL may not contain spaces" }
+        return nil
+    }
+}

@@ -27,6 +27,8 @@ public struct HeraldConfig: Sendable, Hashable {
     public var signatureVersion: Int = 1
     /// The AWS-compatible HTTP API listener (`http:`); nil: none.
     public var http: HTTPAPI?
+    /// How HTTP/S subscriptions are delivered (`httpDelivery:`): trust, timeout, connections.
+    public var httpDelivery = HTTPDelivery()
     /// The file this came from (as named by the user); nil for the embedded default.
     public var sourceFile: String?
 
@@ -207,21 +209,28 @@ extension HeraldConfig {
         /// SNS's `ContentBasedDeduplication` (FIFO topics only): a publish without a
         /// `MessageDeduplicationId` is deduplicated on the SHA-256 of its body.
         public var contentBasedDeduplication: Bool
+        /// SNS's topic `DeliveryPolicy` (its `http` part): defaults for the topic's HTTP/S subscriptions.
+        public var deliveryPolicy: HTTPTopicDeliveryPolicy?
 
-        public init(name: String, deduplication: TopicDeduplication? = nil, contentBasedDeduplication: Bool = false) {
+        public init(
+            name: String, deduplication: TopicDeduplication? = nil, contentBasedDeduplication: Bool = false,
+            deliveryPolicy: HTTPTopicDeliveryPolicy? = nil
+        ) {
             self.name = name
             self.deduplication = deduplication
             self.contentBasedDeduplication = contentBasedDeduplication
+            self.deliveryPolicy = deliveryPolicy
         }
     }
 
-    /// Where a subscription delivers: stream clients or a declared queue. HTTP/S endpoints
-    /// (`http`, `https`) are recognised names rejected as not supported yet.
+    /// Where a subscription delivers: stream clients, a declared queue, or an HTTP/S endpoint.
     public enum SubscriptionProtocol: String, Sendable, Hashable, CaseIterable {
         /// Delivered to stream-protocol clients that attach to the subscription by name.
         case stream
         /// Delivered into the queue named by `Subscription.queue`.
         case sqs
+        /// POSTed to `Subscription.endpoint` as SNS does (http:// and https:// URLs respectively).
+        case http, https
     }
 
     /// A subscription declared in the config file.
@@ -244,6 +253,15 @@ extension HeraldConfig {
         /// How long a `stream` subscription keeps messages while no client is attached
         /// (nil for `sqs`: the queue's retention applies).
         public var retention: Duration?
+        /// The URL an `http`/`https` subscription POSTs to (credentials in it become HTTP Basic).
+        public var endpoint: String?
+        /// SNS's subscription `DeliveryPolicy` (HTTP/S only), and its JSON text as given.
+        public var deliveryPolicy: HTTPDeliveryPolicy?
+        /// SNS's subscription `RedrivePolicy`: where messages go that could not be delivered.
+        public var redrivePolicy: SubscriptionRedrivePolicy?
+        /// An HTTP/S subscription waits for the endpoint to confirm it (SNS's handshake); false:
+        /// declaring it in the file confirms it (the operator owns the endpoint).
+        public var confirm: Bool = false
 
         public static let defaultStreamRetention = Duration.seconds(86_400)
 

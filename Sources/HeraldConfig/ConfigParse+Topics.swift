@@ -5,7 +5,7 @@ import Yams
 /// `topics:` and `subscriptions:`, including each subscription's filter policy.
 extension ConfigParse {
     /// Names that later issues will implement; today they get "not supported yet".
-    static let plannedProtocols = ["http", "https", "lambda", "email", "email-json", "sms", "application", "firehose"]
+    static let plannedProtocols = ["lambda", "email", "email-json", "sms", "application", "firehose"]
 
     func topics(_ node: Node) -> [HeraldConfig.Topic] {
         guard let items = reader.sequence(node, path: "topics") else { return [] }
@@ -17,7 +17,7 @@ extension ConfigParse {
             var map: ConfigMapping?
             // A topic is a bare name or a mapping with `name:` and per-topic settings.
             if case .mapping = item {
-                map = reader.mapping(item, path: path, keys: ["name", "deduplication", "contentBasedDeduplication"])
+                map = reader.mapping(item, path: path, keys: ["name", "deduplication", "contentBasedDeduplication", "deliveryPolicy"])
                 nameNode = map?.required("name", reader)
             } else {
                 nameNode = item
@@ -42,7 +42,13 @@ extension ConfigParse {
                 guard let value = reader.bool(node, path: map.child("contentBasedDeduplication")) else { continue }
                 contentBased = value
             }
-            result.append(HeraldConfig.Topic(name: name, deduplication: deduplication, contentBasedDeduplication: contentBased))
+            var deliveryPolicy: HTTPTopicDeliveryPolicy?
+            if let map, let node = map["deliveryPolicy"] {
+                guard let value = topicDeliveryPolicy(node, path: map.child("deliveryPolicy")) else { continue }
+                deliveryPolicy = value
+            }
+            result.append(HeraldConfig.Topic(
+                name: name, deduplication: deduplication, contentBasedDeduplication: contentBased, deliveryPolicy: deliveryPolicy))
         }
         reportDuplicates(names, what: "topic")
         return result
@@ -55,6 +61,7 @@ extension ConfigParse {
         guard let items = reader.sequence(node, path: "subscriptions") else { return [] }
         let keys = [
             "name", "topic", "protocol", "filterPolicy", "filterPolicyFile", "filterPolicyScope", "rawMessageDelivery", "queue", "retention",
+            "endpoint", "deliveryPolicy", "redrivePolicy", "confirm",
         ]
         var result: [HeraldConfig.Subscription] = []
         var names: [(name: String, node: Node)] = []
@@ -85,13 +92,36 @@ extension ConfigParse {
             }
             let subscriptionProtocol = map["protocol"].map { self.subscriptionProtocol($0, path: map.child("protocol")) } ?? .stream
             let raw = map["rawMessageDelivery"].flatMap { reader.bool($0, path: map.child("rawMessageDelivery")) } ?? false
-            let target = subscriptionProtocol.flatMap { deliveryTarget(map, protocol: $0, topic: topic, queues: queues) }
+            var target: (queue: String?, retention: Duration?)?
+            var http: (endpoint: String, deliveryPolicy: HTTPDeliveryPolicy?, redrivePolicy: SubscriptionRedrivePolicy?, confirm: Bool)?
+            switch subscriptionProtocol {
+            case .http?, .https?:
+                http = subscriptionProtocol.flatMap { httpTarget(map, protocol: $0, raw: raw, topic: topic, queues: queues) }
+                if http != nil { target = (nil, nil) }
+            case .stream?, .sqs?:
+                for key in ["endpoint", "deliveryPolicy", "redrivePolicy", "confirm"] {
+                    if let node = map.keyNode(key) {
+                        reader.report("\(map.child(key)): only for protocol: http or https", at: node)
+                        valid = false
+                    }
+                }
+                target = subscriptionProtocol.flatMap { deliveryTarget(map, protocol: $0, topic: topic, queues: queues) }
+            case nil:
+                break
+            }
             let policy = self.policy(map, limits: limits)
             guard valid, let name, let topic, let subscriptionProtocol, let target, let policy else { continue }
-            result.append(HeraldConfig.Subscription(
+            var subscription = HeraldConfig.Subscription(
                 name: name, topic: topic, protocol: subscriptionProtocol, filterPolicy: policy.policy,
                 filterPolicyText: policy.text, filterPolicyFile: policy.file, rawMessageDelivery: raw,
-                queue: target.queue, retention: target.retention))
+                queue: target.queue, retention: target.retention)
+            if let http {
+                subscription.endpoint = http.endpoint
+                subscription.deliveryPolicy = http.deliveryPolicy
+                subscription.redrivePolicy = http.redrivePolicy
+                subscription.confirm = http.confirm
+            }
+            result.append(subscription)
         }
         reportDuplicates(names, what: "subscription")
         return result
@@ -114,6 +144,8 @@ extension ConfigParse {
             guard let node = map["retention"] else { return (nil, HeraldConfig.Subscription.defaultStreamRetention) }
             guard let retention = reader.duration(node, path: map.child("retention"), range: .seconds(1)...(.seconds(1_209_600))) else { return nil }
             return (nil, retention)
+        case .http, .https:
+            return nil  // httpTarget
         case .sqs:
             if let node = map.keyNode("retention") {
                 reader.report("\(map.child("retention")): only for protocol: stream (an sqs subscription's messages keep the queue's retention)", at: node)
@@ -136,9 +168,9 @@ extension ConfigParse {
         guard let text = reader.string(node, path: path) else { return nil }
         if let value = HeraldConfig.SubscriptionProtocol(rawValue: text) { return value }
         if Self.plannedProtocols.contains(text.lowercased()) {
-            reader.report("\(path): protocol '\(text)' is not supported yet (supported: stream, sqs)", at: node)
+            reader.report("\(path): protocol '\(text)' is not supported yet (supported: stream, sqs, http, https)", at: node)
         } else {
-            reader.report("\(path): unknown protocol '\(text)' (supported: stream, sqs)", at: node)
+            reader.report("\(path): unknown protocol '\(text)' (supported: stream, sqs, http, https)", at: node)
         }
         return nil
     }

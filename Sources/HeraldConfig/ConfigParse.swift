@@ -16,6 +16,7 @@ final class ConfigParse {
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
         "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
+        "httpDelivery",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -55,6 +56,7 @@ final class ConfigParse {
         config.durability = top["durability"].map { self.durability($0) } ?? HeraldConfig.Durability()
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
         config.http = top["http"].flatMap { self.httpAPI($0) }
+        config.httpDelivery = top["httpDelivery"].map { self.httpDelivery($0) } ?? HeraldConfig.HTTPDelivery()
         return config
     }
 

@@ -26,6 +26,10 @@ extension HeraldConfig {
             // The HTTP listener is opened once, at start; queue URLs already handed out name its publicURL.
             changes.append("http listener changed: restart to apply")
         }
+        if httpDelivery != old.httpDelivery {
+            // One HTTP client (trust store, pool) serves every HTTP/S subscription; it is made at start.
+            changes.append("httpDelivery changed: restart to apply")
+        }
         if dataDir != old.dataDir {
             // Queue journals live there: moving them under a running broker would lose or fork state.
             changes.append("dataDir changed from \(old.dataDir ?? "the default") to \(dataDir ?? "the default"): restart to apply")

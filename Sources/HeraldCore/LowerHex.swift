@@ -1,6 +1,6 @@
 /// Bytes as lower-case hex digits (digests: SHA-256 deduplication ids, SQS's MD5s).
-enum LowerHex {
-    static func string(_ bytes: [UInt8]) -> String {
+public enum LowerHex {
+    public static func string(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)

@@ -60,20 +60,33 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
-        // Queue URLs name the HTTP API's public URL (as bound, when the port is given).
-        let baseURL = config.http.map { $0.effectivePublicURL(boundPort: Int($0.listen.port)) }
-        let queues = try QueueStack.open(
-            config: config, broker: broker, repair: repair, files: journalFiles, baseURL: baseURL, log: log)
+        // The HTTP API is bound first: queue URLs, SubscribeURLs and SigningCertURL name its public
+        // URL with the port actually bound. Its handler finds the queue stack when it is open.
+        var httpAPI: HTTPAPIListener?
+        if let spec = config.http {
+            httpAPI = try HTTPAPIListener.open(spec, handler: makeSQSJSONHandler(loopbackOnly: APIAccess.isLoopback(spec.listen.host)), group: group)
+        }
+        let queues: QueueStack
+        do {
+            queues = try QueueStack.open(
+                config: config, broker: broker, repair: repair, files: journalFiles, baseURL: httpAPI?.publicURL, log: log)
+        } catch {
+            httpAPI?.close()
+            throw error
+        }
         state.withLock { $0.queues = queues }
         context.queues.withLock { $0 = queues.api }
         do {
-            try broker.applyConfiguration(Self.topics(for: config, queues: queues.manager))
+            try broker.applyConfiguration(Self.topics(for: config, queues: queues.manager, routed: queues.endpoints.isRouted))
         } catch {
             throw ServerError("configuration rejected by the broker: \(error.message)")
         }
         for problem in queues.api.restoreSubscriptions(filterLimits: config.limits.filterPolicy) {
             log("skipped a stored subscription: \(problem)")
         }
+        // A config subscription its endpoint confirms is routed from the next message.
+        queues.endpoints.setOnConfigConfirmed { [weak self] in self?.rerouteConfiguredTopics() }
+        queues.endpoints.apply(config)
         var opened: [Listener] = []
         for spec in config.listeners {
             do {
@@ -82,18 +95,13 @@ public final class Server: Sendable {
                 log("listening on \(listener.localAddress) (TLS, client certificates: \(spec.tls.clientAuth.rawValue))")
             } catch {
                 for listener in opened { listener.close() }
+                httpAPI?.close()
                 throw ServerError("listener \(spec.address): \(error.message)")
             }
         }
-        if let spec = config.http {
-            do {
-                let api = try HTTPAPIListener.open(spec, handler: makeSQSJSONHandler(loopbackOnly: APIAccess.isLoopback(spec.listen.host)), group: group)
-                state.withLock { $0.httpAPI = api }
-                log("HTTP API (SQS JSON) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
-            } catch {
-                for listener in opened { listener.close() }
-                throw error
-            }
+        if let api = httpAPI, let spec = config.http {
+            state.withLock { $0.httpAPI = api }
+            log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
         }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()
@@ -111,12 +119,14 @@ public final class Server: Sendable {
         if let queues {
             try QueueStack.declare(config.queues, in: queues.manager)
             try QueueStack.declareSubscriptionQueues(config.subscriptions, in: queues.manager)
+            try queues.endpoints.declareQueues(config.subscriptions)
         }
         do {
-            try broker.applyConfiguration(Self.topics(for: config, queues: queues?.manager))
+            try broker.applyConfiguration(Self.topics(for: config, queues: queues?.manager, routed: { queues?.endpoints.isRouted($0) ?? false }))
         } catch {
             throw ServerError("reload rejected: \(error.message)")
         }
+        queues?.endpoints.apply(config)
         let settings = Self.settings(for: config)
         context.replaceSettings(settings)
         // Configuration subscriptions route through their queues: the new policy applies to the next message.
@@ -137,6 +147,18 @@ public final class Server: Sendable {
         }
         for listener in listeners { listener.close() }
         httpAPI?.close()
+        queueStack?.endpoints.stopAll()
+    }
+
+    /// Re-applies the configured topics (a config-declared HTTP/S subscription was confirmed).
+    private func rerouteConfiguredTopics() {
+        let (config, queues) = state.withLock { ($0.config, $0.queues) }
+        guard let queues else { return }
+        do {
+            try broker.applyConfiguration(Self.topics(for: config, queues: queues.manager, routed: queues.endpoints.isRouted))
+        } catch {
+            log("re-routing after a confirmation failed: \(error.message)")
+        }
     }
 
     /// The HTTP API's bound port (after `start`, when `http:` is configured).
@@ -148,7 +170,7 @@ public final class Server: Sendable {
             queues: { context.queues.withLock { $0 } }, settings: { context.settings },
             auth: { [weak self] in self?.configuration.auth ?? HeraldConfig.Auth() },
             signingCertificate: { [weak self] in self?.queueStack?.signer.certificatePEM },
-            loopbackOnly: loopbackOnly))
+            loopbackOnly: loopbackOnly, endpoints: { [weak self] in self?.queueStack?.endpoints }))
     }
 
     public var configuration: HeraldConfig { state.withLock { $0.config } }
@@ -236,7 +258,10 @@ public final class Server: Sendable {
     /// clients, by name).
     /// A topic that only a subscription names is declared by it (it must exist to route into the
     /// subscription's queue).
-    static func topics(for config: HeraldConfig, queues: QueueManager?) -> [TopicConfiguration] {
+    /// `routed`: whether an HTTP/S subscription may receive (confirmed); others are left out.
+    static func topics(
+        for config: HeraldConfig, queues: QueueManager?, routed: (HeraldConfig.Subscription) -> Bool = { _ in true }
+    ) -> [TopicConfiguration] {
         var declared = config.topics
         for subscription in config.subscriptions where !declared.contains(where: { $0.name == subscription.topic }) {
             declared.append(HeraldConfig.Topic(name: subscription.topic))
@@ -253,6 +278,11 @@ public final class Server: Sendable {
                     case .stream:
                         // Durable: kept in the subscription's own queue until a client takes it.
                         route = QueueSubscriptionRoute(queue: NamedSubscription.queueName(subscription.name), subscription: subscription.name, raw: true)
+                    case .http, .https:
+                        // Through the subscription's own queue, which its pump delivers from.
+                        guard routed(subscription) else { continue }
+                        route = QueueSubscriptionRoute(
+                            queue: HTTPEndpoints.queueName(subscription.name), subscription: subscription.name, raw: subscription.rawMessageDelivery)
                     }
                     subscriptions.append(ConfiguredSubscription(name: subscription.name, policy: subscription.filterPolicy, target: .queue(route, queues)))
                 }

@@ -6,15 +6,16 @@ import HeraldWire
 /// `herald subscription …`: durable SNS subscriptions (topic → queue) made at run time.
 struct SubscriptionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subscription", abstract: "Manage topic subscriptions that deliver to queues.",
+        commandName: "subscription", abstract: "Manage topic subscriptions that deliver to queues or HTTP/S endpoints.",
         subcommands: [SubscriptionCreateCommand.self]
     )
 }
 
 /// `herald subscription create --topic T --queue Q [--filter-policy JSON|@file] [--scope …] [--raw]`:
-/// prints the subscription ARN. `--endpoint URL` (HTTP/S delivery) is parsed but not supported yet.
+/// prints the subscription ARN. `--endpoint URL` subscribes an HTTP/S endpoint instead: it answers
+/// "pending confirmation" until the endpoint visits the SubscribeURL Herald POSTs to it.
 struct SubscriptionCreateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Subscribe a queue to a topic (prints the subscription ARN).")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Subscribe a queue or an HTTP/S endpoint to a topic (prints the subscription ARN).")
 
     @OptionGroup var connection: ConnectionArguments
 
@@ -24,8 +25,14 @@ struct SubscriptionCreateCommand: ParsableCommand {
     @Option(help: "Queue that receives the topic's messages.")
     var queue: String?
 
-    @Option(help: "HTTP/S endpoint (not supported yet).")
+    @Option(help: "HTTP/S endpoint URL that receives the topic's messages as SNS POSTs them (user:password@ becomes Basic auth).")
     var endpoint: String?
+
+    @Option(name: .customLong("delivery-policy"), help: "SNS DeliveryPolicy for an HTTP/S endpoint: JSON text, or @FILE.")
+    var deliveryPolicy: String?
+
+    @Option(name: .customLong("redrive-policy"), help: "SNS RedrivePolicy, e.g. '{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\"}'.")
+    var redrivePolicy: String?
 
     @Option(name: .customLong("filter-policy"), help: "SNS filter policy: JSON text, or @FILE.")
     var filterPolicy: String?
@@ -40,14 +47,23 @@ struct SubscriptionCreateCommand: ParsableCommand {
         if let scope, FilterScope(rawValue: scope) == nil {
             throw ValidationError("FilterPolicyScope: Invalid value [\(scope)]. Please use either MessageBody or MessageAttributes")
         }
-        if queue == nil && endpoint == nil { throw ValidationError("give --queue (or, later, --endpoint)") }
+        if queue == nil && endpoint == nil { throw ValidationError("give --queue or --endpoint") }
         if queue != nil && endpoint != nil { throw ValidationError("give one of --queue and --endpoint") }
     }
 
     func run() throws {
-        if endpoint != nil { throw Terminal.fail("NotSupported: --endpoint (HTTP/S subscriptions) is not supported yet; use --queue") }
-        guard let queue else { throw Terminal.fail("give --queue") }
         let policy = try PolicyArgument.resolve(filterPolicy)
+        if let endpoint {
+            let delivery = try PolicyArgument.resolve(deliveryPolicy)
+            let arn = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
+                try client.subscribe(
+                    topic: topic, endpoint: endpoint, filterPolicy: policy, scope: scope.flatMap(FilterScope.init(rawValue:)), raw: raw,
+                    deliveryPolicy: delivery, redrivePolicy: redrivePolicy)
+            }
+            Terminal.out(arn)
+            return
+        }
+        guard let queue else { throw Terminal.fail("give --queue") }
         let arn = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
             try client.subscribe(topic: topic, queue: queue, filterPolicy: policy, scope: scope.flatMap(FilterScope.init(rawValue:)), raw: raw)
         }

@@ -48,14 +48,33 @@ struct QueueRecord: Hashable {
 
 /// A topic subscription created at run time (config-declared ones live in the config file).
 public struct SubscriptionRecord: Hashable, Sendable {
+    /// Where an HTTP/S subscription is in SNS's confirmation handshake (queue subscriptions are
+    /// always `confirmed`).
+    public enum Status: String, Sendable, Hashable {
+        /// Delivering.
+        case confirmed
+        /// Waiting for the endpoint to visit its SubscribeURL (nothing is delivered).
+        case pending
+        /// Unsubscribed; kept while its UnsubscribeConfirmation's token can restore it.
+        case unsubscribed
+    }
+
     public var name: String
     public var topic: String
-    /// `sqs` today (`http`/`https` with the HTTP issue).
+    /// `sqs`, `http` or `https`.
     public var `protocol`: String
+    /// The queue name (sqs) or the URL (http/https).
     public var endpoint: String
     public var filterPolicy: String?
     public var filterPolicyScope: String?
     public var raw: Bool
+    /// SNS `DeliveryPolicy` and `RedrivePolicy` JSON texts, as given (HTTP/S).
+    public var deliveryPolicy: String?
+    public var redrivePolicy: String?
+    public var status: Status = .confirmed
+    /// The confirmation token of a pending (or unsubscribed) subscription, and when it expires.
+    public var token: String?
+    public var tokenExpiresAtMillis: Int64?
 
     public init(name: String, topic: String, protocol: String, endpoint: String, filterPolicy: String?, filterPolicyScope: String?, raw: Bool) {
         self.name = name
@@ -78,6 +97,11 @@ public struct SubscriptionRecord: Hashable, Sendable {
         ]
         if let filterPolicy { members.append(.init(key: "filterPolicy", value: .string(filterPolicy))) }
         if let filterPolicyScope { members.append(.init(key: "filterPolicyScope", value: .string(filterPolicyScope))) }
+        if let deliveryPolicy { members.append(.init(key: "deliveryPolicy", value: .string(deliveryPolicy))) }
+        if let redrivePolicy { members.append(.init(key: "redrivePolicy", value: .string(redrivePolicy))) }
+        if status != .confirmed { members.append(.init(key: "status", value: .string(status.rawValue))) }
+        if let token { members.append(.init(key: "token", value: .string(token))) }
+        if let tokenExpiresAtMillis { members.append(.init(key: "tokenExpiresAt", value: .number(String(tokenExpiresAtMillis)))) }
         var out: [UInt8] = []
         JSONValue.object(members).write(to: &out)
         return out
@@ -89,10 +113,20 @@ public struct SubscriptionRecord: Hashable, Sendable {
               case .string(let proto)? = json["protocol"], case .string(let endpoint)? = json["endpoint"],
               case .bool(let raw)? = json["raw"]
         else { return nil }
-        var policy: String?
-        if case .string(let text)? = json["filterPolicy"] { policy = text }
-        var scope: String?
-        if case .string(let text)? = json["filterPolicyScope"] { scope = text }
-        self.init(name: name, topic: topic, protocol: proto, endpoint: endpoint, filterPolicy: policy, filterPolicyScope: scope, raw: raw)
+        func text(_ key: String) -> String? {
+            if case .string(let value)? = json[key] { return value }
+            return nil
+        }
+        self.init(
+            name: name, topic: topic, protocol: proto, endpoint: endpoint, filterPolicy: text("filterPolicy"),
+            filterPolicyScope: text("filterPolicyScope"), raw: raw)
+        deliveryPolicy = text("deliveryPolicy")
+        redrivePolicy = text("redrivePolicy")
+        if let status = text("status") {
+            guard let known = Status(rawValue: status) else { return nil }
+            self.status = known
+        }
+        token = text("token")
+        if case .number(let expires)? = json["tokenExpiresAt"] { tokenExpiresAtMillis = Int64(expires) }
     }
 }

@@ -39,6 +39,8 @@ final class SQSJSONHandler: Sendable {
         var signingCertificate: @Sendable () -> [UInt8]?
         /// The API listens on loopback only (see `APIAccess`).
         var loopbackOnly: Bool
+        /// HTTP/S subscriptions (the SubscribeURL and UnsubscribeURL actions).
+        var endpoints: @Sendable () -> HTTPEndpoints? = { nil }
     }
 
     private let dependencies: Dependencies
@@ -51,6 +53,10 @@ final class SQSJSONHandler: Sendable {
         let requestID = UUID().uuidString.lowercased()
         if request.path == Self.signingCertificatePath, request.method == "GET" || request.method == "HEAD" {
             return respond(certificateResponse(requestID: requestID))
+        }
+        if request.headers["X-Amz-Target"] == nil, let (action, parameters) = SNSQueryHandler.action(of: request) {
+            let sns = SNSQueryHandler(endpoints: dependencies.endpoints, settings: dependencies.settings)
+            return sns.handle(action: action, parameters: parameters, requestID: requestID, respond: respond)
         }
         guard let target = request.headers["X-Amz-Target"] else {
             return respond(Self.error(.notFound, "Herald's HTTP API serves the SQS JSON protocol (POST / with X-Amz-Target: AmazonSQS.<Operation>); \(request.method) \(request.path) is not a resource.", requestID: requestID))

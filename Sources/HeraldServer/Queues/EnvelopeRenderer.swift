@@ -31,3 +31,25 @@ struct EnvelopeRenderer: QueueMessageRenderer {
             notification, signing: SNSEnvelope.Signing(version: version, signature: signature, signingCertURL: signingCertURL))
     }
 }
+
+extension EnvelopeRenderer {
+    /// A signed `SubscriptionConfirmation` or `UnsubscribeConfirmation` (§4.2) and its message id.
+    func confirmation(
+        _ kind: SNSEnvelope.Confirmation.Kind, topic: String, subscriptionArn: String, token: String, nowMillis: Int64
+    ) -> (body: [UInt8], messageID: String) {
+        var generator = SystemRandomNumberGenerator()
+        let messageID = MessageID.version4(high: generator.next(), low: generator.next()).text
+        let topicArn = identity.topicARN(topic)
+        let text = kind == .subscription
+            ? SNSEnvelope.subscriptionConfirmationMessage(topicArn: topicArn)
+            : SNSEnvelope.unsubscribeConfirmationMessage(subscriptionArn: subscriptionArn)
+        let confirmation = SNSEnvelope.Confirmation(
+            kind: kind, messageID: messageID, token: token, topicArn: topicArn, message: text,
+            subscribeURL: "\(identity.baseURL)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=\(token)",
+            timestampMilliseconds: nowMillis)
+        let signature = signer.sign(SNSEnvelope.stringToSign(confirmation), version: version)
+        let body = SNSEnvelope.confirmationJSON(
+            confirmation, signing: SNSEnvelope.Signing(version: version, signature: signature, signingCertURL: signingCertURL))
+        return (body, messageID)
+    }
+}

@@ -10,28 +10,41 @@ extension QueueAPI {
     func subscribe(_ request: ActionRequest, _ principal: Principal, _ settings: SessionSettings, _ reply: @escaping Reply) throws(HeraldError) {
         let topic = try Self.topicName(request)
         let proto = try request.requiredString("Protocol")
-        guard proto == "sqs" else {
-            throw HeraldError(.invalidParameter, "Invalid parameter: Protocol: \(proto) is not supported here yet (only sqs)")
-        }
-        guard let queue = Self.queueName(arnOrName: try request.requiredString("Endpoint")) else {
-            throw HeraldError(.invalidParameter, "Invalid parameter: Endpoint")
+        let endpoint = try request.requiredString("Endpoint")
+        var queue: String?
+        switch proto {
+        case "sqs":
+            guard let name = Self.queueName(arnOrName: endpoint) else { throw HeraldError(.invalidParameter, "Invalid parameter: Endpoint") }
+            guard principal.permissions.allows(.publish, topic: name) else {
+                throw HeraldError(.notAuthorized, "\(principal.name) may not deliver to queue \(name)")
+            }
+            queue = name
+        case "http", "https":
+            guard endpoints != nil else { throw HeraldError(.invalidParameter, "Invalid parameter: Protocol: \(proto) is not served by this server") }
+            if let problem = HeraldConfig.SubscriptionProtocol.endpointProblem(endpoint, protocol: proto) {
+                throw HeraldError(.invalidParameter, problem.hasPrefix("Invalid parameter") ? problem : "Invalid parameter: Endpoint: \(problem)")
+            }
+            if TopicName.isFIFO(topic) {
+                throw HeraldError(.invalidParameter, "Invalid parameter: Endpoint Reason: FIFO topics deliver to SQS queues only, not to \(proto) endpoints")
+            }
+        default:
+            throw HeraldError(.invalidParameter, "Invalid parameter: Protocol: \(proto) is not supported (sqs, http, https)")
         }
         guard principal.permissions.allows(.subscribe, topic: topic) else {
             throw HeraldError(.notAuthorized, "\(principal.name) may not subscribe to \(topic)")
-        }
-        guard principal.permissions.allows(.publish, topic: queue) else {
-            throw HeraldError(.notAuthorized, "\(principal.name) may not deliver to queue \(queue)")
         }
         if broker.subscriptionCount(topic: topic) == nil {
             // As a stream SUB does: with auto-create on, subscribing makes the topic exist.
             guard broker.options.autoCreateTopics else { throw HeraldError(.notFound, "Topic does not exist") }
             do throws(BrokerError) { try broker.createTopic(topic) } catch { throw error.heraldError }
         }
-        guard let fifoQueue = manager.isFIFO(queue) else {
-            throw HeraldError(.invalidParameter, "Invalid parameter: Endpoint Reason: queue \(queue) does not exist")
-        }
-        if fifoQueue && !TopicName.isFIFO(topic) {
-            throw HeraldError(.invalidParameter, "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+        if let queue {
+            guard let fifoQueue = manager.isFIFO(queue) else {
+                throw HeraldError(.invalidParameter, "Invalid parameter: Endpoint Reason: queue \(queue) does not exist")
+            }
+            if fifoQueue && !TopicName.isFIFO(topic) {
+                throw HeraldError(.invalidParameter, "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+            }
         }
         let attributes = try request.stringMap("Attributes")
         let scopeText = attributes["FilterPolicyScope"] ?? "MessageAttributes"
@@ -48,15 +61,34 @@ extension QueueAPI {
                 throw HeraldError(.invalidParameter, error.message(api: .subscribe))
             }
         }
+        let target = queue ?? endpoint
         // SNS Subscribe is idempotent: the same topic and endpoint answer the existing subscription.
         let existing = meta.snapshot(prefix: SubscriptionRecord.prefix).compactMap { SubscriptionRecord(decoding: $0.value) }
-            .first { $0.topic == topic && $0.protocol == proto && $0.endpoint == queue }
+            .first { $0.topic == topic && $0.protocol == proto && $0.endpoint == target && $0.status != .unsubscribed }
         let name = existing?.name ?? Self.newSubscriptionName()
-        let record = SubscriptionRecord(
-            name: name, topic: topic, protocol: proto, endpoint: queue, filterPolicy: policyText,
+        var record = SubscriptionRecord(
+            name: name, topic: topic, protocol: proto, endpoint: target, filterPolicy: policyText,
             filterPolicyScope: policyText == nil ? nil : scope.rawValue, raw: raw)
         let arn = identity.subscriptionARN(topic: topic, subscription: name)
-        meta.put(SubscriptionRecord.key(name), record.encoded(), ifRevision: nil, on: manager.replyQueue) { [self, policy] result in
+        if let endpoints, queue == nil {
+            record.deliveryPolicy = try Self.deliveryPolicyText(attributes["DeliveryPolicy"], raw: raw)
+            record.redrivePolicy = try redrivePolicyText(attributes["RedrivePolicy"])
+            let returnArn = try request.bool("ReturnSubscriptionArn") ?? false
+            let confirmed = existing?.status == .confirmed
+            endpoints.subscribe(record) { [record, policy] result in
+                switch result {
+                case .failure(let error): reply(.failure(error))
+                case .success:
+                    if confirmed {
+                        // A changed filter policy applies to the next message.
+                        do throws(BrokerError) { try endpoints.restore(record, policy: policy) } catch { return reply(.failure(error.heraldError)) }
+                    }
+                    reply(.success(ActionResponse.object([("SubscriptionArn", .string(confirmed || returnArn ? arn : "pending confirmation"))])))
+                }
+            }
+            return
+        }
+        meta.put(SubscriptionRecord.key(name), record.encoded(), ifRevision: nil, on: manager.replyQueue) { [self, policy, record] result in
             switch result {
             case .failure(let error):
                 reply(.failure(HeraldError(.storageUnavailable, "The subscription could not be stored (\(error)); it was not created.")))
@@ -71,6 +103,33 @@ extension QueueAPI {
         }
     }
 
+    /// SNS `DeliveryPolicy` of an HTTP/S subscription: validated (SNS's texts), kept as given.
+    static func deliveryPolicyText(_ text: String?, raw: Bool) throws(HeraldError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        _ = try HTTPDeliveryPolicy.parse(Array(text.utf8), rawMessageDelivery: raw)
+        return text
+    }
+
+    /// SNS `RedrivePolicy`: validated, and its dead-letter queue must exist.
+    func redrivePolicyText(_ text: String?) throws(HeraldError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        let policy = try SubscriptionRedrivePolicy.parse(Array(text.utf8))
+        guard manager.summary(policy.deadLetterQueue) != nil else {
+            throw HeraldError(.invalidParameter, "Invalid parameter: RedrivePolicy: the dead-letter queue \(policy.deadLetterQueue) does not exist")
+        }
+        return text
+    }
+
+    /// ConfirmSubscription: TopicArn and Token, as the SubscribeURL carries them.
+    func confirmSubscription(_ request: ActionRequest, _ settings: SessionSettings, _ reply: @escaping Reply) throws(HeraldError) {
+        let topicArn = try request.requiredString("TopicArn")
+        let token = try request.requiredString("Token")
+        guard let endpoints else { throw HeraldError(.invalidParameter, "Invalid parameter: Token") }
+        endpoints.confirm(topicArn: topicArn, token: token, filterLimits: settings.filterLimits) { result in
+            reply(result.map { ActionResponse.object([("SubscriptionArn", .string($0))]) })
+        }
+    }
+
     func unsubscribe(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
         let arn = try request.requiredString("SubscriptionArn")
         guard let name = arn.split(separator: ":").last.map(String.init),
@@ -81,6 +140,7 @@ extension QueueAPI {
             throw HeraldError(.notAuthorized, "\(principal.name) may not unsubscribe from \(record.topic)")
         }
         broker.removeSubscription(topic: record.topic, name: name)
+        if record.protocol != "sqs" { endpoints?.remove(name) }
         meta.put(SubscriptionRecord.key(name), nil, ifRevision: nil, on: manager.replyQueue) { result in
             reply(result.map { _ in ActionResponse.object([]) }.mapError { HeraldError(.storageUnavailable, "The unsubscribe could not be stored (\($0)).") })
         }
@@ -90,13 +150,14 @@ extension QueueAPI {
         var topic = try request.string("TopicName")
         if topic == nil, let arn = try request.string("TopicArn") { topic = arn.split(separator: ":").last.map(String.init) }
         let records = meta.snapshot(prefix: SubscriptionRecord.prefix).compactMap { SubscriptionRecord(decoding: $0.value) }
-            .filter { topic == nil || $0.topic == topic }
+            .filter { (topic == nil || $0.topic == topic) && $0.status != .unsubscribed }
             .filter { principal.permissions.allows(.subscribe, topic: $0.topic) || principal.permissions.allows(.publish, topic: $0.topic) }
         let items = records.map { record in
             ActionResponse.object([
-                ("SubscriptionArn", .string(identity.subscriptionARN(topic: record.topic, subscription: record.name))),
+                // SNS lists a subscription waiting for its endpoint as "PendingConfirmation".
+                ("SubscriptionArn", .string(record.status == .pending ? "PendingConfirmation" : identity.subscriptionARN(topic: record.topic, subscription: record.name))),
                 ("TopicArn", .string(identity.topicARN(record.topic))), ("Protocol", .string(record.protocol)),
-                ("Endpoint", .string(identity.queueARN(record.endpoint))), ("Owner", .string(identity.account)),
+                ("Endpoint", .string(record.protocol == "sqs" ? identity.queueARN(record.endpoint) : record.endpoint)), ("Owner", .string(identity.account)),
             ])
         }
         reply(.success(ActionResponse.object([("Subscriptions", .array(items))])))
@@ -116,6 +177,12 @@ extension QueueAPI {
                 if let text = record.filterPolicy {
                     let scope = record.filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
                     policy = try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: filterLimits)
+                }
+                if record.protocol != "sqs" {
+                    guard record.status == .confirmed else { continue }
+                    if broker.subscriptionCount(topic: record.topic) == nil { try broker.createTopic(record.topic) }
+                    try endpoints?.restore(record, policy: policy)
+                    continue
                 }
                 if broker.subscriptionCount(topic: record.topic) == nil { try broker.createTopic(record.topic) }
                 try install(record, policy: policy)
@@ -140,5 +207,50 @@ extension QueueAPI {
     static func newSubscriptionName() -> String {
         var generator = SystemRandomNumberGenerator()
         return MessageID.version4(high: generator.next(), low: generator.next()).text
+    }
+}
+
+extension QueueAPI {
+    /// SNS GetSubscriptionAttributes for run-time subscriptions, plus Herald's delivery counters
+    /// (`Delivered`, `Retried`, `Failed`, `DeadLettered`) for HTTP/S ones that are delivering — also
+    /// config-declared ones, by their name.
+    func getSubscriptionAttributes(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
+        let arn = try request.requiredString("SubscriptionArn")
+        let name = arn.split(separator: ":").last.map(String.init) ?? ""
+        let key = SubscriptionRecord.key(name)
+        var attributes: [String: String] = [:]
+        if let value = meta.snapshot(prefix: key).first(where: { $0.key == key })?.value, let record = SubscriptionRecord(decoding: value),
+           record.status != .unsubscribed {
+            guard principal.permissions.allows(.subscribe, topic: record.topic) || principal.permissions.allows(.publish, topic: record.topic) else {
+                throw HeraldError(.notAuthorized, "\(principal.name) may not read subscriptions of \(record.topic)")
+            }
+            attributes["SubscriptionArn"] = identity.subscriptionARN(topic: record.topic, subscription: name)
+            attributes["TopicArn"] = identity.topicARN(record.topic)
+            attributes["Protocol"] = record.protocol
+            attributes["Endpoint"] = record.protocol == "sqs" ? identity.queueARN(record.endpoint) : record.endpoint
+            attributes["Owner"] = identity.account
+            attributes["PendingConfirmation"] = record.status == .pending ? "true" : "false"
+            attributes["ConfirmationWasAuthenticated"] = record.protocol == "sqs" ? "true" : "false"
+            attributes["RawMessageDelivery"] = record.raw ? "true" : "false"
+            if let text = record.filterPolicy {
+                attributes["FilterPolicy"] = text
+                attributes["FilterPolicyScope"] = record.filterPolicyScope ?? "MessageAttributes"
+            }
+            if let text = record.deliveryPolicy { attributes["DeliveryPolicy"] = text }
+            if let text = record.redrivePolicy { attributes["RedrivePolicy"] = text }
+            if record.protocol != "sqs", let endpoints {
+                let policy = record.deliveryPolicy.flatMap { try? HTTPDeliveryPolicy.parse(Array($0.utf8), rawMessageDelivery: record.raw) }
+                attributes["EffectiveDeliveryPolicy"] = endpoints.effectivePolicy(topic: record.topic, subscription: policy).jsonText
+            }
+        }
+        if let counters = endpoints?.counters(name) {
+            attributes["SubscriptionArn"] = attributes["SubscriptionArn"] ?? arn
+            attributes["Delivered"] = String(counters.delivered)
+            attributes["Retried"] = String(counters.retried)
+            attributes["Failed"] = String(counters.failed)
+            attributes["DeadLettered"] = String(counters.deadLettered)
+        }
+        guard !attributes.isEmpty else { throw HeraldError(.notFound, "Subscription does not exist") }
+        reply(.success(ActionResponse.object([("Attributes", ActionResponse.strings(attributes))])))
     }
 }

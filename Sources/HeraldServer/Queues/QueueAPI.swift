@@ -20,13 +20,23 @@ public final class QueueAPI: Sendable {
     let meta: any MetaStore
     let identity: QueueIdentity
     let md5: @Sendable ([UInt8]) -> String
+    /// HTTP/S subscriptions (nil: Subscribe takes queues only).
+    let endpoints: HTTPEndpoints?
 
-    public init(manager: QueueManager, broker: Broker, meta: any MetaStore, identity: QueueIdentity, md5: @escaping @Sendable ([UInt8]) -> String) {
+    public convenience init(manager: QueueManager, broker: Broker, meta: any MetaStore, identity: QueueIdentity, md5: @escaping @Sendable ([UInt8]) -> String) {
+        self.init(manager: manager, broker: broker, meta: meta, identity: identity, md5: md5, endpoints: nil)
+    }
+
+    init(
+        manager: QueueManager, broker: Broker, meta: any MetaStore, identity: QueueIdentity, md5: @escaping @Sendable ([UInt8]) -> String,
+        endpoints: HTTPEndpoints?
+    ) {
         self.manager = manager
         self.broker = broker
         self.meta = meta
         self.identity = identity
         self.md5 = md5
+        self.endpoints = endpoints
     }
 
     public typealias Reply = @Sendable (Result<JSONValue, HeraldError>) -> Void
@@ -58,6 +68,8 @@ public final class QueueAPI: Sendable {
             case "StartMessageMoveTask": try startMessageMoveTask(request, principal, reply)
             case "Subscribe": try subscribe(request, principal, settings, reply)
             case "Unsubscribe": try unsubscribe(request, principal, reply)
+            case "ConfirmSubscription": try confirmSubscription(request, settings, reply)
+            case "GetSubscriptionAttributes": try getSubscriptionAttributes(request, principal, reply)
             case "ListSubscriptions", "ListSubscriptionsByTopic": try listSubscriptions(request, principal, reply)
             default:
                 throw HeraldError(.invalidAction, "The action \(action) is not valid for this endpoint.")

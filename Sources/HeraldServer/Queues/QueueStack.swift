@@ -16,6 +16,8 @@ struct QueueStack: Sendable {
     let api: QueueAPI
     /// Signs SNS envelopes; its certificate is what `SigningCertURL` serves.
     let signer: MessageSigner
+    /// HTTP/S subscriptions: their pumps and confirmation handshake.
+    let endpoints: HTTPEndpoints
     /// One line for the log: what recovery found.
     let recoveryLine: String
 
@@ -23,7 +25,7 @@ struct QueueStack: Sendable {
     /// queues and run-time subscriptions, and declares the configured queues.
     static func open(
         config: HeraldConfig, broker: Broker, repair: Bool, files: any JournalFileSystem = PosixFileSystem(), baseURL: String? = nil,
-        log: @Sendable (String) -> Void
+        log: @escaping @Sendable (String) -> Void
     ) throws(ServerError) -> QueueStack {
         let identity = baseURL.map { QueueIdentity(baseURL: $0) } ?? QueueIdentity()
         let store: any LogStore & MetaStore
@@ -86,9 +88,14 @@ struct QueueStack: Sendable {
         lines.append("queues recovered in \(millis) ms: \(report)")
         try declare(config.queues, in: manager)
         try declareSubscriptionQueues(config.subscriptions, in: manager)
-        let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: SQSDigest.md5Hex)
+        let endpoints = try HTTPEndpoints(
+            manager: manager, broker: broker, meta: store, renderer: renderer, delivery: config.httpDelivery, log: log,
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        try endpoints.declareQueues(config.subscriptions)
+        let api = QueueAPI(manager: manager, broker: broker, meta: store, identity: identity, md5: SQSDigest.md5Hex, endpoints: endpoints)
         for line in lines { log(line) }
-        return QueueStack(store: store, lock: lock, manager: manager, api: api, signer: signer, recoveryLine: lines.joined(separator: "; "))
+        return QueueStack(
+            store: store, lock: lock, manager: manager, api: api, signer: signer, endpoints: endpoints, recoveryLine: lines.joined(separator: "; "))
     }
 
     /// Makes the configured queues exist with their configured attributes (dead-letter queues

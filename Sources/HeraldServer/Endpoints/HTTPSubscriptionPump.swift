@@ -1,0 +1,178 @@
+import Dispatch
+import HeraldBroker
+import HeraldCore
+import HeraldHTTP
+import HeraldWire
+
+/// Delivers one confirmed HTTP/S subscription. The topic fans out into the subscription's own
+/// journal-backed queue (so a publish is confirmed once it is durable there, and a message waiting
+/// for a retry survives a restart); this pump receives from that queue and POSTs each message as
+/// SNS does. The queue's visibility timeout is the retry timer: a failed attempt makes the message
+/// visible again after the delivery policy's next delay (with jitter), and `ApproximateReceiveCount`
+/// says which attempt the next one is. The same MessageId goes out on every attempt.
+///
+/// Outcomes (spec §5.2): 2xx deletes the message; 5xx, 429, timeouts, refused connections and TLS
+/// failures are retried under the policy; any other status fails at once. A message that failed
+/// for good goes to the subscription's dead-letter queue (the body the endpoint would have had,
+/// attributes mapped as SNS does) or, without one, is dropped.
+///
+/// Contract: all state is confined to `queue`; manager and HTTP completions hop onto it. No thread
+/// is held: receives park as long polls, POSTs are client completions, throttling is a timer.
+final class HTTPSubscriptionPump: @unchecked Sendable {
+    struct Settings: Sendable {
+        var subscription: String
+        var topic: String
+        /// The subscription's queue (`HTTPEndpoints.queueName`).
+        var queue: String
+        var endpoint: HTTPURL
+        var raw: Bool
+        var policy: EffectiveHTTPDeliveryPolicy
+        var deadLetterQueue: String?
+        var maxConcurrent: Int
+        var timeout: Duration
+        var topicArn: String
+        var subscriptionArn: String
+    }
+
+    /// Longest a receive waits on an empty queue before it is re-issued.
+    static let pollSeconds = 20
+
+    let settings: Settings
+    let counters = HTTPDeliveryCounters()
+    private let manager: QueueManager
+    private let client: HTTPClient
+    private let queue: DispatchQueue
+    /// Invisible this long while a POST is out (connect + response timeouts, and a margin).
+    private let inFlightVisibility: Int
+    private var inFlight = 0
+    private var polling: LongPoll?
+    private var stopped = false
+    private var throttle: ThrottleBucket?
+    private var throttleWaiting = false
+    private var random = SystemRandomNumberGenerator()
+
+    init(settings: Settings, manager: QueueManager, client: HTTPClient, connectTimeout: Duration) {
+        self.settings = settings
+        self.manager = manager
+        self.client = client
+        self.queue = DispatchQueue(label: "herald.http.subscription.\(settings.subscription)")
+        self.inFlightVisibility = Int((connectTimeout + settings.timeout).components.seconds) + 5
+        self.throttle = settings.policy.maxReceivesPerSecond.map { ThrottleBucket(ratePerSecond: $0) }
+    }
+
+    func start() { queue.async { self.pull() } }
+
+    /// Stops pulling; POSTs in flight finish and settle their messages.
+    func stop() {
+        queue.async {
+            self.stopped = true
+            self.polling?.cancel()
+        }
+    }
+
+    private func pull() {
+        guard !stopped, polling == nil, !throttleWaiting, inFlight < settings.maxConcurrent else { return }
+        var max = min(10, settings.maxConcurrent - inFlight)
+        if throttle != nil {
+            // Throttled: one message per token, so the rate is the policy's whatever the batch.
+            let wait = throttle?.take(nowNanoseconds: DispatchTime.now().uptimeNanoseconds) ?? 0
+            if wait > 0 {
+                throttleWaiting = true
+                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: wait))) {
+                    self.throttleWaiting = false
+                    self.pull()
+                }
+                return
+            }
+            max = 1
+        }
+        let queue = self.queue
+        polling = manager.receive(settings.queue, max: max, wait: Self.pollSeconds, visibilityTimeout: inFlightVisibility) { result in
+            queue.async { self.received(result) }
+        }
+    }
+
+    private func received(_ result: Result<[ReceivedQueueMessage], HeraldError>) {
+        polling = nil
+        let messages: [ReceivedQueueMessage]
+        switch result {
+        case .success(let received): messages = received
+        case .failure:
+            // The queue went away (the subscription was removed): nothing more to deliver.
+            stopped = true
+            return
+        }
+        if stopped {
+            release(messages)
+            return
+        }
+        for message in messages {
+            inFlight += 1
+            post(message)
+        }
+        pull()
+    }
+
+    private func post(_ message: ReceivedQueueMessage) {
+        let request = SNSHTTPRequest.notification(
+            body: message.body, messageID: message.messageID, topicArn: settings.topicArn, subscriptionArn: settings.subscriptionArn,
+            raw: settings.raw, contentType: settings.policy.headerContentType)
+        let queue = self.queue
+        client.send(request, to: settings.endpoint, timeout: settings.timeout) { result in
+            queue.async { self.finished(message, result) }
+        }
+    }
+
+    private func finished(_ message: ReceivedQueueMessage, _ result: Result<HTTPResponse, HTTPClientError>) {
+        inFlight -= 1
+        let outcome: HTTPDeliveryOutcome
+        switch result {
+        case .success(let response): outcome = HTTPDeliveryOutcome(status: response.status)
+        case .failure(let error): outcome = error.code == .invalidRequest ? .permanent : .retryable
+        }
+        switch outcome {
+        case .delivered:
+            HTTPDeliveryCounters.add(counters.delivered)
+            manager.delete(settings.queue, receiptHandles: [message.receiptHandle]) { _ in }
+        case .retryable:
+            if let delay = settings.policy.retry.delay(beforeRetry: message.receiveCount) {
+                HTTPDeliveryCounters.add(counters.retried)
+                let jittered = DeliveryJitter.apply(delay, using: &random)
+                manager.changeVisibility(settings.queue, [(message.receiptHandle, jittered)]) { _ in }
+            } else {
+                giveUp(message)
+            }
+        case .permanent:
+            giveUp(message)
+        }
+        pull()
+    }
+
+    /// Retries are exhausted or the error is permanent: to the dead-letter queue, or dropped.
+    private func giveUp(_ message: ReceivedQueueMessage) {
+        HTTPDeliveryCounters.add(counters.failed)
+        guard let deadLetterQueue = settings.deadLetterQueue else {
+            manager.delete(settings.queue, receiptHandles: [message.receiptHandle]) { _ in }
+            return
+        }
+        let copy = QueueSendRequest(
+            body: message.body, attributes: message.attributes, groupID: message.groupID, deduplicationID: message.deduplicationID)
+        let manager = self.manager
+        let (source, handle, counters) = (settings.queue, message.receiptHandle, self.counters)
+        manager.send(deadLetterQueue, [copy]) { results in
+            // Deleted only once the DLQ holds it: a crash in between repeats the move, never loses it.
+            guard case .success? = results.first else {
+                // The DLQ is gone or refused it: leave the message to come back and try again later.
+                manager.changeVisibility(source, [(handle, 60)]) { _ in }
+                return
+            }
+            HTTPDeliveryCounters.add(counters.deadLettered)
+            manager.delete(source, receiptHandles: [handle]) { _ in }
+        }
+    }
+
+    private func release(_ messages: [ReceivedQueueMessage]) {
+        guard !messages.isEmpty else { return }
+        manager.changeVisibility(settings.queue, messages.map { (receiptHandle: $0.receiptHandle, timeout: 0) }) { _ in }
+    }
+}

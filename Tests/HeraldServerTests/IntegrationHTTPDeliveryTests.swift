@@ -1,0 +1,218 @@
+import Foundation
+import HeraldClient
+import HeraldConfig
+import HeraldCore
+import HeraldHTTP
+import HeraldTestSupport
+import HeraldWire
+import Testing
+@testable import HeraldServer
+
+/// SNS HTTP/S subscriptions end to end: a real server (data directory on disk, HTTP API on an
+/// ephemeral port) POSTs to a real `TestHTTPReceiver`; signatures are checked with the `openssl`
+/// command line, not with Herald's code.
+extension Integration {
+    @Suite struct IntegrationHTTPDeliveryTests {
+        /// A started server with `http:` and a data directory; `configure` adds topics and subscriptions.
+        final class PushServer: Sendable {
+            let server: Server
+            let port: Int
+            let apiPort: Int
+            let directory: String
+
+            init(directory: String? = nil, _ configure: (inout HeraldConfig) -> Void = { _ in }) throws {
+                self.directory = directory ?? makeTemporaryDirectory("herald-http-push")
+                var config = TestServer.baseConfig()
+                config.dataDir = self.directory + "/data"
+                config.http = HeraldConfig.HTTPAPI(listen: ListenAddress(host: "127.0.0.1", port: 0))
+                config.httpDelivery.caFile = TestPaths.ca
+                configure(&config)
+                server = Server(config: config)
+                try server.start()
+                port = try #require(server.listenAddresses.first).port
+                apiPort = try #require(server.httpAPIPort)
+            }
+
+            func client() throws -> HeraldClient {
+                try HeraldClient.connect(ClientOptions(host: "127.0.0.1", port: port, caFile: TestPaths.ca, connectTimeout: .seconds(10)))
+            }
+
+            func shutDown(removing: Bool = true) {
+                server.stop()
+                server.closeStore()
+                if removing { try? FileManager.default.removeItem(atPath: directory) }
+            }
+        }
+
+        static func subscription(_ name: String, topic: String = "orders", endpoint: String, raw: Bool = false) -> HeraldConfig.Subscription {
+            var subscription = HeraldConfig.Subscription(
+                name: name, topic: topic, protocol: endpoint.hasPrefix("https") ? .https : .http, rawMessageDelivery: raw)
+            subscription.endpoint = endpoint
+            return subscription
+        }
+
+        static func json(_ request: HTTPRequest) throws -> JSONValue {
+            try JSONParser.parse(request.body, limits: .init(maxDepth: 16))
+        }
+
+        static func string(_ value: JSONValue?) -> String? {
+            if case .string(let text)? = value { return text }
+            return nil
+        }
+
+        @Test func notificationsArriveAsSNSSendsThem() throws {
+            let receiver = try TestHTTPReceiver()
+            defer { receiver.close() }
+            let push = try PushServer { config in
+                config.topics = [HeraldConfig.Topic(name: "orders")]
+                config.subscriptions = [Self.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
+            }
+            defer { push.shutDown() }
+            let client = try push.client()
+            defer { client.close() }
+            let id = try client.publish(topic: "orders", attributes: ["kind": .string("created")], body: Array("hello \"world\"".utf8))
+            #expect(receiver.waitForRequests(1))
+            let request = try #require(receiver.requests.first)
+            #expect(request.method == "POST")
+            #expect(request.target == "/hooks/orders")
+            let topicArn = "arn:aws:sns:us-east-1:000000000000:orders"
+            #expect(request.headers["Content-Type"] == "text/plain; charset=UTF-8")
+            #expect(request.headers["User-Agent"] == "Amazon Simple Notification Service Agent")
+            #expect(request.headers["x-amz-sns-message-type"] == "Notification")
+            #expect(request.headers["x-amz-sns-message-id"] == id.text)
+            #expect(request.headers["x-amz-sns-topic-arn"] == topicArn)
+            #expect(request.headers["x-amz-sns-subscription-arn"] == "\(topicArn):billing")
+            #expect(request.headers["x-amz-sns-rawdelivery"] == nil)
+            let envelope = try Self.json(request)
+            #expect(Self.string(envelope["Type"]) == "Notification")
+            #expect(Self.string(envelope["MessageId"]) == id.text)
+            #expect(Self.string(envelope["Message"]) == "hello \"world\"")
+            #expect(Self.string(envelope["SignatureVersion"]) == "1")
+            #expect(Self.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
+            #expect(envelope["MessageAttributes"]?["kind"]?["Value"] == .string("created"))
+            // The field order SNS writes (spec §4.1).
+            let text = String(decoding: request.body, as: UTF8.self)
+            let order = ["\"Type\"", "\"MessageId\"", "\"TopicArn\"", "\"Message\"", "\"Timestamp\"", "\"SignatureVersion\"", "\"Signature\"",
+                         "\"SigningCertURL\"", "\"UnsubscribeURL\"", "\"MessageAttributes\""]
+            let positions = order.compactMap { text.range(of: $0)?.lowerBound }
+            #expect(positions.count == order.count && positions == positions.sorted())
+            try Self.verifyWithOpenSSL(envelope, notification: true, certificateURL: try #require(Self.string(envelope["SigningCertURL"])))
+        }
+
+        @Test func rawDeliveryAndContentTypeFromTheDeliveryPolicy() throws {
+            let receiver = try TestHTTPReceiver()
+            defer { receiver.close() }
+            let push = try PushServer { config in
+                var subscription = Self.subscription("raw", endpoint: receiver.url("/raw"), raw: true)
+                subscription.deliveryPolicy = try? HTTPDeliveryPolicy.parse(Array(#"{"requestPolicy":{"headerContentType":"application/json"}}"#.utf8), rawMessageDelivery: true)
+                config.subscriptions = [subscription]
+                config.autoCreateTopics = true
+            }
+            defer { push.shutDown() }
+            let client = try push.client()
+            defer { client.close() }
+            _ = try client.publish(topic: "orders", attributes: ["kind": .string("x")], body: Array(#"{"id":7}"#.utf8))
+            #expect(receiver.waitForRequests(1))
+            let request = try #require(receiver.requests.first)
+            #expect(request.body == Array(#"{"id":7}"#.utf8))
+            #expect(request.headers["x-amz-sns-rawdelivery"] == "true")
+            #expect(request.headers["Content-Type"] == "application/json")
+        }
+
+        @Test func runTimeSubscriptionWaitsForItsConfirmation() throws {
+            let receiver = try TestHTTPReceiver()
+            defer { receiver.close() }
+            let push = try PushServer { config in config.topics = [HeraldConfig.Topic(name: "orders")] }
+            defer { push.shutDown() }
+            let client = try push.client()
+            defer { client.close() }
+            let answer = try client.subscribe(topic: "orders", endpoint: receiver.url("/confirm-me"))
+            #expect(answer == "pending confirmation")
+            #expect(receiver.waitForRequests(1))
+            let confirmation = try #require(receiver.requests.first)
+            #expect(confirmation.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation")
+            #expect(confirmation.headers["x-amz-sns-subscription-arn"] == nil)
+            let document = try Self.json(confirmation)
+            let topicArn = "arn:aws:sns:us-east-1:000000000000:orders"
+            let token = try #require(Self.string(document["Token"]))
+            let subscribeURL = try #require(Self.string(document["SubscribeURL"]))
+            #expect(subscribeURL == "http://127.0.0.1:\(push.apiPort)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=\(token)")
+            #expect(Self.string(document["Message"]) == "You have chosen to subscribe to the topic \(topicArn).\nTo confirm the subscription, visit the SubscribeURL included in this message.")
+            try Self.verifyWithOpenSSL(document, notification: false, certificateURL: try #require(Self.string(document["SigningCertURL"])))
+
+            // Pending: a publish now reaches nobody.
+            _ = try client.publish(topic: "orders", body: Array("too early".utf8))
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(receiver.requestCount == 1)
+
+            let http = try HTTPClient()
+            defer { http.shutDown() }
+            let wrong = try Self.get(http, "http://127.0.0.1:\(push.apiPort)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=00")
+            #expect(wrong.status == 400)
+            #expect(String(decoding: wrong.body, as: UTF8.self).contains("<Message>Invalid parameter: Token</Message>"))
+            let confirmed = try Self.get(http, subscribeURL)
+            #expect(confirmed.status == 200)
+            let xml = String(decoding: confirmed.body, as: UTF8.self)
+            #expect(xml.hasPrefix("<ConfirmSubscriptionResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ConfirmSubscriptionResult><SubscriptionArn>\(topicArn):"))
+
+            _ = try client.publish(topic: "orders", body: Array("now".utf8))
+            #expect(receiver.waitForRequests(2))
+            let delivered = try Self.json(try #require(receiver.requests.last))
+            #expect(Self.string(delivered["Message"]) == "now")
+
+            // The UnsubscribeURL ends it and sends an UnsubscribeConfirmation.
+            let unsubscribeURL = try #require(Self.string(delivered["UnsubscribeURL"]))
+            let unsubscribed = try Self.get(http, unsubscribeURL)
+            #expect(unsubscribed.status == 200)
+            #expect(receiver.waitForRequests(3))
+            #expect(receiver.requests.last?.headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation")
+            _ = try client.publish(topic: "orders", body: Array("after".utf8))
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(receiver.requestCount == 3)
+        }
+
+        static func get(_ client: HTTPClient, _ url: String) throws -> HTTPResponse {
+            let parsed = try HTTPURL(url)
+            let box = ResponseBox()
+            let done = DispatchSemaphore(value: 0)
+            client.send(HTTPRequest(method: "GET", target: "/"), to: parsed, timeout: .seconds(10)) { result in
+                box.result = result
+                done.signal()
+            }
+            done.wait()
+            return try #require(box.result).get()
+        }
+
+        /// Rebuilds SNS's string to sign from the document and checks `Signature` with `openssl`
+        /// against the certificate served at `SigningCertURL`.
+        static func verifyWithOpenSSL(_ document: JSONValue, notification: Bool, certificateURL: String) throws {
+            let keys = notification
+                ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+                : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+            var text = ""
+            for key in keys { if let value = string(document[key]) { text += "\(key)\n\(value)\n" } }
+            let signatureText = try #require(string(document["Signature"]))
+            let signature = try #require(Data(base64Encoded: signatureText))
+            let http = try HTTPClient()
+            defer { http.shutDown() }
+            let certificate = try get(http, certificateURL)
+            #expect(certificate.status == 200)
+            let directory = makeTemporaryDirectory("herald-sig")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try Data(certificate.body).write(to: URL(fileURLWithPath: directory + "/cert.pem"))
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/signed.txt"))
+            try signature.write(to: URL(fileURLWithPath: directory + "/signature.bin"))
+            let key = try ChildProcess.run("/usr/bin/openssl", ["x509", "-in", directory + "/cert.pem", "-pubkey", "-noout", "-out", directory + "/key.pem"])
+            #expect(key.status == 0)
+            let digest = string(document["SignatureVersion"]) == "2" ? "-sha256" : "-sha1"
+            let verified = try ChildProcess.run(
+                "/usr/bin/openssl", ["dgst", digest, "-verify", directory + "/key.pem", "-signature", directory + "/signature.bin", directory + "/signed.txt"])
+            #expect(verified.status == 0, "openssl: \(verified.output)")
+            #expect(verified.output.contains("Verified OK"))
+        }
+    }
+}
+
+private final class ResponseBox: @unchecked Sendable {
+    var result: Result<HTTPResponse, HTTPClientError>?
+}
