@@ -190,7 +190,9 @@ struct BenchHTTPSession {
         var wrkSide = reference ?? BenchHTTPSide()
         for run in 1...options.repeat {
             if reference == nil {
-                wrkSide.rates.append(try wrk.run(url: url, connections: options.connections, seconds: options.duration))
+                let rate = try wrk.run(url: url, connections: options.connections, seconds: options.duration)
+                wrkSide.rates.append(rate)
+                report.progress(String(format: "%@ run %d: wrk %.0f requests/s", scenario.name, run, rate))
             }
             let data = try BenchDisk.freshDirectory(work, "consumer-data")
             defer { try? FileManager.default.removeItem(atPath: data) }
