@@ -165,15 +165,21 @@ struct BenchHTTPSession {
             }
         }
 
+        var serverCPU: [Double] = []
         for run in 1...options.repeat {
             sink.reset()
             let wrkRate = try wrk.run(url: url, connections: options.connections, seconds: options.duration)
             scenario.wrk.rates.append(wrkRate)
             report.progress(String(format: "%@ run %d: wrk %.0f requests/s (the sink counted %d)", scenario.name, run, wrkRate, sink.snapshot.requests))
-            guard let client else { continue }
+            guard let client, let child else { continue }
+            let cpuBefore = child.cpuSeconds
             let counts = try publishAndTime(client, sink: sink, count: options.messages)
             scenario.herald.rates.append(counts.rate)
+            if let before = cpuBefore, let after = child.cpuSeconds { serverCPU.append((after - before) / Double(counts.messages) * 1e6) }
             report.progress(String(format: "%@ run %d: Herald %.0f deliveries/s (%d requests)", scenario.name, run, counts.rate, counts.requests))
+        }
+        if let cpu = BenchHTTPSide(rates: serverCPU).median {
+            scenario.details.append(String(format: "herald serve used %.0f µs of CPU per delivery (median of the runs; publish, journal and POST included)", cpu))
         }
         return scenario
     }
@@ -188,6 +194,7 @@ struct BenchHTTPSession {
         scenario.details.append("Herald counts messages (Records) per second; wrk's column is requests/s of single POSTs"
             + (reference == nil ? ", measured here" : ", from the HTTP subscription scenario"))
         var wrkSide = reference ?? BenchHTTPSide()
+        var serverCPU: [Double] = []
         for run in 1...options.repeat {
             if reference == nil {
                 let rate = try wrk.run(url: url, connections: options.connections, seconds: options.duration)
@@ -210,6 +217,8 @@ struct BenchHTTPSession {
             let counts: BenchHTTPSink.Counts
             do {
                 counts = try sink.waitForMessages(options.messages, stall: run == 1 ? .seconds(10) : .seconds(30))
+                // From the child's start, restart and recovery included (an upper bound).
+                if let cpu = child.cpuSeconds { serverCPU.append(cpu / Double(counts.messages) * 1e6) }
             } catch {
                 scenario.heraldNote = "no deliveries from this server: \(error)"
                 report.note("\(scenario.name): Herald side skipped: \(error)\n\(child.log.suffix(800))")
@@ -223,6 +232,9 @@ struct BenchHTTPSession {
             }
         }
         scenario.wrk = wrkSide
+        if let cpu = BenchHTTPSide(rates: serverCPU).median {
+            scenario.details.append(String(format: "herald serve used %.0f µs of CPU per message (median; from its start, recovery of the filled queue included)", cpu))
+        }
         return scenario
     }
 

@@ -76,6 +76,16 @@ final class BenchServeChild {
     /// Everything the child printed (its log goes to stderr).
     var log: String { output.text }
 
+    /// The child's user + system CPU time so far, in seconds (/proc/PID/stat fields 14 and 15).
+    var cpuSeconds: Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// This executable (Linux: /proc/self/exe), so the child is the same build as the bench.
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
