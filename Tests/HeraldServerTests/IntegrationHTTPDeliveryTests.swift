@@ -60,12 +60,13 @@ extension Integration {
             return nil
         }
 
-        @Test func notificationsArriveAsSNSSendsThem() throws {
+        @Test(arguments: [1, 2]) func notificationsArriveAsSNSSendsThem(signatureVersion: Int) throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let push = try PushServer { config in
                 config.topics = [HeraldConfig.Topic(name: "orders")]
                 config.subscriptions = [Self.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
+                config.signatureVersion = signatureVersion
             }
             defer { push.shutDown() }
             let client = try push.client()
@@ -87,7 +88,7 @@ extension Integration {
             #expect(Self.string(envelope["Type"]) == "Notification")
             #expect(Self.string(envelope["MessageId"]) == id.text)
             #expect(Self.string(envelope["Message"]) == "hello \"world\"")
-            #expect(Self.string(envelope["SignatureVersion"]) == "1")
+            #expect(Self.string(envelope["SignatureVersion"]) == String(signatureVersion))
             #expect(Self.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
             #expect(envelope["MessageAttributes"]?["kind"]?["Value"] == .string("created"))
             // The field order SNS writes (spec §4.1).
