@@ -27,6 +27,8 @@ public struct HeraldConfig: Sendable, Hashable {
     public var signatureVersion: Int = 1
     /// The AWS-compatible HTTP API listener (`http:`); nil: none.
     public var http: HTTPAPI?
+    /// Managed queue consumers (`consumers:`), in file order.
+    public var consumers: [Consumer] = []
     /// The file this came from (as named by the user); nil for the embedded default.
     public var sourceFile: String?
 

@@ -16,6 +16,7 @@ final class ConfigParse {
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
         "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
+        "consumers",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -55,6 +56,7 @@ final class ConfigParse {
         config.durability = top["durability"].map { self.durability($0) } ?? HeraldConfig.Durability()
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
         config.http = top["http"].flatMap { self.httpAPI($0) }
+        config.consumers = top["consumers"].map { self.consumers($0, queues: queues, declared: declaredQueues) } ?? []
         return config
     }
 
