@@ -69,6 +69,15 @@ extension ConfigParse {
             } ?? Consumer.defaultMaxConcurrency
             let report = map["reportBatchItemFailures"].map { reader.bool($0, path: map.child("reportBatchItemFailures")) } ?? false
             let timeout = map["timeout"].map { reader.duration($0, path: map.child("timeout"), range: Consumer.timeoutRange) } ?? Consumer.defaultTimeout
+            if let timeout, let declared = queues.first(where: { $0.name == queue }), timeout > .seconds(declared.visibilityTimeoutSeconds) {
+                // Lambda's rule too: a batch still being handled would come back and be posted again.
+                reader.report(
+                    "\(map.child("timeout")): \(ConfigValues.text(timeout)) is longer than the visibilityTimeout of queue '\(declared.name)' "
+                        + "(\(declared.visibilityTimeoutSeconds)s): its messages would be received again while their POST runs; "
+                        + "lower the consumer's timeout or raise the queue's visibilityTimeout",
+                    at: map["timeout"] ?? queueNode)
+                valid = false
+            }
             guard valid, let queue, let endpoint, let batchSize, let window, let concurrency, let report, let timeout else { continue }
             result.append(Consumer(
                 name: name, queue: queue, endpoint: endpoint, batchSize: batchSize, maxBatchingWindow: window,

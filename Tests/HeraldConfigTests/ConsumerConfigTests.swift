@@ -22,7 +22,7 @@ import Testing
                 maxBatchingWindow: 300s
                 maxConcurrency: 1000
                 reportBatchItemFailures: true
-                timeout: 2m
+                timeout: 20s
               - queue: jobs.fifo
                 endpoint: http://[::1]:8080/
                 batchSize: 10
@@ -38,7 +38,7 @@ import Testing
         let audit = config.consumers[1]
         #expect(audit.queue == "orders" && audit.endpoint == "https://user:pa%40ss@hooks.example.com:8443/sqs?x=1")
         #expect(audit.batchSize == 10_000 && audit.maxBatchingWindow == .seconds(300) && audit.maxConcurrency == 1_000)
-        #expect(audit.reportBatchItemFailures && audit.timeout == .seconds(120))
+        #expect(audit.reportBatchItemFailures && audit.timeout == .seconds(20))
         #expect(config.consumers[2].maxBatchingWindow == .milliseconds(250) && config.consumers[2].maxConcurrency == 2)
     }
 
@@ -94,6 +94,28 @@ import Testing
         #expect(found.at(35, "consumers[9]: unknown key 'batchsize'; did you mean 'batchSize'?") != nil)
         // Three unnamed consumers of `orders` (lines 12, 32, 35) share its name.
         #expect(found.at(32, "duplicate consumer name 'orders' (first at line 12)") != nil)
+    }
+
+    @Test func theTimeoutMayNotOutlastTheQueuesVisibilityTimeout() throws {
+        let yaml = minimalConfig + """
+            queues:
+              - {name: quick, visibilityTimeout: 10s}
+            consumers:
+              - queue: quick
+                endpoint: http://127.0.0.1:1/
+              - name: fits
+                queue: quick
+                endpoint: http://127.0.0.1:1/
+                timeout: 10s
+              - name: long
+                queue: quick
+                endpoint: http://127.0.0.1:1/
+                timeout: 11s
+            """
+        let found = try configProblems(yaml)
+        #expect(found.count == 2)
+        #expect(found.at(9, "consumers[0].timeout: 30s is longer than the visibilityTimeout of queue 'quick' (10s)") != nil, "the default, at the queue line")
+        #expect(found.at(18, "consumers[2].timeout: 11s is longer than the visibilityTimeout of queue 'quick' (10s)") != nil)
     }
 
     @Test func aQueueWithProblemsIsNotAlsoUnknown() throws {

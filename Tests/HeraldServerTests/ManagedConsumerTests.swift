@@ -346,6 +346,19 @@ extension Integration {
             #expect(delivered == Set(ids))
         }
 
+        @Test func stoppingReleasesACollectedBatchAtOnce() throws {
+            let receiver = try TestHTTPReceiver()
+            defer { receiver.close() }
+            let server = try start(
+                queues: [HeraldConfig.Queue(name: "slow", visibilityTimeoutSeconds: 60)],
+                consumers: [HeraldConfig.Consumer(queue: "slow", endpoint: receiver.url(), batchSize: 100, maxBatchingWindow: .seconds(30))])
+            try send(server, "slow", ["x", "y", "z"])
+            #expect(waitUntil(.seconds(5)) { server.queueManager?.summary("slow")?.inFlight == 3 }, "collected into a batch")
+            server.stop()
+            #expect(waitUntil(.seconds(3)) { server.queueManager?.summary("slow")?.visible == 3 }, "visible again, not after 60 s")
+            #expect(receiver.requestCount == 0)
+        }
+
         @Test func anEndpointHTTPURLRefusesStopsTheStart() throws {
             var config = TestServer.baseConfig()
             config.queues = [HeraldConfig.Queue(name: "jobs")]
