@@ -100,13 +100,15 @@ final class ManagedConsumers: Sendable {
         return notes
     }
 
-    /// Stops every consumer (POSTs in flight finish; collected messages become visible again).
+    /// Stops every consumer (POSTs in flight finish; collected messages become visible again) and
+    /// closes the client's idle connections.
     func stop() {
-        let consumers = state.withLock { state in
-            defer { state.running = [:] }
-            return state.running.values.map(\.consumer)
+        let (consumers, client) = state.withLock { state in
+            defer { (state.running, state.client) = ([:], nil) }
+            return (state.running.values.map(\.consumer), state.client)
         }
         for consumer in consumers { consumer.stop() }
+        client?.shutDown()
     }
 
     /// A running consumer's counters, by name.
