@@ -140,18 +140,16 @@ extension Integration {
             return server
         }
 
-        /// Sends `bodies` in one SendMessageBatch-like call; the message ids, in order.
+        /// Sends `bodies` in one SendMessageBatch-like call; the message ids, in order. Tests here wait
+        /// with `eventually` (not blocking: a blocked cooperative thread slows every other suite).
         @discardableResult
-        func send(_ server: Server, _ queue: String, _ bodies: [String], attributes: MessageAttributes = [:]) throws -> [String] {
+        func send(_ server: Server, _ queue: String, _ bodies: [String], attributes: MessageAttributes = [:]) async throws -> [String] {
             let manager = try #require(server.queueManager)
-            let done = DispatchSemaphore(value: 0)
-            let ids = Mutex<[String]>([])
-            manager.send(queue, bodies.map { QueueSendRequest(body: Array($0.utf8), attributes: attributes) }) { results in
-                ids.withLock { $0 = results.compactMap { try? $0.get().messageID } }
-                done.signal()
+            let sent = await withCheckedContinuation { continuation in
+                manager.send(queue, bodies.map { QueueSendRequest(body: Array($0.utf8), attributes: attributes) }) { results in
+                    continuation.resume(returning: results.compactMap { try? $0.get().messageID })
+                }
             }
-            done.wait()
-            let sent = ids.withLock { $0 }
             #expect(sent.count == bodies.count)
             return sent
         }
@@ -161,7 +159,7 @@ extension Integration {
             return summary.visible == 0 && summary.inFlight == 0 && summary.delayed == 0
         }
 
-        @Test func aBatchOfTenArrivesAsOneLambdaEventAndA2xxDeletesIt() throws {
+        @Test func aBatchOfTenArrivesAsOneLambdaEventAndA2xxDeletesIt() async throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let server = try start(
@@ -169,9 +167,9 @@ extension Integration {
                 consumers: [HeraldConfig.Consumer(queue: "orders", endpoint: receiver.url("/handler?x=1"), maxBatchingWindow: .seconds(2))])
             defer { server.stop() }
             let bodies = (1...10).map { #"{"order":\#($0)}"# }
-            let ids = try send(server, "orders", bodies, attributes: ["kind": .string("test"), "blob": .binary([1, 2])])
-            #expect(receiver.waitForRequests(1))
-            #expect(waitUntil(.seconds(5)) { isEmpty(server, "orders") }, "the 2xx deleted the batch")
+            let ids = try await send(server, "orders", bodies, attributes: ["kind": .string("test"), "blob": .binary([1, 2])])
+            #expect(await eventually(.seconds(10)) { receiver.requestCount >= 1 })
+            #expect(await eventually(.seconds(5)) { isEmpty(server, "orders") }, "the 2xx deleted the batch")
             #expect(receiver.requestCount == 1, "one POST for the whole batch")
             let request = try #require(receiver.requests.first)
             #expect(request.method == "POST" && request.target == "/handler?x=1")
@@ -199,10 +197,10 @@ extension Integration {
             }
             let stats = try #require(server.consumers.statistics("orders"))
             #expect(stats.batchesSucceeded == 1 && stats.messagesPosted == 10)
-            #expect(waitUntil(.seconds(2)) { server.consumers.statistics("orders")?.messagesDeleted == 10 })
+            #expect(await eventually(.seconds(2)) { server.consumers.statistics("orders")?.messagesDeleted == 10 })
         }
 
-        @Test func a500DeletesNothingAndTheRedrivePolicyDeadLettersTheMessages() throws {
+        @Test func a500DeletesNothingAndTheRedrivePolicyDeadLettersTheMessages() async throws {
             let receiver = try TestHTTPReceiver(fallback: TestHTTPReceiver.Step(status: 500, body: "boom"))
             defer { receiver.close() }
             let server = try start(
@@ -212,8 +210,8 @@ extension Integration {
                 ],
                 consumers: [HeraldConfig.Consumer(queue: "work", endpoint: receiver.url())])
             defer { server.stop() }
-            let ids = try send(server, "work", ["a", "b", "c"])
-            #expect(waitUntil(.seconds(9)) { server.queueManager?.summary("work-dlq")?.visible == 3 }, "dead-lettered after 2 receives")
+            let ids = try await send(server, "work", ["a", "b", "c"])
+            #expect(await eventually(.seconds(9)) { server.queueManager?.summary("work-dlq")?.visible == 3 }, "dead-lettered after 2 receives")
             #expect(isEmpty(server, "work"))
             // Each message was posted exactly maxReceiveCount times, with its receive count.
             var posts: [String: [String]] = [:]
@@ -227,7 +225,7 @@ extension Integration {
             #expect(stats.lastError?.contains("HTTP 500") == true)
         }
 
-        @Test func aPartialFailureDeletesOnlyTheOthers() throws {
+        @Test func aPartialFailureDeletesOnlyTheOthers() async throws {
             // Fails the record whose body is "m2", once.
             let failedOnce = Atomic<Bool>(false)
             let endpoint = try ComputedEndpoint { request in
@@ -240,8 +238,8 @@ extension Integration {
                 queues: [HeraldConfig.Queue(name: "jobs", visibilityTimeoutSeconds: 1)],
                 consumers: [HeraldConfig.Consumer(queue: "jobs", endpoint: endpoint.url, reportBatchItemFailures: true)])
             defer { server.stop() }
-            let ids = try send(server, "jobs", ["m1", "m2", "m3"])
-            #expect(waitUntil(.seconds(8)) { endpoint.requests.count >= 2 && isEmpty(server, "jobs") })
+            let ids = try await send(server, "jobs", ["m1", "m2", "m3"])
+            #expect(await eventually(.seconds(8)) { endpoint.requests.count >= 2 && isEmpty(server, "jobs") })
             let posted = endpoint.requests.map { records($0).compactMap { string($0["messageId"]) } }
             #expect(posted.count == 2)
             #expect(Set(posted.first ?? []) == Set(ids))
@@ -251,7 +249,7 @@ extension Integration {
             #expect(stats.batchesPartiallyFailed == 1 && stats.batchesSucceeded == 1)
         }
 
-        @Test func aMalformedOrUnknownPartialAnswerRetriesTheWholeBatch() throws {
+        @Test func aMalformedOrUnknownPartialAnswerRetriesTheWholeBatch() async throws {
             let receiver = try TestHTTPReceiver(script: [
                 TestHTTPReceiver.Step(status: 200, body: #"{"batchItemFailures":[{"itemIdentifier":"no-such-message"}]}"#),
                 TestHTTPReceiver.Step(status: 200, body: #"{"batchItemFailures":"#),
@@ -261,8 +259,8 @@ extension Integration {
                 queues: [HeraldConfig.Queue(name: "jobs", visibilityTimeoutSeconds: 1)],
                 consumers: [HeraldConfig.Consumer(queue: "jobs", endpoint: receiver.url(), reportBatchItemFailures: true)])
             defer { server.stop() }
-            let ids = try send(server, "jobs", ["m1", "m2", "m3"])
-            #expect(waitUntil(.seconds(9)) { receiver.requestCount >= 3 && isEmpty(server, "jobs") })
+            let ids = try await send(server, "jobs", ["m1", "m2", "m3"])
+            #expect(await eventually(.seconds(9)) { receiver.requestCount >= 3 && isEmpty(server, "jobs") })
             let posted = receiver.requests.map { Set(records($0).compactMap { string($0["messageId"]) }) }
             #expect(posted == [Set(ids), Set(ids), Set(ids)], "the whole batch each time")
             let counts = receiver.requests.map { records($0).compactMap { string($0["attributes"]?["ApproximateReceiveCount"]) } }
@@ -271,7 +269,7 @@ extension Integration {
             #expect(stats.batchesFailed == 2 && stats.batchesSucceeded == 1)
         }
 
-        @Test func aBatchOf25IsCollectedAcrossReceivesWithinTheWindow() throws {
+        @Test func aBatchOf25IsCollectedAcrossReceivesWithinTheWindow() async throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let server = try start(
@@ -280,16 +278,16 @@ extension Integration {
             defer { server.stop() }
             var ids: [String] = []
             for chunk in [0..<10, 10..<20, 20..<25] {
-                ids += try send(server, "bulk", chunk.map { "n\($0)" })
-                Thread.sleep(forTimeInterval: 0.2)
+                ids += try await send(server, "bulk", chunk.map { "n\($0)" })
+                try await Task.sleep(for: .milliseconds(200))
             }
-            #expect(receiver.waitForRequests(1))
-            #expect(waitUntil(.seconds(3)) { isEmpty(server, "bulk") })
+            #expect(await eventually(.seconds(10)) { receiver.requestCount >= 1 })
+            #expect(await eventually(.seconds(3)) { isEmpty(server, "bulk") })
             #expect(receiver.requestCount == 1)
             #expect(receiver.requests.first.map { Set(records($0).compactMap { string($0["messageId"]) }) } == Set(ids))
         }
 
-        @Test func aWindowPostsAPartialBatchWhenItRunsOut() throws {
+        @Test func aWindowPostsAPartialBatchWhenItRunsOut() async throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let server = try start(
@@ -297,14 +295,14 @@ extension Integration {
                 consumers: [HeraldConfig.Consumer(queue: "bulk", endpoint: receiver.url(), batchSize: 100, maxBatchingWindow: .milliseconds(600))])
             defer { server.stop() }
             let started = ContinuousClock.now
-            try send(server, "bulk", ["a", "b"])
-            #expect(receiver.waitForRequests(1, timeout: .seconds(5)))
+            try await send(server, "bulk", ["a", "b"])
+            #expect(await eventually(.seconds(5)) { receiver.requestCount >= 1 })
             let waited = ContinuousClock.now - started
             #expect(waited >= .milliseconds(500) && waited < .seconds(3), "posted when the window closed (\(waited))")
             #expect(receiver.requests.first.map { records($0).count } == 2)
         }
 
-        @Test func concurrencyGrowsWithABacklogStaysWithinTheLimitAndHalvesOnErrors() throws {
+        @Test func concurrencyGrowsWithABacklogStaysWithinTheLimitAndHalvesOnErrors() async throws {
             let failing = Atomic<Bool>(false)
             let endpoint = try ComputedEndpoint(delay: .milliseconds(150)) { _ in
                 HTTPResponse(status: failing.load(ordering: .relaxed) ? 503 : 200)
@@ -314,19 +312,19 @@ extension Integration {
                 queues: [HeraldConfig.Queue(name: "backlog", visibilityTimeoutSeconds: 30)],
                 consumers: [HeraldConfig.Consumer(queue: "backlog", endpoint: endpoint.url, batchSize: 2, maxConcurrency: 3)])
             defer { server.stop() }
-            for chunk in 0..<6 { try send(server, "backlog", (0..<10).map { "c\(chunk)-\($0)" }) }
-            #expect(waitUntil(.seconds(9)) { isEmpty(server, "backlog") })
+            for chunk in 0..<6 { try await send(server, "backlog", (0..<10).map { "c\(chunk)-\($0)" }) }
+            #expect(await eventually(.seconds(9)) { isEmpty(server, "backlog") })
             #expect(endpoint.peakInFlight == 3, "grew past one batch in flight, never past maxConcurrency")
             let stats = try #require(server.consumers.statistics("backlog"))
             #expect(stats.peakInFlight == 3 && stats.concurrencyLimit == 3 && stats.messagesDeleted == 60)
             // Errors halve the limit: 3 → 1 after two failed batches.
             failing.store(true, ordering: .relaxed)
-            try send(server, "backlog", (0..<6).map { "late-\($0)" })
-            #expect(waitUntil(.seconds(5)) { (server.consumers.statistics("backlog")?.batchesFailed ?? 0) >= 2 })
+            try await send(server, "backlog", (0..<6).map { "late-\($0)" })
+            #expect(await eventually(.seconds(5)) { (server.consumers.statistics("backlog")?.batchesFailed ?? 0) >= 2 })
             #expect(server.consumers.statistics("backlog")?.concurrencyLimit == 1)
         }
 
-        @Test func aReceiverThatIsDownLosesNothing() throws {
+        @Test func aReceiverThatIsDownLosesNothing() async throws {
             // A port nobody listens on (a receiver opened and closed), later served again.
             let probe = try TestHTTPReceiver()
             let port = probe.port
@@ -335,31 +333,31 @@ extension Integration {
                 queues: [HeraldConfig.Queue(name: "jobs", visibilityTimeoutSeconds: 1)],
                 consumers: [HeraldConfig.Consumer(queue: "jobs", endpoint: "http://127.0.0.1:\(port)/")])
             defer { server.stop() }
-            let ids = try send(server, "jobs", (1...5).map { "d\($0)" })
-            #expect(waitUntil(.seconds(5)) { (server.consumers.statistics("jobs")?.batchesFailed ?? 0) >= 1 })
+            let ids = try await send(server, "jobs", (1...5).map { "d\($0)" })
+            #expect(await eventually(.seconds(5)) { (server.consumers.statistics("jobs")?.batchesFailed ?? 0) >= 1 })
             #expect(server.consumers.statistics("jobs")?.lastError?.contains("connect") == true)
             #expect(server.queueManager?.summary("jobs").map { $0.visible + $0.inFlight } == 5, "nothing deleted")
             let receiver = try TestHTTPReceiver { $0.port = port }
             defer { receiver.close() }
-            #expect(waitUntil(.seconds(8)) { isEmpty(server, "jobs") })
+            #expect(await eventually(.seconds(8)) { isEmpty(server, "jobs") })
             let delivered = Set(receiver.requests.flatMap(records).compactMap { string($0["messageId"]) })
             #expect(delivered == Set(ids))
         }
 
-        @Test func stoppingReleasesACollectedBatchAtOnce() throws {
+        @Test func stoppingReleasesACollectedBatchAtOnce() async throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let server = try start(
                 queues: [HeraldConfig.Queue(name: "slow", visibilityTimeoutSeconds: 60)],
                 consumers: [HeraldConfig.Consumer(queue: "slow", endpoint: receiver.url(), batchSize: 100, maxBatchingWindow: .seconds(30))])
-            try send(server, "slow", ["x", "y", "z"])
-            #expect(waitUntil(.seconds(5)) { server.queueManager?.summary("slow")?.inFlight == 3 }, "collected into a batch")
+            try await send(server, "slow", ["x", "y", "z"])
+            #expect(await eventually(.seconds(5)) { server.queueManager?.summary("slow")?.inFlight == 3 }, "collected into a batch")
             server.stop()
-            #expect(waitUntil(.seconds(3)) { server.queueManager?.summary("slow")?.visible == 3 }, "visible again, not after 60 s")
+            #expect(await eventually(.seconds(3)) { server.queueManager?.summary("slow")?.visible == 3 }, "visible again, not after 60 s")
             #expect(receiver.requestCount == 0)
         }
 
-        @Test func anEndpointHTTPURLRefusesStopsTheStart() throws {
+        @Test func anEndpointHTTPURLRefusesStopsTheStart() async throws {
             var config = TestServer.baseConfig()
             config.queues = [HeraldConfig.Queue(name: "jobs")]
             config.consumers = [HeraldConfig.Consumer(queue: "jobs", endpoint: "http://a!b/")]
@@ -372,7 +370,7 @@ extension Integration {
             #expect(server.listenAddresses.isEmpty, "what start opened is closed")
         }
 
-        @Test func aReloadStartsChangedAndNewConsumersAndStopsRemovedOnes() throws {
+        @Test func aReloadStartsChangedAndNewConsumersAndStopsRemovedOnes() async throws {
             let first = try TestHTTPReceiver()
             let second = try TestHTTPReceiver()
             defer { first.close(); second.close() }
@@ -382,15 +380,15 @@ extension Integration {
             let server = Server(config: config)
             try server.start()
             defer { server.stop() }
-            try send(server, "jobs", ["before"])
-            #expect(first.waitForRequests(1))
+            try await send(server, "jobs", ["before"])
+            #expect(await eventually(.seconds(10)) { first.requestCount >= 1 })
             config.consumers = [HeraldConfig.Consumer(queue: "other", endpoint: second.url())]
             let notes = try server.reload(config)
             #expect(notes.contains("consumer jobs: stopped") && notes.contains("consumer other: started with the new settings"))
-            try send(server, "jobs", ["after"])
-            try send(server, "other", ["elsewhere"])
-            #expect(second.waitForRequests(1))
-            Thread.sleep(forTimeInterval: 0.3)
+            try await send(server, "jobs", ["after"])
+            try await send(server, "other", ["elsewhere"])
+            #expect(await eventually(.seconds(10)) { second.requestCount >= 1 })
+            try await Task.sleep(for: .milliseconds(300))
             #expect(first.requestCount == 1, "the removed consumer takes nothing more")
             #expect(server.queueManager?.summary("jobs")?.visible == 1)
         }
