@@ -344,6 +344,33 @@ extension Integration {
             #expect(delivered == Set(ids))
         }
 
+        @Test func fifoRecordsCarryTheirGroupAndKeepItsOrder() async throws {
+            let receiver = try TestHTTPReceiver()
+            defer { receiver.close() }
+            let server = try start(
+                queues: [HeraldConfig.Queue(name: "steps.fifo")],
+                consumers: [HeraldConfig.Consumer(queue: "steps.fifo", endpoint: receiver.url(), batchSize: 10, maxBatchingWindow: .seconds(1))])
+            defer { server.stop() }
+            let manager = try #require(server.queueManager)
+            let requests = (1...6).map { n in
+                QueueSendRequest(body: Array("step-\(n)".utf8), groupID: n % 2 == 0 ? "even" : "odd", deduplicationID: "d\(n)")
+            }
+            let sent = await withCheckedContinuation { continuation in
+                manager.send("steps.fifo", requests) { continuation.resume(returning: $0.filter { (try? $0.get()) != nil }.count) }
+            }
+            #expect(sent == 6)
+            #expect(await eventually(.seconds(5)) { isEmpty(server, "steps.fifo") })
+            let got = receiver.requests.flatMap(records)
+            #expect(got.compactMap { string($0["body"]) }.filter { ["step-1", "step-3", "step-5"].contains($0) } == ["step-1", "step-3", "step-5"])
+            #expect(got.compactMap { string($0["body"]) }.filter { ["step-2", "step-4", "step-6"].contains($0) } == ["step-2", "step-4", "step-6"])
+            for record in got {
+                let body = try #require(string(record["body"]))
+                let n = try #require(Int(body.dropFirst(5)))
+                #expect(string(record["attributes"]?["MessageGroupId"]) == (n % 2 == 0 ? "even" : "odd"))
+                #expect(string(record["attributes"]?["MessageDeduplicationId"]) == "d\(n)")
+            }
+        }
+
         @Test func stoppingReleasesACollectedBatchAtOnce() async throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
