@@ -20,6 +20,8 @@ final class ManagedConsumers: Sendable {
         var manager: QueueManager?
         var identity = QueueIdentity()
         var log: @Sendable (String) -> Void = { _ in }
+        /// `httpDelivery.caFile`, for the client made at start or on the first reload that adds a consumer.
+        var caFile: String?
     }
 
     private let state = Mutex(State())
@@ -29,12 +31,14 @@ final class ManagedConsumers: Sendable {
     /// Starts every consumer, or none: an endpoint `HTTPURL` refuses (or an HTTP client that
     /// cannot load the trust store) throws before any starts.
     func start(
-        _ configs: [HeraldConfig.Consumer], manager: QueueManager, identity: QueueIdentity, log: @escaping @Sendable (String) -> Void
+        _ configs: [HeraldConfig.Consumer], manager: QueueManager, identity: QueueIdentity, caFile: String? = nil,
+        log: @escaping @Sendable (String) -> Void
     ) throws(ServerError) {
+        state.withLock { $0.caFile = caFile }
         var prepared: [(HeraldConfig.Consumer, QueueConsumer.Settings)] = []
         for config in configs { prepared.append((config, try Self.settings(config, identity: identity))) }
         // Made for the first consumer (a reload may add one to a server that had none).
-        let made = configs.isEmpty ? nil : try Self.makeClient()
+        let made = configs.isEmpty ? nil : try Self.makeClient(caFile: caFile)
         let started = state.withLock { state -> [QueueConsumer] in
             guard let client = made else {
                 (state.manager, state.identity, state.log) = (manager, identity, log)
@@ -67,7 +71,7 @@ final class ManagedConsumers: Sendable {
                 client = made
             } else {
                 do throws(ServerError) {
-                    client = try Self.makeClient()
+                    client = try Self.makeClient(caFile: state.caFile)
                 } catch {
                     notes.append(error.message)
                     return ([], [])
@@ -132,8 +136,10 @@ final class ManagedConsumers: Sendable {
 
     /// One client for every consumer. Deliveries are at least once, so a POST that met a pooled
     /// connection the endpoint had closed is sent again (`staleConnectionRetry: .always`).
-    private static func makeClient() throws(ServerError) -> HTTPClient {
+    /// `caFile`: `httpDelivery.caFile` (CA certificates trusted for https endpoints), else the system store.
+    private static func makeClient(caFile: String?) throws(ServerError) -> HTTPClient {
         var configuration = HTTPClient.Configuration(callbackQueue: DispatchQueue(label: "herald.consumers.http"))
+        configuration.caFile = caFile
         configuration.staleConnectionRetry = .always
         do {
             return try HTTPClient(configuration: configuration)
@@ -149,7 +155,8 @@ extension Server {
     func startConsumers(_ config: HeraldConfig, log: @escaping @Sendable (String) -> Void) throws(ServerError) {
         guard let stack = queueStack else { return }
         do {
-            try consumers.start(config.consumers, manager: stack.manager, identity: stack.api.identity, log: log)
+            try consumers.start(
+                config.consumers, manager: stack.manager, identity: stack.api.identity, caFile: config.httpDelivery.caFile, log: log)
         } catch {
             stop()
             throw error
