@@ -140,6 +140,7 @@ final class ManagedConsumers: Sendable {
     private static func makeClient(caFile: String?) throws(ServerError) -> HTTPClient {
         var configuration = HTTPClient.Configuration(callbackQueue: DispatchQueue(label: "herald.consumers.http"))
         configuration.caFile = caFile
+        configuration.trustSystemStoreToo = true
         configuration.staleConnectionRetry = .always
         do {
             return try HTTPClient(configuration: configuration)
