@@ -155,7 +155,7 @@ public final class Server: Sendable {
         queueStack?.endpoints.stopAll()
     }
 
-    /// Re-applies the configured topics (a config-declared HTTP/S subscription was confirmed).
+    /// Re-applies the configured topics and HTTP/S pumps (a config-declared HTTP/S subscription was confirmed).
     private func rerouteConfiguredTopics() {
         let (config, queues) = state.withLock { ($0.config, $0.queues) }
         guard let queues else { return }
@@ -164,6 +164,7 @@ public final class Server: Sendable {
         } catch {
             log("re-routing after a confirmation failed: \(error.message)")
         }
+        queues.endpoints.apply(config)  // starts the confirmed subscription's pump
     }
 
     /// The HTTP API's bound port (after `start`, when `http:` is configured).
