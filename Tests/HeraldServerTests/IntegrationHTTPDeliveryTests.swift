@@ -1,3 +1,4 @@
+import FilterPolicy
 import Foundation
 import HeraldClient
 import HeraldConfig
@@ -60,17 +61,20 @@ extension Integration {
             return nil
         }
 
-        @Test func notificationsArriveAsSNSSendsThem() throws {
+        @Test(arguments: [1, 2]) func notificationsArriveAsSNSSendsThem(signatureVersion: Int) throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let push = try PushServer { config in
                 config.topics = [HeraldConfig.Topic(name: "orders")]
                 config.subscriptions = [Self.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
+                config.signatureVersion = signatureVersion
             }
             defer { push.shutDown() }
             let client = try push.client()
             defer { client.close() }
             let id = try client.publish(topic: "orders", attributes: ["kind": .string("created")], body: Array("hello \"world\"".utf8))
+            let counted = try client.subscriptionAttributes(arn: "arn:aws:sns:us-east-1:000000000000:orders:billing")
+            #expect(counted["Matched"] == "1" && counted["FilteredOut"] == "0")
             #expect(receiver.waitForRequests(1))
             let request = try #require(receiver.requests.first)
             #expect(request.method == "POST")
@@ -87,7 +91,7 @@ extension Integration {
             #expect(Self.string(envelope["Type"]) == "Notification")
             #expect(Self.string(envelope["MessageId"]) == id.text)
             #expect(Self.string(envelope["Message"]) == "hello \"world\"")
-            #expect(Self.string(envelope["SignatureVersion"]) == "1")
+            #expect(Self.string(envelope["SignatureVersion"]) == String(signatureVersion))
             #expect(Self.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
             #expect(envelope["MessageAttributes"]?["kind"]?["Value"] == .string("created"))
             // The field order SNS writes (spec §4.1).
@@ -215,4 +219,79 @@ extension Integration {
 
 private final class ResponseBox: @unchecked Sendable {
     var result: Result<HTTPResponse, HTTPClientError>?
+}
+
+extension Integration.IntegrationHTTPDeliveryTests {
+    /// The "why did my endpoint get nothing?" numbers: what the filter let through and kept out,
+    /// and what the endpoint answered.
+    @Test func countersSayWhatTheFilterAndTheEndpointDid() throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.close() }
+        let push = try PushServer { config in
+            var subscription = Self.subscription("gold", endpoint: receiver.url("/gold"))
+            subscription.filterPolicy = try? FilterPolicy.parse(utf8: Array(#"{"tier":["gold"]}"#.utf8), scope: .messageAttributes, limits: .init())
+            config.topics = [HeraldConfig.Topic(name: "orders")]
+            config.subscriptions = [subscription]
+        }
+        defer { push.shutDown() }
+        let client = try push.client()
+        defer { client.close() }
+        for tier in ["gold", "silver", "bronze", "gold"] {
+            _ = try client.publish(topic: "orders", attributes: ["tier": .string(tier)], body: Array(tier.utf8))
+        }
+        #expect(receiver.waitForRequests(2))
+        let arn = "arn:aws:sns:us-east-1:000000000000:orders:gold"
+        #expect(waitUntil(.seconds(5)) { (try? client.subscriptionAttributes(arn: arn)["Delivered"]) == "2" })
+        let attributes = try client.subscriptionAttributes(arn: arn)
+        #expect(attributes["Matched"] == "2")
+        #expect(attributes["FilteredOut"] == "2")
+        #expect(attributes["Failed"] == "0" && attributes["Retried"] == "0" && attributes["DeadLettered"] == "0")
+        #expect(receiver.requests.compactMap { try? Self.json($0)["Message"] } == [.string("gold"), .string("gold")])
+    }
+}
+
+extension Integration.IntegrationHTTPDeliveryTests {
+    /// `confirm: true` on a declared subscription: nothing is delivered until the endpoint visits
+    /// the SubscribeURL; the confirmation is kept in the journal, so a restart keeps delivering.
+    @Test func aDeclaredSubscriptionCanAskItsEndpointToConfirm() throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.close() }
+        let directory = makeTemporaryDirectory("herald-http-confirm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configure: (inout HeraldConfig) -> Void = { config in
+            var subscription = Self.subscription("audited", endpoint: receiver.url("/audited"))
+            subscription.confirm = true
+            config.topics = [HeraldConfig.Topic(name: "orders")]
+            config.subscriptions = [subscription]
+        }
+        var push = try PushServer(directory: directory, configure)
+        #expect(receiver.waitForRequests(1))
+        let confirmation = try #require(receiver.requests.first)
+        #expect(confirmation.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation")
+        var client = try push.client()
+        _ = try client.publish(topic: "orders", body: Array("before".utf8))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(receiver.requestCount == 1)
+
+        let http = try HTTPClient()
+        defer { http.shutDown() }
+        let subscribeURL = try #require(Self.string(try Self.json(confirmation)["SubscribeURL"]))
+        #expect(try Self.get(http, subscribeURL).status == 200)
+        _ = try client.publish(topic: "orders", body: Array("after".utf8))
+        #expect(receiver.waitForRequests(2))
+        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "after")
+        client.close()
+        push.shutDown(removing: false)
+
+        // Restarted: still confirmed (no second confirmation request), still delivering.
+        push = try PushServer(directory: directory, configure)
+        defer { push.shutDown() }
+        client = try push.client()
+        defer { client.close() }
+        _ = try client.publish(topic: "orders", body: Array("restarted".utf8))
+        #expect(receiver.waitForRequests(3))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(receiver.requestCount == 3)
+        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "restarted")
+    }
 }
