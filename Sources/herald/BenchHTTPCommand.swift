@@ -155,6 +155,7 @@ struct BenchHTTPSession {
         // Warm-up, untimed: TLS sessions, pools, the server's first allocations. A server that takes
         // the subscription but delivers nothing (the feature half there) is a note, not a failure.
         _ = try wrk.run(url: url, connections: options.connections, seconds: 1)
+        let acceptedBefore = sink.server.acceptedConnections
         if let warming = client {
             do {
                 _ = try publishAndTime(warming, sink: sink, count: min(options.messages, 2_000), stall: .seconds(10))
@@ -166,17 +167,25 @@ struct BenchHTTPSession {
         }
 
         var serverCPU: [Double] = []
+        // Herald's connections are counted apart from wrk's (N + 1: wrk test-connects first), so
+        // its pool size can be checked against N.
+        var heraldConnections = sink.server.acceptedConnections - acceptedBefore
         for run in 1...options.repeat {
             sink.reset()
             let wrkRate = try wrk.run(url: url, connections: options.connections, seconds: options.duration)
             scenario.wrk.rates.append(wrkRate)
             report.progress(String(format: "%@ run %d: wrk %.0f requests/s (the sink counted %d)", scenario.name, run, wrkRate, sink.snapshot.requests))
             guard let client, let child else { continue }
+            let acceptedBeforeHerald = sink.server.acceptedConnections
             let cpuBefore = child.cpuSeconds
             let counts = try publishAndTime(client, sink: sink, count: options.messages)
             scenario.herald.rates.append(counts.rate)
             if let before = cpuBefore, let after = child.cpuSeconds { serverCPU.append((after - before) / Double(counts.messages) * 1e6) }
+            heraldConnections += sink.server.acceptedConnections - acceptedBeforeHerald
             report.progress(String(format: "%@ run %d: Herald %.0f deliveries/s (%d requests)", scenario.name, run, counts.rate, counts.requests))
+        }
+        if client != nil {
+            scenario.details.append("Herald opened \(heraldConnections) connections to the sink over all its runs (maxConnectionsPerEndpoint \(options.connections))")
         }
         if let cpu = BenchHTTPSide(rates: serverCPU).median {
             scenario.details.append(String(format: "herald serve used %.0f µs of CPU per delivery (median of the runs; publish, journal and POST included)", cpu))
