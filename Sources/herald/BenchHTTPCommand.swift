@@ -73,6 +73,8 @@ struct BenchHTTPCommand: ParsableCommand {
         let certificates = try BenchHTTPCertificates.locate(certs)
         let work = try BenchDisk.freshDirectory(dataDir ?? NSTemporaryDirectory(), "http")
         defer { try? FileManager.default.removeItem(atPath: work) }
+        let watchers = BenchChildren.stopOnInterrupt { try? FileManager.default.removeItem(atPath: work) }
+        defer { watchers.forEach { $0.cancel() } }
         var report = BenchHTTPReport(json: json)
         let wrk = try BenchWrk.prepare(bodySize: size, directory: work) { report.note($0) }
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"

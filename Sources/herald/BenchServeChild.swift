@@ -8,6 +8,7 @@
 // child's stdout and stderr into `output` (so the child never blocks on a full pipe).
 import Dispatch
 import Foundation
+import HeraldNet
 import Synchronization
 
 final class BenchServeChild {
@@ -44,6 +45,7 @@ final class BenchServeChild {
         }
         self.process = process
         self.output = output
+        BenchChildren.add(process.processIdentifier)
         let deadline = ContinuousClock.now + .seconds(30)
         var found: Int?
         while found == nil {
@@ -51,11 +53,14 @@ final class BenchServeChild {
             if found != nil { break }
             if !process.isRunning {
                 process.waitUntilExit()
+                BenchChildren.remove(process.processIdentifier)
                 let text = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw StartFailure(description: "herald serve exited with \(process.terminationStatus):\n\(text)")
             }
             if ContinuousClock.now > deadline {
                 process.terminate()
+                process.waitUntilExit()
+                BenchChildren.remove(process.processIdentifier)
                 throw BenchError("herald serve did not print its listener within 30 s:\n\(output.text.suffix(600))")
             }
             usleep(10_000)
@@ -65,6 +70,7 @@ final class BenchServeChild {
 
     /// SIGTERM, then SIGKILL after 10 s.
     func stop() {
+        defer { BenchChildren.remove(process.processIdentifier) }
         guard process.isRunning else { return }
         process.terminate()
         let deadline = ContinuousClock.now + .seconds(10)
@@ -129,5 +135,24 @@ final class BenchChildOutput: Sendable {
             }
         }.start()
         return pipe
+    }
+}
+
+/// The bench's live child processes (servers, wrk), so an interrupted bench leaves none running.
+enum BenchChildren {
+    private static let live = Mutex<Set<Int32>>([])
+
+    static func add(_ pid: Int32) { _ = live.withLock { $0.insert(pid) } }
+    static func remove(_ pid: Int32) { _ = live.withLock { $0.remove(pid) } }
+
+    /// On SIGINT or SIGTERM: SIGTERM to every live child, `cleanup`, exit 130. Keep the watchers.
+    static func stopOnInterrupt(cleanup: @escaping @Sendable () -> Void) -> [SignalWatcher] {
+        let handler: @Sendable () -> Void = {
+            for pid in live.withLock({ $0 }) { kill(pid, SIGTERM) }
+            cleanup()
+            Terminal.err("herald bench: interrupted, children stopped")
+            exit(130)
+        }
+        return [SignalWatcher(signal: SIGINT, handler: handler), SignalWatcher(signal: SIGTERM, handler: handler)]
     }
 }

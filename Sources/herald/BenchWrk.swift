@@ -102,6 +102,8 @@ enum BenchProcess {
         } catch {
             throw BenchError("cannot run \(executable): \(error.localizedDescription)")
         }
+        BenchChildren.add(process.processIdentifier)
+        defer { BenchChildren.remove(process.processIdentifier) }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
