@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import HeraldClient
+import HeraldCore
 import HeraldWire
 
 /// `herald subscription …`: durable SNS subscriptions (topic → queue) made at run time.
 struct SubscriptionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscription", abstract: "Manage topic subscriptions that deliver to queues or HTTP/S endpoints.",
-        subcommands: [SubscriptionCreateCommand.self]
+        subcommands: [SubscriptionCreateCommand.self, SubscriptionStatsCommand.self]
     )
 }
 
@@ -68,5 +69,32 @@ struct SubscriptionCreateCommand: ParsableCommand {
             try client.subscribe(topic: topic, queue: queue, filterPolicy: policy, scope: scope.flatMap(FilterScope.init(rawValue:)), raw: raw)
         }
         Terminal.out(arn)
+    }
+}
+
+/// `herald subscription stats ARN`: SNS's subscription attributes and, for an HTTP/S subscription
+/// that is delivering, Herald's counters (Delivered, Retried, Failed, DeadLettered). A subscription
+/// declared in the config file is named by `arn:aws:sns:REGION:ACCOUNT:TOPIC:NAME`.
+struct SubscriptionStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Print a subscription's attributes and delivery counters.")
+
+    @OptionGroup var connection: ConnectionArguments
+
+    @Argument(help: "Subscription ARN (as create printed it, or TOPIC-ARN:NAME for a configured one).")
+    var arn: String
+
+    @Flag(help: "Print one JSON object instead of Key: value lines.")
+    var json = false
+
+    func run() throws {
+        let attributes = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
+            try client.subscriptionAttributes(arn: arn)
+        }
+        let keys = attributes.keys.sorted()
+        if json {
+            Terminal.out(JSONValue.object(keys.map { .init(key: $0, value: .string(attributes[$0] ?? "")) }).text)
+        } else {
+            for key in keys { Terminal.out("\(key): \(attributes[key] ?? "")") }
+        }
     }
 }

@@ -13,12 +13,13 @@ import Testing
 /// command line, not with Herald's code.
 extension Integration {
     @Suite struct IntegrationHTTPDeliveryTests {
-        @Test func notificationsArriveAsSNSSendsThem() throws {
+        @Test(arguments: [1, 2]) func notificationsArriveAsSNSSendsThem(signatureVersion: Int) throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let push = try PushServer { config in
                 config.topics = [HeraldConfig.Topic(name: "orders")]
                 config.subscriptions = [HTTPPush.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
+                config.signatureVersion = signatureVersion
             }
             defer { push.shutDown() }
             let client = try push.client()
@@ -40,7 +41,7 @@ extension Integration {
             #expect(HTTPPush.string(envelope["Type"]) == "Notification")
             #expect(HTTPPush.string(envelope["MessageId"]) == id.text)
             #expect(HTTPPush.string(envelope["Message"]) == "hello \"world\"")
-            #expect(HTTPPush.string(envelope["SignatureVersion"]) == "1")
+            #expect(HTTPPush.string(envelope["SignatureVersion"]) == String(signatureVersion))
             #expect(HTTPPush.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
             #expect(envelope["MessageAttributes"]?["kind"]?["Value"] == .string("created"))
             // The field order SNS writes (spec §4.1).
