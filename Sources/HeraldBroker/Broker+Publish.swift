@@ -85,6 +85,7 @@ extension Broker {
                 groupID: request.groupID, deduplicationID: deduplicationID,
                 transportCache: request.transportCache)
             results.append(.success(message.id))
+            route.publishCounter?.add(1)
             if route.hasTargets {
                 let messageIndex = messages.count
                 let size = message.retainedBytes

@@ -79,6 +79,12 @@ public final class Broker: Sendable {
         registry.withLock { $0.topics[topic]?.subscriptionCount }
     }
 
+    /// Messages the named subscription `name` of `topic` matched, and those its filter kept out,
+    /// since it was installed (nil: no such named subscription delivering to a queue).
+    public func matchCounts(topic: String, subscription name: String) -> SubscriptionMatchCounts? {
+        registry.withLock { $0.topics[topic]?.matchCounts(name) }
+    }
+
     /// Creates `name` if it does not exist (the admin API's CreateTopic; idempotent).
     public func createTopic(_ name: String) throws(BrokerError) {
         if let problem = TopicName.problem(in: name) { throw .invalidParameter(problem) }

@@ -77,6 +77,8 @@ struct TopicEntry {
     /// The topic's deduplication window, handed to every route; kept across reloads while the
     /// policy stays the same (so a reload does not forget the keys seen).
     private(set) var deduplicator: TopicDeduplicator?
+    /// Messages published to the topic, handed to every route (named subscriptions' filtered-out counts).
+    let publishCounter = TopicPublishCounter()
 
     /// Policy-less subscriptions, packed at `0..<unfilteredCount` (removal moves the last one into
     /// the hole); they match everything, so publishers walk them without a matcher call.
@@ -115,6 +117,15 @@ struct TopicEntry {
     }
 
     var subscriptionCount: Int { slotBySubscriptionID.count }
+
+    /// The match counts of the named subscription `name` (configured or run-time) that delivers
+    /// to a queue; nil for other names.
+    func matchCounts(_ name: String) -> SubscriptionMatchCounts? {
+        guard let index = configuredSlots[name] ?? runtimeSlots[name],
+              let counter = (slots[index]?.target.target as? QueueSubscription)?.counter
+        else { return nil }
+        return SubscriptionMatchCounts(matched: counter.matched, filteredOut: counter.filteredOut)
+    }
     var streamSubscriptionCount: Int { slotBySubscriptionID.count - configuredSlots.count - runtimeSlots.count }
     /// Compiled matchers in the current route (tests, compaction).
     var tierCount: Int { tiers.count }
@@ -199,7 +210,9 @@ struct TopicEntry {
         case .endpoint(let endpoint):
             target = RouteTarget(EndpointSubscription(name: subscription.name, endpoint: endpoint))
         case .queue(let route, let manager):
-            target = RouteTarget(QueueSubscription(route: route, manager: manager))
+            // A replaced subscription keeps counting where it was.
+            let kept = existing.flatMap { slots[$0]?.target.target as? QueueSubscription }?.counter
+            target = RouteTarget(QueueSubscription(route: route, manager: manager, counter: kept ?? SubscriptionMatchCounter(topic: publishCounter)))
         }
         if let index = existing, let old = slots[index] {
             replaceSlot(index, with: TopicSlot(subscriptionID: old.subscriptionID, policy: subscription.policy, target: target))
@@ -295,7 +308,7 @@ struct TopicEntry {
         return TopicRoute(
             topic: name, matchers: tiers.map(\.matcher), unfiltered: unfiltered,
             unfilteredCount: unfilteredSlots.count, targets: targets, hasTargets: !slotBySubscriptionID.isEmpty,
-            deduplicator: deduplicator)
+            deduplicator: deduplicator, publishCounter: publishCounter)
     }
 
     /// Compiles the live filtered slots among `indices` into a new tier.

@@ -20,11 +20,15 @@ final class TopicRoute: Sendable {
     /// The topic's deduplication window (shared by every snapshot of the topic); nil when the
     /// topic does not deduplicate, so publishes to it take no lock for it.
     let deduplicator: TopicDeduplicator?
+    /// The topic's publish count (shared by its snapshots); nil for a topic without subscriptions' routes.
+    let publishCounter: TopicPublishCounter?
 
     init(
         topic: String, matchers: [any SubscriptionMatcher], unfiltered: PersistentSlots<RouteTarget> = PersistentSlots(),
-        unfilteredCount: Int = 0, targets: PersistentSlots<RouteTarget>, hasTargets: Bool, deduplicator: TopicDeduplicator? = nil
+        unfilteredCount: Int = 0, targets: PersistentSlots<RouteTarget>, hasTargets: Bool, deduplicator: TopicDeduplicator? = nil,
+        publishCounter: TopicPublishCounter? = nil
     ) {
+        self.publishCounter = publishCounter
         self.topic = topic
         self.matchers = matchers
         self.unfiltered = unfiltered

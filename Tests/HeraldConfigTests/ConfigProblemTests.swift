@@ -192,7 +192,7 @@ import Testing
                 topic: payments
               - name: s1
                 topic: orders
-                protocol: http
+                protocol: lambda
               - name: s3
                 topic: orders
                 protocol: carrier-pigeon
@@ -219,7 +219,7 @@ import Testing
         #expect(found.at(11, "topics[4]: missing required key 'name'") != nil)
         #expect(found.at(14, "unknown topic 'payments' (declare it under topics:, or set autoCreateTopics: true)") != nil)
         #expect(found.at(15, "duplicate subscription 's1' (first at line 13)") != nil)
-        #expect(found.at(17, "protocol 'http' is not supported yet (supported: stream, sqs)") != nil)
+        #expect(found.at(17, "protocol 'lambda' is not supported yet (supported: stream, sqs, http, https)") != nil)
         #expect(found.at(20, "unknown protocol 'carrier-pigeon'") != nil)
         #expect(found.at(21, "subscription name 'bad name!'") != nil)
         #expect(found.at(26, "give either filterPolicy or filterPolicyFile, not both") != nil)
@@ -341,7 +341,7 @@ import Testing
             subscriptions:
               - name: s
                 topic: zzz
-                protocol: http
+                protocol: lambda
             """
         let found = try configProblems(yaml)
         #expect(found.map(\.line) == [1, 3, 4, 5, 9, 10, 13, 14])

@@ -1,3 +1,4 @@
+import FilterPolicy
 import Foundation
 import HeraldClient
 import HeraldConfig
@@ -25,6 +26,8 @@ extension Integration {
             let client = try push.client()
             defer { client.close() }
             let id = try client.publish(topic: "orders", attributes: ["kind": .string("created")], body: Array("hello \"world\"".utf8))
+            let counted = try client.subscriptionAttributes(arn: "arn:aws:sns:us-east-1:000000000000:orders:billing")
+            #expect(counted["Matched"] == "1" && counted["FilteredOut"] == "0")
             #expect(receiver.waitForRequests(1))
             let request = try #require(receiver.requests.first)
             #expect(request.method == "POST")
@@ -152,5 +155,34 @@ extension Integration {
             #expect(verified.status == 0, "openssl: \(verified.output)")
             #expect(verified.output.contains("Verified OK"))
         }
+    }
+}
+
+extension Integration.IntegrationHTTPDeliveryTests {
+    /// The "why did my endpoint get nothing?" numbers: what the filter let through and kept out,
+    /// and what the endpoint answered.
+    @Test func countersSayWhatTheFilterAndTheEndpointDid() throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.close() }
+        let push = try PushServer { config in
+            var subscription = HTTPPush.subscription("gold", endpoint: receiver.url("/gold"))
+            subscription.filterPolicy = try? FilterPolicy.parse(utf8: Array(#"{"tier":["gold"]}"#.utf8), scope: .messageAttributes, limits: .init())
+            config.topics = [HeraldConfig.Topic(name: "orders")]
+            config.subscriptions = [subscription]
+        }
+        defer { push.shutDown() }
+        let client = try push.client()
+        defer { client.close() }
+        for tier in ["gold", "silver", "bronze", "gold"] {
+            _ = try client.publish(topic: "orders", attributes: ["tier": .string(tier)], body: Array(tier.utf8))
+        }
+        #expect(receiver.waitForRequests(2))
+        let arn = "arn:aws:sns:us-east-1:000000000000:orders:gold"
+        #expect(waitUntil(.seconds(5)) { (try? client.subscriptionAttributes(arn: arn)["Delivered"]) == "2" })
+        let attributes = try client.subscriptionAttributes(arn: arn)
+        #expect(attributes["Matched"] == "2")
+        #expect(attributes["FilteredOut"] == "2")
+        #expect(attributes["Failed"] == "0" && attributes["Retried"] == "0" && attributes["DeadLettered"] == "0")
+        #expect(receiver.requests.compactMap { try? HTTPPush.json($0)["Message"] } == [.string("gold"), .string("gold")])
     }
 }

@@ -8,10 +8,12 @@ import HeraldStore
 final class QueueSubscription: DeliveryTarget {
     let route: QueueSubscriptionRoute
     let manager: QueueManager
+    let counter: SubscriptionMatchCounter
 
-    init(route: QueueSubscriptionRoute, manager: QueueManager) {
+    init(route: QueueSubscriptionRoute, manager: QueueManager, counter: SubscriptionMatchCounter) {
         self.route = route
         self.manager = manager
+        self.counter = counter
     }
 
     func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt {
@@ -22,8 +24,13 @@ final class QueueSubscription: DeliveryTarget {
             batch = QueueFanOutBatch(manager: manager, messages: slice.messages)
             effects.queueBatch = batch
         }
-        slice.forEach { batch.add(message: $0.message, route: route) }
-        effects.endpointDeliveries += slice.count
+        var count = 0
+        slice.forEach {
+            batch.add(message: $0.message, route: route)
+            count += 1
+        }
+        counter.addMatched(count)
+        effects.endpointDeliveries += count
         return .pending(batch.token)
     }
 }

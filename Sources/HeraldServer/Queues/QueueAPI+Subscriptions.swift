@@ -211,9 +211,10 @@ extension QueueAPI {
 }
 
 extension QueueAPI {
-    /// SNS GetSubscriptionAttributes for run-time subscriptions, plus Herald's delivery counters
-    /// (`Delivered`, `Retried`, `Failed`, `DeadLettered`) for HTTP/S ones that are delivering — also
-    /// config-declared ones, by their name.
+    /// SNS GetSubscriptionAttributes for run-time subscriptions, plus Herald's counters since the
+    /// subscription was installed: `Matched` and `FilteredOut` (messages of its topic its filter
+    /// let through / kept out) for every named subscription, and `Delivered`, `Retried`, `Failed`,
+    /// `DeadLettered` for HTTP/S ones — config-declared ones too, by `TOPIC-ARN:NAME`.
     func getSubscriptionAttributes(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
         let arn = try request.requiredString("SubscriptionArn")
         let name = arn.split(separator: ":").last.map(String.init) ?? ""
@@ -242,6 +243,13 @@ extension QueueAPI {
                 let policy = record.deliveryPolicy.flatMap { try? HTTPDeliveryPolicy.parse(Array($0.utf8), rawMessageDelivery: record.raw) }
                 attributes["EffectiveDeliveryPolicy"] = endpoints.effectivePolicy(topic: record.topic, subscription: policy).jsonText
             }
+        }
+        var topic = attributes["TopicArn"].flatMap { $0.split(separator: ":").last.map(String.init) }
+        if topic == nil, case let parts = arn.split(separator: ":"), parts.count == 7 { topic = String(parts[5]) }
+        if let topic, let counts = broker.matchCounts(topic: topic, subscription: name) {
+            attributes["SubscriptionArn"] = attributes["SubscriptionArn"] ?? arn
+            attributes["Matched"] = String(counts.matched)
+            attributes["FilteredOut"] = String(counts.filteredOut)
         }
         if let counters = endpoints?.counters(name) {
             attributes["SubscriptionArn"] = attributes["SubscriptionArn"] ?? arn
