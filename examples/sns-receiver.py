@@ -2,14 +2,22 @@
 """A tiny SNS HTTP endpoint for the README tour: prints every notification it is sent and
 confirms subscriptions by visiting their SubscribeURL, as an SNS HTTP/S endpoint must.
 
-    python3 examples/sns-receiver.py [PORT]      # default 9000, listens on 127.0.0.1
+    python3 examples/sns-receiver.py [PORT] [--tls]   # default 9000, listens on 127.0.0.1
+
+--tls serves HTTPS with the development certificate in certs/ (it names localhost and 127.0.0.1,
+signed by certs/dev-ca.pem, which `make serve` trusts for HTTPS endpoints).
 """
 import json
+import os
+import ssl
 import sys
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 9000
+ARGS = [a for a in sys.argv[1:] if a != "--tls"]
+TLS = "--tls" in sys.argv[1:]
+PORT = int(ARGS[0]) if ARGS else 9000
+CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "certs")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -37,5 +45,10 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-print("sns-receiver listening on 127.0.0.1:%d" % PORT, flush=True)
-HTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = HTTPServer(("127.0.0.1", PORT), Handler)
+if TLS:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(CERTS, "dev-server.pem"), os.path.join(CERTS, "dev-server-key.pem"))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+print("sns-receiver listening on %s://127.0.0.1:%d" % ("https" if TLS else "http", PORT), flush=True)
+server.serve_forever()

@@ -2,7 +2,8 @@ import Foundation
 
 /// The configuration `herald serve` runs with when given no file: one listener on
 /// 127.0.0.1:4433 with the development certificates, the AWS-compatible HTTP API on
-/// 127.0.0.1:4566, anonymous clients allowed to do anything, topics created on first use. For
+/// 127.0.0.1:4566, anonymous clients allowed to do anything, topics created on first use, HTTPS
+/// endpoints trusted when the system store or the dev CA vouches for them. For
 /// trying Herald out on one machine, never for production.
 extension HeraldConfig {
     /// File names expected in the dev certs folder (`certs/` at the repository root).
@@ -10,6 +11,7 @@ extension HeraldConfig {
         public static let folderName = "certs"
         public static let certificate = "dev-server.pem"
         public static let privateKey = "dev-server-key.pem"
+        public static let authority = "dev-ca.pem"
     }
 
     public static let defaultListenAddress = ListenAddress(host: "127.0.0.1", port: 4433)
@@ -26,6 +28,9 @@ extension HeraldConfig {
             auth: Auth(allowAnonymous: true, anonymousPermissions: .all),
             autoCreateTopics: true)
         config.http = http
+        // HTTP/S subscriptions may point at local endpoints serving the dev certificate too.
+        let authority = ConfigFiles.absolute(ConfigFiles.join(certsDirectory, DevCertificates.authority))
+        if FileManager.default.isReadableFile(atPath: authority) { config.httpDelivery.caFile = authority }
         return config
     }
 

@@ -49,7 +49,7 @@ extension HeraldConfig {
 /// `httpDelivery:`: how Herald calls the endpoints of HTTP/S subscriptions (and managed consumers).
 extension HeraldConfig {
     public struct HTTPDelivery: Sendable, Hashable {
-        /// CA certificates (PEM) trusted for https endpoints, in place of the system trust store.
+        /// CA certificates (PEM) trusted for https endpoints, in addition to the system trust store.
         public var caFile: String?
         /// A POST must be answered within this, or it counts as a failed (retryable) attempt.
         /// SNS does not document its own; 15 s is the figure usually quoted.

@@ -17,6 +17,7 @@ final class ConfigParse {
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
         "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
         "httpDelivery",
+        "consumers",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -57,6 +58,7 @@ final class ConfigParse {
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
         config.http = top["http"].flatMap { self.httpAPI($0) }
         config.httpDelivery = top["httpDelivery"].map { self.httpDelivery($0) } ?? HeraldConfig.HTTPDelivery()
+        config.consumers = top["consumers"].map { self.consumers($0, queues: queues, declared: declaredQueues) } ?? []
         return config
     }
 

@@ -28,6 +28,8 @@ public final class HTTPClient: Sendable {
         public var tls: TLSContext?
         /// CA certificates to trust (PEM); nil uses the system trust store.
         public var caFile: String?
+        /// With `caFile`: trust the system store as well (`caFile` adds CAs instead of replacing them).
+        public var trustSystemStoreToo = false
         /// Bounds on the responses the client reads (a larger one is `responseTooLarge`).
         public var limits: HTTPLimits = .default
         /// TCP connect plus TLS handshake must finish within this.
@@ -60,7 +62,7 @@ public final class HTTPClient: Sendable {
         if let given = configuration.tls {
             tls = given
         } else {
-            tls = try TLSContext.client(caFile: configuration.caFile)
+            tls = try TLSContext.client(caFile: configuration.caFile, alsoSystemTrustStore: configuration.trustSystemStoreToo)
         }
         pool = HTTPConnectionPool(maxIdlePerEndpoint: configuration.maxIdleConnectionsPerEndpoint,
                                   idleTimeout: configuration.idleConnectionTimeout)

@@ -85,7 +85,8 @@ public final class TLSContext: @unchecked Sendable {
         certificateChainFile: String? = nil,
         privateKeyFile: String? = nil,
         verifyServer: Bool = true,
-        releaseIdleBuffers: Bool = false
+        releaseIdleBuffers: Bool = false,
+        alsoSystemTrustStore: Bool = false
     ) throws(NetError) -> TLSContext {
         let ctx = try makeContext(method: TLS_client_method(), releaseIdleBuffers: releaseIdleBuffers)
         let context = TLSContext(ctx: ctx, isServer: false, verifiesPeer: verifyServer)
@@ -100,6 +101,7 @@ public final class TLSContext: @unchecked Sendable {
             guard SSL_CTX_load_verify_locations(ctx, caFile, nil) == 1 else {
                 throw NetError(.invalidCertificate, "cannot load CA file \(caFile): \(ErrorText.openSSL())")
             }
+            if alsoSystemTrustStore { _ = SSL_CTX_set_default_verify_paths(ctx) }
         } else {
             _ = SSL_CTX_set_default_verify_paths(ctx)
         }

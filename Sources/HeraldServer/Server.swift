@@ -21,6 +21,8 @@ public final class Server: Sendable {
     private let group: EventLoopGroup
     private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
+    /// Managed queue consumers (Consumers/Server+Consumers.swift).
+    let consumers = ManagedConsumers()
 
     private struct State {
         var config: HeraldConfig
@@ -105,6 +107,7 @@ public final class Server: Sendable {
         }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()
+        try startConsumers(config, log: log)
     }
 
     /// The bound address of each listener, in configuration order (port 0 resolves here).
@@ -131,6 +134,7 @@ public final class Server: Sendable {
         context.replaceSettings(settings)
         // Configuration subscriptions route through their queues: the new policy applies to the next message.
         var notes = config.changesNeedingRestart(from: old)
+        notes += consumers.apply(config.consumers)
         for subscription in config.subscriptions {
             guard let before = old.subscriptions.first(where: { $0.name == subscription.name }), before.filterPolicy != subscription.filterPolicy else { continue }
             notes.append("subscription \(subscription.name): new filter policy from the next message")
@@ -147,10 +151,11 @@ public final class Server: Sendable {
         }
         for listener in listeners { listener.close() }
         httpAPI?.close()
+        consumers.stop()
         queueStack?.endpoints.stopAll()
     }
 
-    /// Re-applies the configured topics (a config-declared HTTP/S subscription was confirmed).
+    /// Re-applies the configured topics and HTTP/S pumps (a config-declared HTTP/S subscription was confirmed).
     private func rerouteConfiguredTopics() {
         let (config, queues) = state.withLock { ($0.config, $0.queues) }
         guard let queues else { return }
@@ -159,6 +164,7 @@ public final class Server: Sendable {
         } catch {
             log("re-routing after a confirmation failed: \(error.message)")
         }
+        queues.endpoints.apply(config)  // starts the confirmed subscription's pump
     }
 
     /// The HTTP API's bound port (after `start`, when `http:` is configured).

@@ -186,3 +186,49 @@ extension Integration.IntegrationHTTPDeliveryTests {
         #expect(receiver.requests.compactMap { try? HTTPPush.json($0)["Message"] } == [.string("gold"), .string("gold")])
     }
 }
+
+extension Integration.IntegrationHTTPDeliveryTests {
+    /// `confirm: true` on a declared subscription: nothing is delivered until the endpoint visits
+    /// the SubscribeURL; the confirmation is kept in the journal, so a restart keeps delivering.
+    @Test func aDeclaredSubscriptionCanAskItsEndpointToConfirm() throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.close() }
+        let directory = makeTemporaryDirectory("herald-http-confirm")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configure: (inout HeraldConfig) -> Void = { config in
+            var subscription = Self.subscription("audited", endpoint: receiver.url("/audited"))
+            subscription.confirm = true
+            config.topics = [HeraldConfig.Topic(name: "orders")]
+            config.subscriptions = [subscription]
+        }
+        var push = try PushServer(directory: directory, configure)
+        #expect(receiver.waitForRequests(1))
+        let confirmation = try #require(receiver.requests.first)
+        #expect(confirmation.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation")
+        var client = try push.client()
+        _ = try client.publish(topic: "orders", body: Array("before".utf8))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(receiver.requestCount == 1)
+
+        let http = try HTTPClient()
+        defer { http.shutDown() }
+        let subscribeURL = try #require(Self.string(try Self.json(confirmation)["SubscribeURL"]))
+        #expect(try Self.get(http, subscribeURL).status == 200)
+        _ = try client.publish(topic: "orders", body: Array("after".utf8))
+        #expect(receiver.waitForRequests(2))
+        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "after")
+        client.close()
+        push.shutDown(removing: false)
+
+        // Restarted: still confirmed (no second confirmation request), still delivering.
+        push = try PushServer(directory: directory, configure)
+        defer { push.shutDown() }
+        client = try push.client()
+        defer { client.close() }
+        _ = try client.publish(topic: "orders", body: Array("restarted".utf8))
+        #expect(receiver.waitForRequests(3))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(receiver.requestCount == 3)
+        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "restarted")
+    }
+}

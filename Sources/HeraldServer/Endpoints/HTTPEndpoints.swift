@@ -69,6 +69,7 @@ final class HTTPEndpoints: Sendable {
         self.clock = clock
         var configuration = HTTPClient.Configuration(callbackQueue: DispatchQueue(label: "herald.http.delivery", attributes: .concurrent))
         configuration.caFile = delivery.caFile
+        configuration.trustSystemStoreToo = true
         configuration.maxIdleConnectionsPerEndpoint = delivery.maxConnectionsPerEndpoint
         // At-least-once: a POST the endpoint may have seen is sent again rather than lost (SNS does the same).
         configuration.staleConnectionRetry = .always

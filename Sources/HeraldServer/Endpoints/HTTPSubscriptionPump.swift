@@ -50,6 +50,9 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
     private var throttle: ThrottleBucket?
     private var throttleWaiting = false
     private var random = SystemRandomNumberGenerator()
+    /// Receipt handles of delivered messages, deleted together once the completions queued in
+    /// this turn have run (one journal append for many deliveries).
+    private var deliveredHandles: [String] = []
 
     init(settings: Settings, manager: QueueManager, client: HTTPClient, connectTimeout: Duration) {
         self.settings = settings
@@ -136,7 +139,8 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
         switch outcome {
         case .delivered:
             HTTPDeliveryCounters.add(counters.delivered)
-            manager.delete(settings.queue, receiptHandles: [message.receiptHandle]) { _ in }
+            if deliveredHandles.isEmpty { queue.async { self.deleteDelivered() } }
+            deliveredHandles.append(message.receiptHandle)
         case .retryable:
             if let delay = settings.policy.retry.delay(beforeRetry: message.receiveCount) {
                 HTTPDeliveryCounters.add(counters.retried)
@@ -149,6 +153,13 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
             giveUp(message)
         }
         pull()
+    }
+
+    private func deleteDelivered() {
+        let handles = deliveredHandles
+        deliveredHandles = []
+        // SQS's batch limit is 10, the manager's is not: one call (one journal append) for all.
+        manager.delete(settings.queue, receiptHandles: handles) { _ in }
     }
 
     /// Retries are exhausted or the error is permanent: to the dead-letter queue, or dropped.
