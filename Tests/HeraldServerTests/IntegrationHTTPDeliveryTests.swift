@@ -196,7 +196,7 @@ extension Integration.IntegrationHTTPDeliveryTests {
         let directory = makeTemporaryDirectory("herald-http-confirm")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configure: (inout HeraldConfig) -> Void = { config in
-            var subscription = Self.subscription("audited", endpoint: receiver.url("/audited"))
+            var subscription = HTTPPush.subscription("audited", endpoint: receiver.url("/audited"))
             subscription.confirm = true
             config.topics = [HeraldConfig.Topic(name: "orders")]
             config.subscriptions = [subscription]
@@ -212,11 +212,11 @@ extension Integration.IntegrationHTTPDeliveryTests {
 
         let http = try HTTPClient()
         defer { http.shutDown() }
-        let subscribeURL = try #require(Self.string(try Self.json(confirmation)["SubscribeURL"]))
-        #expect(try Self.get(http, subscribeURL).status == 200)
+        let subscribeURL = try #require(HTTPPush.string(try HTTPPush.json(confirmation)["SubscribeURL"]))
+        #expect(try HTTPPush.get(http, subscribeURL).status == 200)
         _ = try client.publish(topic: "orders", body: Array("after".utf8))
         #expect(receiver.waitForRequests(2))
-        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "after")
+        #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "after")
         client.close()
         push.shutDown(removing: false)
 
@@ -229,6 +229,6 @@ extension Integration.IntegrationHTTPDeliveryTests {
         #expect(receiver.waitForRequests(3))
         Thread.sleep(forTimeInterval: 0.3)
         #expect(receiver.requestCount == 3)
-        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "restarted")
+        #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "restarted")
     }
 }
