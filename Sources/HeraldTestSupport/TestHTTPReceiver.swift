@@ -1,6 +1,7 @@
 // TestHTTPReceiver: a real HTTP(S) endpoint for tests, built on HeraldHTTP's server. It records
 // every request and answers from a script (status, headers, body, a delay, or breaking off
-// mid-response); once the script runs out it answers with `fallback`.
+// mid-response); once the script runs out it answers with `fallback` (which a test may change,
+// e.g. an endpoint that comes back healthy).
 import Dispatch
 import HeraldHTTP
 import HeraldNet
@@ -34,13 +35,16 @@ public final class TestHTTPReceiver: Sendable {
 
     private struct State {
         var requests: [HTTPRequest] = []
+        /// When each request arrived (monotonic), index for index with `requests`.
+        var arrivals: [ContinuousClock.Instant] = []
         var script: [Step] = []
+        var fallback: Step
     }
 
     /// Shared by the server's handler and the test's reads.
     private final class Recorder: Sendable {
         let state: Mutex<State>
-        init(script: [Step]) { state = Mutex(State(script: script)) }
+        init(script: [Step], fallback: Step) { state = Mutex(State(script: script, fallback: fallback)) }
     }
 
     public let server: HTTPServer
@@ -51,13 +55,14 @@ public final class TestHTTPReceiver: Sendable {
     /// localhost, 127.0.0.1, ::1; signed by certs/dev-ca.pem).
     public init(tls: Bool = false, script: [Step] = [], fallback: Step = Step(),
                 configure: (inout HTTPServer.Configuration) -> Void = { _ in }) throws {
-        let recorder = Recorder(script: script)
+        let recorder = Recorder(script: script, fallback: fallback)
         var configuration = HTTPServer.Configuration(tls: tls ? try TestTLS.server() : nil)
         configure(&configuration)
         server = try HTTPServer(configuration: configuration) { request, responder in
             let step: Step = recorder.state.withLock { state in
                 state.requests.append(request)
-                return state.script.isEmpty ? fallback : state.script.removeFirst()
+                state.arrivals.append(ContinuousClock.now)
+                return state.script.isEmpty ? state.fallback : state.script.removeFirst()
             }
             let response = HTTPResponse(status: step.status, headers: step.headers, body: step.body)
             let answer: @Sendable () -> Void = {
@@ -88,7 +93,12 @@ public final class TestHTTPReceiver: Sendable {
     /// Appends answers to the script.
     public func enqueue(_ steps: Step...) { recorder.state.withLock { $0.script.append(contentsOf: steps) } }
 
+    /// The answer once the script has run out, from the next request on.
+    public func setFallback(_ step: Step) { recorder.state.withLock { $0.fallback = step } }
+
     public var requests: [HTTPRequest] { recorder.state.withLock { $0.requests } }
+    /// When each request arrived, in order.
+    public var arrivals: [ContinuousClock.Instant] { recorder.state.withLock { $0.arrivals } }
     public var requestCount: Int { recorder.state.withLock { $0.requests.count } }
     public var acceptedConnections: Int { server.acceptedConnections }
     public var activeConnections: Int { server.activeConnections }

@@ -14,59 +14,12 @@ import Testing
 /// command line, not with Herald's code.
 extension Integration {
     @Suite struct IntegrationHTTPDeliveryTests {
-        /// A started server with `http:` and a data directory; `configure` adds topics and subscriptions.
-        final class PushServer: Sendable {
-            let server: Server
-            let port: Int
-            let apiPort: Int
-            let directory: String
-
-            init(directory: String? = nil, _ configure: (inout HeraldConfig) -> Void = { _ in }) throws {
-                self.directory = directory ?? makeTemporaryDirectory("herald-http-push")
-                var config = TestServer.baseConfig()
-                config.dataDir = self.directory + "/data"
-                config.http = HeraldConfig.HTTPAPI(listen: ListenAddress(host: "127.0.0.1", port: 0))
-                config.httpDelivery.caFile = TestPaths.ca
-                configure(&config)
-                server = Server(config: config)
-                try server.start()
-                port = try #require(server.listenAddresses.first).port
-                apiPort = try #require(server.httpAPIPort)
-            }
-
-            func client() throws -> HeraldClient {
-                try HeraldClient.connect(ClientOptions(host: "127.0.0.1", port: port, caFile: TestPaths.ca, connectTimeout: .seconds(10)))
-            }
-
-            func shutDown(removing: Bool = true) {
-                server.stop()
-                server.closeStore()
-                if removing { try? FileManager.default.removeItem(atPath: directory) }
-            }
-        }
-
-        static func subscription(_ name: String, topic: String = "orders", endpoint: String, raw: Bool = false) -> HeraldConfig.Subscription {
-            var subscription = HeraldConfig.Subscription(
-                name: name, topic: topic, protocol: endpoint.hasPrefix("https") ? .https : .http, rawMessageDelivery: raw)
-            subscription.endpoint = endpoint
-            return subscription
-        }
-
-        static func json(_ request: HTTPRequest) throws -> JSONValue {
-            try JSONParser.parse(request.body, limits: .init(maxDepth: 16))
-        }
-
-        static func string(_ value: JSONValue?) -> String? {
-            if case .string(let text)? = value { return text }
-            return nil
-        }
-
         @Test(arguments: [1, 2]) func notificationsArriveAsSNSSendsThem(signatureVersion: Int) throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let push = try PushServer { config in
                 config.topics = [HeraldConfig.Topic(name: "orders")]
-                config.subscriptions = [Self.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
+                config.subscriptions = [HTTPPush.subscription("billing", endpoint: receiver.url("/hooks/orders"))]
                 config.signatureVersion = signatureVersion
             }
             defer { push.shutDown() }
@@ -87,12 +40,12 @@ extension Integration {
             #expect(request.headers["x-amz-sns-topic-arn"] == topicArn)
             #expect(request.headers["x-amz-sns-subscription-arn"] == "\(topicArn):billing")
             #expect(request.headers["x-amz-sns-rawdelivery"] == nil)
-            let envelope = try Self.json(request)
-            #expect(Self.string(envelope["Type"]) == "Notification")
-            #expect(Self.string(envelope["MessageId"]) == id.text)
-            #expect(Self.string(envelope["Message"]) == "hello \"world\"")
-            #expect(Self.string(envelope["SignatureVersion"]) == String(signatureVersion))
-            #expect(Self.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
+            let envelope = try HTTPPush.json(request)
+            #expect(HTTPPush.string(envelope["Type"]) == "Notification")
+            #expect(HTTPPush.string(envelope["MessageId"]) == id.text)
+            #expect(HTTPPush.string(envelope["Message"]) == "hello \"world\"")
+            #expect(HTTPPush.string(envelope["SignatureVersion"]) == String(signatureVersion))
+            #expect(HTTPPush.string(envelope["UnsubscribeURL"]) == "http://127.0.0.1:\(push.apiPort)/?Action=Unsubscribe&SubscriptionArn=\(topicArn):billing")
             #expect(envelope["MessageAttributes"]?["kind"]?["Value"] == .string("created"))
             // The field order SNS writes (spec §4.1).
             let text = String(decoding: request.body, as: UTF8.self)
@@ -100,14 +53,14 @@ extension Integration {
                          "\"SigningCertURL\"", "\"UnsubscribeURL\"", "\"MessageAttributes\""]
             let positions = order.compactMap { text.range(of: $0)?.lowerBound }
             #expect(positions.count == order.count && positions == positions.sorted())
-            try Self.verifyWithOpenSSL(envelope, notification: true, certificateURL: try #require(Self.string(envelope["SigningCertURL"])))
+            try Self.verifyWithOpenSSL(envelope, notification: true, certificateURL: try #require(HTTPPush.string(envelope["SigningCertURL"])))
         }
 
         @Test func rawDeliveryAndContentTypeFromTheDeliveryPolicy() throws {
             let receiver = try TestHTTPReceiver()
             defer { receiver.close() }
             let push = try PushServer { config in
-                var subscription = Self.subscription("raw", endpoint: receiver.url("/raw"), raw: true)
+                var subscription = HTTPPush.subscription("raw", endpoint: receiver.url("/raw"), raw: true)
                 subscription.deliveryPolicy = try? HTTPDeliveryPolicy.parse(Array(#"{"requestPolicy":{"headerContentType":"application/json"}}"#.utf8), rawMessageDelivery: true)
                 config.subscriptions = [subscription]
                 config.autoCreateTopics = true
@@ -136,13 +89,13 @@ extension Integration {
             let confirmation = try #require(receiver.requests.first)
             #expect(confirmation.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation")
             #expect(confirmation.headers["x-amz-sns-subscription-arn"] == nil)
-            let document = try Self.json(confirmation)
+            let document = try HTTPPush.json(confirmation)
             let topicArn = "arn:aws:sns:us-east-1:000000000000:orders"
-            let token = try #require(Self.string(document["Token"]))
-            let subscribeURL = try #require(Self.string(document["SubscribeURL"]))
+            let token = try #require(HTTPPush.string(document["Token"]))
+            let subscribeURL = try #require(HTTPPush.string(document["SubscribeURL"]))
             #expect(subscribeURL == "http://127.0.0.1:\(push.apiPort)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=\(token)")
-            #expect(Self.string(document["Message"]) == "You have chosen to subscribe to the topic \(topicArn).\nTo confirm the subscription, visit the SubscribeURL included in this message.")
-            try Self.verifyWithOpenSSL(document, notification: false, certificateURL: try #require(Self.string(document["SigningCertURL"])))
+            #expect(HTTPPush.string(document["Message"]) == "You have chosen to subscribe to the topic \(topicArn).\nTo confirm the subscription, visit the SubscribeURL included in this message.")
+            try Self.verifyWithOpenSSL(document, notification: false, certificateURL: try #require(HTTPPush.string(document["SigningCertURL"])))
 
             // Pending: a publish now reaches nobody.
             _ = try client.publish(topic: "orders", body: Array("too early".utf8))
@@ -151,40 +104,28 @@ extension Integration {
 
             let http = try HTTPClient()
             defer { http.shutDown() }
-            let wrong = try Self.get(http, "http://127.0.0.1:\(push.apiPort)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=00")
+            let wrong = try HTTPPush.get(http, "http://127.0.0.1:\(push.apiPort)/?Action=ConfirmSubscription&TopicArn=\(topicArn)&Token=00")
             #expect(wrong.status == 400)
             #expect(String(decoding: wrong.body, as: UTF8.self).contains("<Message>Invalid parameter: Token</Message>"))
-            let confirmed = try Self.get(http, subscribeURL)
+            let confirmed = try HTTPPush.get(http, subscribeURL)
             #expect(confirmed.status == 200)
             let xml = String(decoding: confirmed.body, as: UTF8.self)
             #expect(xml.hasPrefix("<ConfirmSubscriptionResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ConfirmSubscriptionResult><SubscriptionArn>\(topicArn):"))
 
             _ = try client.publish(topic: "orders", body: Array("now".utf8))
             #expect(receiver.waitForRequests(2))
-            let delivered = try Self.json(try #require(receiver.requests.last))
-            #expect(Self.string(delivered["Message"]) == "now")
+            let delivered = try HTTPPush.json(try #require(receiver.requests.last))
+            #expect(HTTPPush.string(delivered["Message"]) == "now")
 
             // The UnsubscribeURL ends it and sends an UnsubscribeConfirmation.
-            let unsubscribeURL = try #require(Self.string(delivered["UnsubscribeURL"]))
-            let unsubscribed = try Self.get(http, unsubscribeURL)
+            let unsubscribeURL = try #require(HTTPPush.string(delivered["UnsubscribeURL"]))
+            let unsubscribed = try HTTPPush.get(http, unsubscribeURL)
             #expect(unsubscribed.status == 200)
             #expect(receiver.waitForRequests(3))
             #expect(receiver.requests.last?.headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation")
             _ = try client.publish(topic: "orders", body: Array("after".utf8))
             Thread.sleep(forTimeInterval: 0.5)
             #expect(receiver.requestCount == 3)
-        }
-
-        static func get(_ client: HTTPClient, _ url: String) throws -> HTTPResponse {
-            let parsed = try HTTPURL(url)
-            let box = ResponseBox()
-            let done = DispatchSemaphore(value: 0)
-            client.send(HTTPRequest(method: "GET", target: "/"), to: parsed, timeout: .seconds(10)) { result in
-                box.result = result
-                done.signal()
-            }
-            done.wait()
-            return try #require(box.result).get()
         }
 
         /// Rebuilds SNS's string to sign from the document and checks `Signature` with `openssl`
@@ -194,12 +135,12 @@ extension Integration {
                 ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
                 : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
             var text = ""
-            for key in keys { if let value = string(document[key]) { text += "\(key)\n\(value)\n" } }
-            let signatureText = try #require(string(document["Signature"]))
+            for key in keys { if let value = HTTPPush.string(document[key]) { text += "\(key)\n\(value)\n" } }
+            let signatureText = try #require(HTTPPush.string(document["Signature"]))
             let signature = try #require(Data(base64Encoded: signatureText))
             let http = try HTTPClient()
             defer { http.shutDown() }
-            let certificate = try get(http, certificateURL)
+            let certificate = try HTTPPush.get(http, certificateURL)
             #expect(certificate.status == 200)
             let directory = makeTemporaryDirectory("herald-sig")
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -208,17 +149,13 @@ extension Integration {
             try signature.write(to: URL(fileURLWithPath: directory + "/signature.bin"))
             let key = try ChildProcess.run("/usr/bin/openssl", ["x509", "-in", directory + "/cert.pem", "-pubkey", "-noout", "-out", directory + "/key.pem"])
             #expect(key.status == 0)
-            let digest = string(document["SignatureVersion"]) == "2" ? "-sha256" : "-sha1"
+            let digest = HTTPPush.string(document["SignatureVersion"]) == "2" ? "-sha256" : "-sha1"
             let verified = try ChildProcess.run(
                 "/usr/bin/openssl", ["dgst", digest, "-verify", directory + "/key.pem", "-signature", directory + "/signature.bin", directory + "/signed.txt"])
             #expect(verified.status == 0, "openssl: \(verified.output)")
             #expect(verified.output.contains("Verified OK"))
         }
     }
-}
-
-private final class ResponseBox: @unchecked Sendable {
-    var result: Result<HTTPResponse, HTTPClientError>?
 }
 
 extension Integration.IntegrationHTTPDeliveryTests {
@@ -228,7 +165,7 @@ extension Integration.IntegrationHTTPDeliveryTests {
         let receiver = try TestHTTPReceiver()
         defer { receiver.close() }
         let push = try PushServer { config in
-            var subscription = Self.subscription("gold", endpoint: receiver.url("/gold"))
+            var subscription = HTTPPush.subscription("gold", endpoint: receiver.url("/gold"))
             subscription.filterPolicy = try? FilterPolicy.parse(utf8: Array(#"{"tier":["gold"]}"#.utf8), scope: .messageAttributes, limits: .init())
             config.topics = [HeraldConfig.Topic(name: "orders")]
             config.subscriptions = [subscription]
@@ -246,7 +183,7 @@ extension Integration.IntegrationHTTPDeliveryTests {
         #expect(attributes["Matched"] == "2")
         #expect(attributes["FilteredOut"] == "2")
         #expect(attributes["Failed"] == "0" && attributes["Retried"] == "0" && attributes["DeadLettered"] == "0")
-        #expect(receiver.requests.compactMap { try? Self.json($0)["Message"] } == [.string("gold"), .string("gold")])
+        #expect(receiver.requests.compactMap { try? HTTPPush.json($0)["Message"] } == [.string("gold"), .string("gold")])
     }
 }
 
@@ -259,7 +196,7 @@ extension Integration.IntegrationHTTPDeliveryTests {
         let directory = makeTemporaryDirectory("herald-http-confirm")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configure: (inout HeraldConfig) -> Void = { config in
-            var subscription = Self.subscription("audited", endpoint: receiver.url("/audited"))
+            var subscription = HTTPPush.subscription("audited", endpoint: receiver.url("/audited"))
             subscription.confirm = true
             config.topics = [HeraldConfig.Topic(name: "orders")]
             config.subscriptions = [subscription]
@@ -275,11 +212,11 @@ extension Integration.IntegrationHTTPDeliveryTests {
 
         let http = try HTTPClient()
         defer { http.shutDown() }
-        let subscribeURL = try #require(Self.string(try Self.json(confirmation)["SubscribeURL"]))
-        #expect(try Self.get(http, subscribeURL).status == 200)
+        let subscribeURL = try #require(HTTPPush.string(try HTTPPush.json(confirmation)["SubscribeURL"]))
+        #expect(try HTTPPush.get(http, subscribeURL).status == 200)
         _ = try client.publish(topic: "orders", body: Array("after".utf8))
         #expect(receiver.waitForRequests(2))
-        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "after")
+        #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "after")
         client.close()
         push.shutDown(removing: false)
 
@@ -292,6 +229,6 @@ extension Integration.IntegrationHTTPDeliveryTests {
         #expect(receiver.waitForRequests(3))
         Thread.sleep(forTimeInterval: 0.3)
         #expect(receiver.requestCount == 3)
-        #expect(Self.string(try Self.json(try #require(receiver.requests.last))["Message"]) == "restarted")
+        #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "restarted")
     }
 }

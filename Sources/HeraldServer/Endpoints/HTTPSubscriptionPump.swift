@@ -75,20 +75,9 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
 
     private func pull() {
         guard !stopped, polling == nil, !throttleWaiting, inFlight < settings.maxConcurrent else { return }
-        var max = min(10, settings.maxConcurrent - inFlight)
-        if throttle != nil {
-            // Throttled: one message per token, so the rate is the policy's whatever the batch.
-            let wait = throttle?.take(nowNanoseconds: DispatchTime.now().uptimeNanoseconds) ?? 0
-            if wait > 0 {
-                throttleWaiting = true
-                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: wait))) {
-                    self.throttleWaiting = false
-                    self.pull()
-                }
-                return
-            }
-            max = 1
-        }
+        // Throttled: one message per receive, and a token per POST (`postWhenAllowed`), so the rate
+        // is the policy's whatever the batch.
+        let max = throttle == nil ? min(10, settings.maxConcurrent - inFlight) : 1
         let queue = self.queue
         polling = manager.receive(settings.queue, max: max, wait: Self.pollSeconds, visibilityTimeout: inFlightVisibility) { result in
             queue.async { self.received(result) }
@@ -111,9 +100,23 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
         }
         for message in messages {
             inFlight += 1
-            post(message)
+            postWhenAllowed(message)
         }
         pull()
+    }
+
+    /// Posts once the throttle has a token (at once when unthrottled); no receive meanwhile. The
+    /// token is taken here, not before the receive: one taken before a long poll would be spent
+    /// after the bucket refilled, a burst one larger than the policy's.
+    private func postWhenAllowed(_ message: ReceivedQueueMessage) {
+        let wait = throttle?.take(nowNanoseconds: DispatchTime.now().uptimeNanoseconds) ?? 0
+        guard wait > 0 else { return post(message) }
+        throttleWaiting = true
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: wait))) {
+            self.throttleWaiting = false
+            self.postWhenAllowed(message)
+            self.pull()
+        }
     }
 
     private func post(_ message: ReceivedQueueMessage) {
