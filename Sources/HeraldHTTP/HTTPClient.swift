@@ -73,11 +73,13 @@ public final class HTTPClient: Sendable {
     /// Sends `request` to `url`: the URL gives the request-target, the `Host` header (unless the
     /// request has one) and Basic credentials from its user information (unless the request has an
     /// `Authorization`). `timeout` bounds the wait for the complete response once connected.
+    /// `callbackQueue`: where this completion runs (default: the configuration's), so a caller
+    /// confined to its own queue gets it there without a second hop.
     public func send(
-        _ request: HTTPRequest, to url: HTTPURL, timeout: Duration,
+        _ request: HTTPRequest, to url: HTTPURL, timeout: Duration, callbackQueue: DispatchQueue? = nil,
         completion: @escaping @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void
     ) {
-        let queue = configuration.callbackQueue
+        let queue = callbackQueue ?? configuration.callbackQueue
         let deliver: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
             queue.async { completion(result) }
         }

@@ -30,9 +30,11 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     /// Set in `attach` (on the queue, before `start`), before the pool can see this object.
     private(set) var connection: Connection?
     private var current: HTTPExchange?
-    /// Distinguishes exchanges so a stale timer cannot end a later one.
-    private var exchangeNumber: UInt64 = 0
-    private var timeoutItem: DispatchWorkItem?
+    /// When the current exchange times out (uptime nanoseconds). Checked by the connection's idle
+    /// timer, which is armed once per connection and re-armed lazily (no timer work per request):
+    /// a response that does not come is reported between `timeout` and twice `timeout` after the
+    /// request; a busy connection's bytes push the check back.
+    private var deadline: UInt64 = 0
     private var opened = false
     private var closed = false
     /// The current exchange runs on a connection that served an earlier one.
@@ -55,7 +57,6 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     /// closed meanwhile.
     func start(_ exchange: HTTPExchange) -> Bool {
         guard let connection, !closed, opened, connection.isOpen, current == nil else { return false }
-        connection.idleTimeout = nil
         current = exchange
         currentReused = true
         send(exchange, on: connection)
@@ -63,23 +64,17 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     private func send(_ exchange: HTTPExchange, on connection: Connection) {
-        exchangeNumber += 1
         currentAnswered = false
-        let number = exchangeNumber
+        deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(exchange.timeout.nanosecondsClamped)
+        // One check period for the response timeout and the pool's idle limit; set only when it changes.
+        let period = min(exchange.timeout, pool.idleTimeout)
+        if connection.idleTimeout != period { connection.idleTimeout = period }
         decoder.expectResponse(to: exchange.method)
         connection.write(exchange.bytes)
         connection.flush()
-        // Weak: a cancelled item stays queued until its deadline and must not keep the connection.
-        timeoutItem = connection.schedule(after: exchange.timeout) { [weak self, weak connection] in
-            guard let self, let connection, number == exchangeNumber, current != nil else { return }
-            finish(.failure(HTTPClientError(.timeout, "no complete response from \(endpoint) within \(exchange.timeout)")))
-            connection.close(.closedByOwner)
-        }
     }
 
     private func finish(_ result: Result<HTTPResponse, HTTPClientError>) {
-        timeoutItem?.cancel()
-        timeoutItem = nil
         guard let exchange = current else { return }
         current = nil
         exchange.completion(result)
@@ -111,20 +106,20 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
         }
         // Back in the pool before the completion runs: a caller sending its next request from the
         // completion finds this connection.
-        timeoutItem?.cancel()
-        timeoutItem = nil
         current = nil
         let reusable = exchange.keepAlive && response.keepAlive && decoder.bufferedByteCount == 0
-        if reusable && pool.checkIn(self) {
-            connection.idleTimeout = pool.idleTimeout
-        } else {
-            connection.close()
-        }
+        if !(reusable && pool.checkIn(self)) { connection.close() }
         exchange.completion(.success(response))
     }
 
     func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
-        guard current == nil else { return }  // the response timer owns a busy connection
+        if let exchange = current {
+            guard DispatchTime.now().uptimeNanoseconds >= deadline else { return }  // checked again a period later
+            finish(.failure(HTTPClientError(.timeout, "no complete response from \(endpoint) within \(exchange.timeout)")))
+            connection.close(.closedByOwner)
+            return
+        }
+        guard idleFor >= pool.idleTimeout else { return }  // idle in the pool, not for long enough yet
         pool.remove(self)
         connection.close(.idleTimeout)
     }
@@ -136,8 +131,6 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
         if opened && currentReused && !currentAnswered && exchange.retriable {
             // The server closed the idle connection as we reused it (a race every keep-alive client
             // has): the request most likely never reached it. Once, on a new connection.
-            timeoutItem?.cancel()
-            timeoutItem = nil
             current = nil
             exchange.retriable = false
             retry(exchange)
@@ -174,5 +167,16 @@ final class HTTPClientConnection: ConnectionHandler, @unchecked Sendable {
         default:
             return HTTPClientError(.invalidResponse, "invalid response from \(endpoint): \(error.message)")
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to `Int64` (a timeout of years stays a valid deadline).
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow || seconds < 0 { return seconds < 0 ? 0 : Int64.max }
+        let (total, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflow2 ? Int64.max : total
     }
 }

@@ -44,6 +44,9 @@ extension JournalCore {
             if case .interval(let period) = policy, writer.dirty, writer.lastSync.duration(to: .now) >= period {
                 syncActive(&writer, background: true)
             }
+            if policy == .always, writer.dirty, writer.lastSync.duration(to: .now) >= .seconds(1) {
+                syncActive(&writer, background: true)  // unsynced records wait at most a second
+            }
             reclaim(&writer)
         }
     }
@@ -63,7 +66,7 @@ extension JournalCore {
             let start = writer.buffer.count
             var revision: UInt64 = 0
             switch item {
-            case .records(let bytes, _, _, _):
+            case .records(let bytes, _, _, _, _):
                 writer.buffer.append(contentsOf: bytes)
             case .meta(let key, let value, let condition, let queue, let done):
                 let outcome = state.withLock { state -> Result<UInt64, StoreError> in
@@ -126,7 +129,9 @@ extension JournalCore {
             }
             try files.write(file.fd, writer.buffer, at: Int64(offset))
             writer.dirty = true
-            if policy == .always { try sync(file, &writer) }
+            // A pass of unsynced records only (visibility marks, pushers' deletes) is not synced
+            // on its own: the next synced pass, or the writer's one-second check, covers it.
+            if policy == .always && writer.group.contains(where: { $0.work.needsSync }) { try sync(file, &writer) }
         } catch {
             // Nothing of this group may survive as a valid frame before a later good one.
             do throws(StoreError) {
@@ -169,7 +174,7 @@ extension JournalCore {
         }
         for (item, positions) in completions {
             switch item.work {
-            case .records(_, _, let queue, let done): queue.async { done(.success(positions)) }
+            case .records(_, _, _, let queue, let done): queue.async { done(.success(positions)) }
             case .meta(_, _, _, let queue, let done):
                 let revision = Revision(item.revision)
                 queue.async { done(.success(revision)) }
@@ -276,7 +281,12 @@ struct WriterContext {
     var needsTruncate = false
 
     func nextTimeout(_ policy: FsyncPolicy) -> DispatchTime {
-        guard case .interval(let period) = policy, dirty else { return .distantFuture }
+        let period: Duration
+        switch policy {
+        case .interval(let interval) where dirty: period = interval
+        case .always where dirty: period = .seconds(1)  // unsynced records written under `.always`
+        default: return .distantFuture
+        }
         let left = ContinuousClock.now.duration(to: lastSync + period)
         let (seconds, attoseconds) = left.components
         let nanos = max(0, seconds) * 1_000_000_000 + max(0, attoseconds / 1_000_000_000)

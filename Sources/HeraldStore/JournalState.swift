@@ -10,16 +10,24 @@ struct MetaEntry {
 
 /// Work waiting for the writer thread, in `append`/`put` call order.
 enum PendingWork {
-    /// Encoded frames of one `append` call (`count` records, contiguous).
-    case records(bytes: [UInt8], count: Int, queue: DispatchQueue, done: @Sendable (Result<[LogPosition], StoreError>) -> Void)
+    /// Encoded frames of one `append` call (`count` records, contiguous); `synced` false for
+    /// `appendUnsynced` (no sync of their own under `.always`).
+    case records(bytes: [UInt8], count: Int, synced: Bool, queue: DispatchQueue, done: @Sendable (Result<[LogPosition], StoreError>) -> Void)
     /// A meta put: its condition is checked and its revision assigned by the writer, in order.
     case meta(key: String, value: [UInt8]?, condition: RevisionCondition?, queue: DispatchQueue, done: @Sendable (Result<Revision, StoreError>) -> Void)
     /// The journal's own copy of a live meta record out of segment `from` (reclamation).
     case carry(key: String, from: UInt32)
 
+    /// Whether `.always` must sync before completing it (everything but unsynced records; a
+    /// carried meta record completes nothing but is synced with its pass like any meta).
+    var needsSync: Bool {
+        if case .records(_, _, let synced, _, _) = self { return synced }
+        return true
+    }
+
     func fail(_ error: StoreError) {
         switch self {
-        case .records(_, _, let queue, let done): queue.async { done(.failure(error)) }
+        case .records(_, _, _, let queue, let done): queue.async { done(.failure(error)) }
         case .meta(_, _, _, let queue, let done): queue.async { done(.failure(error)) }
         case .carry: break
         }

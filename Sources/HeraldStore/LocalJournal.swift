@@ -51,6 +51,20 @@ public final class LocalJournal: LogStore, MetaStore, Sendable {
         _ records: [JournalRecord], on queue: DispatchQueue,
         _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void
     ) {
+        enqueue(records, synced: true, on: queue, done)
+    }
+
+    public func appendUnsynced(
+        _ records: [JournalRecord], on queue: DispatchQueue,
+        _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void
+    ) {
+        enqueue(records, synced: false, on: queue, done)
+    }
+
+    private func enqueue(
+        _ records: [JournalRecord], synced: Bool, on queue: DispatchQueue,
+        _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void
+    ) {
         guard !records.isEmpty else {
             queue.async { done(.success([])) }
             return
@@ -62,7 +76,7 @@ public final class LocalJournal: LogStore, MetaStore, Sendable {
             queue.async { done(.failure(.tooLarge(size))) }
             return
         }
-        if !core.enqueue(.records(bytes: bytes, count: records.count, queue: queue, done: done)) {
+        if !core.enqueue(.records(bytes: bytes, count: records.count, synced: synced, queue: queue, done: done)) {
             queue.async { done(.failure(.closed)) }
         }
     }

@@ -33,6 +33,15 @@ public protocol LogStore: AnyObject, Sendable {
         _ records: [JournalRecord], on queue: DispatchQueue,
         _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void)
 
+    /// `append` for records a crash may lose without harm, because losing them only repeats work
+    /// (a receive's visibility marks, a delivered message's delete: the message is delivered
+    /// again, at least once). In order with every other append; a store that syncs each append
+    /// may write these without a sync of their own — the next synced append (or a background sync
+    /// within a second) covers them. `done` means written, not necessarily synced.
+    func appendUnsynced(
+        _ records: [JournalRecord], on queue: DispatchQueue,
+        _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void)
+
     /// Visits every record in log order (start-up only).
     func replay(_ visit: (JournalRecord, LogPosition) throws(StoreError) -> Void) throws(StoreError)
 
@@ -141,5 +150,15 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .revisionMismatch(let key, let current): return "revision mismatch for \(key) (current \(current.map { String($0.value) } ?? "absent"))"
         case .closed: return "the journal is closed"
         }
+    }
+}
+
+extension LogStore {
+    /// Stores without a cheaper unsynced write treat it as a normal append.
+    public func appendUnsynced(
+        _ records: [JournalRecord], on queue: DispatchQueue,
+        _ done: @escaping @Sendable (Result<[LogPosition], StoreError>) -> Void
+    ) {
+        append(records, on: queue, done)
     }
 }

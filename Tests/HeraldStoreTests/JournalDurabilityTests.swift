@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HeraldStore
 import HeraldTestSupport
 import Testing
@@ -72,5 +73,43 @@ import Testing
         let before = files.settings.withLock { $0.fdatasyncs }
         _ = try appendAndWait(journal, [SampleRecords.message(1)]).get()
         #expect(waitUntil { files.settings.withLock { $0.fdatasyncs } > before })
+    }
+}
+
+extension JournalDurabilityTests {
+    /// Under `.always`, `appendUnsynced` is written without a sync of its own; the next synced
+    /// append's sync covers it, and a lone one is synced by the writer within about a second. Log
+    /// order is kept either way.
+    @Test func unsyncedAppendsRideOnTheNextSync() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let files = FaultyFileSystem()
+        let journal = try LocalJournal(directory: dir.path, fsync: .always, files: files)
+        let syncs = { files.settings.withLock { $0.fdatasyncs } }
+        _ = try appendAndWait(journal, [SampleRecords.message(1)]).get()
+        let afterSynced = syncs()
+        let unsynced = appendUnsyncedAndWait(journal, [SampleRecords.message(2)])
+        #expect((try? unsynced.get())?.count == 1)
+        #expect(syncs() == afterSynced, "an unsynced append was synced on its own")
+        _ = try appendAndWait(journal, [SampleRecords.message(3)]).get()
+        #expect(syncs() == afterSynced + 1)
+        _ = appendUnsyncedAndWait(journal, [SampleRecords.message(4)])
+        let lone = syncs()
+        #expect(waitUntil(.seconds(5)) { syncs() > lone }, "a lone unsynced append was never synced")
+        journal.close()
+        let reopened = try LocalJournal(directory: dir.path, fsync: .never)
+        defer { reopened.close() }
+        #expect(try replayAll(reopened).map(\.0) == (1...4).map { SampleRecords.message(UInt64($0)) })
+    }
+
+    func appendUnsyncedAndWait(_ journal: LocalJournal, _ records: [JournalRecord]) -> Result<[LogPosition], StoreError> {
+        let box = Mutex<Result<[LogPosition], StoreError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        journal.appendUnsynced(records, on: DispatchQueue.global()) { result in
+            box.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0 } ?? .failure(.closed)
     }
 }

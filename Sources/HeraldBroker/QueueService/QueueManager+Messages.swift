@@ -242,7 +242,9 @@ extension QueueManager {
         // Receives are confirmed to no one: a crash before they are durable only makes the messages
         // visible again (at-least-once), as a visibility timeout would. A failed dead-letter move
         // puts the messages back in their queue.
-        store.append(records, on: callbackQueue) { [self, moved, movedAt, leaving] result in
+        // Visibility marks alone need no sync of their own (lost, a message is delivered again).
+        let write = moved.isEmpty && gone.isEmpty ? store.appendUnsynced : store.append
+        write(records, callbackQueue) { [self, moved, movedAt, leaving] result in
             guard !moved.isEmpty else { return }
             switch result {
             case .success(let positions):
@@ -350,8 +352,10 @@ extension QueueManager {
     // MARK: - Delete, visibility, purge
 
     /// SQS DeleteMessage(Batch): per receipt handle, success or why not; replies once durable.
+    /// `synced` false (a pusher's own deletes): the delete record needs no sync of its own — lost
+    /// in a crash, the message is delivered again (at least once), never lost.
     public func delete(
-        _ queueName: String, receiptHandles: [String], reply: @escaping @Sendable ([Result<Void, HeraldError>]) -> Void
+        _ queueName: String, receiptHandles: [String], synced: Bool = true, reply: @escaping @Sendable ([Result<Void, HeraldError>]) -> Void
     ) {
         let now = clock()
         let outcome = state.withLock { state -> Result<[Result<Void, HeraldError>], HeraldError> in
@@ -368,7 +372,8 @@ extension QueueManager {
             }
             guard !deleted.isEmpty else { return .success(results) }
             for entry in deleted { releaseHolder(entry, in: &state) }
-            store.append([.delete(queue: id, entries: deleted.map(\.entry))], on: callbackQueue) { [results] result in
+            let write = synced ? store.append : store.appendUnsynced
+            write([.delete(queue: id, entries: deleted.map(\.entry))], callbackQueue) { [results] result in
                 if case .failure(let error) = result { return reply(results.map { _ in .failure(Self.storageError(error)) }) }
                 reply(results)
             }

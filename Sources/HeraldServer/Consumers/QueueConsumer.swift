@@ -265,7 +265,7 @@ final class QueueConsumer: @unchecked Sendable {  // mutable state only touched 
         }
         let handles = messages.filter { !failures.contains($0.messageID) }.map(\.receiptHandle)
         guard !handles.isEmpty else { return }
-        manager.delete(settings.queueName, receiptHandles: handles) { [self] results in
+        manager.delete(settings.queueName, receiptHandles: handles, synced: false) { [self] results in
             let deleted = results.filter { if case .success = $0 { return true } else { return false } }.count
             counters.withLock { $0.messagesDeleted += deleted }
         }

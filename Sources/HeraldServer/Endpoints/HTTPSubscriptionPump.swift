@@ -124,8 +124,8 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
             body: message.body, messageID: message.messageID, topicArn: settings.topicArn, subscriptionArn: settings.subscriptionArn,
             raw: settings.raw, contentType: settings.policy.headerContentType)
         let queue = self.queue
-        client.send(request, to: settings.endpoint, timeout: settings.timeout) { result in
-            queue.async { self.finished(message, result) }
+        client.send(request, to: settings.endpoint, timeout: settings.timeout, callbackQueue: queue) { result in
+            self.finished(message, result)
         }
     }
 
@@ -159,7 +159,8 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
         let handles = deliveredHandles
         deliveredHandles = []
         // SQS's batch limit is 10, the manager's is not: one call (one journal append) for all.
-        manager.delete(settings.queue, receiptHandles: handles) { _ in }
+        // Unsynced: a delete lost in a crash delivers the message again (SNS is at least once too).
+        manager.delete(settings.queue, receiptHandles: handles, synced: false) { _ in }
     }
 
     /// Retries are exhausted or the error is permanent: to the dead-letter queue, or dropped.
