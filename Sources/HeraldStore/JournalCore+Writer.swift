@@ -150,6 +150,7 @@ extension JournalCore {
         completions.reserveCapacity(writer.group.count)
         state.withLock { state in
             state.segments[state.segments.count - 1].size = offset + writer.buffer.count
+            state.recent.remember(segment: file.id, offset: offset, bytes: writer.buffer)
             state.stats.passes += 1
             state.stats.bytesWritten += Int64(writer.buffer.count)
             for item in writer.group {

@@ -49,11 +49,13 @@ final class JournalCore: Sendable {
 
     func read(_ position: LogPosition) throws(StoreError) -> JournalRecord {
         // A live message's frame size is known (`liveMessages`): one pread instead of two.
-        let found = state.withLock { state -> (SegmentFile, Int, Int?)? in
+        let found = state.withLock { state -> (SegmentFile, Int, Int?, [UInt8]?)? in
             guard !state.closed, let index = state.index(ofSegment: position.segment.value) else { return nil }
-            return (state.segments[index].file, state.segments[index].size, state.liveMessages[position.packed].map(Int.init))
+            let known = state.liveMessages[position.packed].map(Int.init)
+            let cached = known.flatMap { state.recent.bytes(segment: position.segment.value, offset: Int(position.offset), length: $0) }
+            return (state.segments[index].file, state.segments[index].size, known, cached)
         }
-        guard let (file, size, known) = found else {
+        guard let (file, size, known, cached) = found else {
             if state.withLock({ $0.closed }) { throw .closed }
             throw .io("no journal segment \(position.segment.value) (position \(position))")
         }
@@ -62,7 +64,9 @@ final class JournalCore: Sendable {
             throw .io("no record at \(position): offset outside \(file.name)")
         }
         var frame: [UInt8]
-        if let known, known >= JournalFormat.frameHeaderSize, known <= size - offset {
+        if let cached, cached.count >= JournalFormat.frameHeaderSize, cached.count <= size - offset {
+            frame = cached  // written moments ago: no pread
+        } else if let known, known >= JournalFormat.frameHeaderSize, known <= size - offset {
             frame = [UInt8](repeating: 0, count: known)
             let got = try files.read(file.fd, into: &frame, at: Int64(offset))
             guard got == known else { throw .corrupt(file: file.name, offset: UInt64(offset), reason: "short read of a frame") }

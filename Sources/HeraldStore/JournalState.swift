@@ -48,6 +48,9 @@ struct JournalState {
     /// The segment whose meta records are being carried forward (so they are queued once).
     var carrying: UInt32?
     var stats = JournalStats()
+    /// The most recently written passes, so reading a record back soon after it was written (a
+    /// queue's consumer right behind its publisher) costs no `pread`.
+    var recent = RecentWrites()
 
     func index(ofSegment id: UInt32) -> Int? {
         var low = 0
@@ -108,5 +111,50 @@ struct JournalState {
         segments[index].liveMessages -= 1
         segments[index].liveBytes -= Int(size)
         return index == 0 && segments[index].liveMessages == 0 && segments.count > 1
+    }
+}
+
+/// The last few passes' bytes as written (at most `capacity` bytes, oldest dropped first). Only
+/// passes that were written whole are remembered, and a failed pass truncates only past them, so
+/// what is remembered is what the file holds.
+struct RecentWrites {
+    struct Chunk {
+        var segment: UInt32
+        var offset: Int
+        var bytes: [UInt8]
+    }
+
+    static let capacity = 4 << 20
+    private(set) var chunks: [Chunk] = []
+    private var head = 0
+    private var total = 0
+
+    mutating func remember(segment: UInt32, offset: Int, bytes: [UInt8]) {
+        guard bytes.count <= Self.capacity else { return }
+        chunks.append(Chunk(segment: segment, offset: offset, bytes: bytes))
+        total += bytes.count
+        while total > Self.capacity, head < chunks.count {
+            total -= chunks[head].bytes.count
+            chunks[head].bytes = []
+            head += 1
+        }
+        if head > 64 && head * 2 > chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// The `length` bytes at `offset` of `segment`, when one remembered pass holds all of them.
+    func bytes(segment: UInt32, offset: Int, length: Int) -> [UInt8]? {
+        var index = chunks.count - 1
+        while index >= head {
+            let chunk = chunks[index]
+            if chunk.segment == segment, offset >= chunk.offset, offset + length <= chunk.offset + chunk.bytes.count {
+                let start = offset - chunk.offset
+                return Array(chunk.bytes[start..<(start + length)])
+            }
+            index -= 1
+        }
+        return nil
     }
 }

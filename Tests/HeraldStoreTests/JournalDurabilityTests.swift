@@ -113,3 +113,23 @@ extension JournalDurabilityTests {
         return box.withLock { $0 } ?? .failure(.closed)
     }
 }
+
+extension JournalDurabilityTests {
+    /// A record read right after it was written comes from the writer's recent passes; one
+    /// written more than their capacity ago comes from the file. Both are the record written.
+    @Test func readsBackFromRecentPassesAndFromTheFile() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let journal = try LocalJournal(directory: dir.path, fsync: .never)
+        defer { journal.close() }
+        let body = [UInt8](repeating: 0x5A, count: 64 << 10)
+        var written: [(JournalRecord, LogPosition)] = []
+        for index in 1...80 {  // 80 × 64 KiB: past the 4 MiB of remembered passes
+            let record = SampleRecords.message(UInt64(index), body: body + [UInt8(index)])
+            written.append((record, try #require(try appendAndWait(journal, [record]).get().first)))
+        }
+        for (record, position) in [written[0], written[40], written[79]] {
+            #expect(try journal.read(position) == record)
+        }
+    }
+}

@@ -16,7 +16,9 @@ import HeraldWire
 /// for good goes to the subscription's dead-letter queue (the body the endpoint would have had,
 /// attributes mapped as SNS does) or, without one, is dropped.
 ///
-/// Contract: all state is confined to `queue`; manager and HTTP completions hop onto it. No thread
+/// Contract: all state is confined to `queue`, which is the queue manager's own callback queue
+/// (serial): the manager's replies arrive on it and HTTP completions are sent to it, so a delivery
+/// costs no extra thread hop (each hop is a worker wake-up, the main cost at high rates). No thread
 /// is held: receives park as long polls, POSTs are client completions, throttling is a timer.
 final class HTTPSubscriptionPump: @unchecked Sendable {
     struct Settings: Sendable {
@@ -58,7 +60,7 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
         self.settings = settings
         self.manager = manager
         self.client = client
-        self.queue = DispatchQueue(label: "herald.http.subscription.\(settings.subscription)")
+        self.queue = manager.replyQueue
         self.inFlightVisibility = Int((connectTimeout + settings.timeout).components.seconds) + 5
         self.throttle = settings.policy.maxReceivesPerSecond.map { ThrottleBucket(ratePerSecond: $0) }
     }
@@ -78,9 +80,9 @@ final class HTTPSubscriptionPump: @unchecked Sendable {
         // Throttled: one message per receive, and a token per POST (`postWhenAllowed`), so the rate
         // is the policy's whatever the batch.
         let max = throttle == nil ? min(10, settings.maxConcurrent - inFlight) : 1
-        let queue = self.queue
+        // The reply runs on the manager's callback queue, which is this pump's queue.
         polling = manager.receive(settings.queue, max: max, wait: Self.pollSeconds, visibilityTimeout: inFlightVisibility) { result in
-            queue.async { self.received(result) }
+            self.received(result)
         }
     }
 
