@@ -73,11 +73,6 @@ extension HeraldConfig.SubscriptionProtocol {
         guard endpoint.lowercased().hasPrefix(scheme) else {
             return "Invalid parameter: Endpoint must match the specified protocol (\(name) needs a \(scheme) URL)"
         }
-        let rest = endpoint.dropFirst(scheme.count)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
-        guard !host.isEmpty, !host.hasPrefix(":") else { return "the URL names no host" }
-        guard !endpoint.contains(where: { $0 == " " || $0.isNewline }) else { return "a URL may not contain spaces" }
-        return nil
+        return EndpointURL.problem(endpoint)
     }
 }

@@ -49,7 +49,7 @@ extension ConfigParse {
         }
         guard let node = map.required("endpoint", reader), let endpoint = reader.string(node, path: map.child("endpoint")) else { return nil }
         if let problem = HeraldConfig.SubscriptionProtocol.endpointProblem(endpoint, protocol: kind.rawValue) {
-            reader.report("\(map.child("endpoint")): '\(endpoint)': \(problem)", at: node)
+            reader.report("\(map.child("endpoint")): '\(EndpointURL.withoutCredentials(endpoint))': \(problem)", at: node)
             return nil
         }
         if let topic, TopicName.isFIFO(topic) {

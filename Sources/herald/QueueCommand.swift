@@ -112,12 +112,7 @@ struct QueueStatsCommand: ParsableCommand {
 
     func run() throws {
         let attributes = try QueueCLI.run(connection, name: "herald-queue") { client throws(ClientError) in try client.queueAttributes(name: name) }
-        let keys = attributes.keys.sorted()
-        if json {
-            Terminal.out(JSONValue.object(keys.map { .init(key: $0, value: .string(attributes[$0] ?? "")) }).text)
-        } else {
-            for key in keys { Terminal.out("\(key): \(attributes[key] ?? "")") }
-        }
+        Terminal.printAttributes(attributes, json: json)
     }
 }
 

@@ -90,11 +90,6 @@ struct SubscriptionStatsCommand: ParsableCommand {
         let attributes = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
             try client.subscriptionAttributes(arn: arn)
         }
-        let keys = attributes.keys.sorted()
-        if json {
-            Terminal.out(JSONValue.object(keys.map { .init(key: $0, value: .string(attributes[$0] ?? "")) }).text)
-        } else {
-            for key in keys { Terminal.out("\(key): \(attributes[key] ?? "")") }
-        }
+        Terminal.printAttributes(attributes, json: json)
     }
 }

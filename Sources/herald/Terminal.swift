@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldCore
 
 /// Unbuffered output for the CLI: each line is one write, so piped output (tests, `| head`)
 /// sees lines as they happen.
@@ -16,5 +17,17 @@ enum Terminal {
     static func fail(_ message: String, code: Int32 = 1) -> ExitCode {
         err("herald: \(message)")
         return ExitCode(code)
+    }
+}
+
+extension Terminal {
+    /// Attributes as sorted `Key: value` lines, or as one JSON object (`--json`).
+    static func printAttributes(_ attributes: [String: String], json: Bool) {
+        let keys = attributes.keys.sorted()
+        if json {
+            out(JSONValue.object(keys.map { .init(key: $0, value: .string(attributes[$0] ?? "")) }).text)
+        } else {
+            for key in keys { out("\(key): \(attributes[key] ?? "")") }
+        }
     }
 }

@@ -64,7 +64,7 @@ import Testing
             """)
         #expect(found.at(9, "subscriptions[0].endpoint: 'http://x/': Invalid parameter: Endpoint must match the specified protocol") != nil)
         #expect(found.at(10, "subscriptions[1]: missing required key 'endpoint'") != nil)
-        #expect(found.at(11, "the URL names no host") != nil)
+        #expect(found.at(11, "the host is missing") != nil)
         #expect(found.at(12, "unknown dead-letter queue 'nope'") != nil)
         #expect(found.at(13, "subscriptions[4].queue: not for protocol: http") != nil)
         #expect(found.at(14, "FIFO topics deliver to SQS queues only") != nil)
