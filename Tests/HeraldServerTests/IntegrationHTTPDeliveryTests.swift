@@ -117,15 +117,24 @@ extension Integration {
             let delivered = try HTTPPush.json(try #require(receiver.requests.last))
             #expect(HTTPPush.string(delivered["Message"]) == "now")
 
+            // Subscribe is idempotent: the confirmed subscription answers its ARN, with no new
+            // confirmation, and a changed filter policy applies to the next message.
+            let again = try client.subscribe(topic: "orders", endpoint: receiver.url("/confirm-me"), filterPolicy: #"{"kind":["wanted"]}"#)
+            #expect(again.hasPrefix("\(topicArn):"))
+            _ = try client.publish(topic: "orders", attributes: ["kind": .string("other")], body: Array("filtered".utf8))
+            _ = try client.publish(topic: "orders", attributes: ["kind": .string("wanted")], body: Array("kept".utf8))
+            #expect(receiver.waitForRequests(3))
+            #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "kept")
+
             // The UnsubscribeURL ends it and sends an UnsubscribeConfirmation.
             let unsubscribeURL = try #require(HTTPPush.string(delivered["UnsubscribeURL"]))
             let unsubscribed = try HTTPPush.get(http, unsubscribeURL)
             #expect(unsubscribed.status == 200)
-            #expect(receiver.waitForRequests(3))
+            #expect(receiver.waitForRequests(4))
             #expect(receiver.requests.last?.headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation")
-            _ = try client.publish(topic: "orders", body: Array("after".utf8))
+            _ = try client.publish(topic: "orders", attributes: ["kind": .string("wanted")], body: Array("after".utf8))
             Thread.sleep(forTimeInterval: 0.5)
-            #expect(receiver.requestCount == 3)
+            #expect(receiver.requestCount == 4)
         }
 
         /// Rebuilds SNS's string to sign from the document and checks `Signature` with `openssl`

@@ -369,6 +369,8 @@ final class HTTPEndpoints: Sendable {
 
     /// `ensureQueue`, waited for: only from threads that are not the manager's callback queue (start, reload).
     private func ensureQueueNow(_ subscription: String) -> Result<Void, HeraldError> {
+        // Existing (always so when re-routing from the callback queue): nothing to wait for.
+        if manager.summary(Self.queueName(subscription)) != nil { return .success(()) }
         let semaphore = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<Void, HeraldError>>(.success(()))
         ensureQueue(subscription) { result in
