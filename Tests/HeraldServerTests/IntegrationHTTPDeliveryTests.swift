@@ -231,13 +231,28 @@ extension Integration.IntegrationHTTPDeliveryTests {
 
         // Restarted: still confirmed (no second confirmation request), still delivering.
         push = try PushServer(directory: directory, configure)
-        defer { push.shutDown() }
         client = try push.client()
-        defer { client.close() }
         _ = try client.publish(topic: "orders", body: Array("restarted".utf8))
         #expect(receiver.waitForRequests(3))
         Thread.sleep(forTimeInterval: 0.3)
         #expect(receiver.requestCount == 3)
         #expect(HTTPPush.string(try HTTPPush.json(try #require(receiver.requests.last))["Message"]) == "restarted")
+        client.close()
+        push.shutDown(removing: false)
+
+        // The file now names another endpoint: that one must confirm before it gets anything.
+        push = try PushServer(directory: directory) { config in
+            configure(&config)
+            config.subscriptions[0].endpoint = receiver.url("/moved")
+        }
+        defer { push.shutDown() }
+        client = try push.client()
+        defer { client.close() }
+        #expect(receiver.waitForRequests(4))
+        let moved = try #require(receiver.requests.last)
+        #expect(moved.target == "/moved" && moved.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation")
+        _ = try client.publish(topic: "orders", body: Array("unconfirmed".utf8))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(receiver.requestCount == 4)
     }
 }

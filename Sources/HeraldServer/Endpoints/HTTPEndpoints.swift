@@ -96,10 +96,11 @@ final class HTTPEndpoints: Sendable {
     }
 
     /// Whether a config-declared HTTP/S subscription is routed: yes unless it asked to be
-    /// confirmed by its endpoint and has not been.
+    /// confirmed by its endpoint and that endpoint has not (a changed endpoint confirms anew).
     func isRouted(_ subscription: HeraldConfig.Subscription) -> Bool {
         guard subscription.confirm else { return true }
-        return confirmationRecord(subscription.name)?.status == .confirmed
+        guard let record = confirmationRecord(subscription.name) else { return false }
+        return record.status == .confirmed && record.endpoint == subscription.endpoint
     }
 
     /// Brings the pumps in line with `config` (start and reload): config subscriptions that are
