@@ -192,6 +192,8 @@ extension HeraldConfig {
         /// Subject common name of a client certificate that identifies this user.
         public var certificateCommonName: String?
         public var permissions: Permissions
+        /// AWS access keys this user signs HTTP API requests with (SigV4), secrets already read.
+        public var accessKeys: [AccessKey] = []
 
         public init(name: String, token: String? = nil, tokenEnvironmentVariable: String? = nil, certificateCommonName: String? = nil, permissions: Permissions = .none) {
             self.name = name
@@ -199,6 +201,21 @@ extension HeraldConfig {
             self.tokenEnvironmentVariable = tokenEnvironmentVariable
             self.certificateCommonName = certificateCommonName
             self.permissions = permissions
+        }
+    }
+
+    /// An AWS access key pair (`auth.users[].accessKeys`): the HTTP API verifies SigV4 signatures
+    /// with `secret` and acts as the user.
+    public struct AccessKey: Sendable, Hashable {
+        public var id: String
+        public var secret: String
+        /// The environment variable the secret came from, if any (for messages; never the secret).
+        public var secretEnvironmentVariable: String?
+
+        public init(id: String, secret: String, secretEnvironmentVariable: String? = nil) {
+            self.id = id
+            self.secret = secret
+            self.secretEnvironmentVariable = secretEnvironmentVariable
         }
     }
 

@@ -50,11 +50,12 @@ extension ConfigParse {
 
     func users(_ node: Node) -> [HeraldConfig.User] {
         guard let items = reader.sequence(node, path: "auth.users") else { return [] }
-        let keys = ["name", "token", "tokenEnv", "certificateCN", "publish", "subscribe"]
+        let keys = ["name", "token", "tokenEnv", "certificateCN", "publish", "subscribe", "accessKeys"]
         var result: [HeraldConfig.User] = []
         var names: [(name: String, node: Node)] = []
         var tokens: [(name: String, node: Node)] = []
         var commonNames: [(name: String, node: Node)] = []
+        var keyIDs: [(name: String, node: Node)] = []
         for (index, item) in items.enumerated() {
             let path = "auth.users[\(index)]"
             guard let map = reader.mapping(item, path: path, keys: keys) else { continue }
@@ -93,19 +94,67 @@ extension ConfigParse {
                         at: cnNode)
                 }
             }
-            if map["token"] == nil, map["tokenEnv"] == nil, map["certificateCN"] == nil {
-                reader.report("\(label) has no credentials: give token, tokenEnv or certificateCN", at: item)
+            let accessKeys = map["accessKeys"].map { self.accessKeys($0, path: map.child("accessKeys"), ids: &keyIDs) } ?? []
+            if map["token"] == nil, map["tokenEnv"] == nil, map["certificateCN"] == nil, map["accessKeys"] == nil {
+                reader.report("\(label) has no credentials: give token, tokenEnv, certificateCN or accessKeys", at: item)
             }
             if let name {
-                result.append(HeraldConfig.User(
+                var user = HeraldConfig.User(
                     name: name, token: token, tokenEnvironmentVariable: variable, certificateCommonName: commonName,
-                    permissions: permissions(map)))
+                    permissions: permissions(map))
+                user.accessKeys = accessKeys
+                result.append(user)
             }
         }
+        reportDuplicates(keyIDs, what: "access key id")
         reportDuplicates(names, what: "user name")
         reportDuplicateTokens(tokens)
         reportDuplicates(commonNames, what: "certificateCN")
         return result
+    }
+
+    /// `accessKeys: [{id: AKIA…, secret: … | secretEnv: VAR}]` (an id is 16–128 letters and digits,
+    /// as AWS's; a secret is never printed).
+    private func accessKeys(_ node: Node, path: String, ids: inout [(name: String, node: Node)]) -> [HeraldConfig.AccessKey] {
+        guard let items = reader.sequence(node, path: path) else { return [] }
+        var keys: [HeraldConfig.AccessKey] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let map = reader.mapping(item, path: itemPath, keys: ["id", "secret", "secretEnv"]) else { continue }
+            var id: String?
+            if let idNode = map.required("id", reader), let text = reader.string(idNode, path: map.child("id")) {
+                if (16...128).contains(text.count), text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                    id = text
+                    ids.append((text, idNode))
+                } else {
+                    reader.report("\(map.child("id")): an access key id has 16 to 128 letters and digits (like AKIAIOSFODNN7EXAMPLE)", at: idNode)
+                }
+            }
+            var secret: String?
+            var variable: String?
+            switch (map["secret"], map["secretEnv"]) {
+            case (.some, .some(let envNode)):
+                reader.report("\(itemPath): give either secret or secretEnv, not both", at: envNode)
+            case (.some(let secretNode), nil):
+                secret = reader.string(secretNode, path: map.child("secret"))
+                if secret?.isEmpty == true { reader.report("\(map.child("secret")): the secret is empty", at: secretNode) }
+            case (nil, .some(let envNode)):
+                variable = reader.string(envNode, path: map.child("secretEnv"))
+                if let variable {
+                    if let value = environment[variable], !value.isEmpty {
+                        secret = value
+                    } else {
+                        reader.report("\(map.child("secretEnv")): environment variable \(variable) is not set or empty", at: envNode)
+                    }
+                }
+            case (nil, nil):
+                reader.report("\(itemPath): missing required key 'secret' (or 'secretEnv')", at: item)
+            }
+            if let id, let secret, !secret.isEmpty {
+                keys.append(HeraldConfig.AccessKey(id: id, secret: secret, secretEnvironmentVariable: variable))
+            }
+        }
+        return keys
     }
 
     /// Like `reportDuplicates`, without ever printing the secret.

@@ -103,7 +103,8 @@ public final class Server: Sendable {
         }
         if let api = httpAPI, let spec = config.http {
             state.withLock { $0.httpAPI = api }
-            log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(HTTPAPIListener.anyKeyNote)")
+            let access = APIAccess.verifiesSignatures(config.auth) ? "SigV4 verified against the users' accessKeys" : HTTPAPIListener.anyKeyNote
+            log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(access)")
         }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()

@@ -210,5 +210,37 @@ extension Integration {
             #expect(process.terminationStatus == 0, "sqs_boto3.py failed:\n\(text)")
             #expect(text.contains("sqs_boto3: all checks passed"), "\(text)")
         }
+
+        /// With a user that has access keys, every request must be signed by one of them: boto3
+        /// with the right secret works, a wrong secret is SignatureDoesNotMatch, an unknown key
+        /// InvalidClientTokenId (both 403).
+        @Test(.enabled(if: boto3Installed, "boto3 is not installed (python3 -c 'import boto3')"))
+        func boto3SignaturesAreVerified() async throws {
+            let keyID = "AKIAHERALDTEST000001", secret = "herald/test/secret+key"
+            let api = try APIServer { config in
+                var user = HeraldConfig.User(name: "api", permissions: .all)
+                user.accessKeys = [HeraldConfig.AccessKey(id: keyID, secret: secret)]
+                config.auth = HeraldConfig.Auth(allowAnonymous: false, anonymousPermissions: .none, users: [user])
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_boto3_auth.py", "http://127.0.0.1:\(api.port)", keyID, secret]
+            var environment = ProcessInfo.processInfo.environment
+            environment["AWS_CONFIG_FILE"] = "/dev/null"
+            environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "sqs_boto3_auth.py failed:\n\(text)")
+            #expect(text.contains("sqs_boto3_auth: all checks passed"), "\(text)")
+            // Unsigned: no Authorization header at all.
+            let unsigned = try await api.call("ListQueues", "{}", authorization: nil)
+            #expect(unsigned.status == 403)
+            #expect(unsigned.headers["x-amzn-query-error"]?.hasPrefix("MissingAuthenticationToken") == true)
+        }
     }
 }

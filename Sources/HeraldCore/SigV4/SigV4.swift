@@ -57,7 +57,7 @@ public struct SigV4Error: Error, Sendable, Hashable {
     static let mismatch = SigV4Error(
         .signatureDoesNotMatch,
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-    static let unknownKey = SigV4Error(.invalidClientTokenId, "The security token included in the request is invalid.")
+    public static let unknownKey = SigV4Error(.invalidClientTokenId, "The security token included in the request is invalid.")
 }
 
 public enum SigV4 {

@@ -1,14 +1,43 @@
 import HeraldConfig
+import HeraldCore
+import HeraldWire
 
-/// Who an HTTP API request acts as, in this first slice (no `accessKeys` on users yet, so SigV4
-/// signatures are not verified): any access key id is accepted, and the request gets
-/// - the anonymous permissions of `auth:` when anonymous access is on;
-/// - every permission when anonymous access is off but the API listens on a loopback address only
-///   (every caller is on this machine, as with the emulators' "any key on loopback");
-/// - nothing otherwise: `InvalidClientTokenId` until access keys are configurable.
+/// Who an HTTP API request acts as.
+///
+/// - When some user has `accessKeys`, every request must carry a valid SigV4 signature by one of
+///   them (`SignatureDoesNotMatch`, `InvalidClientTokenId`, `IncompleteSignature`,
+///   `MissingAuthenticationToken`, 403) and acts as that user, with the user's permissions — the
+///   same as on the stream port.
+/// - Otherwise (the embedded defaults) any access key id is accepted, as the emulators do, and the
+///   request gets the anonymous permissions of `auth:` when anonymous access is on; every
+///   permission when it is off but the API listens on a loopback address only; nothing otherwise.
+///   The server says so at start.
 /// The request's peer address is not known to the handler, so "on loopback" is decided by the
-/// listen address (a loopback-bound socket only accepts local peers). Pure.
+/// listen address (a loopback-bound socket only accepts local peers). Pure (the clock is passed in).
 enum APIAccess {
+    /// The principal of `request` under `auth`; `now` is seconds since 1970.
+    static func authenticate(_ request: HTTPRequest, auth: HeraldConfig.Auth, loopbackOnly: Bool, now: Int64) -> Result<Principal, APIAccessError> {
+        var owners: [String: HeraldConfig.User] = [:]
+        for user in auth.users { for key in user.accessKeys { owners[key.id] = user } }
+        guard !owners.isEmpty else {
+            return accessKeyID(authorization: request.headers["Authorization"])
+                .flatMap { principal(accessKeyID: $0, auth: auth, loopbackOnly: loopbackOnly) }
+        }
+        let signed = SigV4Request(
+            method: request.method, path: String(request.path), query: String(request.query ?? ""),
+            headers: request.headers.fields.map { (name: $0.name, value: $0.value) }, body: request.body)
+        do {
+            let credential = try SigV4.verify(signed, now: now) { id in owners[id]?.accessKeys.first { $0.id == id }?.secret }
+            guard let user = owners[credential.accessKeyID] else { return .failure(APIAccessError(shape: .invalidClientTokenId, message: SigV4Error.unknownKey.message)) }
+            return .success(Principal(name: user.name, permissions: user.permissions))
+        } catch {
+            return .failure(APIAccessError(shape: SQSErrorShape(shape: error.code.rawValue, queryCode: error.code.rawValue, status: error.status), message: error.message))
+        }
+    }
+
+    /// Whether `auth` makes the API verify signatures (some user has access keys).
+    static func verifiesSignatures(_ auth: HeraldConfig.Auth) -> Bool { auth.users.contains { !$0.accessKeys.isEmpty } }
+
     /// The access key id from a SigV4 `Authorization` header
     /// (`AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sqs/aws4_request, SignedHeaders=…, Signature=…`);
     /// nil when there is no header; an error when it is there but not SigV4-shaped.

@@ -68,8 +68,8 @@ final class SQSJSONHandler: Sendable {
             return respond(Self.error(.unknownOperation, "The operation \(target) is not known to this endpoint.", requestID: requestID))
         }
         let principal: Principal
-        let keyID = APIAccess.accessKeyID(authorization: request.headers["Authorization"])
-        switch keyID.flatMap({ APIAccess.principal(accessKeyID: $0, auth: dependencies.auth(), loopbackOnly: dependencies.loopbackOnly) }) {
+        let now = Int64(Date().timeIntervalSince1970)
+        switch APIAccess.authenticate(request, auth: dependencies.auth(), loopbackOnly: dependencies.loopbackOnly, now: now) {
         case .success(let found): principal = found
         case .failure(let problem): return respond(Self.error(problem.shape, problem.message, requestID: requestID))
         }
