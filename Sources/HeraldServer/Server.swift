@@ -177,7 +177,7 @@ public final class Server: Sendable {
             queues: { context.queues.withLock { $0 } }, settings: { context.settings },
             auth: { [weak self] in self?.configuration.auth ?? HeraldConfig.Auth() },
             signingCertificate: { [weak self] in self?.queueStack?.signer.certificatePEM },
-            loopbackOnly: loopbackOnly, endpoints: { [weak self] in self?.queueStack?.endpoints }))
+            loopbackOnly: loopbackOnly, endpoints: { [weak self] in self?.queueStack?.endpoints }, service: service))
     }
 
     public var configuration: HeraldConfig { state.withLock { $0.config } }

@@ -242,5 +242,38 @@ extension Integration {
             #expect(unsigned.status == 403)
             #expect(unsigned.headers["x-amzn-query-error"]?.hasPrefix("MissingAuthenticationToken") == true)
         }
+
+        static let awsCLIInstalled: Bool = {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["aws", "--version"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+                process.waitUntilExit()
+                return process.terminationStatus == 0
+            } catch {
+                return false
+            }
+        }()
+
+        /// The real AWS CLI: SNS topic, two SQS subscriptions (filtered and raw; enveloped), publish,
+        /// receive, list, get attributes, unsubscribe, an invalid publish, delete-topic.
+        @Test(.enabled(if: awsCLIInstalled, "the AWS CLI is not installed"))
+        func awsCLIDrivesTheSNSToSQSFanOut() throws {
+            let api = try APIServer()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [TestPaths.repository + "/Tests/Compatibility/sns_awscli.sh", "http://127.0.0.1:\(api.port)"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "sns_awscli.sh failed:\n\(text)")
+            #expect(text.contains("sns_awscli: all checks passed"), "\(text)")
+        }
     }
 }

@@ -73,6 +73,7 @@ struct SNSQueryHandler: Sendable {
     static func error(_ error: HeraldError, requestID: String) -> HTTPResponse {
         switch error.code {
         case .notFound: return Self.error(status: 404, code: "NotFound", error.message, requestID: requestID)
+        case .notAuthorized: return Self.error(status: 403, code: "AuthorizationError", error.message, requestID: requestID)
         case .storageUnavailable: return Self.error(status: 500, code: "InternalError", error.message, requestID: requestID, type: "Receiver")
         default: return Self.error(status: 400, code: "InvalidParameter", error.message, requestID: requestID)
         }

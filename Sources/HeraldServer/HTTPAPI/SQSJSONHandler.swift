@@ -41,6 +41,8 @@ final class SQSJSONHandler: Sendable {
         var loopbackOnly: Bool
         /// HTTP/S subscriptions (the SubscribeURL and UnsubscribeURL actions).
         var endpoints: @Sendable () -> HTTPEndpoints? = { nil }
+        /// The front door SNS Publish and the topic actions go through.
+        var service: HeraldService?
     }
 
     private let dependencies: Dependencies
@@ -55,8 +57,12 @@ final class SQSJSONHandler: Sendable {
             return respond(certificateResponse(requestID: requestID))
         }
         if request.headers["X-Amz-Target"] == nil, let (action, parameters) = SNSQueryHandler.action(of: request) {
-            let sns = SNSQueryHandler(endpoints: dependencies.endpoints, settings: dependencies.settings)
-            return sns.handle(action: action, parameters: parameters, requestID: requestID, respond: respond)
+            let links = SNSQueryHandler(endpoints: dependencies.endpoints, settings: dependencies.settings)
+            // The SubscribeURL and UnsubscribeURL an endpoint was sent are followed unsigned, as in SNS.
+            if request.headers["Authorization"] == nil, action == "ConfirmSubscription" || action == "Unsubscribe" {
+                return links.handle(action: action, parameters: parameters, requestID: requestID, respond: respond)
+            }
+            return handleSNS(request, action: action, parameters: parameters, requestID: requestID, respond: respond)
         }
         guard let target = request.headers["X-Amz-Target"] else {
             return respond(Self.error(.notFound, "Herald's HTTP API serves the SQS JSON protocol (POST / with X-Amz-Target: AmazonSQS.<Operation>); \(request.method) \(request.path) is not a resource.", requestID: requestID))
@@ -84,6 +90,31 @@ final class SQSJSONHandler: Sendable {
                 respond(HTTPResponse(status: 200, headers: Self.headers(requestID: requestID), body: body))
             case .failure(let error):
                 respond(Self.error(SQSErrorShape(error.code), error.message, requestID: requestID))
+            }
+        }
+    }
+
+    /// A signed SNS query request (SNSAPI), answered in SNS's XML.
+    private func handleSNS(
+        _ request: HTTPRequest, action: String, parameters: [String: String], requestID: String, respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        guard SNSAPI.actions.contains(action) else {
+            return respond(SNSQueryHandler.error(status: 400, code: "InvalidAction", "The action \(action) is not valid for this web service.", requestID: requestID))
+        }
+        let principal: Principal
+        switch APIAccess.authenticate(request, auth: dependencies.auth(), loopbackOnly: dependencies.loopbackOnly, now: Int64(Date().timeIntervalSince1970)) {
+        case .success(let found): principal = found
+        case .failure(let problem):
+            return respond(SNSQueryHandler.error(status: problem.shape.status, code: problem.shape.queryCode, problem.message, requestID: requestID))
+        }
+        guard let service = dependencies.service, let queues = dependencies.queues() else {
+            return respond(SNSQueryHandler.error(status: 503, code: "ServiceUnavailable", "The service is not running.", requestID: requestID, type: "Receiver"))
+        }
+        let api = SNSAPI(service: service, queues: queues, identity: queues.identity)
+        api.handle(action: action, parameters: parameters, principal: principal, settings: dependencies.settings(), requestID: requestID) { result in
+            switch result {
+            case .success(let document): respond(SNSQueryHandler.xml(document))
+            case .failure(let error): respond(SNSQueryHandler.error(error, requestID: requestID))
             }
         }
     }

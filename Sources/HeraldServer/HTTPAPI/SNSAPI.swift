@@ -1,0 +1,130 @@
+import HeraldBroker
+import HeraldCore
+
+/// The SNS query API's signed actions (form-encoded POST, XML answers; spec/aws-api.md), this
+/// slice: CreateTopic, DeleteTopic, ListTopics, Publish, Subscribe, ConfirmSubscription,
+/// Unsubscribe, ListSubscriptions, ListSubscriptionsByTopic, GetSubscriptionAttributes. Topics and
+/// publishes go through `HeraldService` (the stream port's front door: same permissions, same
+/// validation, same receipts), subscriptions through `QueueAPI` (the same records as QREQ's).
+///
+/// Contract: `handle` never blocks; `reply` runs once, on any thread, with the XML document or
+/// the error.
+struct SNSAPI: Sendable {
+    typealias Reply = @Sendable (Result<String, HeraldError>) -> Void
+
+    let service: HeraldService
+    let queues: QueueAPI?
+    let identity: QueueIdentity
+
+    static let actions: Set<String> = [
+        "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "Subscribe", "ConfirmSubscription", "Unsubscribe",
+        "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
+    ]
+
+    func handle(action: String, parameters: [String: String], principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) {
+        let request = ActionRequest(json: QueryParameters.json(parameters))
+        do throws(HeraldError) {
+            switch action {
+            case "CreateTopic":
+                let name = try request.requiredString("Name")
+                try service.createTopic(name, principal: principal)
+                reply(.success(Self.document(action, result: "<TopicArn>\(SNSQueryHandler.escape(identity.topicARN(name)))</TopicArn>", requestID: requestID)))
+            case "DeleteTopic":
+                try service.deleteTopic(try topicName(request), principal: principal)
+                reply(.success(Self.document(action, result: nil, requestID: requestID)))
+            case "ListTopics":
+                let members = service.listTopics(principal: principal)
+                    .map { "<member><TopicArn>\(SNSQueryHandler.escape(identity.topicARN($0)))</TopicArn></member>" }.joined()
+                reply(.success(Self.document(action, result: "<Topics>\(members)</Topics>", requestID: requestID)))
+            case "Publish":
+                try publish(request, principal: principal, settings: settings, requestID: requestID, reply: reply)
+            default:
+                try viaQueueAPI(action, request: request, principal: principal, settings: settings, requestID: requestID, reply: reply)
+            }
+        } catch {
+            reply(.failure(error))
+        }
+    }
+
+    private func topicName(_ request: ActionRequest) throws(HeraldError) -> String {
+        var arn = try request.string("TopicArn")
+        if arn == nil { arn = try request.string("TargetArn") }
+        guard let arn, arn.hasPrefix("arn:aws:sns:"), let name = arn.split(separator: ":").last, arn.split(separator: ":").count == 6 else {
+            throw HeraldError(.invalidParameter, "Invalid parameter: TopicArn")
+        }
+        return String(name)
+    }
+
+    /// SNS Publish: answered once every target holds the message (a durable queue's journal, an
+    /// HTTP subscription's queue), as PUBOK is.
+    private func publish(_ request: ActionRequest, principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) throws(HeraldError) {
+        let topic = try topicName(request)
+        guard let message = try request.string("Message") else {
+            throw HeraldError(.invalidParameter, "Invalid parameter: Message")
+        }
+        let prepared = service.preparePublish(
+            topic: topic, attributes: try request.messageAttributes(), body: Array(message.utf8),
+            groupID: try request.string("MessageGroupId"), deduplicationID: try request.string("MessageDeduplicationId"),
+            principal: principal, settings: settings)
+        let publishRequest: PublishRequest
+        switch prepared {
+        case .success(let made): publishRequest = made
+        case .failure(let error): throw error
+        }
+        var congestion: PublishCongestion?
+        var receipts: PublishReceipts?
+        let id: MessageID
+        switch service.publish([publishRequest], congestion: &congestion, receipts: &receipts).first {
+        case .success(let accepted)?: id = accepted
+        case .failure(let error)?: throw error
+        case nil: throw HeraldError(.invalidParameter, "Invalid parameter: the publish was refused")
+        }
+        let document = Self.document("Publish", result: "<MessageId>\(id.text)</MessageId>", requestID: requestID)
+        guard let receipts, receipts.waitingRequests.contains(0) else { return reply(.success(document)) }
+        receipts.whenSettled { settled in
+            if let error = settled.first?.error { reply(.failure(error)) } else { reply(.success(document)) }
+        }
+    }
+
+    /// Subscription actions: QueueAPI's JSON answer, written as SNS's XML.
+    private func viaQueueAPI(
+        _ action: String, request: ActionRequest, principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply
+    ) throws(HeraldError) {
+        guard let queues else { throw HeraldError(.shuttingDown, "The subscription service is not running.") }
+        var body: [UInt8] = []
+        request.json.write(to: &body)
+        queues.handle(action: action, body: body, principal: principal, settings: settings) { result in
+            reply(result.map { Self.document(action, result: Self.xml(action, $0), requestID: requestID) })
+        }
+    }
+
+    /// The result element's content for a subscription action's JSON answer.
+    static func xml(_ action: String, _ json: JSONValue) -> String? {
+        func text(_ value: JSONValue?) -> String {
+            if case .string(let string)? = value { return SNSQueryHandler.escape(string) }
+            return ""
+        }
+        switch action {
+        case "Subscribe", "ConfirmSubscription":
+            return "<SubscriptionArn>\(text(json["SubscriptionArn"]))</SubscriptionArn>"
+        case "ListSubscriptions", "ListSubscriptionsByTopic":
+            guard case .array(let items)? = json["Subscriptions"] else { return "<Subscriptions/>" }
+            let members = items.map { item in
+                "<member><TopicArn>\(text(item["TopicArn"]))</TopicArn><Protocol>\(text(item["Protocol"]))</Protocol><SubscriptionArn>\(text(item["SubscriptionArn"]))</SubscriptionArn><Owner>\(text(item["Owner"]))</Owner><Endpoint>\(text(item["Endpoint"]))</Endpoint></member>"
+            }
+            return "<Subscriptions>\(members.joined())</Subscriptions>"
+        case "GetSubscriptionAttributes":
+            guard case .object(let members)? = json["Attributes"] else { return "<Attributes/>" }
+            let entries = members.map { "<entry><key>\(SNSQueryHandler.escape($0.key))</key><value>\(text($0.value))</value></entry>" }
+            return "<Attributes>\(entries.joined())</Attributes>"
+        default:
+            return nil
+        }
+    }
+
+    /// `<ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>…</ResponseMetadata></ActionResponse>`.
+    static func document(_ action: String, result: String?, requestID: String) -> String {
+        let body = result.map { "<\(action)Result>\($0)</\(action)Result>" } ?? ""
+        return "<\(action)Response xmlns=\"\(SNSQueryHandler.namespace)\">\(body)<ResponseMetadata><RequestId>\(requestID)</RequestId></ResponseMetadata></\(action)Response>"
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The real AWS CLI against Herald's SNS query API and SQS JSON API (run by
+# IntegrationSQSAPITests.awsCLIDrivesTheSNSToSQSFanOut): the README's fan-out tour, with checks.
+# Usage: Tests/Compatibility/sns_awscli.sh http://127.0.0.1:PORT
+# Prints "sns_awscli: all checks passed" or exits non-zero with the failing check.
+set -euo pipefail
+endpoint="$1"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+aws_() { aws --endpoint-url "$endpoint" --output json "$@"; }
+fail() { echo "sns_awscli: $*" >&2; exit 1; }
+
+topic=$(aws_ sns create-topic --name cli-orders --query TopicArn --output text)
+[ "$topic" = "arn:aws:sns:us-east-1:000000000000:cli-orders" ] || fail "create-topic answered '$topic'"
+aws_ sqs create-queue --queue-name cli-big >/dev/null
+aws_ sqs create-queue --queue-name cli-all >/dev/null
+sub=$(aws_ sns subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint arn:aws:sqs:us-east-1:000000000000:cli-big \
+  --attributes '{"FilterPolicy":"{\"price\":[{\"numeric\":[\">=\",100]}]}","RawMessageDelivery":"true"}' --query SubscriptionArn --output text)
+case "$sub" in "$topic":*) ;; *) fail "subscribe answered '$sub'";; esac
+aws_ sns subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint arn:aws:sqs:us-east-1:000000000000:cli-all >/dev/null
+aws_ sns publish --topic-arn "$topic" --message cheap --message-attributes '{"price":{"DataType":"Number","StringValue":"20"}}' >/dev/null
+id=$(aws_ sns publish --topic-arn "$topic" --message big --message-attributes '{"price":{"DataType":"Number","StringValue":"250"}}' --query MessageId --output text)
+
+big=$(aws_ sqs receive-message --queue-url "$endpoint/000000000000/cli-big" --wait-time-seconds 5 --max-number-of-messages 10 --message-attribute-names All)
+[ "$(echo "$big" | python3 -c 'import json,sys; m=json.load(sys.stdin)["Messages"]; print(len(m), m[0]["Body"], m[0]["MessageAttributes"]["price"]["StringValue"])')" = "1 big 250" ] \
+  || fail "cli-big (filtered, raw) got: $big"
+all=$(aws_ sqs receive-message --queue-url "$endpoint/000000000000/cli-all" --wait-time-seconds 5 --max-number-of-messages 10)
+echo "$all" | python3 -c '
+import json, sys
+bodies = [json.loads(m["Body"]) for m in json.load(sys.stdin)["Messages"]]
+assert sorted(b["Message"] for b in bodies) == ["big", "cheap"], bodies
+assert all(b["Type"] == "Notification" and b["SignatureVersion"] == "1" for b in bodies), bodies
+' || fail "cli-all (enveloped) got: $all"
+echo "$all" | grep -q "$id" || fail "the enveloped copy does not carry MessageId $id"
+
+aws_ sns list-topics --query 'Topics[].TopicArn' --output text | grep -q "$topic" || fail "list-topics lacks $topic"
+[ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "2" ] || fail "list-subscriptions-by-topic"
+raw=$(aws_ sns get-subscription-attributes --subscription-arn "$sub" --query Attributes.RawMessageDelivery --output text)
+[ "$raw" = "true" ] || fail "get-subscription-attributes RawMessageDelivery=$raw"
+aws_ sns unsubscribe --subscription-arn "$sub"
+[ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "1" ] || fail "unsubscribe left the subscription"
+err=$(aws_ sns publish --topic-arn arn:aws:sns:us-east-1:000000000000:cli-orders --message x --message-attributes '{"a":{"DataType":"Wrong","StringValue":"1"}}' 2>&1 || true)
+echo "$err" | grep -q "InvalidParameterValue\|InvalidParameter" || fail "an invalid attribute type was not refused: $err"
+aws_ sns delete-topic --topic-arn "$topic"
+aws_ sns list-topics --query 'Topics[].TopicArn' --output text | grep -q "$topic" && fail "delete-topic left $topic"
+echo "sns_awscli: all checks passed"
