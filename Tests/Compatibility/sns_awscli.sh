@@ -33,6 +33,16 @@ assert all(b["Type"] == "Notification" and b["SignatureVersion"] == "1" for b in
 ' || fail "cli-all (enveloped) got: $all"
 echo "$all" | grep -q "$id" || fail "the enveloped copy does not carry MessageId $id"
 
+batch=$(aws_ sns publish-batch --topic-arn "$topic" --publish-batch-request-entries \
+  'Id=one,Message=first,MessageAttributes={price={DataType=Number,StringValue=500}}' 'Id=two,Message=second')
+[ "$(echo "$batch" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(e["Id"] for e in d["Successful"]), len(d.get("Failed", [])))')" = "['one', 'two'] 0" ] \
+  || fail "publish-batch answered: $batch"
+more=$(aws_ sqs receive-message --queue-url "$endpoint/000000000000/cli-big" --wait-time-seconds 5 --max-number-of-messages 10)
+[ "$(echo "$more" | python3 -c 'import json,sys; print([m["Body"] for m in json.load(sys.stdin)["Messages"]])')" = "['first']" ] \
+  || fail "the batch's filtered copy: $more"
+dup=$(aws_ sns publish-batch --topic-arn "$topic" --publish-batch-request-entries Id=same,Message=a Id=same,Message=b 2>&1 || true)
+echo "$dup" | grep -q "BatchEntryIdsNotDistinct" || fail "duplicate batch ids were not refused: $dup"
+
 aws_ sns list-topics --query 'Topics[].TopicArn' --output text | grep -q "$topic" || fail "list-topics lacks $topic"
 [ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "2" ] || fail "list-subscriptions-by-topic"
 raw=$(aws_ sns get-subscription-attributes --subscription-arn "$sub" --query Attributes.RawMessageDelivery --output text)

@@ -1,5 +1,6 @@
 import HeraldBroker
 import HeraldCore
+import Synchronization
 
 /// The SNS query API's signed actions (form-encoded POST, XML answers; spec/aws-api.md), this
 /// slice: CreateTopic, DeleteTopic, ListTopics, Publish, Subscribe, ConfirmSubscription,
@@ -17,7 +18,7 @@ struct SNSAPI: Sendable {
     let identity: QueueIdentity
 
     static let actions: Set<String> = [
-        "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "Subscribe", "ConfirmSubscription", "Unsubscribe",
+        "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "PublishBatch", "Subscribe", "ConfirmSubscription", "Unsubscribe",
         "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
     ]
 
@@ -38,6 +39,8 @@ struct SNSAPI: Sendable {
                 reply(.success(Self.document(action, result: "<Topics>\(members)</Topics>", requestID: requestID)))
             case "Publish":
                 try publish(request, principal: principal, settings: settings, requestID: requestID, reply: reply)
+            case "PublishBatch":
+                try publishBatch(request, principal: principal, settings: settings, requestID: requestID, reply: reply)
             default:
                 try viaQueueAPI(action, request: request, principal: principal, settings: settings, requestID: requestID, reply: reply)
             }
@@ -86,6 +89,62 @@ struct SNSAPI: Sendable {
         }
     }
 
+    /// SNS PublishBatch: 1–10 entries with distinct ids, 256 KiB in all; an entry that does not
+    /// validate fails the whole request (as SNS does), one the broker refuses is listed in `Failed`.
+    /// Answered once every accepted entry's targets hold it.
+    private func publishBatch(_ request: ActionRequest, principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) throws(HeraldError) {
+        let topic = try topicName(request)
+        let entries = try request.array("PublishBatchRequestEntries") ?? []
+        guard !entries.isEmpty else { throw HeraldError(.emptyBatchRequest, "The batch request doesn't contain any entries.") }
+        guard entries.count <= 10 else { throw HeraldError(.tooManyEntriesInBatchRequest, "The batch request contains more entries than permissible.") }
+        var ids: [String] = []
+        var batch: [PublishRequest] = []
+        var totalBytes = 0
+        for value in entries {
+            let entry = ActionRequest(json: value)
+            let id = try entry.requiredString("Id")
+            guard id.count <= 80 else { throw HeraldError(.invalidBatchEntryId, "The Id of a batch entry in the batch request is too long: \(id)") }
+            guard id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw HeraldError(.invalidBatchEntryId, "The Id of a batch entry in the batch request contains an impermissible character: \(id)")
+            }
+            guard !ids.contains(id) else { throw HeraldError(.batchEntryIdsNotDistinct, "Two or more batch entries in the request have the same Id.") }
+            ids.append(id)
+            guard let message = try entry.string("Message") else { throw HeraldError(.invalidParameter, "Invalid parameter: Message") }
+            let attributes = try entry.messageAttributes()
+            totalBytes += message.utf8.count
+            for (name, value) in attributes { totalBytes += value.sizeInBytes(name: name) }
+            let prepared = service.preparePublish(
+                topic: topic, attributes: attributes, body: Array(message.utf8), groupID: try entry.string("MessageGroupId"),
+                deduplicationID: try entry.string("MessageDeduplicationId"), principal: principal, settings: settings)
+            switch prepared {
+            case .success(let made): batch.append(made)
+            case .failure(let error): throw error
+            }
+        }
+        guard totalBytes <= 262_144 else { throw HeraldError(.batchRequestTooLong, "The length of all the messages put together is more than the limit.") }
+        var congestion: PublishCongestion?
+        var receipts: PublishReceipts?
+        let results = service.publish(batch, congestion: &congestion, receipts: &receipts)
+        let entryIDs = ids
+        let finish: @Sendable ([Result<MessageID, HeraldError>]) -> Void = { outcomes in
+            var successful = "", failed = ""
+            for (index, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .success(let messageID):
+                    successful += "<member><Id>\(SNSQueryHandler.escape(entryIDs[index]))</Id><MessageId>\(messageID.text)</MessageId></member>"
+                case .failure(let error):
+                    failed += "<member><Id>\(SNSQueryHandler.escape(entryIDs[index]))</Id><Code>\(error.code.rawValue)</Code><Message>\(SNSQueryHandler.escape(error.message))</Message><SenderFault>true</SenderFault></member>"
+                }
+            }
+            reply(.success(Self.document("PublishBatch", result: "<Successful>\(successful)</Successful><Failed>\(failed)</Failed>", requestID: requestID)))
+        }
+        guard let receipts, !receipts.waitingRequests.isEmpty else { return finish(results) }
+        let waiting = BatchWait(results: results, waiting: receipts.waitingRequests)
+        receipts.whenSettled { settled in
+            if let done = waiting.settle(settled) { finish(done) }
+        }
+    }
+
     /// Subscription actions: QueueAPI's JSON answer, written as SNS's XML.
     private func viaQueueAPI(
         _ action: String, request: ActionRequest, principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply
@@ -126,5 +185,30 @@ struct SNSAPI: Sendable {
     static func document(_ action: String, result: String?, requestID: String) -> String {
         let body = result.map { "<\(action)Result>\($0)</\(action)Result>" } ?? ""
         return "<\(action)Response xmlns=\"\(SNSQueryHandler.namespace)\">\(body)<ResponseMetadata><RequestId>\(requestID)</RequestId></ResponseMetadata></\(action)Response>"
+    }
+}
+
+/// A publish batch's results while some still wait for their receipts.
+private final class BatchWait: Sendable {
+    private struct State {
+        var results: [Result<MessageID, HeraldError>]
+        var waiting: Set<Int>
+    }
+
+    private let state: Mutex<State>
+
+    init(results: [Result<MessageID, HeraldError>], waiting: Set<Int>) {
+        state = Mutex(State(results: results, waiting: waiting))
+    }
+
+    /// Records settled requests; the final results once none waits, else nil.
+    func settle(_ settled: [(request: Int, error: HeraldError?)]) -> [Result<MessageID, HeraldError>]? {
+        state.withLock { state in
+            for item in settled {
+                if let error = item.error, item.request < state.results.count { state.results[item.request] = .failure(error) }
+                state.waiting.remove(item.request)
+            }
+            return state.waiting.isEmpty ? state.results : nil
+        }
     }
 }

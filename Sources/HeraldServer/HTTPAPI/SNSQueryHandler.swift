@@ -75,7 +75,8 @@ struct SNSQueryHandler: Sendable {
         case .notFound: return Self.error(status: 404, code: "NotFound", error.message, requestID: requestID)
         case .notAuthorized: return Self.error(status: 403, code: "AuthorizationError", error.message, requestID: requestID)
         case .storageUnavailable: return Self.error(status: 500, code: "InternalError", error.message, requestID: requestID, type: "Receiver")
-        default: return Self.error(status: 400, code: "InvalidParameter", error.message, requestID: requestID)
+        case .invalidFilterPolicy: return Self.error(status: 400, code: "InvalidParameter", error.message, requestID: requestID)
+        default: return Self.error(status: 400, code: error.code.rawValue, error.message, requestID: requestID)
         }
     }
 
