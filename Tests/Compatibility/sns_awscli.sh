@@ -45,6 +45,16 @@ echo "$dup" | grep -q "BatchEntryIdsNotDistinct" || fail "duplicate batch ids we
 
 aws_ sns list-topics --query 'Topics[].TopicArn' --output text | grep -q "$topic" || fail "list-topics lacks $topic"
 [ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "2" ] || fail "list-subscriptions-by-topic"
+# A changed filter policy applies to the next message.
+aws_ sns set-subscription-attributes --subscription-arn "$sub" --attribute-name FilterPolicy \
+  --attribute-value '{"price":[{"numeric":[">=",1000]}]}'
+aws_ sns publish --topic-arn "$topic" --message mid --message-attributes '{"price":{"DataType":"Number","StringValue":"500"}}' >/dev/null
+aws_ sns publish --topic-arn "$topic" --message huge --message-attributes '{"price":{"DataType":"Number","StringValue":"2000"}}' >/dev/null
+after=$(aws_ sqs receive-message --queue-url "$endpoint/000000000000/cli-big" --wait-time-seconds 5 --max-number-of-messages 10)
+[ "$(echo "$after" | python3 -c 'import json,sys; print([m["Body"] for m in json.load(sys.stdin)["Messages"]])')" = "['huge']" ] \
+  || fail "after set-subscription-attributes: $after"
+[ "$(aws_ sns get-topic-attributes --topic-arn "$topic" --query Attributes.TopicArn --output text)" = "$topic" ] || fail "get-topic-attributes"
+
 raw=$(aws_ sns get-subscription-attributes --subscription-arn "$sub" --query Attributes.RawMessageDelivery --output text)
 [ "$raw" = "true" ] || fail "get-subscription-attributes RawMessageDelivery=$raw"
 aws_ sns unsubscribe --subscription-arn "$sub"

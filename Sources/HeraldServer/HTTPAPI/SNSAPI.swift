@@ -19,7 +19,7 @@ struct SNSAPI: Sendable {
 
     static let actions: Set<String> = [
         "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "PublishBatch", "Subscribe", "ConfirmSubscription", "Unsubscribe",
-        "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes",
+        "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "GetTopicAttributes",
     ]
 
     func handle(action: String, parameters: [String: String], principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) {
@@ -37,6 +37,16 @@ struct SNSAPI: Sendable {
                 let members = service.listTopics(principal: principal)
                     .map { "<member><TopicArn>\(SNSQueryHandler.escape(identity.topicARN($0)))</TopicArn></member>" }.joined()
                 reply(.success(Self.document(action, result: "<Topics>\(members)</Topics>", requestID: requestID)))
+            case "GetTopicAttributes":
+                let name = try topicName(request)
+                let count = try service.subscriptionCount(topic: name, principal: principal)
+                var attributes: [(String, String)] = [
+                    ("TopicArn", identity.topicARN(name)), ("Owner", identity.account), ("DisplayName", ""),
+                    ("SubscriptionsConfirmed", String(count)), ("SubscriptionsPending", "0"), ("SubscriptionsDeleted", "0"),
+                ]
+                if TopicName.isFIFO(name) { attributes.append(("FifoTopic", "true")) }
+                let entries = attributes.map { "<entry><key>\($0.0)</key><value>\(SNSQueryHandler.escape($0.1))</value></entry>" }.joined()
+                reply(.success(Self.document(action, result: "<Attributes>\(entries)</Attributes>", requestID: requestID)))
             case "Publish":
                 try publish(request, principal: principal, settings: settings, requestID: requestID, reply: reply)
             case "PublishBatch":

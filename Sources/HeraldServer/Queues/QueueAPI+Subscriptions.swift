@@ -193,7 +193,7 @@ extension QueueAPI {
         return problems
     }
 
-    private func install(_ record: SubscriptionRecord, policy: FilterPolicy?) throws(BrokerError) {
+    func install(_ record: SubscriptionRecord, policy: FilterPolicy?) throws(BrokerError) {
         let route = QueueSubscriptionRoute(queue: record.endpoint, subscription: record.name, raw: record.raw)
         try broker.putSubscription(topic: record.topic, ConfiguredSubscription(name: record.name, policy: policy, target: .queue(route, manager)))
     }
@@ -260,5 +260,67 @@ extension QueueAPI {
         }
         guard !attributes.isEmpty else { throw HeraldError(.notFound, "Subscription does not exist") }
         reply(.success(ActionResponse.object([("Attributes", ActionResponse.strings(attributes))])))
+    }
+}
+
+extension QueueAPI {
+    /// SNS SetSubscriptionAttributes on a run-time subscription: FilterPolicy, FilterPolicyScope,
+    /// RawMessageDelivery, and for HTTP/S DeliveryPolicy and RedrivePolicy (for sqs: RedrivePolicy
+    /// is refused, as the queue's own redrive policy applies). Stored, then re-installed: a changed
+    /// filter policy applies to the next message.
+    func setSubscriptionAttributes(_ request: ActionRequest, _ principal: Principal, _ settings: SessionSettings, _ reply: @escaping Reply) throws(HeraldError) {
+        let arn = try request.requiredString("SubscriptionArn")
+        let attribute = try request.requiredString("AttributeName")
+        let value = try request.string("AttributeValue") ?? ""
+        let name = arn.split(separator: ":").last.map(String.init) ?? ""
+        let key = SubscriptionRecord.key(name)
+        guard let stored = meta.snapshot(prefix: key).first(where: { $0.key == key })?.value, var record = SubscriptionRecord(decoding: stored),
+              record.status != .unsubscribed
+        else { throw HeraldError(.notFound, "Subscription does not exist") }
+        guard principal.permissions.allows(.subscribe, topic: record.topic) else {
+            throw HeraldError(.notAuthorized, "\(principal.name) may not change subscriptions of \(record.topic)")
+        }
+        let http = record.protocol != "sqs"
+        switch attribute {
+        case "FilterPolicy": record.filterPolicy = value.isEmpty ? nil : value
+        case "FilterPolicyScope":
+            guard FilterPolicyScope(rawValue: value) != nil else {
+                throw HeraldError(.invalidParameter, "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [\(value)]. Please use either MessageBody or MessageAttributes")
+            }
+            record.filterPolicyScope = value
+        case "RawMessageDelivery":
+            guard ["true", "false"].contains(value.lowercased()) else { throw HeraldError(.invalidParameter, "Invalid parameter: RawMessageDelivery") }
+            record.raw = value.lowercased() == "true"
+        case "DeliveryPolicy" where http: record.deliveryPolicy = try Self.deliveryPolicyText(value, raw: record.raw)
+        case "RedrivePolicy" where http: record.redrivePolicy = try redrivePolicyText(value)
+        default: throw HeraldError(.invalidParameter, "Invalid parameter: AttributeName")
+        }
+        var policy: FilterPolicy?
+        if let text = record.filterPolicy {
+            let scope = record.filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
+            do {
+                policy = try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: settings.filterLimits)
+            } catch {
+                throw HeraldError(.invalidParameter, error.message(api: .subscribe))
+            }
+        }
+        if record.filterPolicy != nil, record.filterPolicyScope == nil { record.filterPolicyScope = FilterPolicyScope.messageAttributes.rawValue }
+        meta.put(key, record.encoded(), ifRevision: nil, on: manager.replyQueue) { [self, record, policy] result in
+            guard case .success = result else {
+                return reply(.failure(HeraldError(.storageUnavailable, "The subscription could not be stored; it is unchanged.")))
+            }
+            do throws(BrokerError) {
+                if http {
+                    if record.status == .confirmed {
+                        try endpoints?.restore(record, policy: policy)
+                    }
+                } else {
+                    try install(record, policy: policy)
+                }
+                reply(.success(ActionResponse.object([])))
+            } catch {
+                reply(.failure(error.heraldError))
+            }
+        }
     }
 }

@@ -70,6 +70,7 @@ public final class QueueAPI: Sendable {
             case "Unsubscribe": try unsubscribe(request, principal, reply)
             case "ConfirmSubscription": try confirmSubscription(request, settings, reply)
             case "GetSubscriptionAttributes": try getSubscriptionAttributes(request, principal, reply)
+            case "SetSubscriptionAttributes": try setSubscriptionAttributes(request, principal, settings, reply)
             case "ListSubscriptions", "ListSubscriptionsByTopic": try listSubscriptions(request, principal, reply)
             default:
                 throw HeraldError(.invalidAction, "The action \(action) is not valid for this endpoint.")
