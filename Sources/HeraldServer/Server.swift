@@ -89,6 +89,7 @@ public final class Server: Sendable {
         // A config subscription its endpoint confirms is routed from the next message.
         queues.endpoints.setOnConfigConfirmed { [weak self] in self?.rerouteConfiguredTopics() }
         queues.endpoints.apply(config)
+        queues.api.setDeclaredSubscriptions(config.subscriptions)
         var opened: [Listener] = []
         for spec in config.listeners {
             do {
@@ -131,6 +132,7 @@ public final class Server: Sendable {
             throw ServerError("reload rejected: \(error.message)")
         }
         queues?.endpoints.apply(config)
+        queues?.api.setDeclaredSubscriptions(config.subscriptions)
         let settings = Self.settings(for: config)
         context.replaceSettings(settings)
         // Configuration subscriptions route through their queues: the new policy applies to the next message.

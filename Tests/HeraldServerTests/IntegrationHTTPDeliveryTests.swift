@@ -256,3 +256,35 @@ extension Integration.IntegrationHTTPDeliveryTests {
         #expect(receiver.requestCount == 4)
     }
 }
+
+extension Integration.IntegrationHTTPDeliveryTests {
+    /// ListSubscriptions shows the config file's subscriptions next to run-time ones, read-only,
+    /// credentials kept out of endpoints; one waiting for its endpoint is "PendingConfirmation".
+    @Test func declaredSubscriptionsAreListed() throws {
+        let receiver = try TestHTTPReceiver()
+        defer { receiver.close() }
+        let push = try PushServer { config in
+            config.topics = [HeraldConfig.Topic(name: "orders")]
+            config.queues = [HeraldConfig.Queue(name: "audit")]
+            var hook = HTTPPush.subscription("hook", endpoint: "http://user:secret@127.0.0.1:\(receiver.port)/hook")
+            hook.confirm = true
+            config.subscriptions = [
+                HeraldConfig.Subscription(name: "to-audit", topic: "orders", protocol: .sqs, queue: "audit"),
+                hook,
+                HeraldConfig.Subscription(name: "live", topic: "orders"),
+            ]
+        }
+        defer { push.shutDown() }
+        let client = try push.client()
+        defer { client.close() }
+        let listed = try client.listSubscriptions(topic: "orders")
+        let topicArn = "arn:aws:sns:us-east-1:000000000000:orders"
+        let rows = Set(listed.map { "\($0.subscriptionArn) \($0.protocolName) \($0.endpoint)" })
+        #expect(rows == [
+            "\(topicArn):to-audit sqs arn:aws:sqs:us-east-1:000000000000:audit",
+            "PendingConfirmation http http://…@127.0.0.1:\(receiver.port)/hook",
+            "\(topicArn):live stream live",
+        ])
+        #expect(listed.allSatisfy { $0.topicArn == topicArn })
+    }
+}

@@ -152,13 +152,31 @@ extension QueueAPI {
         let records = meta.snapshot(prefix: SubscriptionRecord.prefix).compactMap { SubscriptionRecord(decoding: $0.value) }
             .filter { (topic == nil || $0.topic == topic) && $0.status != .unsubscribed }
             .filter { principal.permissions.allows(.subscribe, topic: $0.topic) || principal.permissions.allows(.publish, topic: $0.topic) }
-        let items = records.map { record in
+        var items = records.map { record in
             ActionResponse.object([
                 // SNS lists a subscription waiting for its endpoint as "PendingConfirmation".
                 ("SubscriptionArn", .string(record.status == .pending ? "PendingConfirmation" : identity.subscriptionARN(topic: record.topic, subscription: record.name))),
                 ("TopicArn", .string(identity.topicARN(record.topic))), ("Protocol", .string(record.protocol)),
-                ("Endpoint", .string(record.protocol == "sqs" ? identity.queueARN(record.endpoint) : record.endpoint)), ("Owner", .string(identity.account)),
+                ("Endpoint", .string(record.protocol == "sqs" ? identity.queueARN(record.endpoint) : EndpointURL.withoutCredentials(record.endpoint))),
+                ("Owner", .string(identity.account)),
             ])
+        }
+        // The config file's subscriptions too, read-only (changed in the file); stream ones under
+        // Herald's own protocol name, with the name clients attach by as the endpoint.
+        for subscription in declaredSubscriptions() where topic == nil || subscription.topic == topic {
+            guard principal.permissions.allows(.subscribe, topic: subscription.topic) || principal.permissions.allows(.publish, topic: subscription.topic) else { continue }
+            let pending = (subscription.protocol == .http || subscription.protocol == .https) && !(endpoints?.isRouted(subscription) ?? true)
+            let endpoint: String
+            switch subscription.protocol {
+            case .sqs: endpoint = identity.queueARN(subscription.queue ?? "")
+            case .http, .https: endpoint = EndpointURL.withoutCredentials(subscription.endpoint ?? "")
+            case .stream: endpoint = subscription.name
+            }
+            items.append(ActionResponse.object([
+                ("SubscriptionArn", .string(pending ? "PendingConfirmation" : identity.subscriptionARN(topic: subscription.topic, subscription: subscription.name))),
+                ("TopicArn", .string(identity.topicARN(subscription.topic))), ("Protocol", .string(subscription.protocol.rawValue)),
+                ("Endpoint", .string(endpoint)), ("Owner", .string(identity.account)),
+            ]))
         }
         reply(.success(ActionResponse.object([("Subscriptions", .array(items))])))
     }

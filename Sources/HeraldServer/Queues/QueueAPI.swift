@@ -4,6 +4,7 @@ import HeraldBroker
 import HeraldConfig
 import HeraldCore
 import HeraldStore
+import Synchronization
 
 /// The queue and topic-subscription actions, in the SQS JSON protocol's request and response
 /// shapes, for every front end: the stream protocol's QREQ frames today, the SQS/SNS HTTP APIs
@@ -22,6 +23,11 @@ public final class QueueAPI: Sendable {
     let md5: @Sendable ([UInt8]) -> String
     /// HTTP/S subscriptions (nil: Subscribe takes queues only).
     let endpoints: HTTPEndpoints?
+    /// The config file's subscriptions (set at start and on reload), listed read-only.
+    private let declared = Mutex<[HeraldConfig.Subscription]>([])
+
+    public func setDeclaredSubscriptions(_ subscriptions: [HeraldConfig.Subscription]) { declared.withLock { $0 = subscriptions } }
+    func declaredSubscriptions() -> [HeraldConfig.Subscription] { declared.withLock { $0 } }
 
     public convenience init(manager: QueueManager, broker: Broker, meta: any MetaStore, identity: QueueIdentity, md5: @escaping @Sendable ([UInt8]) -> String) {
         self.init(manager: manager, broker: broker, meta: meta, identity: identity, md5: md5, endpoints: nil)
