@@ -76,3 +76,17 @@ extension HeraldConfig.SubscriptionProtocol {
         return EndpointURL.problem(endpoint)
     }
 }
+
+/// `aws: {region, account}`: how Herald names itself in ARNs and queue URLs
+/// (`arn:aws:sns:<region>:<account>:<topic>`, `<publicURL>/<account>/<queue>`).
+extension HeraldConfig {
+    public struct AWSIdentity: Sendable, Hashable {
+        public var region: String = "us-east-1"
+        public var account: String = "000000000000"
+
+        public init(region: String = "us-east-1", account: String = "000000000000") {
+            self.region = region
+            self.account = account
+        }
+    }
+}

@@ -29,6 +29,8 @@ public struct HeraldConfig: Sendable, Hashable {
     public var http: HTTPAPI?
     /// How HTTP/S subscriptions are delivered (`httpDelivery:`): trust, timeout, connections.
     public var httpDelivery = HTTPDelivery()
+    /// Region and account in ARNs and queue URLs (`aws:`).
+    public var aws = AWSIdentity()
     /// Managed queue consumers (`consumers:`), in file order.
     public var consumers: [Consumer] = []
     /// The file this came from (as named by the user); nil for the embedded default.

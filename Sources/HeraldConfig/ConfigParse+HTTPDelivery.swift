@@ -25,6 +25,30 @@ extension ConfigParse {
         return delivery
     }
 
+    /// `aws: {region, account}`: a region as AWS spells them (`us-east-1`, `eu-central-2`), an
+    /// account of 12 digits.
+    func awsIdentity(_ node: Node) -> HeraldConfig.AWSIdentity {
+        var identity = HeraldConfig.AWSIdentity()
+        guard let map = reader.mapping(node, path: "aws", keys: ["region", "account"]) else { return identity }
+        if let node = map["region"], let text = reader.string(node, path: map.child("region")) {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            if parts.count >= 3, parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isLowercase } }),
+               let last = parts.last, !last.isEmpty, last.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                identity.region = text
+            } else {
+                reader.report("\(map.child("region")): '\(text)' is not a region name like us-east-1", at: node)
+            }
+        }
+        if let node = map["account"], let text = reader.string(node, path: map.child("account")) {
+            if text.count == 12, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                identity.account = text
+            } else {
+                reader.report("\(map.child("account")): an account id has 12 digits (quote it: \"000000000000\")", at: node)
+            }
+        }
+        return identity
+    }
+
     /// A topic's `deliveryPolicy:` (SNS's `{"http": {…}}` form); nil after a reported problem.
     func topicDeliveryPolicy(_ node: Node, path: String) -> HTTPTopicDeliveryPolicy?? {
         guard let bytes = policyJSON(node, path: path) else { return .none }

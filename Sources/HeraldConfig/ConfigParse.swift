@@ -16,7 +16,7 @@ final class ConfigParse {
     static let topLevelKeys = [
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
         "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
-        "httpDelivery",
+        "httpDelivery", "aws",
         "consumers",
     ]
 
@@ -58,6 +58,7 @@ final class ConfigParse {
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
         config.http = top["http"].flatMap { self.httpAPI($0) }
         config.httpDelivery = top["httpDelivery"].map { self.httpDelivery($0) } ?? HeraldConfig.HTTPDelivery()
+        config.aws = top["aws"].map { self.awsIdentity($0) } ?? HeraldConfig.AWSIdentity()
         config.consumers = top["consumers"].map { self.consumers($0, queues: queues, declared: declaredQueues) } ?? []
         return config
     }

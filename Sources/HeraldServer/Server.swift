@@ -122,7 +122,7 @@ public final class Server: Sendable {
     public func reload(_ config: HeraldConfig) throws(ServerError) -> [String] {
         let (old, queues) = state.withLock { ($0.config, $0.queues) }
         if let queues {
-            try QueueStack.declare(config.queues, in: queues.manager)
+            try QueueStack.declare(config.queues, in: queues.manager, identity: queues.api.identity)
             try QueueStack.declareSubscriptionQueues(config.subscriptions, in: queues.manager)
             try queues.endpoints.declareQueues(config.subscriptions)
         }

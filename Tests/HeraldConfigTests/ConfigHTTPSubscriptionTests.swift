@@ -82,3 +82,15 @@ import Testing
         #expect(new.changesNeedingRestart(from: old).contains("httpDelivery changed: restart to apply"))
     }
 }
+
+/// `aws: {region, account}`.
+@Suite struct ConfigAWSIdentityTests {
+    @Test func regionAndAccount() throws {
+        #expect(try validConfig(minimalConfig)?.aws == HeraldConfig.AWSIdentity(region: "us-east-1", account: "000000000000"))
+        let config = try #require(try validConfig(minimalConfig + "aws: {region: eu-central-2, account: \"123456789012\"}\n"))
+        #expect(config.aws == HeraldConfig.AWSIdentity(region: "eu-central-2", account: "123456789012"))
+        let found = try configProblems(minimalConfig + "aws: {region: Europe, account: \"12\"}\n")
+        #expect(found.at(6, "aws.region: 'Europe' is not a region name like us-east-1") != nil)
+        #expect(found.at(6, "aws.account: an account id has 12 digits") != nil)
+    }
+}

@@ -275,5 +275,15 @@ extension Integration {
             #expect(process.terminationStatus == 0, "sns_awscli.sh failed:\n\(text)")
             #expect(text.contains("sns_awscli: all checks passed"), "\(text)")
         }
+
+        /// `aws: {region, account}` shapes every ARN and queue URL the API hands out.
+        @Test func regionAndAccountAreConfigurable() async throws {
+            let api = try APIServer { config in config.aws = HeraldConfig.AWSIdentity(region: "eu-west-1", account: "123456789012") }
+            let created = try Self.json(try await api.call("CreateQueue", #"{"QueueName":"regional"}"#))
+            #expect(Self.string(created["QueueUrl"]) == "http://127.0.0.1:\(api.port)/123456789012/regional")
+            let attributes = try Self.json(try await api.call(
+                "GetQueueAttributes", #"{"QueueUrl":"http://127.0.0.1:\#(api.port)/123456789012/regional","AttributeNames":["QueueArn"]}"#))
+            #expect(Self.string(attributes["Attributes"]?["QueueArn"]) == "arn:aws:sqs:eu-west-1:123456789012:regional")
+        }
     }
 }

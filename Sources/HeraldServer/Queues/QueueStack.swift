@@ -27,7 +27,8 @@ struct QueueStack: Sendable {
         config: HeraldConfig, broker: Broker, repair: Bool, files: any JournalFileSystem = PosixFileSystem(), baseURL: String? = nil,
         log: @escaping @Sendable (String) -> Void
     ) throws(ServerError) -> QueueStack {
-        let identity = baseURL.map { QueueIdentity(baseURL: $0) } ?? QueueIdentity()
+        var identity = QueueIdentity(region: config.aws.region, account: config.aws.account)
+        if let baseURL { identity.baseURL = baseURL }
         let store: any LogStore & MetaStore
         var signingDirectory: String
         /// Without a data directory the key is made in a temporary directory, loaded, and the directory removed.
@@ -86,7 +87,7 @@ struct QueueStack: Sendable {
         }
         let millis = (DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         lines.append("queues recovered in \(millis) ms: \(report)")
-        try declare(config.queues, in: manager)
+        try declare(config.queues, in: manager, identity: identity)
         try declareSubscriptionQueues(config.subscriptions, in: manager)
         let endpoints = try HTTPEndpoints(
             manager: manager, broker: broker, meta: store, renderer: renderer, delivery: config.httpDelivery, log: log,
@@ -100,10 +101,10 @@ struct QueueStack: Sendable {
 
     /// Makes the configured queues exist with their configured attributes (dead-letter queues
     /// first). Queues that left the configuration are kept: deleting data is an explicit act.
-    static func declare(_ queues: [HeraldConfig.Queue], in manager: QueueManager) throws(ServerError) {
+    static func declare(_ queues: [HeraldConfig.Queue], in manager: QueueManager, identity: QueueIdentity) throws(ServerError) {
         let ordered = queues.filter { $0.deadLetter == nil } + queues.filter { $0.deadLetter != nil }
         for queue in ordered {
-            let attributes = queueAttributes(queue)
+            let attributes = queueAttributes(queue, identity: identity)
             let result = wait { done in
                 if manager.summary(queue.name) == nil {
                     manager.createQueue(queue.name, attributes: attributes, reply: done)
@@ -135,7 +136,7 @@ struct QueueStack: Sendable {
         }
     }
 
-    static func queueAttributes(_ queue: HeraldConfig.Queue) -> QueueAttributes {
+    static func queueAttributes(_ queue: HeraldConfig.Queue, identity: QueueIdentity) -> QueueAttributes {
         var attributes = QueueAttributes(fifo: queue.isFIFO)
         attributes.visibilityTimeout = queue.visibilityTimeoutSeconds
         attributes.messageRetentionPeriod = queue.retentionSeconds
@@ -144,7 +145,7 @@ struct QueueStack: Sendable {
         attributes.maximumMessageSize = queue.maxMessageSize
         attributes.contentBasedDeduplication = queue.contentBasedDeduplication
         attributes.redrivePolicy = queue.deadLetter.map {
-            RedrivePolicy(deadLetterTargetQueue: $0.queue, deadLetterTargetArn: QueueIdentity().queueARN($0.queue), maxReceiveCount: $0.maxReceiveCount)
+            RedrivePolicy(deadLetterTargetQueue: $0.queue, deadLetterTargetArn: identity.queueARN($0.queue), maxReceiveCount: $0.maxReceiveCount)
         }
         return attributes
     }
