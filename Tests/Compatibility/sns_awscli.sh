@@ -61,6 +61,16 @@ aws_ sns unsubscribe --subscription-arn "$sub"
 [ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "1" ] || fail "unsubscribe left the subscription"
 err=$(aws_ sns publish --topic-arn arn:aws:sns:us-east-1:000000000000:cli-orders --message x --message-attributes '{"a":{"DataType":"Wrong","StringValue":"1"}}' 2>&1 || true)
 echo "$err" | grep -q "InvalidParameterValue\|InvalidParameter" || fail "an invalid attribute type was not refused: $err"
+# Tags on a topic and on a queue.
+aws_ sns tag-resource --resource-arn "$topic" --tags Key=team,Value=payments Key=tier,Value=gold
+aws_ sns untag-resource --resource-arn "$topic" --tag-keys tier
+[ "$(aws_ sns list-tags-for-resource --resource-arn "$topic" --query 'Tags[].[Key,Value]' --output text)" = "$(printf 'team\tpayments')" ] \
+  || fail "topic tags: $(aws_ sns list-tags-for-resource --resource-arn "$topic")"
+aws_ sqs tag-queue --queue-url "$endpoint/000000000000/cli-all" --tags env=test,owner=herald
+aws_ sqs untag-queue --queue-url "$endpoint/000000000000/cli-all" --tag-keys owner
+[ "$(aws_ sqs list-queue-tags --queue-url "$endpoint/000000000000/cli-all" --query Tags.env --output text)" = "test" ] || fail "queue tags"
+[ "$(aws_ sqs list-queue-tags --queue-url "$endpoint/000000000000/cli-all" --query Tags.owner --output text)" = "None" ] || fail "untag-queue"
+
 aws_ sns delete-topic --topic-arn "$topic"
 aws_ sns list-topics --query 'Topics[].TopicArn' --output text | grep -q "$topic" && fail "delete-topic left $topic"
 echo "sns_awscli: all checks passed"

@@ -18,12 +18,15 @@ enum QueryParameters {
         var scalars: [(String, String)] = []
         var maps: [String: [Int: [(path: [String], value: String)]]] = [:]
         var lists: [String: [Int: [(path: [String], value: String)]]] = [:]
+        var scalarLists: [String: [Int: String]] = [:]
         for field in fields {
             let path = field.path
             if path.count >= 4, path[1] == "entry", let index = Int(path[2]) {
                 maps[path[0], default: [:]][index, default: []].append((Array(path[3...]), field.value))
             } else if path.count >= 4, path[1] == "member", let index = Int(path[2]) {
                 lists[path[0], default: [:]][index, default: []].append((Array(path[3...]), field.value))
+            } else if path.count == 3, path[1] == "member", let index = Int(path[2]) {
+                scalarLists[path[0], default: [:]][index] = field.value  // `TagKeys.member.1=k`
             } else if path.count == 1 {
                 scalars.append((path[0], field.value))
             }
@@ -35,6 +38,9 @@ enum QueryParameters {
         }
         for (name, items) in lists.sorted(by: { $0.key < $1.key }) {
             members.append(.init(key: name, value: .array(items.sorted { $0.key < $1.key }.map { object($0.value) })))
+        }
+        for (name, items) in scalarLists.sorted(by: { $0.key < $1.key }) {
+            members.append(.init(key: name, value: .array(items.sorted { $0.key < $1.key }.map { .string($0.value) })))
         }
         return .object(members)
     }

@@ -20,6 +20,7 @@ struct SNSAPI: Sendable {
     static let actions: Set<String> = [
         "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "PublishBatch", "Subscribe", "ConfirmSubscription", "Unsubscribe",
         "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "GetTopicAttributes",
+        "TagResource", "UntagResource", "ListTagsForResource",
     ]
 
     func handle(action: String, parameters: [String: String], principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) {
@@ -182,6 +183,11 @@ struct SNSAPI: Sendable {
                 "<member><TopicArn>\(text(item["TopicArn"]))</TopicArn><Protocol>\(text(item["Protocol"]))</Protocol><SubscriptionArn>\(text(item["SubscriptionArn"]))</SubscriptionArn><Owner>\(text(item["Owner"]))</Owner><Endpoint>\(text(item["Endpoint"]))</Endpoint></member>"
             }
             return "<Subscriptions>\(members.joined())</Subscriptions>"
+        case "ListTagsForResource":
+            guard case .array(let items)? = json["Tags"] else { return "<Tags/>" }
+            return "<Tags>\(items.map { "<member><Key>\(text($0["Key"]))</Key><Value>\(text($0["Value"]))</Value></member>" }.joined())</Tags>"
+        case "TagResource", "UntagResource":
+            return ""
         case "GetSubscriptionAttributes":
             guard case .object(let members)? = json["Attributes"] else { return "<Attributes/>" }
             let entries = members.map { "<entry><key>\(SNSQueryHandler.escape($0.key))</key><value>\(text($0.value))</value></entry>" }

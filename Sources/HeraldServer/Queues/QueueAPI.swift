@@ -78,6 +78,12 @@ public final class QueueAPI: Sendable {
             case "GetSubscriptionAttributes": try getSubscriptionAttributes(request, principal, reply)
             case "SetSubscriptionAttributes": try setSubscriptionAttributes(request, principal, settings, reply)
             case "ListSubscriptions", "ListSubscriptionsByTopic": try listSubscriptions(request, principal, reply)
+            case "TagQueue": try tagQueue(request, principal, untag: false, reply)
+            case "UntagQueue": try tagQueue(request, principal, untag: true, reply)
+            case "ListQueueTags": try listQueueTags(request, principal, reply)
+            case "TagResource": try tagResource(request, principal, untag: false, reply)
+            case "UntagResource": try tagResource(request, principal, untag: true, reply)
+            case "ListTagsForResource": try listTagsForResource(request, principal, reply)
             default:
                 throw HeraldError(.invalidAction, "The action \(action) is not valid for this endpoint.")
             }
