@@ -61,6 +61,13 @@ aws_ sns unsubscribe --subscription-arn "$sub"
 [ "$(aws_ sns list-subscriptions-by-topic --topic-arn "$topic" --query 'length(Subscriptions)')" = "1" ] || fail "unsubscribe left the subscription"
 err=$(aws_ sns publish --topic-arn arn:aws:sns:us-east-1:000000000000:cli-orders --message x --message-attributes '{"a":{"DataType":"Wrong","StringValue":"1"}}' 2>&1 || true)
 echo "$err" | grep -q "InvalidParameterValue\|InvalidParameter" || fail "an invalid attribute type was not refused: $err"
+# Dead-letter sources.
+aws_ sqs create-queue --queue-name cli-dlq >/dev/null
+aws_ sqs create-queue --queue-name cli-source --attributes \
+  '{"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:cli-dlq\",\"maxReceiveCount\":\"3\"}"}' >/dev/null
+[ "$(aws_ sqs list-dead-letter-source-queues --queue-url "$endpoint/000000000000/cli-dlq" --query 'queueUrls[0]' --output text)" = "$endpoint/000000000000/cli-source" ] \
+  || fail "list-dead-letter-source-queues: $(aws_ sqs list-dead-letter-source-queues --queue-url "$endpoint/000000000000/cli-dlq")"
+
 # Tags on a topic and on a queue.
 aws_ sns tag-resource --resource-arn "$topic" --tags Key=team,Value=payments Key=tier,Value=gold
 aws_ sns untag-resource --resource-arn "$topic" --tag-keys tier

@@ -78,6 +78,7 @@ public final class QueueAPI: Sendable {
             case "GetSubscriptionAttributes": try getSubscriptionAttributes(request, principal, reply)
             case "SetSubscriptionAttributes": try setSubscriptionAttributes(request, principal, settings, reply)
             case "ListSubscriptions", "ListSubscriptionsByTopic": try listSubscriptions(request, principal, reply)
+            case "ListDeadLetterSourceQueues": try listDeadLetterSourceQueues(request, principal, reply)
             case "TagQueue": try tagQueue(request, principal, untag: false, reply)
             case "UntagQueue": try tagQueue(request, principal, untag: true, reply)
             case "ListQueueTags": try listQueueTags(request, principal, reply)
@@ -130,6 +131,17 @@ public final class QueueAPI: Sendable {
             .filter { principal.permissions.allows(.publish, topic: $0) || principal.permissions.allows(.subscribe, topic: $0) }
             .map { JSONValue.string(identity.queueURL($0)) }
         reply(.success(ActionResponse.object([("QueueUrls", .array(urls))])))
+    }
+
+    /// SQS ListDeadLetterSourceQueues: the queues whose RedrivePolicy names this one.
+    private func listDeadLetterSourceQueues(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
+        let name = try request.queueName()
+        guard manager.summary(name) != nil else { throw QueueManager.noSuchQueue }
+        let urls = manager.queueNames()
+            .filter { !$0.contains("/") && manager.summary($0)?.attributes.redrivePolicy?.deadLetterTargetQueue == name }
+            .filter { principal.permissions.allows(.publish, topic: $0) || principal.permissions.allows(.subscribe, topic: $0) }
+            .map { JSONValue.string(identity.queueURL($0)) }
+        reply(.success(ActionResponse.object([("queueUrls", .array(urls))])))
     }
 
     private func getQueueURL(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
