@@ -29,10 +29,12 @@ public final class ChildProcess: @unchecked Sendable {
     public var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Runs a command to its end: its exit status and everything it wrote (stdout and stderr).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// `environment` entries are added to this process's environment.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added } }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -40,6 +42,11 @@ public final class ChildProcess: @unchecked Sendable {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Whether `command` runs and exits 0 (a tool's presence: `["python3", "-c", "import boto3"]`).
+    public static func succeeds(_ command: [String]) -> Bool {
+        (try? run("/usr/bin/env", command))?.status == 0
     }
 }
 

@@ -124,7 +124,7 @@ extension Integration {
                 try await api.call("DeleteMessageBatch", #"{"QueueUrl":"http://x/000000000000/nowhere","Entries":[]}"#), status: 400,
                 type: "EmptyBatchRequest", queryError: "AWS.SimpleQueueService.EmptyBatchRequest;Sender")
             // A modelled SQS operation Herald does not implement yet reaches QueueAPI: InvalidAction.
-            try Self.expectError(try await api.call("TagQueue", "{}"), status: 400, type: "InvalidAction", queryError: "InvalidAction;Sender")
+            try Self.expectError(try await api.call("AddPermission", "{}"), status: 400, type: "InvalidAction", queryError: "InvalidAction;Sender")
             // A non-SigV4 Authorization header.
             try Self.expectError(
                 try await api.call("ListQueues", "{}", authorization: "Basic dGVzdDp0ZXN0"), status: 403, type: "IncompleteSignature",
@@ -173,41 +173,18 @@ extension Integration {
             #expect(APIAccess.isLoopback("127.0.0.1") && APIAccess.isLoopback("::1") && !APIAccess.isLoopback("0.0.0.0"))
         }
 
-        static let boto3Installed: Bool = {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", "import boto3"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            do {
-                try process.run()
-                process.waitUntilExit()
-                return process.terminationStatus == 0
-            } catch {
-                return false
-            }
-        }()
+        static let boto3Installed = ChildProcess.succeeds(["python3", "-c", "import boto3"])
+        /// Credentials for the compatibility scripts, with the user's own AWS files out of the way.
+        static let awsEnvironment = [
+            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        ]
 
         @Test(.enabled(if: boto3Installed, "boto3 is not installed (python3 -c 'import boto3')"))
         func boto3DrivesTheQueueAPI() throws {
             let api = try APIServer()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_boto3.py", "http://127.0.0.1:\(api.port)"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["AWS_ACCESS_KEY_ID"] = "test"
-            environment["AWS_SECRET_ACCESS_KEY"] = "test"
-            environment["AWS_DEFAULT_REGION"] = "us-east-1"
-            environment["AWS_CONFIG_FILE"] = "/dev/null"
-            environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "sqs_boto3.py failed:\n\(text)")
+            let (status, text) = try ChildProcess.run("/usr/bin/env", ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_boto3.py", "http://127.0.0.1:\(api.port)"], environment: Self.awsEnvironment)
+            #expect(status == 0, "sqs_boto3.py failed:\n\(text)")
             #expect(text.contains("sqs_boto3: all checks passed"), "\(text)")
         }
 
@@ -222,20 +199,10 @@ extension Integration {
                 user.accessKeys = [HeraldConfig.AccessKey(id: keyID, secret: secret)]
                 config.auth = HeraldConfig.Auth(allowAnonymous: false, anonymousPermissions: .none, users: [user])
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_boto3_auth.py", "http://127.0.0.1:\(api.port)", keyID, secret]
-            var environment = ProcessInfo.processInfo.environment
-            environment["AWS_CONFIG_FILE"] = "/dev/null"
-            environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "sqs_boto3_auth.py failed:\n\(text)")
+            let (status, text) = try ChildProcess.run(
+                "/usr/bin/env", ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_boto3_auth.py", "http://127.0.0.1:\(api.port)", keyID, secret],
+                environment: ["AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
+            #expect(status == 0, "sqs_boto3_auth.py failed:\n\(text)")
             #expect(text.contains("sqs_boto3_auth: all checks passed"), "\(text)")
             // Unsigned: no Authorization header at all.
             let unsigned = try await api.call("ListQueues", "{}", authorization: nil)
@@ -243,36 +210,15 @@ extension Integration {
             #expect(unsigned.headers["x-amzn-query-error"]?.hasPrefix("MissingAuthenticationToken") == true)
         }
 
-        static let awsCLIInstalled: Bool = {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["aws", "--version"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            do {
-                try process.run()
-                process.waitUntilExit()
-                return process.terminationStatus == 0
-            } catch {
-                return false
-            }
-        }()
+        static let awsCLIInstalled = ChildProcess.succeeds(["aws", "--version"])
 
         /// The real AWS CLI: SNS topic, two SQS subscriptions (filtered and raw; enveloped), publish,
         /// receive, list, get attributes, unsubscribe, an invalid publish, delete-topic.
         @Test(.enabled(if: awsCLIInstalled, "the AWS CLI is not installed"))
         func awsCLIDrivesTheSNSToSQSFanOut() throws {
             let api = try APIServer()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [TestPaths.repository + "/Tests/Compatibility/sns_awscli.sh", "http://127.0.0.1:\(api.port)"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "sns_awscli.sh failed:\n\(text)")
+            let (status, text) = try ChildProcess.run("/bin/bash", [TestPaths.repository + "/Tests/Compatibility/sns_awscli.sh", "http://127.0.0.1:\(api.port)"])
+            #expect(status == 0, "sns_awscli.sh failed:\n\(text)")
             #expect(text.contains("sns_awscli: all checks passed"), "\(text)")
         }
 
