@@ -9,6 +9,8 @@ public struct PublishRequest: Sendable {
     public var body: [UInt8]
     public var groupID: String?
     public var deduplicationID: String?
+    /// SNS's `Subject` (the SNS API's Publish; none over the stream protocol).
+    public var subject: String?
     /// Kept with the message for the protocol that carried it (`Message.transportCache`).
     public var transportCache: (any MessageTransportCache)?
 

@@ -11,13 +11,15 @@ public struct Message: Sendable {
         let body: [UInt8]
         let groupID: String?
         let deduplicationID: String?
+        let subject: String?
         let transportCache: (any MessageTransportCache)?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-            groupID: String?, deduplicationID: String?, transportCache: (any MessageTransportCache)?
+            groupID: String?, deduplicationID: String?, subject: String?, transportCache: (any MessageTransportCache)?
         ) {
             self.transportCache = transportCache
+            self.subject = subject
             self.id = id
             self.topic = topic
             self.attributes = attributes
@@ -34,12 +36,15 @@ public struct Message: Sendable {
     /// the publisher sent it). Opaque here: only the layer that made it reads it.
     public init(
         id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-        groupID: String? = nil, deduplicationID: String? = nil, transportCache: (any MessageTransportCache)? = nil
+        groupID: String? = nil, deduplicationID: String? = nil, subject: String? = nil, transportCache: (any MessageTransportCache)? = nil
     ) {
         storage = Storage(
             id: id, topic: topic, attributes: attributes, body: body, groupID: groupID,
-            deduplicationID: deduplicationID, transportCache: transportCache)
+            deduplicationID: deduplicationID, subject: subject, transportCache: transportCache)
     }
+
+    /// SNS's `Subject`, when the publisher gave one (it reaches envelopes, not stream deliveries).
+    public var subject: String? { storage.subject }
 
     /// See `init`: nil when the carrying protocol kept nothing.
     public var transportCache: (any MessageTransportCache)? { storage.transportCache }
@@ -81,7 +86,7 @@ public struct Message: Sendable {
         storage = Storage(
             id: id ?? old.id, topic: topic ?? old.topic, attributes: attributes ?? old.attributes,
             body: body ?? old.body, groupID: groupID ?? old.groupID,
-            deduplicationID: deduplicationID ?? old.deduplicationID,
+            deduplicationID: deduplicationID ?? old.deduplicationID, subject: old.subject,
             transportCache: nil)  // a changed message no longer matches what a protocol kept
     }
 }

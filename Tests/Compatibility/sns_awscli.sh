@@ -19,7 +19,7 @@ sub=$(aws_ sns subscribe --topic-arn "$topic" --protocol sqs --notification-endp
 case "$sub" in "$topic":*) ;; *) fail "subscribe answered '$sub'";; esac
 aws_ sns subscribe --topic-arn "$topic" --protocol sqs --notification-endpoint arn:aws:sqs:us-east-1:000000000000:cli-all >/dev/null
 aws_ sns publish --topic-arn "$topic" --message cheap --message-attributes '{"price":{"DataType":"Number","StringValue":"20"}}' >/dev/null
-id=$(aws_ sns publish --topic-arn "$topic" --message big --message-attributes '{"price":{"DataType":"Number","StringValue":"250"}}' --query MessageId --output text)
+id=$(aws_ sns publish --topic-arn "$topic" --message big --subject "Order 7" --message-attributes '{"price":{"DataType":"Number","StringValue":"250"}}' --query MessageId --output text)
 
 big=$(aws_ sqs receive-message --queue-url "$endpoint/000000000000/cli-big" --wait-time-seconds 5 --max-number-of-messages 10 --message-attribute-names All)
 [ "$(echo "$big" | python3 -c 'import json,sys; m=json.load(sys.stdin)["Messages"]; print(len(m), m[0]["Body"], m[0]["MessageAttributes"]["price"]["StringValue"])')" = "1 big 250" ] \
@@ -29,6 +29,7 @@ echo "$all" | python3 -c '
 import json, sys
 bodies = [json.loads(m["Body"]) for m in json.load(sys.stdin)["Messages"]]
 assert sorted(b["Message"] for b in bodies) == ["big", "cheap"], bodies
+assert [b.get("Subject") for b in bodies if b["Message"] == "big"] == ["Order 7"], bodies
 assert all(b["Type"] == "Notification" and b["SignatureVersion"] == "1" for b in bodies), bodies
 ' || fail "cli-all (enveloped) got: $all"
 echo "$all" | grep -q "$id" || fail "the enveloped copy does not carry MessageId $id"
@@ -67,6 +68,9 @@ aws_ sqs create-queue --queue-name cli-source --attributes \
   '{"RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:cli-dlq\",\"maxReceiveCount\":\"3\"}"}' >/dev/null
 [ "$(aws_ sqs list-dead-letter-source-queues --queue-url "$endpoint/000000000000/cli-dlq" --query 'queueUrls[0]' --output text)" = "$endpoint/000000000000/cli-source" ] \
   || fail "list-dead-letter-source-queues: $(aws_ sqs list-dead-letter-source-queues --queue-url "$endpoint/000000000000/cli-dlq")"
+
+bad=$(aws_ sns publish --topic-arn "$topic" --message x --subject "" 2>&1 || true)
+echo "$bad" | grep -q "Invalid parameter: Subject" || fail "an empty subject was not refused: $bad"
 
 # Tags on a topic and on a queue.
 aws_ sns tag-resource --resource-arn "$topic" --tags Key=team,Value=payments Key=tier,Value=gold

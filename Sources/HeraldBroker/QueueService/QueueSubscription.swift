@@ -84,7 +84,7 @@ extension QueueManager {
                 let entry = state.nextEntry
                 state.nextEntry += 1
                 records.append(StoredMessage(
-                    entry: entry, messageID: message.id.text, topic: message.topic, sentAtMillis: now,
+                    entry: entry, messageID: message.id.text, topic: message.topic, subject: message.subject, sentAtMillis: now,
                     attributes: message.attributes, body: message.body, groupID: message.groupID,
                     deduplicationID: deduplicationID, targets: targets))
             }

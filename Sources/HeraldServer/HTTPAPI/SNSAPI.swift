@@ -80,11 +80,12 @@ struct SNSAPI: Sendable {
             topic: topic, attributes: try request.messageAttributes(), body: Array(message.utf8),
             groupID: try request.string("MessageGroupId"), deduplicationID: try request.string("MessageDeduplicationId"),
             principal: principal, settings: settings)
-        let publishRequest: PublishRequest
+        var publishRequest: PublishRequest
         switch prepared {
         case .success(let made): publishRequest = made
         case .failure(let error): throw error
         }
+        publishRequest.subject = try Self.subject(request)
         var congestion: PublishCongestion?
         var receipts: PublishReceipts?
         let id: MessageID
@@ -128,7 +129,9 @@ struct SNSAPI: Sendable {
                 topic: topic, attributes: attributes, body: Array(message.utf8), groupID: try entry.string("MessageGroupId"),
                 deduplicationID: try entry.string("MessageDeduplicationId"), principal: principal, settings: settings)
             switch prepared {
-            case .success(let made): batch.append(made)
+            case .success(var made):
+                made.subject = try Self.subject(entry)
+                batch.append(made)
             case .failure(let error): throw error
             }
         }
@@ -154,6 +157,15 @@ struct SNSAPI: Sendable {
         receipts.whenSettled { settled in
             if let done = waiting.settle(settled) { finish(done) }
         }
+    }
+
+    /// SNS's `Subject`: not empty, under 100 characters, no line breaks or control characters.
+    static func subject(_ request: ActionRequest) throws(HeraldError) -> String? {
+        guard let subject = try request.string("Subject") else { return nil }
+        guard !subject.isEmpty, subject.count < 100, !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw HeraldError(.invalidParameter, "Invalid parameter: Subject")
+        }
+        return subject
     }
 
     /// Subscription actions: QueueAPI's JSON answer, written as SNS's XML.
