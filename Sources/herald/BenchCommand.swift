@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks.",
         // Register further benchmarks here (e.g. `BenchLoadCommand.self` from its own file).
-        subcommands: [BenchFilterCommand.self, BenchLoadCommand.self, BenchChurnCommand.self, BenchQueueCommand.self, BenchHTTPCommand.self, BenchHTTPSinkCommand.self]
+        subcommands: [BenchFilterCommand.self, BenchLoadCommand.self, BenchChurnCommand.self, BenchQueueCommand.self, BenchHTTPCommand.self, BenchHTTPSinkCommand.self, BenchAPICommand.self]
     )
 }
 
