@@ -1,5 +1,6 @@
 // Real processes for crash tests: the `herald` executable started as a child, killed with SIGKILL.
 import Foundation
+import HeraldNet
 
 /// A child process whose standard error goes to a file (read it when a test fails).
 public final class ChildProcess: @unchecked Sendable {
@@ -56,26 +57,8 @@ public enum HeraldExecutable {
     public static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close).
-public func freeLoopbackPort() -> Int? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { return nil }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { return nil }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+/// A TCP port on 127.0.0.1 that was free a moment ago (`SocketAddress.freeLoopbackPort`).
+public func freeLoopbackPort() -> Int? { SocketAddress.freeLoopbackPort() }
 
 /// A fresh temporary directory.
 public func makeTemporaryDirectory(_ prefix: String) -> String {

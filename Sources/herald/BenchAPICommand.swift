@@ -48,7 +48,7 @@ struct BenchAPICommand: ParsableCommand {
         let directory = NSTemporaryDirectory() + "herald-bench-api-\(getpid())"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        guard let heraldPort = BenchAPIPorts.free(), let motoPort = BenchAPIPorts.free() else { throw BenchError("no free loopback port") }
+        guard let heraldPort = SocketAddress.freeLoopbackPort(), let motoPort = SocketAddress.freeLoopbackPort() else { throw BenchError("no free loopback port") }
         let herald = try BenchServeChild(config: """
             listeners:
               - listen: 127.0.0.1:0
@@ -91,23 +91,6 @@ struct BenchAPICommand: ParsableCommand {
         for (name, _, _, cpu) in rows {
             print("# \(name): the bench client used \(Int(cpu)) µs of CPU per request against Herald (of \(ProcessInfo.processInfo.activeProcessorCount) cores × 1 s per second)")
         }
-    }
-}
-
-enum BenchAPIPorts {
-    /// A loopback port that was free a moment ago.
-    static func free() -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { return nil }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return named == 0 ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }
 
