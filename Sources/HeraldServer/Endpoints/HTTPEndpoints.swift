@@ -292,15 +292,7 @@ final class HTTPEndpoints: Sendable {
     // MARK: - Pieces
 
     private func routeRuntime(_ record: SubscriptionRecord, filterLimits: FilterPolicyLimits) throws(HeraldError) {
-        var policy: FilterPolicy?
-        if let text = record.filterPolicy {
-            let scope = record.filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
-            do {
-                policy = try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: filterLimits)
-            } catch {
-                throw HeraldError(.invalidParameter, error.message(api: .subscribe))
-            }
-        }
+        let policy = try record.compiledFilterPolicy(limits: filterLimits)
         do throws(BrokerError) {
             if broker.subscriptionCount(topic: record.topic) == nil { try broker.createTopic(record.topic) }
             try route(record, policy: policy)
@@ -372,14 +364,7 @@ final class HTTPEndpoints: Sendable {
     private func ensureQueueNow(_ subscription: String) -> Result<Void, HeraldError> {
         // Existing (always so when re-routing from the callback queue): nothing to wait for.
         if manager.summary(Self.queueName(subscription)) != nil { return .success(()) }
-        let semaphore = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Void, HeraldError>>(.success(()))
-        ensureQueue(subscription) { result in
-            outcome.withLock { $0 = result }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return outcome.withLock { $0 }
+        return QueueStack.wait { done in ensureQueue(subscription, then: done) }
     }
 
     private func runtimeRecords() -> [SubscriptionRecord] {

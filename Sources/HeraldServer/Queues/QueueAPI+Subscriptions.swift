@@ -191,11 +191,7 @@ extension QueueAPI {
                 continue
             }
             do {
-                var policy: FilterPolicy?
-                if let text = record.filterPolicy {
-                    let scope = record.filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
-                    policy = try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: filterLimits)
-                }
+                let policy = try record.compiledFilterPolicy(limits: filterLimits)
                 if record.protocol != "sqs" {
                     guard record.status == .confirmed else { continue }
                     if broker.subscriptionCount(topic: record.topic) == nil { try broker.createTopic(record.topic) }
@@ -313,15 +309,7 @@ extension QueueAPI {
         case "RedrivePolicy" where http: record.redrivePolicy = try redrivePolicyText(value)
         default: throw HeraldError(.invalidParameter, "Invalid parameter: AttributeName")
         }
-        var policy: FilterPolicy?
-        if let text = record.filterPolicy {
-            let scope = record.filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
-            do {
-                policy = try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: settings.filterLimits)
-            } catch {
-                throw HeraldError(.invalidParameter, error.message(api: .subscribe))
-            }
-        }
+        let policy = try record.compiledFilterPolicy(limits: settings.filterLimits)
         if record.filterPolicy != nil, record.filterPolicyScope == nil { record.filterPolicyScope = FilterPolicyScope.messageAttributes.rawValue }
         meta.put(key, record.encoded(), ifRevision: nil, on: manager.replyQueue) { [self, record, policy] result in
             guard case .success = result else {
@@ -339,6 +327,19 @@ extension QueueAPI {
             } catch {
                 reply(.failure(error.heraldError))
             }
+        }
+    }
+}
+
+extension SubscriptionRecord {
+    /// The stored filter policy, compiled (nil: none); SNS's text when it does not parse.
+    func compiledFilterPolicy(limits: FilterPolicyLimits) throws(HeraldError) -> FilterPolicy? {
+        guard let text = filterPolicy else { return nil }
+        let scope = filterPolicyScope.flatMap(FilterPolicyScope.init(rawValue:)) ?? .messageAttributes
+        do {
+            return try FilterPolicy.parse(utf8: Array(text.utf8), scope: scope, limits: limits)
+        } catch {
+            throw HeraldError(.invalidParameter, error.message(api: .subscribe))
         }
     }
 }

@@ -158,8 +158,9 @@ struct QueueStack: Sendable {
         }
     }
 
-    /// Runs an asynchronous manager call and waits for its reply (start-up and reload only).
-    private static func wait(_ call: (@escaping @Sendable (Result<Void, HeraldError>) -> Void) -> Void) -> Result<Void, HeraldError> {
+    /// Runs an asynchronous manager call and waits for its reply (start-up and reload only: never
+    /// on the manager's callback queue, which the reply needs).
+    static func wait(_ call: (@escaping @Sendable (Result<Void, HeraldError>) -> Void) -> Void) -> Result<Void, HeraldError> {
         let semaphore = DispatchSemaphore(value: 0)
         let box = ResultBox()
         call { result in
