@@ -25,6 +25,10 @@ public final class HTTPServer: Sendable {
         public var limits: HTTPLimits = .default
         /// A connection that sends nothing for this long while no answer is pending is closed.
         public var idleTimeout: Duration = .seconds(60)
+        /// A request must arrive whole (head and body) within this long of its first byte, or it
+        /// is answered 408 and the connection closed: a peer trickling a byte at a time does not
+        /// hold a connection for ever (checked as bytes arrive; a silent peer meets `idleTimeout`).
+        public var requestTimeout: Duration = .seconds(30)
         /// Requests read but not yet answered, per connection; past it the connection stops reading.
         public var maxPipelinedRequests: Int = 16
         public var maxConnections: Int = 10_000
@@ -53,11 +57,12 @@ public final class HTTPServer: Sendable {
         options.idleTimeout = configuration.idleTimeout
         let limits = configuration.limits
         let maxPipelined = max(1, configuration.maxPipelinedRequests)
+        let requestTimeout = configuration.requestTimeout
         listener = try Listener(
             host: configuration.host, port: configuration.port, tls: configuration.tls, group: configuration.group,
             options: options, maxConnections: configuration.maxConnections
         ) { _ in
-            HTTPServerConnection(limits: limits, maxPipelined: maxPipelined, handler: handler)
+            HTTPServerConnection(limits: limits, maxPipelined: maxPipelined, requestTimeout: requestTimeout, handler: handler)
         }
     }
 

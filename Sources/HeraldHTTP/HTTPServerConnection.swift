@@ -10,7 +10,8 @@
 // - a request that ends the connection (`Connection: close`, HTTP/1.0 without keep-alive) stops
 //   decoding; its answer carries `Connection: close` and the connection closes once it is written;
 // - a decode error is answered, in turn, with the error's status and `Connection: close`;
-// - idle: a peer silent for the idle timeout is dropped, unless it waits for our answers.
+// - idle: a peer silent for the idle timeout is dropped, unless it waits for our answers;
+// - slow: a request not whole within the request timeout of its first byte is answered 408.
 import HeraldNet
 import HeraldWire
 
@@ -40,10 +41,14 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
     private var stopDecoding = false
     private var pausedForPipelining = false
     private var finished = false
+    private let requestTimeout: Duration
+    /// When the request being decoded began to arrive (nil while the decoder is between requests).
+    private var requestStartedAt: ContinuousClock.Instant?
 
-    init(limits: HTTPLimits, maxPipelined: Int, handler: @escaping HTTPServer.ResponderHandler) {
+    init(limits: HTTPLimits, maxPipelined: Int, requestTimeout: Duration = .seconds(30), handler: @escaping HTTPServer.ResponderHandler) {
         self.handler = handler
         self.maxPipelined = maxPipelined
+        self.requestTimeout = requestTimeout
         self.decoder = HTTPRequestDecoder(limits: limits)
     }
 
@@ -51,8 +56,16 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         guard !stopDecoding else { return }
+        let now = ContinuousClock.now
+        if let started = requestStartedAt, now - started > requestTimeout {
+            return refuse(HTTPResponse(status: 408, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                                       body: Array("request not received within \(requestTimeout)\n".utf8)), on: connection)
+        }
+        if decoder.isIdle { requestStartedAt = now }
         decoder.append(bytes)
         decodeAvailable(connection)
+        // A request still partly read keeps its start; a finished one clears it.
+        if decoder.isIdle { requestStartedAt = nil }
     }
 
     func connectionDidBecomeIdle(_ connection: Connection, idleFor: Duration) {
@@ -74,13 +87,9 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 guard let next = try decoder.next() else { break }
                 request = next
             } catch {
-                stopDecoding = true
-                connection.pauseReading()
-                let sequence = take(Pending(keepAlive: false, isHead: false, isHTTP10: false))
                 var response = HTTPResponse(status: error.status, headers: ["Content-Type": "text/plain; charset=utf-8"])
                 response.body = Array("\(error.message)\n".utf8)
-                answer(sequence, with: .response(response), on: connection)
-                return
+                return refuse(response, on: connection)
             }
             let keepAlive = request.keepAlive
             if !keepAlive {
@@ -91,11 +100,21 @@ final class HTTPServerConnection: ConnectionHandler, @unchecked Sendable {
                 keepAlive: keepAlive, isHead: request.method == "HEAD",
                 isHTTP10: request.version == .http10))
             handler(request, HTTPServerResponder(connection: connection, owner: self, sequence: sequence))
+            // Bytes of the next request already here: its clock starts now, not at the first's.
+            if !decoder.isIdle { requestStartedAt = ContinuousClock.now }
         }
         if !stopDecoding && !pausedForPipelining && unanswered >= maxPipelined {
             pausedForPipelining = true
             connection.pauseReading()
         }
+    }
+
+    /// Answers `response` in turn, after the answers already owed, and closes: nothing more is read.
+    private func refuse(_ response: HTTPResponse, on connection: Connection) {
+        stopDecoding = true
+        connection.pauseReading()
+        let sequence = take(Pending(keepAlive: false, isHead: false, isHTTP10: false))
+        answer(sequence, with: .response(response), on: connection)
     }
 
     private func take(_ entry: Pending) -> UInt64 {

@@ -1,5 +1,6 @@
 // The server against raw sockets: pipelining, bad requests, HTTP/1.0, idle peers.
 import Dispatch
+import Foundation
 import HeraldHTTP
 import HeraldNet
 import HeraldTestSupport
@@ -82,6 +83,36 @@ import Testing
         let socket = try PlainSocket(port: server.port)
         socket.send("GET / HTTP/1.1\r\nHo")  // a slowloris stops mid-header
         #expect(socket.waitForServerClose(timeout: .seconds(5)))
+    }
+
+    @Test func tricklingPeerIsAnswered408AfterTheRequestTimeout() throws {
+        var configuration = HTTPServer.Configuration()
+        configuration.requestTimeout = .milliseconds(300)
+        let server = try HTTPServer(configuration: configuration) { _, respond in respond(HTTPResponse(status: 200)) }
+        let socket = try PlainSocket(port: server.port)
+        // A byte every 50 ms is never idle, but the request is not whole after 300 ms.
+        for byte in "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaa" {
+            guard socket.send(String(byte)) else { break }
+            usleep(50_000)
+        }
+        let (responses, _) = HTTPTest.readResponses(socket, count: 1)
+        #expect(responses.first?.status == 408)
+        #expect(socket.waitForServerClose(timeout: .seconds(5)))
+    }
+
+    @Test func requestsWithinTheRequestTimeoutOnAKeptAliveConnectionAreServed() throws {
+        var configuration = HTTPServer.Configuration()
+        configuration.requestTimeout = .milliseconds(300)
+        let server = try HTTPServer(configuration: configuration) { _, respond in respond(HTTPResponse(status: 204)) }
+        let socket = try PlainSocket(port: server.port)
+        // The connection outlives the timeout; each request arrives whole and in time.
+        for _ in 0..<3 {
+            socket.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            let (responses, closed) = HTTPTest.readResponses(socket, count: 1)
+            #expect(responses.first?.status == 204)
+            #expect(!closed)
+            usleep(200_000)
+        }
     }
 
     @Test func unansweredPipelinedRequestsAreBounded() throws {
