@@ -12,9 +12,11 @@ extension QueueManager {
         reply: @escaping @Sendable ([Result<QueueSendResult, HeraldError>]) -> Void
     ) {
         let now = clock()
+        var fifo = false
         let prepared = state.withLock { state -> Result<[(StoredMessage, Result<Void, HeraldError>)], HeraldError> in
             guard let id = state.ids[queueName], let slot = state.queues[id] else { return .failure(Self.noSuchQueue) }
             let attributes = slot.core.attributes
+            fifo = attributes.fifo
             var out: [(StoredMessage, Result<Void, HeraldError>)] = []
             let ids = messageIDs.next(requests.count)
             for (index, request) in requests.enumerated() {
@@ -42,7 +44,7 @@ extension QueueManager {
                 if case .success = check { return .message(message) }
                 return nil
             }
-            let finish: @Sendable (Result<[LogPosition], StoreError>) -> Void = { [self] result in
+            let finish: @Sendable (Result<[LogPosition], StoreError>) -> Void = { [self, fifo] result in
                 var positions: [LogPosition] = []
                 var failure: HeraldError?
                 switch result {
@@ -60,14 +62,19 @@ extension QueueManager {
                     } else {
                         toEnqueue.append((message, positions[written]))
                         written += 1
-                        results.append(.success(QueueSendResult(messageID: message.messageID)))
+                        // FIFO queues answer SQS's SequenceNumber: the journal entry number,
+                        // unique and increasing (the same number a FIFO topic's envelope carries).
+                        let sequence = fifo ? String(message.entry) : nil
+                        results.append(.success(QueueSendResult(messageID: message.messageID, sequenceNumber: sequence)))
                     }
                 }
                 let outcomes = enqueueDurable(toEnqueue)
                 var next = 0
                 for index in results.indices {
                     guard case .success = results[index] else { continue }
-                    if let original = outcomes[next] { results[index] = .success(QueueSendResult(messageID: original)) }
+                    if let original = outcomes[next], case .success(let sent) = results[index] {
+                        results[index] = .success(QueueSendResult(messageID: original, sequenceNumber: sent.sequenceNumber))
+                    }
                     next += 1
                 }
                 reply(results)

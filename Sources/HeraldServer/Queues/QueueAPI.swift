@@ -232,6 +232,7 @@ public final class QueueAPI: Sendable {
                     if !sends[index].attributes.isEmpty {
                         members.append(("MD5OfMessageAttributes", .string(SQSDigest.md5OfMessageAttributes(sends[index].attributes))))
                     }
+                    if let sequence = sent.sequenceNumber { members.append(("SequenceNumber", .string(sequence))) }
                     successful.append(ActionResponse.object(members))
                 case .failure(let error): failed.append(ActionResponse.failure(id: entries[index].id, error))
                 }
