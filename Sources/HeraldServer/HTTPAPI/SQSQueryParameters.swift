@@ -69,8 +69,13 @@ enum SQSQueryParameters {
             lists[name, default: [:]][index, default: []].append((Array(field.path.dropFirst(2)), field.value))
         }
         var members = scalars.sorted { $0.0 < $1.0 }.map { JSONValue.Member(key: $0.0, value: .string($0.1)) }
+        var filled: [String: String] = [:]
         for (name, items) in lists.sorted(by: { $0.key < $1.key }) {
             guard let (member, shape) = flattened[name] else { continue }
+            // Three batch entry names share `Entries`: a request has one kind of entry.
+            if let other = filled.updateValue(name, forKey: member) {
+                throw HeraldError(.invalidParameterValue, "The parameters \(prefix)\(other).N and \(prefix)\(name).N cannot be in one request.")
+            }
             let ordered = items.sorted { $0.key < $1.key }
             switch shape {
             case .strings:
