@@ -25,22 +25,23 @@ extension Integration {
                 user.accessKeys = [HeraldConfig.AccessKey(id: keyID, secret: secret)]
                 config.auth = HeraldConfig.Auth(allowAnonymous: false, anonymousPermissions: .none, users: [user])
             }
-            let (status, text) = try ChildProcess.run(
-                "/usr/bin/env", ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_query.py", "http://127.0.0.1:\(api.port)", keyID, secret, "--verified"],
-                environment: ["AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
-            #expect(status == 0, "sqs_query.py failed:\n\(text)")
-            #expect(text.contains("sqs_query: all checks passed"), "\(text)")
+            try Self.runScript(api, keyID, secret, "--verified")
         }
 
         /// The embedded defaults (any key on loopback): the same script passes.
         @Test(.enabled(if: botocoreInstalled, "python3 with botocore is not installed (python3 -c 'import botocore'): the query-protocol client script cannot run"))
         func queryClientOnTheEmbeddedDefaults() throws {
-            let api = try APIServer()
+            try Self.runScript(try APIServer(), "test", "test")
+        }
+
+        /// Runs sqs_query.py against `api`, with the user's own AWS files out of the way.
+        static func runScript(_ api: APIServer, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let script = TestPaths.repository + "/Tests/Compatibility/sqs_query.py"
             let (status, text) = try ChildProcess.run(
-                "/usr/bin/env", ["python3", TestPaths.repository + "/Tests/Compatibility/sqs_query.py", "http://127.0.0.1:\(api.port)", "test", "test"],
+                "/usr/bin/env", ["python3", script, "http://127.0.0.1:\(api.port)"] + arguments,
                 environment: ["AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"])
-            #expect(status == 0, "sqs_query.py failed:\n\(text)")
-            #expect(text.contains("sqs_query: all checks passed"), "\(text)")
+            #expect(status == 0, "sqs_query.py failed:\n\(text)", sourceLocation: sourceLocation)
+            #expect(text.contains("sqs_query: all checks passed"), "\(text)", sourceLocation: sourceLocation)
         }
 
         /// `Version` picks the service: the same port answers SQS's XML for 2012-11-05 and SNS's
