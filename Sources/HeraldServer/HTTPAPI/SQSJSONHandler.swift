@@ -57,6 +57,10 @@ final class SQSJSONHandler: Sendable {
             return respond(certificateResponse(requestID: requestID))
         }
         if request.headers["X-Amz-Target"] == nil, let (action, parameters) = SNSQueryHandler.action(of: request) {
+            // The legacy SQS query protocol shares the form encoding with SNS (spec §1.4).
+            if SQSQueryHandler.isSQS(request, parameters: parameters) {
+                return SQSQueryHandler(dependencies: dependencies).handle(request, action: action, parameters: parameters, requestID: requestID, respond: respond)
+            }
             let links = SNSQueryHandler(endpoints: dependencies.endpoints, settings: dependencies.settings)
             // The SubscribeURL and UnsubscribeURL an endpoint was sent are followed unsigned, as in SNS.
             if request.headers["Authorization"] == nil, action == "ConfirmSubscription" || action == "Unsubscribe" {
