@@ -82,10 +82,15 @@ struct TopView {
     private func perSecond(_ name: String, _ labels: [String: String]) -> String {
         guard let previous, interval > 0 else { return "-" }
         let delta = current.total(name, labels) - previous.total(name, labels)
+        guard delta.isFinite else { return "-" }
         return String(format: "%.1f", max(0, delta) / interval)
     }
 
-    private func int(_ value: Double) -> String { String(Int64(value.rounded())) }
+    /// A count as an integer; NaN, infinities and values past Int64 (a server is outside input) as text, never a trap.
+    private func int(_ value: Double) -> String {
+        guard let exact = Int64(exactly: value.rounded()) else { return value.isNaN ? "NaN" : String(value) }
+        return String(exact)
+    }
 
     /// Left-aligned first column(s) of text, right-aligned numbers; `(none)` for an empty table.
     static func table(_ header: [String], _ rows: [[String]], more: Int) -> [String] {
