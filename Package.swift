@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -38,12 +40,16 @@ let package = Package(
         ),
         .target(
             name: "HeraldServer",
-            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP"]
+            dependencies: [
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient",
+                "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient", "HeraldHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -57,6 +57,7 @@ extension Broker {
             }
             guard let route else { continue }
             if let problem = Self.topicProblem(request, topic: route.topic) {
+                route.publishCounter?.addRejected()
                 results.append(.failure(problem))
                 continue
             }
@@ -64,6 +65,7 @@ extension Broker {
             if let deduplicator = route.deduplicator {
                 switch deduplicator.key(for: request, contentHash: contentHash) {
                 case .refused(let error):
+                    route.publishCounter?.addRejected()
                     results.append(.failure(error))
                     continue
                 case .none:

@@ -4,8 +4,12 @@ import Synchronization
 /// routing snapshot of the topic so a rebuild does not reset it. One relaxed add per message.
 final class TopicPublishCounter: Sendable {
     private let count = Atomic<UInt64>(0)
+    /// Publishes to the topic refused by the topic's own rules (FIFO ids, deduplication keys).
+    private let rejectedCount = Atomic<UInt64>(0)
     func add(_ n: Int) { count.wrappingAdd(UInt64(n), ordering: .relaxed) }
+    func addRejected() { rejectedCount.wrappingAdd(1, ordering: .relaxed) }
     var value: UInt64 { count.load(ordering: .relaxed) }
+    var rejected: UInt64 { rejectedCount.load(ordering: .relaxed) }
 }
 
 /// What a named subscription's filter let through and kept out since it was installed: the

@@ -2,7 +2,7 @@ import Foundation
 
 /// The configuration `herald serve` runs with when given no file: one listener on
 /// 127.0.0.1:4433 with the development certificates, the AWS-compatible HTTP API on
-/// 127.0.0.1:4566, anonymous clients allowed to do anything, topics created on first use, HTTPS
+/// 127.0.0.1:4566, metrics and health on 127.0.0.1:9433, anonymous clients allowed to do anything, topics created on first use, HTTPS
 /// endpoints trusted when the system store or the dev CA vouches for them. For
 /// trying Herald out on one machine, never for production.
 extension HeraldConfig {
@@ -35,15 +35,18 @@ extension HeraldConfig {
     }
 
     /// The embedded default with the dev certificates found by `locateDevCertificates`, and the
-    /// HTTP API on 127.0.0.1:4566 (what `make serve` runs).
+    /// HTTP API on 127.0.0.1:4566 and the admin listener (metrics, health) on 127.0.0.1:9433 (what
+    /// `make serve` runs).
     public static func defaults(
         listen: ListenAddress = defaultListenAddress,
         currentDirectory: String = FileManager.default.currentDirectoryPath,
         executablePath: String? = CommandLine.arguments.first
     ) throws(ConfigError) -> HeraldConfig {
-        defaults(
+        var config = defaults(
             certsDirectory: try locateDevCertificates(currentDirectory: currentDirectory, executablePath: executablePath), listen: listen,
             http: HTTPAPI())
+        config.admin = Admin()
+        return config
     }
 
     /// The `certs/` folder holding both dev certificate files: looked for in the current directory,

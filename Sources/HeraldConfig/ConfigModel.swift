@@ -27,6 +27,8 @@ public struct HeraldConfig: Sendable, Hashable {
     public var signatureVersion: Int = 1
     /// The AWS-compatible HTTP API listener (`http:`); nil: none.
     public var http: HTTPAPI?
+    /// The metrics and health listener (`admin:`, ConfigModel+Admin.swift); nil: none.
+    public var admin: Admin?
     /// How HTTP/S subscriptions are delivered (`httpDelivery:`): trust, timeout, connections.
     public var httpDelivery = HTTPDelivery()
     /// Region and account in ARNs and queue URLs (`aws:`).

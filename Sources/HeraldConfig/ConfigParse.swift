@@ -17,7 +17,7 @@ final class ConfigParse {
         "version", "listeners", "limits", "timeouts", "sessions", "auth", "autoCreateTopics", "topics",
         "subscriptions", "queues", "dataDir", "durability", "signing", "signatureVersion", "http",
         "httpDelivery", "aws",
-        "consumers",
+        "consumers", "admin",
     ]
 
     init(reader: ConfigNodeReader, baseDirectory: String, environment: [String: String]) {
@@ -57,6 +57,7 @@ final class ConfigParse {
         config.durability = top["durability"].map { self.durability($0) } ?? HeraldConfig.Durability()
         (config.signing, config.signatureVersion) = signing(top["signing"], topLevelVersion: top["signatureVersion"])
         config.http = top["http"].flatMap { self.httpAPI($0) }
+        config.admin = top["admin"].flatMap { self.admin($0) }
         config.httpDelivery = top["httpDelivery"].map { self.httpDelivery($0) } ?? HeraldConfig.HTTPDelivery()
         config.aws = top["aws"].map { self.awsIdentity($0) } ?? HeraldConfig.AWSIdentity()
         config.consumers = top["consumers"].map { self.consumers($0, queues: queues, declared: declaredQueues) } ?? []

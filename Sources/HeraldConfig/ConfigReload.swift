@@ -26,6 +26,9 @@ extension HeraldConfig {
             // The HTTP listener is opened once, at start; queue URLs already handed out name its publicURL.
             changes.append("http listener changed: restart to apply")
         }
+        if admin != old.admin {
+            changes.append("admin listener changed: restart to apply")
+        }
         if aws != old.aws {
             // ARNs and queue URLs already handed out name the old region and account.
             changes.append("aws region/account changed: restart to apply")

@@ -23,6 +23,8 @@ public final class Server: Sendable {
     private let log: @Sendable (String) -> Void
     /// Managed queue consumers (Consumers/Server+Consumers.swift).
     let consumers = ManagedConsumers()
+    /// `/metrics`, `/healthz`, `/readyz` (`admin:`; Metrics/AdminEndpoint.swift).
+    public let admin = AdminEndpoint()
 
     private struct State {
         var config: HeraldConfig
@@ -62,6 +64,10 @@ public final class Server: Sendable {
     /// left open) when a TLS file cannot be loaded or an address cannot be bound.
     public func start() throws(ServerError) {
         let config = state.withLock { $0.config }
+        // Admin first: /readyz answers 503 until everything below is open.
+        try admin.open(config.admin, group: group) { [weak self] in self?.metricsExposition() ?? "" }
+        var started = false
+        defer { if !started { admin.close() } }
         // The HTTP API is bound first: queue URLs, SubscribeURLs and SigningCertURL name its public
         // URL with the port actually bound. Its handler finds the queue stack when it is open.
         var httpAPI: HTTPAPIListener?
@@ -107,9 +113,14 @@ public final class Server: Sendable {
             let access = APIAccess.verifiesSignatures(config.auth) ? "SigV4 verified against the users' accessKeys" : HTTPAPIListener.anyKeyNote
             log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(access)")
         }
+        if let spec = config.admin, let port = admin.port {
+            log("metrics and health (plain HTTP) on http://\(ListenAddress(host: spec.listen.host, port: UInt16(clamping: port)))/metrics, /healthz, /readyz")
+        }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()
         try startConsumers(config, log: log)
+        started = true
+        admin.setReady(true)
     }
 
     /// The bound address of each listener, in configuration order (port 0 resolves here).
@@ -120,6 +131,8 @@ public final class Server: Sendable {
     /// reported. Throws (keeping the running configuration) when the broker rejects it.
     @discardableResult
     public func reload(_ config: HeraldConfig) throws(ServerError) -> [String] {
+        var applied = false
+        defer { counters.events.countReload(applied: applied) }
         let (old, queues) = state.withLock { ($0.config, $0.queues) }
         if let queues {
             try QueueStack.declare(config.queues, in: queues.manager, identity: queues.api.identity)
@@ -143,11 +156,13 @@ public final class Server: Sendable {
             notes.append("subscription \(subscription.name): new filter policy from the next message")
         }
         state.withLock { $0.config = config }
+        applied = true
         return notes
     }
 
     /// Closes the listeners (open connections finish on their own).
     public func stop() {
+        admin.setReady(false)
         let (listeners, httpAPI) = state.withLock { s in
             defer { (s.listeners, s.httpAPI) = ([], nil) }
             return (s.listeners, s.httpAPI)
@@ -156,6 +171,7 @@ public final class Server: Sendable {
         httpAPI?.close()
         consumers.stop()
         queueStack?.endpoints.stopAll()
+        admin.close()
     }
 
     /// Re-applies the configured topics and HTTP/S pumps (a config-declared HTTP/S subscription was confirmed).

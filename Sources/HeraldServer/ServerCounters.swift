@@ -9,6 +9,8 @@ public final class ServerCounters: Sendable {
     let heartbeatTimeouts = Atomic<Int>(0)
     /// Every closed connection, counted once under why it ended (`DisconnectCause`).
     let disconnects = Mutex<[DisconnectCause: Int]>([:])
+    /// Reloads and handshake failures by reason (swift-metrics; Metrics/ServerEventMetrics.swift).
+    public let events = ServerEventMetrics()
 
     public init() {}
 

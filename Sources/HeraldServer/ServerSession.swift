@@ -191,6 +191,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         context.counters.countDisconnect(disconnectCause ?? Self.cause(of: reason))
+        context.counters.events.countHandshakeFailure(reason)
         if case .ready(_, let handle) = state {
             service.detachSession(handle)
         }

@@ -6,6 +6,6 @@ struct Herald: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "A self-hosted pub/sub broker with Amazon SNS semantics.",
-        subcommands: [ServeCommand.self, PublishCommand.self, SubscribeCommand.self, QueueCommand.self, SubscriptionCommand.self, PolicyCommand.self, ConfigCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, PublishCommand.self, SubscribeCommand.self, QueueCommand.self, SubscriptionCommand.self, PolicyCommand.self, ConfigCommand.self, BenchCommand.self, TopCommand.self]
     )
 }

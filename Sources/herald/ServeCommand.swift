@@ -58,6 +58,7 @@ struct ServeCommand: ParsableCommand {
                 log("reloaded \(configPath): \(next.summary)")
                 for note in notes { log("reload: \(note)") }
             } catch let error as ConfigError {
+                server.counters.events.countReload(applied: false)
                 log("reload of \(configPath) rejected, keeping the running configuration:\n\(error.description)")
             } catch {
                 log("reload of \(configPath) rejected, keeping the running configuration: \(error)")

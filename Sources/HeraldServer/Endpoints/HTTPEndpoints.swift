@@ -274,6 +274,11 @@ final class HTTPEndpoints: Sendable {
         manager.deleteQueue(Self.queueName(name)) { _ in }
     }
 
+    /// Every running pump's delivery counters, by subscription name (the metrics scrape).
+    func allCounters() -> [String: HTTPDeliveryCounters.Snapshot] {
+        state.withLock { $0.pumps.mapValues { $0.counters.snapshot } }
+    }
+
     /// Per-subscription delivery counters (nil: no pump runs for it).
     func counters(_ name: String) -> HTTPDeliveryCounters.Snapshot? {
         state.withLock { $0.pumps[name]?.counters.snapshot }
