@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,13 +39,18 @@ let package = Package(
         ),
         .target(
             name: "HeraldServer",
-            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP"]
+            dependencies: ["HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP",
+                // Operator logs (Logging/): sessions report connection events here. HeraldNet stays
+                // logging-free: every failure it sees reaches the session as a `CloseReason`.
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
                 "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
@@ -66,7 +72,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer", "HeraldConfig", "HeraldBroker", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
-                "HeraldStore", "HeraldTestSupport", "HeraldHTTP",
+                "HeraldStore", "HeraldTestSupport", "HeraldHTTP", .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]
