@@ -92,7 +92,11 @@ public struct LogLineFormatter: Sendable {
     private static func json(of value: Logger.Metadata.Value) -> JSONValue {
         switch value {
         case .string(let s): return .string(s)
-        case .stringConvertible(let c): return .string(c.description)
+        case .stringConvertible(let c):
+            // Counts stay numbers in JSON (`"suppressed":11`), so a log pipeline can sum them.
+            if c is any BinaryInteger { return .number(c.description) }
+            if let flag = c as? Bool { return .bool(flag) }
+            return .string(c.description)
         case .array(let values): return .array(values.map { json(of: $0) })
         case .dictionary(let d): return .object(d.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: json(of: $0.value)) })
         }
