@@ -1,6 +1,7 @@
 // The operator log's pure parts: line formats (text exact, JSON parsed back by Foundation's
 // parser), the per-kind rate limiter, and the event log's suppression summary on an injected clock.
 import Foundation
+import HeraldNet
 import HeraldServer
 import Logging
 import Synchronization
@@ -120,5 +121,32 @@ import Testing
         #expect(objects.last?["msg"] as? String == "suppressed 48 similar events")
         #expect(objects.last?["kind"] as? String == "handshake_failed")
         #expect(objects.last?["suppressed"] as? Int == 48)
+    }
+}
+
+/// How a closed connection maps to its one event (the cases the loopback tests cannot provoke cheaply).
+@Suite struct ServerEventMappingTests {
+    static func closed(_ reason: CloseReason, _ cause: DisconnectCause, _ hangUp: ServerEvent.HangUp? = nil, user: String? = "alice") -> ServerEvent {
+        .connectionClosed(reason: reason, cause: cause, hangUp: hangUp, peer: "127.0.0.1:1", user: user, certificate: nil, handshakeTimeout: .seconds(10))
+    }
+
+    @Test func slowConsumersAreWarningsWithTheReasonTheyWereCutOff() {
+        let pending = Self.closed(.protocolError("pending queue"), .slowConsumer, .init(code: .slowConsumer, message: "slow consumer: a subscription's pending queue passed its bound"))
+        #expect(pending.kind == .slowConsumer && pending.level == .warning)
+        #expect(pending.metadata["reason"] == "slow consumer: a subscription's pending queue passed its bound")
+        #expect(pending.metadata["user"] == "alice")
+        let output = Self.closed(.outputLimitExceeded(pendingBytes: 9_000_000), .outputLimit)
+        #expect(output.kind == .slowConsumer && output.metadata["reason"] == "peer too slow: 9000000 bytes of output pending")
+    }
+
+    @Test func eachCauseHasItsKindAndLevel() {
+        #expect(Self.closed(.handshakeTimeout, .handshakeFailed, user: nil).metadata["reason"] == "no TLS handshake within 10.0 seconds")
+        #expect(Self.closed(.idleTimeout, .timeout, .init(code: .timeout, message: "no CONNECT within 10 seconds")).kind == .timeout)
+        #expect(Self.closed(.protocolError("x"), .connectRefused, .init(code: .unsupportedProtocol, message: "protocol version 9")).kind == .connectRefused)
+        #expect(Self.closed(.protocolError("x"), .protocolError, .init(code: .authenticationFailed, message: "unknown token")).kind == .authFailed,
+                "a user removed by a reload is an auth failure")
+        #expect(Self.closed(.ioError("reset"), .ioError).level == .info)
+        let orderly = Self.closed(.peerClosed, .clientClosed)
+        #expect(orderly.kind == .closed && orderly.level == .debug)
     }
 }
