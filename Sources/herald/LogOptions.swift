@@ -5,10 +5,10 @@ import Logging
 /// `herald serve --log-level LEVEL --log-format text|json`: the operator log on standard error
 /// (docs/OPERATIONS.md "Logs").
 struct LogOptions: ParsableArguments {
-    @Option(help: "Write log lines at this level and above: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "The lowest level of log line written to standard error.")
     var logLevel: LogLevelOption = .info
 
-    @Option(help: "Log line format: text (one readable line per event) or json (one JSON object per line).")
+    @Option(help: "text: one readable line per event; json: one JSON object per line.")
     var logFormat: LogFormatOption = .text
 
     /// The server's event log, writing to standard error.
