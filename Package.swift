@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +45,9 @@ let package = Package(
                 "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldStore", "HeraldBroker", "HeraldConfig", "HeraldHTTP",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Operator logs (Logging/): sessions report connection events here. HeraldNet stays
+                // logging-free: every failure it sees reaches the session as a `CloseReason`.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -51,6 +55,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "FilterPolicy", "HeraldWire", "HeraldNet", "HeraldConfig", "HeraldServer", "HeraldClient", "HeraldHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Helpers the test targets share (paths, waiting, raw sockets, BlockingConnection); no product ships it.
@@ -72,7 +77,7 @@ let package = Package(
             name: "HeraldServerTests",
             dependencies: [
                 "HeraldServer", "HeraldConfig", "HeraldBroker", "HeraldClient", "HeraldNet", "HeraldWire", "FilterPolicy", "HeraldCore",
-                "HeraldStore", "HeraldTestSupport", "HeraldHTTP",
+                "HeraldStore", "HeraldTestSupport", "HeraldHTTP", .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

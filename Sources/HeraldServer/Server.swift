@@ -21,6 +21,8 @@ public final class Server: Sendable {
     private let group: EventLoopGroup
     private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
+    /// The operator log (Logging/): the start-up line here, connection events from the sessions.
+    public var events: ServerEventLog { context.events }
     /// Managed queue consumers (Consumers/Server+Consumers.swift).
     let consumers = ManagedConsumers()
     /// `/metrics`, `/healthz`, `/readyz` (`admin:`; Metrics/AdminEndpoint.swift).
@@ -41,7 +43,8 @@ public final class Server: Sendable {
 
     public init(
         config: HeraldConfig, group: EventLoopGroup = .shared, repair: Bool = false,
-        journalFiles: any JournalFileSystem = PosixFileSystem(), log: @escaping @Sendable (String) -> Void = { _ in }
+        journalFiles: any JournalFileSystem = PosixFileSystem(), log: @escaping @Sendable (String) -> Void = { _ in },
+        events: ServerEventLog = .disabled
     ) {
         self.repair = repair
         self.journalFiles = journalFiles
@@ -53,7 +56,7 @@ public final class Server: Sendable {
         options.limits.maxPendingMessages = config.limits.maxPendingMessagesPerSubscriber
         options.limits.resumeWindowNanoseconds = UInt64(config.sessions.resumeWindow.components.seconds) * 1_000_000_000
         self.broker = Broker(options: options, matcherFactory: CompiledMatcherFactory())
-        self.context = SessionContext(broker: broker, settings: Self.settings(for: config), counters: counters)
+        self.context = SessionContext(broker: broker, settings: Self.settings(for: config), counters: counters, events: events)
         self.service = HeraldService(context: context)
         self.group = group
         self.state = Mutex(State(config: config))
@@ -101,26 +104,21 @@ public final class Server: Sendable {
             do {
                 let listener = try makeListener(spec, timeouts: config.timeouts)
                 opened.append(listener)
-                log("listening on \(listener.localAddress) (TLS, client certificates: \(spec.tls.clientAuth.rawValue))")
             } catch {
                 for listener in opened { listener.close() }
                 httpAPI?.close()
                 throw ServerError("listener \(spec.address): \(error.message)")
             }
         }
-        if let api = httpAPI, let spec = config.http {
+        if let api = httpAPI {
             state.withLock { $0.httpAPI = api }
-            let access = APIAccess.verifiesSignatures(config.auth) ? "SigV4 verified against the users' accessKeys" : HTTPAPIListener.anyKeyNote
-            log("HTTP API (SQS JSON, SNS subscription links) listening on \(spec.listen.host):\(api.port), public URL \(api.publicURL); \(access)")
-        }
-        if let spec = config.admin, let port = admin.port {
-            log("metrics and health (plain HTTP) on http://\(ListenAddress(host: spec.listen.host, port: UInt16(clamping: port)))/metrics, /healthz, /readyz")
         }
         state.withLock { $0.listeners = opened }
         scheduleExpiry()
         try startConsumers(config, log: log)
         started = true
         admin.setReady(true)
+        events.report(startedEvent(config, listeners: opened, httpAPI: httpAPI))
     }
 
     /// The bound address of each listener, in configuration order (port 0 resolves here).

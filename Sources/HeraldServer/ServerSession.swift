@@ -45,6 +45,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private var inReadBatch = false
     /// What CONNECT presented, so a reload can re-resolve the principal's permissions.
     private var credentials: (token: String?, certificateCommonName: String?) = (nil, nil)
+    /// For the close's log line (Logging/ServerEvent.swift): who the client was and the ERR it was cut off with.
+    private var userName: String?
+    private var lastHangUp: ServerEvent.HangUp?
 
     init(connection: Connection, service: HeraldService) {
         self.connection = connection
@@ -190,7 +193,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
-        context.counters.countDisconnect(disconnectCause ?? Self.cause(of: reason))
+        let cause = disconnectCause ?? Self.cause(of: reason)
+        context.counters.countDisconnect(cause)
+        context.events.report(.connectionClosed(
+            reason: reason, cause: cause, hangUp: lastHangUp, peer: connection.remoteAddress?.description ?? "unknown", user: userName,
+            certificate: connection.peerCertificate?.commonName, handshakeTimeout: connection.options.handshakeTimeout))
         context.counters.events.countHandshakeFailure(reason)
         if case .ready(_, let handle) = state {
             service.detachSession(handle)
@@ -321,6 +328,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         switch service.attachSession(options.session.map(SessionID.init), principal: principal, sink: self) {
         case .success(let handle):
             state = .ready(principal: principal, handle: handle)
+            userName = principal.name
             FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: handle.id.text, resumed: handle.resumed)), to: &out)
         case .failure(let error):
             fail(error, reason: nil)
@@ -739,6 +747,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         if case .closed = state { return }
         state = .closed
         disconnectCause = cause
+        lastHangUp = ServerEvent.HangUp(code: frame.code, message: frame.message)
         publishBatch.removeAll()
         publishRequestIDs.removeAll()
         subscribeBatch.removeAll()

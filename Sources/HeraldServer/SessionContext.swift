@@ -60,15 +60,18 @@ public struct NamedSubscription: Sendable, Hashable {
 final class SessionContext: Sendable {
     let broker: Broker
     let counters: ServerCounters
+    /// The operator log: sessions report connection events here (Logging/ServerEventLog.swift).
+    let events: ServerEventLog
     private let current: Mutex<SessionSettings>
     /// Bumped on every reload so sessions re-read settings only when they changed (no lock per frame).
     let generation = Atomic<UInt64>(0)
     /// The queue actions (set once the store is open, at start).
     let queues = Mutex<QueueAPI?>(nil)
 
-    init(broker: Broker, settings: SessionSettings, counters: ServerCounters) {
+    init(broker: Broker, settings: SessionSettings, counters: ServerCounters, events: ServerEventLog = .disabled) {
         self.broker = broker
         self.counters = counters
+        self.events = events
         self.current = Mutex(settings)
     }
 

@@ -24,10 +24,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Start even when the journal has damaged records in the middle: drop them (and say what was dropped).")
     var repair = false
 
+    @OptionGroup var logging: LogOptions
+
     func run() throws {
-        let log: @Sendable (String) -> Void = { line in
-            FileHandle.standardError.write(Data("herald: \(line)\n".utf8))
-        }
+        // Every line on standard error goes through the operator log (`--log-level`, `--log-format`);
+        // standard output keeps only "herald listening on HOST:PORT" for scripts.
+        let events = logging.makeEventLog()
+        let logger = events.logger
+        let log: @Sendable (String) -> Void = { line in logger.info("\(line)") }
         var loaded = try loadConfig()
         if let listen {
             let address = try ListenAddress(parsing: listen)
@@ -35,7 +39,7 @@ struct ServeCommand: ParsableCommand {
             loaded.listeners[0].address = address
         }
         loaded.dataDir = dataDir ?? loaded.dataDir ?? Self.defaultDataDir
-        let server = Server(config: loaded, repair: repair, log: log)
+        let server = Server(config: loaded, repair: repair, log: log, events: events)
         do {
             try server.start()
         } catch {
@@ -47,7 +51,7 @@ struct ServeCommand: ParsableCommand {
         let configPath = config
         let dataDir = loaded.dataDir
         let reload = SignalWatcher(signal: SIGHUP) {
-            guard let configPath else { return log("SIGHUP: no config file to reload (running on the embedded defaults)") }
+            guard let configPath else { return logger.warning("SIGHUP: no config file to reload (running on the embedded defaults)") }
             do {
                 var next = try ConfigLoader.load(file: configPath)
                 next.dataDir = dataDir  // the journal stays where it was opened
@@ -55,22 +59,21 @@ struct ServeCommand: ParsableCommand {
                     next.listeners[0].address = address
                 }
                 let notes = try server.reload(next)
-                log("reloaded \(configPath): \(next.summary)")
-                for note in notes { log("reload: \(note)") }
+                events.report(.reloaded(file: configPath, summary: next.summary, notes: notes))
             } catch let error as ConfigError {
                 server.counters.events.countReload(applied: false)
-                log("reload of \(configPath) rejected, keeping the running configuration:\n\(error.description)")
+                events.report(.reloadRejected(file: configPath, problems: error.description))
             } catch {
-                log("reload of \(configPath) rejected, keeping the running configuration: \(error)")
+                events.report(.reloadRejected(file: configPath, problems: "\(error)"))
             }
         }
-        let stop: @Sendable () -> Void = {
-            log("stopping")
+        let stop: @Sendable (String) -> Void = { signal in
+            events.report(.stopping(signal: signal))
             server.stop()
             Foundation.exit(0)
         }
-        let interrupt = SignalWatcher(signal: SIGINT, handler: stop)
-        let terminate = SignalWatcher(signal: SIGTERM, handler: stop)
+        let interrupt = SignalWatcher(signal: SIGINT) { stop("SIGINT") }
+        let terminate = SignalWatcher(signal: SIGTERM) { stop("SIGTERM") }
         withExtendedLifetime((reload, interrupt, terminate, server)) {
             dispatchMain()
         }
