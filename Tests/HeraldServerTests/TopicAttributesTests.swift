@@ -32,13 +32,13 @@ import Testing
         }
         // CreateTopic's texts carry "Attributes Reason:", SetTopicAttributes' do not (spec §3.2).
         let viaCreate = #expect(throws: HeraldError.self) {
-            try TopicAttributes.forCreate(name: "orders", ["DeliveryPolicy": #"{"http":{"defaultHealthyRetryPolicy":{"numRetries":101}}}"#])
+            try TopicAttributes.forCreate(name: "orders", ["DeliveryPolicy": #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":5,"numRetries":101}}}"#])
         }
-        #expect(viaCreate?.message.hasPrefix("Invalid parameter: Attributes Reason: DeliveryPolicy: ") == true)
+        #expect(viaCreate?.message == "Invalid parameter: Attributes Reason: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be less than or equal to 100")
         let viaSet = #expect(throws: HeraldError.self) {
-            try TopicAttributes.setting("DeliveryPolicy", to: #"{"http":{"defaultHealthyRetryPolicy":{"numRetries":101}}}"#, in: [:], topic: "orders")
+            try TopicAttributes.setting("DeliveryPolicy", to: #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":5,"numRetries":101}}}"#, in: [:], topic: "orders")
         }
-        #expect(viaSet?.message.hasPrefix("Invalid parameter: DeliveryPolicy: ") == true)
+        #expect(viaSet?.message == "Invalid parameter: DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must be less than or equal to 100")
         let fifo = try TopicAttributes.forCreate(name: "e.fifo", ["FifoTopic": "true", "FifoThroughputScope": "MessageGroup", "ContentBasedDeduplication": "True"])
         #expect(fifo["FifoThroughputScope"] == "MessageGroup" && fifo["ContentBasedDeduplication"] == "true")
     }
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func deliveryPolicyAndDefaultPolicy() throws {
-        let text = #"{"http":{"defaultHealthyRetryPolicy":{"numRetries":9}}}"#
+        let text = #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":5,"numRetries":9}}}"#
         #expect(TopicAttributes.deliveryPolicy(["DeliveryPolicy": text])?.defaultHealthyRetryPolicy?.numRetries == 9)
         #expect(TopicAttributes.deliveryPolicy([:]) == nil)
         let policy = try JSONParser.parse(TopicAttributes.defaultPolicy(topicArn: "arn:aws:sns:us-east-1:1:t", account: "1"), limits: .init(maxDepth: 16))
