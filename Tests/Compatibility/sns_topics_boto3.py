@@ -148,6 +148,12 @@ def main(endpoint):
     for arn in made:
         sns.delete_topic(TopicArn=arn)
 
+    # CreateTopic's Tags are kept where TagResource keeps them.
+    tagged = sns.create_topic(Name="tagged", Tags=[{"Key": "team", "Value": "payments"}])["TopicArn"]
+    tags = sns.list_tags_for_resource(ResourceArn=tagged)["Tags"]
+    check(tags == [{"Key": "team", "Value": "payments"}], tags)
+    sns.delete_topic(TopicArn=tagged)
+
     # DeleteTopic: gone, idempotent.
     gone = sns.create_topic(Name="short-lived", Attributes={"DisplayName": "x"})["TopicArn"]
     sns.delete_topic(TopicArn=gone)
@@ -160,7 +166,7 @@ def after_restart(endpoint):
     sns, sqs = clients(endpoint)
     arns = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     check(any(a.endswith(":events.fifo") for a in arns) and any(a.endswith(":orders") for a in arns), arns)
-    check(not any(a.endswith(":short-lived") or ":page-" in a for a in arns), arns)
+    check(not any(a.endswith(":short-lived") or a.endswith(":tagged") or ":page-" in a for a in arns), arns)
     fifo = next(a for a in arns if a.endswith(":events.fifo"))
     orders = next(a for a in arns if a.endswith(":orders"))
     got = attributes(sns, fifo)

@@ -29,7 +29,7 @@ struct SNSAPI: Sendable {
             switch action {
             case _ where TopicAPI.actions.contains(action):
                 guard let queues else { throw HeraldError(.shuttingDown, "The topic service is not running.") }
-                try TopicAPI(service: service, queues: queues).handle(action: action, request: request, principal: principal) { result in
+                try TopicAPI(service: service, queues: queues).handle(action: action, request: request, principal: principal, settings: settings) { result in
                     reply(result.map { Self.document(action, result: Self.xml(action, $0), requestID: requestID) })
                 }
             case "Publish":

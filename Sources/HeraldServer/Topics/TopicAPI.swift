@@ -40,18 +40,18 @@ public struct TopicAPI: Sendable {
     var broker: Broker { service.broker }
     var identity: QueueIdentity { queues.identity }
 
-    /// `body`: the action's JSON object (empty: `{}`).
-    public func handle(action: String, body: [UInt8], principal: Principal, reply: @escaping Reply) {
+    /// `body`: the action's JSON object (empty: `{}`); `settings`: the caller's snapshot (as QueueAPI's).
+    public func handle(action: String, body: [UInt8], principal: Principal, settings: SessionSettings, reply: @escaping Reply) {
         do throws(HeraldError) {
-            try handle(action: action, request: try ActionRequest(body), principal: principal, reply: reply)
+            try handle(action: action, request: try ActionRequest(body), principal: principal, settings: settings, reply: reply)
         } catch {
             reply(.failure(error))
         }
     }
 
-    func handle(action: String, request: ActionRequest, principal: Principal, reply: @escaping Reply) throws(HeraldError) {
+    func handle(action: String, request: ActionRequest, principal: Principal, settings: SessionSettings, reply: @escaping Reply) throws(HeraldError) {
         switch action {
-        case "CreateTopic": try createTopic(request, principal, reply)
+        case "CreateTopic": try createTopic(request, principal, settings, reply)
         case "DeleteTopic": try deleteTopic(request, principal, reply)
         case "ListTopics": try listTopics(request, principal, reply)
         case "GetTopicAttributes": try getTopicAttributes(request, principal, reply)
@@ -62,7 +62,7 @@ public struct TopicAPI: Sendable {
 
     // MARK: - Actions
 
-    private func createTopic(_ request: ActionRequest, _ principal: Principal, _ reply: @escaping Reply) throws(HeraldError) {
+    private func createTopic(_ request: ActionRequest, _ principal: Principal, _ settings: SessionSettings, _ reply: @escaping Reply) throws(HeraldError) {
         let name = try request.requiredString("Name")
         guard principal.permissions.allows(.publish, topic: name) || principal.permissions.allows(.subscribe, topic: name) else {
             throw HeraldError(.notAuthorized, "\(principal.name) may not create topic \(name)")
@@ -75,7 +75,7 @@ public struct TopicAPI: Sendable {
             // Tags go where TagResource keeps them.
             var body: [UInt8] = []
             JSONValue.object([.init(key: "ResourceArn", value: .string(arn)), .init(key: "Tags", value: .array(tags))]).write(to: &body)
-            queues.handle(action: "TagResource", body: body, principal: principal, settings: service.settings) { tagged in
+            queues.handle(action: "TagResource", body: body, principal: principal, settings: settings) { tagged in
                 reply(tagged.map { _ in ActionResponse.object([("TopicArn", .string(arn))]) })
             }
         }
