@@ -85,7 +85,7 @@ extension Broker {
             let message = Message(
                 id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
                 groupID: request.groupID, deduplicationID: deduplicationID, subject: request.subject,
-                transportCache: request.transportCache)
+                transportCache: request.transportCache, protocolBodies: request.protocolBodies)
             results.append(.success(message.id))
             route.publishCounter?.add(1)
             if route.hasTargets {

@@ -13,6 +13,8 @@ public struct PublishRequest: Sendable {
     public var subject: String?
     /// Kept with the message for the protocol that carried it (`Message.transportCache`).
     public var transportCache: (any MessageTransportCache)?
+    /// SNS `MessageStructure=json`: each protocol's text (`body` is their `default`).
+    public var protocolBodies: ProtocolBodies?
 
     public init(
         topic: String, attributes: MessageAttributes = [:], body: [UInt8],

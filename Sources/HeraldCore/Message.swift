@@ -13,12 +13,15 @@ public struct Message: Sendable {
         let deduplicationID: String?
         let subject: String?
         let transportCache: (any MessageTransportCache)?
+        let protocolBodies: ProtocolBodies?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-            groupID: String?, deduplicationID: String?, subject: String?, transportCache: (any MessageTransportCache)?
+            groupID: String?, deduplicationID: String?, subject: String?, transportCache: (any MessageTransportCache)?,
+            protocolBodies: ProtocolBodies? = nil
         ) {
             self.transportCache = transportCache
+            self.protocolBodies = protocolBodies
             self.subject = subject
             self.id = id
             self.topic = topic
@@ -34,14 +37,19 @@ public struct Message: Sendable {
     /// `transportCache`: whatever the protocol that carried the publish keeps with the message so
     /// its deliveries need not encode it again (the stream protocol keeps the attribute section as
     /// the publisher sent it). Opaque here: only the layer that made it reads it.
+    /// `protocolBodies`: SNS `MessageStructure=json` texts per protocol; `body` is then their `default`.
     public init(
         id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
-        groupID: String? = nil, deduplicationID: String? = nil, subject: String? = nil, transportCache: (any MessageTransportCache)? = nil
+        groupID: String? = nil, deduplicationID: String? = nil, subject: String? = nil, transportCache: (any MessageTransportCache)? = nil,
+        protocolBodies: ProtocolBodies? = nil
     ) {
         storage = Storage(
             id: id, topic: topic, attributes: attributes, body: body, groupID: groupID,
-            deduplicationID: deduplicationID, subject: subject, transportCache: transportCache)
+            deduplicationID: deduplicationID, subject: subject, transportCache: transportCache, protocolBodies: protocolBodies)
     }
+
+    /// The per-protocol texts of an SNS `MessageStructure=json` publish (nil: one body for all).
+    public var protocolBodies: ProtocolBodies? { storage.protocolBodies }
 
     /// SNS's `Subject`, when the publisher gave one (it reaches envelopes, not stream deliveries).
     public var subject: String? { storage.subject }
@@ -87,7 +95,8 @@ public struct Message: Sendable {
             id: id ?? old.id, topic: topic ?? old.topic, attributes: attributes ?? old.attributes,
             body: body ?? old.body, groupID: groupID ?? old.groupID,
             deduplicationID: deduplicationID ?? old.deduplicationID, subject: old.subject,
-            transportCache: nil)  // a changed message no longer matches what a protocol kept
+            transportCache: nil,  // a changed message no longer matches what a protocol kept
+            protocolBodies: body == nil ? old.protocolBodies : nil)  // a new body replaces every protocol's text
     }
 }
 

@@ -300,12 +300,14 @@ public final class Server: Sendable {
                         route = QueueSubscriptionRoute(queue: queue, subscription: subscription.name, raw: subscription.rawMessageDelivery)
                     case .stream:
                         // Durable: kept in the subscription's own queue until a client takes it.
-                        route = QueueSubscriptionRoute(queue: NamedSubscription.queueName(subscription.name), subscription: subscription.name, raw: true)
+                        route = QueueSubscriptionRoute(
+                            queue: NamedSubscription.queueName(subscription.name), subscription: subscription.name, raw: true, protocolName: "stream")
                     case .http, .https:
                         // Through the subscription's own queue, which its pump delivers from.
                         guard routed(subscription) else { continue }
                         route = QueueSubscriptionRoute(
-                            queue: HTTPEndpoints.queueName(subscription.name), subscription: subscription.name, raw: subscription.rawMessageDelivery)
+                            queue: HTTPEndpoints.queueName(subscription.name), subscription: subscription.name, raw: subscription.rawMessageDelivery,
+                            protocolName: subscription.protocol.rawValue)
                     }
                     subscriptions.append(ConfiguredSubscription(name: subscription.name, policy: subscription.filterPolicy, target: .queue(route, queues)))
                 }

@@ -130,3 +130,47 @@ public struct SubscriptionRecord: Hashable, Sendable {
         if case .number(let expires)? = json["tokenExpiresAt"] { tokenExpiresAtMillis = Int64(expires) }
     }
 }
+
+/// A topic created at run time through the SNS API (config-declared ones live in the config
+/// file; auto-created ones are not recorded: they come back on their next publish or subscribe).
+/// `attributes` are SNS topic attribute names and values as CreateTopic / SetTopicAttributes
+/// stored them (FifoTopic, ContentBasedDeduplication, DisplayName, DeliveryPolicy, Policy, …).
+public struct TopicRecord: Hashable, Sendable {
+    public var name: String
+    public var attributes: [String: String]
+    public var createdAtMillis: Int64
+
+    public init(name: String, attributes: [String: String], createdAtMillis: Int64) {
+        self.name = name
+        self.attributes = attributes
+        self.createdAtMillis = createdAtMillis
+    }
+
+    public static func key(_ name: String) -> String { "topic/\(name)" }
+    public static let prefix = "topic/"
+
+    public func encoded() -> [UInt8] {
+        let attributes = JSONValue.object(self.attributes.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
+        var out: [UInt8] = []
+        JSONValue.object([
+            .init(key: "name", value: .string(name)), .init(key: "attributes", value: attributes),
+            .init(key: "createdAt", value: .number(String(createdAtMillis))),
+        ]).write(to: &out)
+        return out
+    }
+
+    /// nil when the bytes are not a topic record (a newer format, damage): the caller reports it.
+    public init?(decoding bytes: [UInt8]) {
+        guard let json = try? JSONParser.parse(bytes, limits: .init(maxDepth: 8)),
+              case .string(let name)? = json["name"],
+              case .object(let members)? = json["attributes"],
+              case .number(let createdText)? = json["createdAt"], let created = Int64(createdText)
+        else { return nil }
+        var attributes: [String: String] = [:]
+        for member in members {
+            guard case .string(let value) = member.value else { return nil }
+            attributes[member.key] = value
+        }
+        self.init(name: name, attributes: attributes, createdAtMillis: created)
+    }
+}

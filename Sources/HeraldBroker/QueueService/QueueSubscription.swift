@@ -68,25 +68,42 @@ extension QueueManager {
             records.reserveCapacity(routes.count)
             for (index, reached) in routes {
                 let message = messages[index]
-                var targets: [StoredMessage.QueueTarget] = []
-                var hashForDeduplication = false
-                for route in reached {
-                    guard let id = state.ids[route.queue], let slot = state.queues[id] else { continue }
-                    let attributes = slot.core.attributes
-                    if attributes.fifo && attributes.contentBasedDeduplication { hashForDeduplication = true }
-                    targets.append(.init(
-                        queue: id, subscription: route.subscription, raw: route.raw,
-                        visibleAtMillis: now + Int64(attributes.delaySeconds) * 1000))
+                // One record per distinct body: one in all unless an SNS MessageStructure=json
+                // publish gave the protocols different texts (then each text is its own entry).
+                var groups: [(body: [UInt8], routes: [QueueSubscriptionRoute])] = []
+                if let bodies = message.protocolBodies {
+                    for route in reached {
+                        let body = bodies.body(for: route.protocolName)
+                        if let at = groups.firstIndex(where: { $0.body == body }) {
+                            groups[at].routes.append(route)
+                        } else {
+                            groups.append((body, [route]))
+                        }
+                    }
+                } else {
+                    groups = [(message.body, reached)]
                 }
-                guard !targets.isEmpty else { continue }
-                var deduplicationID = message.deduplicationID
-                if deduplicationID == nil && hashForDeduplication { deduplicationID = contentHash(message.body) }
-                let entry = state.nextEntry
-                state.nextEntry += 1
-                records.append(StoredMessage(
-                    entry: entry, messageID: message.id.text, topic: message.topic, subject: message.subject, sentAtMillis: now,
-                    attributes: message.attributes, body: message.body, groupID: message.groupID,
-                    deduplicationID: deduplicationID, targets: targets))
+                for group in groups {
+                    var targets: [StoredMessage.QueueTarget] = []
+                    var hashForDeduplication = false
+                    for route in group.routes {
+                        guard let id = state.ids[route.queue], let slot = state.queues[id] else { continue }
+                        let attributes = slot.core.attributes
+                        if attributes.fifo && attributes.contentBasedDeduplication { hashForDeduplication = true }
+                        targets.append(.init(
+                            queue: id, subscription: route.subscription, raw: route.raw,
+                            visibleAtMillis: now + Int64(attributes.delaySeconds) * 1000))
+                    }
+                    guard !targets.isEmpty else { continue }
+                    var deduplicationID = message.deduplicationID
+                    if deduplicationID == nil && hashForDeduplication { deduplicationID = contentHash(group.body) }
+                    let entry = state.nextEntry
+                    state.nextEntry += 1
+                    records.append(StoredMessage(
+                        entry: entry, messageID: message.id.text, topic: message.topic, subject: message.subject, sentAtMillis: now,
+                        attributes: message.attributes, body: group.body, groupID: message.groupID,
+                        deduplicationID: deduplicationID, targets: targets))
+                }
             }
             return records
         }

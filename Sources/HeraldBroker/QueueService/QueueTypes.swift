@@ -55,11 +55,15 @@ public struct QueueSubscriptionRoute: Sendable, Hashable {
     public var queue: String
     public var subscription: String
     public var raw: Bool
+    /// The subscription's protocol (`sqs`, `http`, `https`, `stream`): which text of an SNS
+    /// `MessageStructure=json` publish the queue gets (`ProtocolBodies.body(for:)`).
+    public var protocolName: String
 
-    public init(queue: String, subscription: String, raw: Bool) {
+    public init(queue: String, subscription: String, raw: Bool, protocolName: String = "sqs") {
         self.queue = queue
         self.subscription = subscription
         self.raw = raw
+        self.protocolName = protocolName
     }
 }
 

@@ -43,6 +43,9 @@ final class HTTPEndpoints: Sendable {
         /// What each running pump was started with (a config change restarts it).
         var started: [String: PumpKey] = [:]
         var topicPolicies: [String: HTTPTopicDeliveryPolicy] = [:]
+        /// `DeliveryPolicy` of topics made at run time (SNS CreateTopic / SetTopicAttributes);
+        /// a config topic's policy wins over one of the same name.
+        var runtimeTopicPolicies: [String: HTTPTopicDeliveryPolicy] = [:]
         /// Names of the config-declared HTTP/S subscriptions.
         var declared: Set<String> = []
         /// Called when a config-declared subscription is confirmed (the server re-routes topics).
@@ -286,7 +289,25 @@ final class HTTPEndpoints: Sendable {
 
     /// The delivery policy in force for a subscription of `topic` with its own `policy`.
     func effectivePolicy(topic: String, subscription policy: HTTPDeliveryPolicy?) -> EffectiveHTTPDeliveryPolicy {
-        EffectiveHTTPDeliveryPolicy(topic: state.withLock { $0.topicPolicies[topic] }, subscription: policy)
+        EffectiveHTTPDeliveryPolicy(topic: topicPolicy(topic), subscription: policy)
+    }
+
+    /// The topic-level `DeliveryPolicy` in force on `topic`: the configuration's, else the one set
+    /// at run time (nil: SNS's defaults).
+    func topicPolicy(_ topic: String) -> HTTPTopicDeliveryPolicy? {
+        state.withLock { $0.topicPolicies[topic] ?? $0.runtimeTopicPolicies[topic] }
+    }
+
+    /// Sets (nil: clears) the `DeliveryPolicy` of a topic made at run time (the SNS topic API, and
+    /// its records at start). The topic's confirmed HTTP/S subscriptions whose effective policy
+    /// changes restart their pumps with it; what waits in their queues is kept.
+    /// `restartPumps` false: at start, before any pump runs.
+    func setRuntimeTopicPolicy(_ topic: String, _ policy: HTTPTopicDeliveryPolicy?, restartPumps: Bool = true) {
+        state.withLock { $0.runtimeTopicPolicies[topic] = policy }
+        guard restartPumps else { return }
+        for record in runtimeRecords() where record.topic == topic && record.status == .confirmed && record.protocol != "sqs" {
+            startPump(record)
+        }
     }
 
     func stopAll() {
@@ -307,7 +328,7 @@ final class HTTPEndpoints: Sendable {
     }
 
     private func route(_ record: SubscriptionRecord, policy: FilterPolicy?) throws(BrokerError) {
-        let route = QueueSubscriptionRoute(queue: Self.queueName(record.name), subscription: record.name, raw: record.raw)
+        let route = QueueSubscriptionRoute(queue: Self.queueName(record.name), subscription: record.name, raw: record.raw, protocolName: record.protocol)
         try broker.putSubscription(topic: record.topic, ConfiguredSubscription(name: record.name, policy: policy, target: .queue(route, manager)))
     }
 

@@ -2,11 +2,11 @@ import HeraldBroker
 import HeraldCore
 import Synchronization
 
-/// The SNS query API's signed actions (form-encoded POST, XML answers; spec/aws-api.md), this
-/// slice: CreateTopic, DeleteTopic, ListTopics, Publish, Subscribe, ConfirmSubscription,
-/// Unsubscribe, ListSubscriptions, ListSubscriptionsByTopic, GetSubscriptionAttributes. Topics and
-/// publishes go through `HeraldService` (the stream port's front door: same permissions, same
-/// validation, same receipts), subscriptions through `QueueAPI` (the same records as QREQ's).
+/// The SNS query API's signed actions (form-encoded POST, XML answers; spec/aws-api.md): topics
+/// (CreateTopic, DeleteTopic, ListTopics, Get/SetTopicAttributes) through `TopicAPI`, publishes
+/// (Publish, PublishBatch, `MessageStructure=json` too) through `HeraldService` (the stream port's
+/// front door: same permissions, same validation, same receipts), subscriptions and tags through
+/// `QueueAPI` (the same records as QREQ's). Each answers JSON that this type writes as SNS's XML.
 ///
 /// Contract: `handle` never blocks; `reply` runs once, on any thread, with the XML document or
 /// the error.
@@ -20,34 +20,18 @@ struct SNSAPI: Sendable {
     static let actions: Set<String> = [
         "CreateTopic", "DeleteTopic", "ListTopics", "Publish", "PublishBatch", "Subscribe", "ConfirmSubscription", "Unsubscribe",
         "ListSubscriptions", "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "GetTopicAttributes",
-        "TagResource", "UntagResource", "ListTagsForResource",
+        "SetTopicAttributes", "TagResource", "UntagResource", "ListTagsForResource",
     ]
 
     func handle(action: String, parameters: [String: String], principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) {
         let request = ActionRequest(json: QueryParameters.json(parameters))
         do throws(HeraldError) {
             switch action {
-            case "CreateTopic":
-                let name = try request.requiredString("Name")
-                try service.createTopic(name, principal: principal)
-                reply(.success(Self.document(action, result: "<TopicArn>\(SNSQueryHandler.escape(identity.topicARN(name)))</TopicArn>", requestID: requestID)))
-            case "DeleteTopic":
-                try service.deleteTopic(try topicName(request), principal: principal)
-                reply(.success(Self.document(action, result: nil, requestID: requestID)))
-            case "ListTopics":
-                let members = service.listTopics(principal: principal)
-                    .map { "<member><TopicArn>\(SNSQueryHandler.escape(identity.topicARN($0)))</TopicArn></member>" }.joined()
-                reply(.success(Self.document(action, result: "<Topics>\(members)</Topics>", requestID: requestID)))
-            case "GetTopicAttributes":
-                let name = try topicName(request)
-                let count = try service.subscriptionCount(topic: name, principal: principal)
-                var attributes: [(String, String)] = [
-                    ("TopicArn", identity.topicARN(name)), ("Owner", identity.account), ("DisplayName", ""),
-                    ("SubscriptionsConfirmed", String(count)), ("SubscriptionsPending", "0"), ("SubscriptionsDeleted", "0"),
-                ]
-                if TopicName.isFIFO(name) { attributes.append(("FifoTopic", "true")) }
-                let entries = attributes.map { "<entry><key>\($0.0)</key><value>\(SNSQueryHandler.escape($0.1))</value></entry>" }.joined()
-                reply(.success(Self.document(action, result: "<Attributes>\(entries)</Attributes>", requestID: requestID)))
+            case _ where TopicAPI.actions.contains(action):
+                guard let queues else { throw HeraldError(.shuttingDown, "The topic service is not running.") }
+                try TopicAPI(service: service, queues: queues).handle(action: action, request: request, principal: principal, settings: settings) { result in
+                    reply(result.map { Self.document(action, result: Self.xml(action, $0), requestID: requestID) })
+                }
             case "Publish":
                 try publish(request, principal: principal, settings: settings, requestID: requestID, reply: reply)
             case "PublishBatch":
@@ -76,6 +60,7 @@ struct SNSAPI: Sendable {
         guard let message = try request.string("Message") else {
             throw HeraldError(.invalidParameter, "Invalid parameter: Message")
         }
+        let bodies = try Self.protocolBodies(request, message: message)
         let prepared = service.preparePublish(
             topic: topic, attributes: try request.messageAttributes(), body: Array(message.utf8),
             groupID: try request.string("MessageGroupId"), deduplicationID: try request.string("MessageDeduplicationId"),
@@ -86,6 +71,7 @@ struct SNSAPI: Sendable {
         case .failure(let error): throw error
         }
         publishRequest.subject = try Self.subject(request)
+        Self.structure(&publishRequest, bodies)
         var congestion: PublishCongestion?
         var receipts: PublishReceipts?
         let id: MessageID
@@ -122,6 +108,7 @@ struct SNSAPI: Sendable {
             guard !ids.contains(id) else { throw HeraldError(.batchEntryIdsNotDistinct, "Two or more batch entries in the request have the same Id.") }
             ids.append(id)
             guard let message = try entry.string("Message") else { throw HeraldError(.invalidParameter, "Invalid parameter: Message") }
+            let bodies = try Self.protocolBodies(entry, message: message)
             let attributes = try entry.messageAttributes()
             totalBytes += message.utf8.count
             for (name, value) in attributes { totalBytes += value.sizeInBytes(name: name) }
@@ -131,6 +118,7 @@ struct SNSAPI: Sendable {
             switch prepared {
             case .success(var made):
                 made.subject = try Self.subject(entry)
+                Self.structure(&made, bodies)
                 batch.append(made)
             case .failure(let error): throw error
             }
@@ -157,6 +145,23 @@ struct SNSAPI: Sendable {
         receipts.whenSettled { settled in
             if let done = waiting.settle(settled) { finish(done) }
         }
+    }
+
+    /// SNS `MessageStructure`: `json` makes the Message a per-protocol map (`ProtocolBodies`);
+    /// nil for a plain message. Checked before the publish is prepared: SNS's texts come first.
+    static func protocolBodies(_ request: ActionRequest, message: String) throws(HeraldError) -> ProtocolBodies? {
+        guard let structure = try request.string("MessageStructure") else { return nil }
+        guard structure == "json" else { throw HeraldError(.invalidParameter, "Invalid parameter: MessageStructure") }
+        return try ProtocolBodies.parse(message: message)
+    }
+
+    /// A validated publish of a `MessageStructure=json` message: its body becomes the `default`
+    /// text (stream subscribers and filter policies see it), the per-protocol texts go with it.
+    /// The size limit was checked on the whole JSON, as SNS counts it.
+    static func structure(_ request: inout PublishRequest, _ bodies: ProtocolBodies?) {
+        guard let bodies else { return }
+        request.body = bodies.defaultBody
+        request.protocolBodies = bodies
     }
 
     /// SNS's `Subject`: not empty, under 100 characters, no line breaks or control characters.
@@ -187,6 +192,13 @@ struct SNSAPI: Sendable {
             return ""
         }
         switch action {
+        case "CreateTopic":
+            return "<TopicArn>\(text(json["TopicArn"]))</TopicArn>"
+        case "ListTopics":
+            guard case .array(let items)? = json["Topics"] else { return "<Topics/>" }
+            let members = items.map { "<member><TopicArn>\(text($0["TopicArn"]))</TopicArn></member>" }.joined()
+            let next = json["NextToken"].map { "<NextToken>\(text($0))</NextToken>" } ?? ""
+            return "<Topics>\(members)</Topics>\(next)"
         case "Subscribe", "ConfirmSubscription":
             return "<SubscriptionArn>\(text(json["SubscriptionArn"]))</SubscriptionArn>"
         case "ListSubscriptions", "ListSubscriptionsByTopic":
@@ -200,7 +212,7 @@ struct SNSAPI: Sendable {
             return "<Tags>\(items.map { "<member><Key>\(text($0["Key"]))</Key><Value>\(text($0["Value"]))</Value></member>" }.joined())</Tags>"
         case "TagResource", "UntagResource":
             return ""
-        case "GetSubscriptionAttributes":
+        case "GetSubscriptionAttributes", "GetTopicAttributes":
             guard case .object(let members)? = json["Attributes"] else { return "<Attributes/>" }
             let entries = members.map { "<entry><key>\(SNSQueryHandler.escape($0.key))</key><value>\(text($0.value))</value></entry>" }
             return "<Attributes>\(entries.joined())</Attributes>"

@@ -181,10 +181,11 @@ extension QueueAPI {
         reply(.success(ActionResponse.object([("Subscriptions", .array(items))])))
     }
 
-    /// Re-installs the subscriptions made at run time (start-up, after the queues were opened).
-    /// Returns the problems met (a subscription whose policy no longer parses is skipped, named).
+    /// Re-installs the topics (`restoreTopics`) and then the subscriptions made at run time
+    /// (start-up, after the queues were opened and the configuration applied). Returns the
+    /// problems met (a subscription whose policy no longer parses is skipped, named).
     public func restoreSubscriptions(filterLimits: FilterPolicyLimits) -> [String] {
-        var problems: [String] = []
+        var problems = restoreTopics()
         for (key, value, _) in meta.snapshot(prefix: SubscriptionRecord.prefix) {
             guard let record = SubscriptionRecord(decoding: value) else {
                 problems.append("unreadable subscription record \(key)")
