@@ -615,6 +615,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// written whenever the action completes — a long-poll receive may answer after later frames.
     private func handleQueueRequest(_ request: QueueRequestFrame) {
         guard case .ready(let principal, _) = state else { return requireConnect() }
+        if let topic = StreamTopicActions.handle(action: request.action, body: request.json, service: service, principal: principal) { return writeQueueResponse(request.requestID, topic) }
         guard let api = context.queues.withLock({ $0 }) else {
             return reply(HeraldError(.invalidAction, "queues are not available on this server"), .request(request.requestID))
         }
