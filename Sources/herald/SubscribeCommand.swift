@@ -13,7 +13,8 @@ struct SubscribeCommand: ParsableCommand {
         commandName: "subscribe", abstract: "Subscribe to a topic and print messages as JSON lines.",
         discussion: """
             Once the server confirmed the subscription, one line goes to standard error: \
-            `subscribed to TOPIC (sid N, session ID); resume with --session ID`. Messages published \
+            `subscribed to TOPIC (sid N, session ID); resume with --session ID` (with --ack-mode auto: \
+            `…; --ack-mode auto keeps nothing to resume`). Messages published \
             after that line reach this subscriber: a script that starts `herald subscribe … &` waits \
             for it before publishing.
             """)
@@ -93,7 +94,7 @@ struct SubscribeCommand: ParsableCommand {
         } catch {
             throw Terminal.fail("subscribe failed: \(error)")
         }
-        Terminal.err(Self.liveLine(topic: topic, sid: sid, session: client.session))
+        Terminal.err(Self.liveLine(topic: topic, sid: sid, session: client.session, ackMode: ackMode))
         finished.wait()
         if let reason = closedReason.withLock({ $0 }), limit == nil || received.load(ordering: .relaxed) < (limit ?? 0) {
             throw Terminal.fail("connection closed: \(reason)")
@@ -103,9 +104,15 @@ struct SubscribeCommand: ParsableCommand {
         client.waitUntilClosed(timeout: .seconds(2))
     }
 
-    /// The line scripts wait for: the subscription is live (SUBOK came), and how to resume it.
-    static func liveLine(topic: String, sid: UInt64, session: String) -> String {
-        "subscribed to \(topic) (sid \(sid), session \(session)); resume with --session \(session)"
+    /// The line scripts wait for: the subscription is live (SUBOK came), and how to resume it. The
+    /// server keeps a session after a disconnect only for its ack-mode subscriptions (docs/PROTOCOL.md
+    /// §6.4), so an auto-mode one says there is nothing to resume.
+    static func liveLine(topic: String, sid: UInt64, session: String, ackMode: SubscribeAckMode) -> String {
+        let head = "subscribed to \(topic) (sid \(sid), session \(session)); "
+        switch ackMode {
+        case .ack: return head + "resume with --session \(session)"
+        case .auto: return head + "--ack-mode auto keeps nothing to resume"
+        }
     }
 
     /// The topic of configuration subscription `subscriptionName`, from ListSubscriptions (the
