@@ -629,6 +629,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         let connection = self.connection
         let requestID = request.requestID
+        // SNS's topic actions: the same TopicAPI the SNS HTTP API renders as XML.
+        if TopicAPI.actions.contains(request.action) {
+            return TopicAPI(service: service, queues: api).handle(action: request.action, body: request.json, principal: principal, settings: settings) { [weak self] result in
+                guard let session = self else { return }
+                connection.execute { session.writeQueueResponse(requestID, result) }
+            }
+        }
         let poll = api.handle(action: request.action, body: request.json, principal: principal, settings: settings) { [weak self] result in
             guard let session = self else { return }
             connection.execute { session.writeQueueResponse(requestID, result) }

@@ -65,7 +65,7 @@ struct PolicyTestCommand: ParsableCommand {
         if let cases {
             try runCases(try PolicyArgument.bytes(cases))
         } else if let policy, let message {
-            try runSingle(policy: try PolicyArgument.bytes(policy), message: try PolicyArgument.bytes(message))
+            try runSingle(policy: try PolicyArgument.bytes(policy), message: try PolicyArgument.bytes(message, rawBody: rawBody))
         }
     }
 
@@ -83,6 +83,7 @@ struct PolicyTestCommand: ParsableCommand {
             filterPolicy = try FilterPolicy.parse(utf8: policyBytes, scope: policyScope)
         } catch {
             print(error.message(api: snsAPI))
+            if let hint = PolicySyntaxHint.line(for: error) { print(hint) }
             throw ExitCode(2)
         }
         let input = try PolicyArgument.input(messageBytes, scope: policyScope, rawBody: rawBody)
@@ -117,17 +118,34 @@ struct PolicyTestCommand: ParsableCommand {
 
 /// Reading `--policy`/`--message`/`--cases` arguments and turning a message into `FilterInput`.
 enum PolicyArgument {
-    /// The file's bytes when `argument` names an existing file, else the argument's own UTF-8.
-    static func bytes(_ argument: String) throws -> [UInt8] {
+    /// The file's bytes when `argument` names an existing file, else the argument's own UTF-8. A
+    /// value that looks like a path (`looksLikePath`) but names no file is "file not found", not
+    /// text to parse as JSON; with `rawBody` (any text is a body) only one with a `/` is.
+    static func bytes(_ argument: String, rawBody: Bool = false) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw ValidationError("\(argument) is a directory, not a file") }
             do {
                 return [UInt8](try Data(contentsOf: URL(fileURLWithPath: argument)))
             } catch {
                 throw ValidationError("cannot read \(argument): \(error.localizedDescription)")
             }
         }
+        if rawBody ? argument.contains("/") && looksLikePath(argument) : looksLikePath(argument) {
+            throw ValidationError("file not found: \(argument)")
+        }
         return Array(argument.utf8)
+    }
+
+    /// A single word that is not JSON and has a `/` or ends in a file extension (`msg.json`,
+    /// `./policy`, `cases/a.txt`): `1.5`, `true`, `{…}` and `"…"` are not paths.
+    static func looksLikePath(_ text: String) -> Bool {
+        guard let first = text.first, !"{[\"".contains(first), !text.contains(where: \.isWhitespace) else { return false }
+        if text.contains("/") { return true }
+        guard let dot = text.lastIndex(of: "."), dot != text.startIndex else { return false }
+        let suffix = text[text.index(after: dot)...]
+        guard let head = suffix.first, head.isASCII, head.isLetter, suffix.count <= 8 else { return false }
+        return suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
     /// `{"attributes": {…}}` for MessageAttributes scope; `{"body": "…"}` (or the raw body) for

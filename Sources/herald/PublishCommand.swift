@@ -41,12 +41,7 @@ struct PublishCommand: ParsableCommand {
                 throw Terminal.fail("attribute \(attribute.name) given twice")
             }
         }
-        let client: HeraldClient
-        do {
-            client = try HeraldClient.connect(connection.clientOptions(name: "herald-publish"))
-        } catch let error as ClientError {
-            throw Terminal.fail("cannot connect: \(error)")
-        }
+        let client = try connection.connect(name: "herald-publish")
         defer { client.close() }
         if let message {
             do {

@@ -6,11 +6,7 @@ import HeraldClient
 enum QueueCLI {
     /// Connects with the common options, or fails with the connect error.
     static func connect(_ arguments: ConnectionArguments, name: String) throws -> HeraldClient {
-        do {
-            return try HeraldClient.connect(arguments.clientOptions(name: name))
-        } catch let error as ClientError {
-            throw Terminal.fail("\(error)")
-        }
+        try arguments.connect(name: name)
     }
 
     /// Connects, runs `body`, closes; a `ClientError` from `body` prints and exits 1.

@@ -134,7 +134,7 @@ struct QueueRedriveCommand: ParsableCommand {
     }
 }
 
-/// `herald queue list [--prefix P]`: one queue name per line.
+/// `herald queue list [--prefix P] [--format json|table]`.
 struct QueueListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List queue names.")
 
@@ -143,8 +143,14 @@ struct QueueListCommand: ParsableCommand {
     @Option(help: "Only queues whose name starts with this.")
     var prefix: String?
 
+    @Option(help: "json: one {\"QueueName\",\"QueueUrl\"} object per line (for scripts); table: aligned columns (for people).")
+    var format: OutputFormat = .json
+
     func run() throws {
         let urls = try QueueCLI.run(connection, name: "herald-queue") { client throws(ClientError) in try client.listQueues(prefix: prefix) }
-        for url in urls { Terminal.out(QueueReply.queueName(fromURL: url)) }
+        Listing(
+            columns: [.init(key: "QueueName", title: "NAME"), .init(key: "QueueUrl", title: "QUEUE URL")],
+            rows: urls.map { [QueueReply.queueName(fromURL: $0), $0] }
+        ).print(format)
     }
 }

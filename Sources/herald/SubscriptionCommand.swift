@@ -8,7 +8,7 @@ import HeraldWire
 struct SubscriptionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscription", abstract: "Manage topic subscriptions that deliver to queues or HTTP/S endpoints.",
-        subcommands: [SubscriptionCreateCommand.self, SubscriptionStatsCommand.self]
+        subcommands: [SubscriptionCreateCommand.self, SubscriptionListCommand.self, SubscriptionStatsCommand.self]
     )
 }
 
@@ -91,5 +91,32 @@ struct SubscriptionStatsCommand: ParsableCommand {
             try client.subscriptionAttributes(arn: arn)
         }
         Terminal.printAttributes(attributes, json: json)
+    }
+}
+
+/// `herald subscription list [--topic T] [--format json|table]`: run-time subscriptions and the
+/// configuration's (a stream one lists its name as the endpoint).
+struct SubscriptionListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List subscriptions (of one topic with --topic).")
+
+    @OptionGroup var connection: ConnectionArguments
+
+    @Option(help: "Only the subscriptions of this topic.")
+    var topic: String?
+
+    @Option(help: "json: one {\"SubscriptionArn\",\"TopicArn\",\"Protocol\",\"Endpoint\"} object per line (for scripts); table: aligned columns (for people).")
+    var format: OutputFormat = .json
+
+    func run() throws {
+        let list = try QueueCLI.run(connection, name: "herald-subscription") { client throws(ClientError) in
+            try client.listSubscriptions(topic: topic)
+        }
+        Listing(
+            columns: [
+                .init(key: "SubscriptionArn", title: "SUBSCRIPTION ARN"), .init(key: "TopicArn", title: "TOPIC ARN"),
+                .init(key: "Protocol", title: "PROTOCOL"), .init(key: "Endpoint", title: "ENDPOINT"),
+            ],
+            rows: list.map { [$0.subscriptionArn, $0.topicArn, $0.protocolName, $0.endpoint] }
+        ).print(format)
     }
 }
