@@ -13,7 +13,7 @@ struct QueueRecord: Hashable {
     static let prefix = "queue/"
 
     func encoded() -> [UInt8] {
-        let attributes = JSONValue.object(self.attributes.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
+        let attributes = StringMapJSON.encode(self.attributes)
         var out: [UInt8] = []
         JSONValue.object([
             .init(key: "id", value: .number(String(id))), .init(key: "name", value: .string(name)),
@@ -37,11 +37,7 @@ struct QueueRecord: Hashable {
               case .object(let members)? = json["attributes"],
               case .number(let createdText)? = json["createdAt"], let created = Int64(createdText)
         else { return nil }
-        var attributes: [String: String] = [:]
-        for member in members {
-            guard case .string(let value) = member.value else { return nil }
-            attributes[member.key] = value
-        }
+        guard let attributes = StringMapJSON.decode(members) else { return nil }
         self.init(id: id, name: name, attributes: attributes, createdAtMillis: created)
     }
 }
@@ -150,7 +146,7 @@ public struct TopicRecord: Hashable, Sendable {
     public static let prefix = "topic/"
 
     public func encoded() -> [UInt8] {
-        let attributes = JSONValue.object(self.attributes.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
+        let attributes = StringMapJSON.encode(self.attributes)
         var out: [UInt8] = []
         JSONValue.object([
             .init(key: "name", value: .string(name)), .init(key: "attributes", value: attributes),
@@ -166,11 +162,25 @@ public struct TopicRecord: Hashable, Sendable {
               case .object(let members)? = json["attributes"],
               case .number(let createdText)? = json["createdAt"], let created = Int64(createdText)
         else { return nil }
-        var attributes: [String: String] = [:]
+        guard let attributes = StringMapJSON.decode(members) else { return nil }
+        self.init(name: name, attributes: attributes, createdAtMillis: created)
+    }
+}
+
+/// The `attributes` object of queue and topic records: string names to string values, written in
+/// name order so equal maps encode to equal bytes.
+enum StringMapJSON {
+    static func encode(_ map: [String: String]) -> JSONValue {
+        .object(map.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
+    }
+
+    /// nil when a value is not a string.
+    static func decode(_ members: [JSONValue.Member]) -> [String: String]? {
+        var map: [String: String] = [:]
         for member in members {
             guard case .string(let value) = member.value else { return nil }
-            attributes[member.key] = value
+            map[member.key] = value
         }
-        self.init(name: name, attributes: attributes, createdAtMillis: created)
+        return map
     }
 }

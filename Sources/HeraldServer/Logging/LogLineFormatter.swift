@@ -45,38 +45,10 @@ public struct LogLineFormatter: Sendable {
         }
     }
 
-    /// RFC 3339 UTC with milliseconds: `2026-12-06T10:00:00.123Z`.
+    /// RFC 3339 UTC with milliseconds: `2026-12-06T10:00:00.123Z` (the same text as SNS's
+    /// `Timestamp`, one implementation in HeraldCore).
     public static func timestamp(millisecondsSince1970 ms: Int64) -> String {
-        let (seconds, millis) = floorDivision(ms, 1000)
-        let (days, secondOfDay) = floorDivision(seconds, 86_400)
-        let (year, month, day) = civilDate(daysSince1970: days)
-        let hour = secondOfDay / 3600, minute = secondOfDay % 3600 / 60, second = secondOfDay % 60
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
-    }
-
-    // MARK: - Pieces
-
-    private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-        let q = a / b, r = a % b
-        return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    /// Howard Hinnant's days-to-civil (proleptic Gregorian), exact for any Int64 day in range.
-    private static func civilDate(daysSince1970 days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        SNSEnvelope.timestamp(milliseconds: ms)
     }
 
     private static func text(of value: Logger.Metadata.Value) -> String {
