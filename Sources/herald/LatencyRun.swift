@@ -2,11 +2,14 @@ import Dispatch
 import Foundation
 import HeraldCore
 import HeraldNet
+import Histogram
 import HeraldWire
 import Synchronization
 
 /// Publish→deliver latency at a fixed, moderate rate: one publisher stamps each body with the
-/// monotonic clock; subscribers (same process, same clock) record now − stamp.
+/// monotonic clock when it encodes the PUB; subscribers (same process, same clock) record
+/// now − stamp into an HDR histogram (nanoseconds, 3 significant digits, up to 60 s), merged at
+/// the end. The stamp is the actual send time, so a publisher running late is not counted.
 struct LatencyRun {
     var target: BenchTarget
     var topic: String
@@ -37,13 +40,13 @@ struct LatencyRun {
         var finished = 0
         while finished < subscribers, done.wait(timeout: .now() + .seconds(seconds + 30)) == .success { finished += 1 }
         for c in connections + [connection] { c.execute { c.close() } }
-        var all = samples.values.withLock { $0 }
-        guard !all.isEmpty else { throw BenchError("no deliveries") }
-        all.sort()
-        func percentile(_ p: Double) -> Double { Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000 }
-        return String(format: "herald-bench latency tls rate=%d/s subs=%d n=%d: p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs%@",
-                      rate, subscribers, all.count, percentile(0.5), percentile(0.99), percentile(0.999), percentile(1.0),
-                      finished < subscribers ? " (INCOMPLETE: some subscribers missed messages)" : "")
+        let histogram = samples.histogram.withLock { $0 }
+        guard histogram.totalCount > 0 else { throw BenchError("no deliveries") }
+        func percentile(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        return String(format: "herald-bench latency tls rate=%d/s subs=%d n=%llu (HDR histogram): p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, p99.99 %.0f µs, max %.0f µs, load %@%@",
+                      rate, subscribers, histogram.totalCount, percentile(50), percentile(99), percentile(99.9), percentile(99.99),
+                      Double(histogram.max) / 1000, load, finished < subscribers ? " (INCOMPLETE: some subscribers missed messages)" : "")
     }
 }
 
@@ -52,13 +55,13 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
     let samples: LatencySamples
     let ready: DispatchSemaphore, done: DispatchSemaphore
     private var decoder = ServerFrameDecoder()
-    private var local: [UInt64] = []
+    private var local = LatencySamples.emptyHistogram()
+    private var received = 0
     private var out: [UInt8] = []
 
     init(topic: String, token: String?, expected: Int, samples: LatencySamples, ready: DispatchSemaphore, done: DispatchSemaphore) {
         self.topic = topic; self.token = token; self.expected = expected
         self.samples = samples; self.ready = ready; self.done = done
-        local.reserveCapacity(expected)
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -78,10 +81,11 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
             case .message(let m) where m.body.count >= 8:
                 var stamp: UInt64 = 0
                 for i in 0..<8 { stamp |= UInt64(m.body[i]) << (8 * UInt64(i)) }
-                local.append(now &- stamp)
-                if local.count == expected {
-                    let batch = local
-                    samples.values.withLock { $0.append(contentsOf: batch) }
+                _ = local.record(min(now &- stamp, LatencySamples.highest))
+                received += 1
+                if received == expected {
+                    let mine = local
+                    samples.histogram.withLock { $0.add(mine) }
                     done.signal()
                 }
             case .ping:
@@ -98,7 +102,13 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
 
 /// Latencies in nanoseconds, gathered from every subscriber.
 final class LatencySamples: Sendable {
-    let values = Mutex<[UInt64]>([])
+    /// 60 s in nanoseconds: anything slower is recorded as 60 s.
+    static let highest: UInt64 = 60_000_000_000
+    static func emptyHistogram() -> Histogram<UInt64> {
+        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
+    }
+
+    let histogram = Mutex(LatencySamples.emptyHistogram())
 }
 
 final class LatencyPublisher: ConnectionHandler, @unchecked Sendable {
