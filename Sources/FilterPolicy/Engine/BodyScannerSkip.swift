@@ -47,32 +47,39 @@ func skipJSONComposite(
             depth &-= 1
             isArray = kinds[depth &- 1] != 0
         } else if (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") {
-            // Numbers dominate large skipped arrays (coordinates): validated inline here.
-            let start = p
-            if c == UInt8(ascii: "-") {
-                p += 1
-                guard p < end else { return nil }
-            }
-            let first = p[0]
-            if first == UInt8(ascii: "0") {
-                p += 1
-            } else if (first &- UInt8(ascii: "1")) < 9 {
-                p = skipDigits(p + 1, end)
-            } else {
-                return nil
-            }
-            if p < end {
-                if p[0] == UInt8(ascii: ".") {
-                    let digits = p + 1
-                    p = skipDigits(digits, end)
-                    if p == digits { return nil }
+            // Numbers dominate large skipped arrays (coordinates): validated inline here, and while
+            // a bare ',' is followed by another number, straight on to it (no re-dispatch).
+            while true {
+                let start = p
+                if p[0] == UInt8(ascii: "-") {
+                    p += 1
+                    guard p < end else { return nil }
                 }
-                if p < end && (p[0] | 0x20) == UInt8(ascii: "e") {
-                    guard let after = skipJSONNumber(start, end) else { return nil }
-                    p = after
+                let first = p[0]
+                if first == UInt8(ascii: "0") {
+                    p += 1
+                } else if (first &- UInt8(ascii: "1")) < 9 {
+                    p = skipDigits(p + 1, end)
+                } else {
+                    return nil
                 }
+                if p < end {
+                    if p[0] == UInt8(ascii: ".") {
+                        let digits = p + 1
+                        p = skipDigits(digits, end)
+                        if p == digits { return nil }
+                    }
+                    if p < end && (p[0] | 0x20) == UInt8(ascii: "e") {
+                        guard let after = skipJSONNumber(start, end) else { return nil }
+                        p = after
+                    }
+                }
+                if p - start > maxJSONNumberLength { return nil }
+                guard isArray, end - p >= 2, p[0] == UInt8(ascii: ",") else { break }
+                let next = p[1]
+                guard (next &- UInt8(ascii: "0")) < 10 || next == UInt8(ascii: "-") else { break }
+                p += 1
             }
-            if p - start > maxJSONNumberLength { return nil }
         } else {
             guard let after = skipJSONScalar(p, end) else { return nil }
             p = after

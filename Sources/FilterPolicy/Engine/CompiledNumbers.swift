@@ -66,6 +66,14 @@ func readJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, into
     if first == UInt8(ascii: "0") {
         q += 1
     } else if first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9") {
+        mantissa = UInt64(first &- UInt8(ascii: "0"))
+        digits = 1
+        q += 1
+        while digits <= 11, let chunk = eightDigits(q, end) {
+            mantissa = mantissa &* 100_000_000 &+ chunk
+            digits &+= 8
+            q += 8
+        }
         while q < end {
             let d = q[0] &- UInt8(ascii: "0")
             if d > 9 { break }
@@ -84,6 +92,13 @@ func readJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, into
     if q < end && q[0] == UInt8(ascii: ".") {
         q += 1
         let start = q
+        // Eight significant digits at a time while they surely fit (leading zeros go one by one).
+        while mantissa != 0 && digits <= 11, let chunk = eightDigits(q, end) {
+            mantissa = mantissa &* 100_000_000 &+ chunk
+            digits &+= 8
+            exponent &-= 8
+            q += 8
+        }
         while q < end {
             let d = q[0] &- UInt8(ascii: "0")
             if d > 9 { break }
@@ -121,6 +136,45 @@ func readJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, into
     number.exponent = exponent
     number.truncated = truncated
     return q - p <= maxJSONNumberLength ? q : nil
+}
+
+/// The value of the 8 ASCII digits at `p`, or nil when fewer than 8 bytes remain or one of them is
+/// not a digit (SWAR: pairs, then quads, then the octet; the first byte is the most significant).
+@inlinable @inline(__always)
+func eightDigits(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UInt64? {
+    guard end - p >= 8 else { return nil }
+    let x = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) ^ 0x3030_3030_3030_3030
+    // A byte is a digit exactly when x < 10 (see `skipDigits`).
+    if ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080 != 0 { return nil }
+    var v = (x &* 10 &+ (x >> 8)) & 0x00FF_00FF_00FF_00FF
+    v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
+    return (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
+}
+
+/// `FilterNumber.canonical` of the exact value of JSON number text, reading it exactly only when
+/// the fast approximation could round differently at 6 decimals. The canonical value is
+/// round(fl(x × 10^6)) / 10^6; the approximation's relative error is below 2^-50, so its scaled
+/// value is within |s|·2^-48 of the exact one's, and both round to the same integer unless the
+/// scaled value lies within that distance of a half (margin taken 16× larger). Most long numbers
+/// (e.g. 17-digit coordinates, whose Clinger fast path fails) then need no exact conversion.
+@inlinable @inline(__always)
+func canonicalJSONNumber(
+    _ text: UnsafePointer<UInt8>, _ count: Int, _ decimal: DecimalNumber, _ powers: UnsafePointer<Double>
+) -> Double {
+    guard let approximation = decimal.approximate(powers) else {
+        return FilterNumber.canonical(exactJSONNumber(text, count))
+    }
+    if approximation.exact { return FilterNumber.canonical(approximation.value) }
+    let scaled = approximation.value * 1_000_000
+    let magnitude = scaled.magnitude
+    // Below 2^52 the exact scaled value is below 2^53 too, so canonical rounds it (not returns it).
+    if magnitude < 4_503_599_627_370_496 {
+        let distanceToHalf = (magnitude - magnitude.rounded(.down) - 0.5).magnitude
+        if distanceToHalf > magnitude * 0x1p-44 {
+            return scaled.rounded(.toNearestOrAwayFromZero) / 1_000_000
+        }
+    }
+    return FilterNumber.canonical(exactJSONNumber(text, count))
 }
 
 /// The correctly rounded value of JSON number text (slow path: allocates a String).

@@ -144,13 +144,7 @@ extension MatchContext {
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         if info.flags.isDisjoint(with: .anyNumber) { return }
-        var v: Double
-        if let approximation = decimal.approximate(UnsafePointer(powersOfTen)) {
-            v = approximation.exact ? approximation.value : exactJSONNumber(text, count)
-        } else {
-            v = exactJSONNumber(text, count)
-        }
-        v = FilterNumber.canonical(v)
+        let v = canonicalJSONNumber(text, count, decimal, UnsafePointer(powersOfTen))
         if info.flags.contains(.deferred) { record(path, .number, number: v) }
         numberLookups(path: path, info, v)
     }
