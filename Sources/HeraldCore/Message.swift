@@ -5,15 +5,15 @@
 public struct Message: Sendable {
     @usableFromInline
     final class Storage: Sendable {
-        let id: MessageID
-        let topic: String
-        let attributes: MessageAttributes
-        let body: [UInt8]
-        let groupID: String?
-        let deduplicationID: String?
-        let subject: String?
-        let transportCache: (any MessageTransportCache)?
-        let protocolBodies: ProtocolBodies?
+        @usableFromInline let id: MessageID
+        @usableFromInline let topic: String
+        @usableFromInline let attributes: MessageAttributes
+        @usableFromInline let body: [UInt8]
+        @usableFromInline let groupID: String?
+        @usableFromInline let deduplicationID: String?
+        @usableFromInline let subject: String?
+        @usableFromInline let transportCache: (any MessageTransportCache)?
+        @usableFromInline let protocolBodies: ProtocolBodies?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
@@ -34,6 +34,9 @@ public struct Message: Sendable {
 
     @usableFromInline var storage: Storage
 
+    // The getters are inlinable so other modules read a field in place instead of through a call
+    // that returns it retained (a fan-out reads each message's fields per delivery).
+
     /// `transportCache`: whatever the protocol that carried the publish keeps with the message so
     /// its deliveries need not encode it again (the stream protocol keeps the attribute section as
     /// the publisher sent it). Opaque here: only the layer that made it reads it.
@@ -49,42 +52,42 @@ public struct Message: Sendable {
     }
 
     /// The per-protocol texts of an SNS `MessageStructure=json` publish (nil: one body for all).
-    public var protocolBodies: ProtocolBodies? { storage.protocolBodies }
+    @inlinable public var protocolBodies: ProtocolBodies? { storage.protocolBodies }
 
     /// SNS's `Subject`, when the publisher gave one (it reaches envelopes, not stream deliveries).
-    public var subject: String? { storage.subject }
+    @inlinable public var subject: String? { storage.subject }
 
     /// See `init`: nil when the carrying protocol kept nothing.
-    public var transportCache: (any MessageTransportCache)? { storage.transportCache }
+    @inlinable public var transportCache: (any MessageTransportCache)? { storage.transportCache }
 
     public var id: MessageID {
-        get { storage.id }
+        @inlinable get { storage.id }
         set { update(id: newValue) }
     }
     public var topic: String {
-        get { storage.topic }
+        @inlinable get { storage.topic }
         set { update(topic: newValue) }
     }
     public var attributes: MessageAttributes {
-        get { storage.attributes }
+        @inlinable get { storage.attributes }
         set { update(attributes: newValue) }
     }
     public var body: [UInt8] {
-        get { storage.body }
+        @inlinable get { storage.body }
         set { update(body: newValue) }
     }
     /// FIFO message group and deduplication ids, when the publisher gave them.
     public var groupID: String? {
-        get { storage.groupID }
+        @inlinable get { storage.groupID }
         set { update(groupID: .some(newValue)) }
     }
     public var deduplicationID: String? {
-        get { storage.deduplicationID }
+        @inlinable get { storage.deduplicationID }
         set { update(deduplicationID: .some(newValue)) }
     }
 
     /// True when both values share one storage (the same accepted publish).
-    public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
+    @inlinable public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
 
     private mutating func update(
         id: MessageID? = nil, topic: String? = nil, attributes: MessageAttributes? = nil, body: [UInt8]? = nil,
