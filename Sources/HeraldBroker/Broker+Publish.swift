@@ -59,7 +59,8 @@ extension Broker {
                     }
                 }
                 guard let route else { continue }
-                if let problem = Self.topicProblem(requests[index], topic: route.topic) {
+                if let problem = Self.topicProblem(
+                    groupID: requests[index].groupID, deduplicationID: requests[index].deduplicationID, topic: route.topic) {
                     route.publishCounter?.addRejected()
                     results.append(.failure(problem))
                     continue
