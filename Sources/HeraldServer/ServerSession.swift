@@ -7,7 +7,6 @@ import HeraldWire
 
 /// One client connection speaking the stream protocol (docs/PROTOCOL.md). Confined to its
 /// connection's serial queue: every method runs there, except the `StreamSink` calls, which hop.
-/// (`deliver` touches only `inbox`, which is thread-safe, and schedules the hop that drains it.)
 ///
 /// Read path: decrypted bytes → `ClientFrameDecoder` → frames. PUB frames of one read batch are
 /// collected and published with ONE broker call when the batch ends (or before any other frame,
@@ -37,10 +36,6 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     private var pumps: [UInt64: DurableSubscriptionPump] = [:]
     /// QREQ ReceiveMessage long polls still parked, by request id: cancelled when the client goes.
     private var polls: [UInt64: LongPoll] = [:]
-    /// Deliveries from publishers' threads, drained on this queue by one hop for all that arrived.
-    private let inbox = DeliveryInbox()
-    /// The batches of the current drain (kept for its capacity).
-    private var drained: [[StreamDelivery]] = []
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
@@ -237,9 +232,14 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - StreamSink (called on a publisher's thread: hop to our queue)
 
+    /// One hop per batch, on purpose: the hops queue behind the other connections of this event
+    /// loop (publishers among them), which paces publishers to what subscribers' sockets take.
+    /// (Coalescing them into one hop per session let publishers outrun their subscribers until the
+    /// output hard limit cut the subscribers off, 10→10 benchmark.)
     func deliver(_ deliveries: [StreamDelivery]) {
-        guard inbox.add(deliveries) else { return }  // a hop is already on its way
-        connection.execute { [self] in drainInbox() }
+        connection.execute { [self] in
+            if writeDeliveries(deliveries) { connection.flush() }
+        }
     }
 
     func disconnect(reason: DisconnectReason) {
@@ -663,17 +663,6 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     // MARK: - Output
-
-    /// Writes every batch the inbox holds, then flushes once.
-    private func drainInbox() {
-        inbox.take(into: &drained)
-        var wrote = false
-        for batch in drained {
-            if writeDeliveries(batch) { wrote = true }
-        }
-        drained.removeAll(keepingCapacity: true)
-        if wrote { connection.flush() }
-    }
 
     /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), all
     /// of a batch in one reservation: one pass sizes the frames, the second encodes them. Both
