@@ -45,69 +45,74 @@ extension Broker {
         var now: UInt64?
         var deduplicated = 0
 
-        for (index, request) in batch.enumerated() {
-            if route?.topic != request.topic {
-                switch resolveRoute(request.topic) {
-                case .success(let resolved): route = resolved
-                case .failure(let error):
-                    route = nil
-                    results.append(.failure(error))
-                    continue
-                }
-            }
-            guard let route else { continue }
-            if let problem = Self.topicProblem(request, topic: route.topic) {
-                route.publishCounter?.addRejected()
-                results.append(.failure(problem))
-                continue
-            }
-            var deduplicationID = request.deduplicationID
-            if let deduplicator = route.deduplicator {
-                switch deduplicator.key(for: request, contentHash: contentHash) {
-                case .refused(let error):
-                    route.publishCounter?.addRejected()
-                    results.append(.failure(error))
-                    continue
-                case .none:
-                    break
-                case .key(let key):
-                    let time = now ?? clock()
-                    now = time
-                    if let first = deduplicator.admit(key, id: ids[index], now: time) {
-                        results.append(.success(first))
-                        deduplicated += 1
+        // Requests are read in place (borrowed), not copied out of the batch: a copy retains every
+        // field of a request, and this loop runs per message.
+        batch.withUnsafeBufferPointer { requests in
+            for index in requests.indices {
+                if route?.topic != requests[index].topic {
+                    switch resolveRoute(requests[index].topic) {
+                    case .success(let resolved): route = resolved
+                    case .failure(let error):
+                        route = nil
+                        results.append(.failure(error))
                         continue
                     }
-                    // A FIFO message carries its id downstream (SNS forwards the content hash).
-                    if case .messageDeduplicationID = deduplicator.policy.key { deduplicationID = key }
                 }
-            }
-            let message = Message(
-                id: ids[index], topic: route.topic, attributes: request.attributes, body: request.body,
-                groupID: request.groupID, deduplicationID: deduplicationID, subject: request.subject,
-                transportCache: request.transportCache, protocolBodies: request.protocolBodies)
-            results.append(.success(message.id))
-            route.publishCounter?.add(1)
-            if route.hasTargets {
-                let messageIndex = messages.count
-                let size = message.retainedBytes
-                if route.unfilteredCount > 0 {
-                    fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
-                    route.unfiltered.forEach(below: route.unfilteredCount) { target in
-                        fanOut.add(target, messageIndex: messageIndex, size: size)
+                guard let route else { continue }
+                if let problem = Self.topicProblem(
+                    groupID: requests[index].groupID, deduplicationID: requests[index].deduplicationID, topic: route.topic) {
+                    route.publishCounter?.addRejected()
+                    results.append(.failure(problem))
+                    continue
+                }
+                var deduplicationID = requests[index].deduplicationID
+                if let deduplicator = route.deduplicator {
+                    switch deduplicator.key(for: requests[index], contentHash: contentHash) {
+                    case .refused(let error):
+                        route.publishCounter?.addRejected()
+                        results.append(.failure(error))
+                        continue
+                    case .none:
+                        break
+                    case .key(let key):
+                        let time = now ?? clock()
+                        now = time
+                        if let first = deduplicator.admit(key, id: ids[index], now: time) {
+                            results.append(.success(first))
+                            deduplicated += 1
+                            continue
+                        }
+                        // A FIFO message carries its id downstream (SNS forwards the content hash).
+                        if case .messageDeduplicationID = deduplicator.policy.key { deduplicationID = key }
                     }
                 }
-                for matcher in route.matchers {
-                    let ids = matcher.matches(attributes: message.attributes, body: message.body)
-                    fanOut.reserve(matches: ids.count, messages: batch.count)
-                    for id in ids {
-                        guard let target = route.targets[id] else { continue }  // removed since the build
-                        fanOut.add(target, messageIndex: messageIndex, size: size)
+                let message = Message(
+                    id: ids[index], topic: route.topic, attributes: requests[index].attributes, body: requests[index].body,
+                    groupID: requests[index].groupID, deduplicationID: deduplicationID, subject: requests[index].subject,
+                    transportCache: requests[index].transportCache, protocolBodies: requests[index].protocolBodies)
+                results.append(.success(message.id))
+                route.publishCounter?.add(1)
+                if route.hasTargets {
+                    let messageIndex = messages.count
+                    let size = message.retainedBytes
+                    if route.unfilteredCount > 0 {
+                        fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
+                        route.unfiltered.forEach(below: route.unfilteredCount) { target in
+                            fanOut.add(target, messageIndex: messageIndex, size: size)
+                        }
+                    }
+                    for matcher in route.matchers {
+                        let ids = matcher.matches(attributes: message.attributes, body: message.body)
+                        fanOut.reserve(matches: ids.count, messages: batch.count)
+                        for id in ids {
+                            guard let target = route.targets[id] else { continue }  // removed since the build
+                            fanOut.add(target, messageIndex: messageIndex, size: size)
+                        }
                     }
                 }
+                messages.append(message)  // last use: moved, not retained again
+                requestOfMessage.append(index)
             }
-            messages.append(message)  // last use: moved, not retained again
-            requestOfMessage.append(index)
         }
 
         counters.published.add(messages.count)

@@ -12,11 +12,12 @@ extension Broker {
     /// to refuse: it knows the topic's setting.) Nil when the request may go ahead. Runs per
     /// publish: the common cases (a FIFO publish with a group id, a standard one with neither id,
     /// a name not ending in `o`) return without scanning the name.
-    static func topicProblem(_ request: PublishRequest, topic: String) -> BrokerError? {
-        let groupMissing = request.groupID?.isEmpty ?? true
-        guard groupMissing || request.deduplicationID != nil else { return nil }
+    /// Takes the request's two fields, not the request: the publish loop reads them in place.
+    static func topicProblem(groupID: String?, deduplicationID: String?, topic: String) -> BrokerError? {
+        let groupMissing = groupID?.isEmpty ?? true
+        guard groupMissing || deduplicationID != nil else { return nil }
         guard topic.utf8.last == UInt8(ascii: "o"), TopicName.isFIFO(topic) else {
-            return request.deduplicationID == nil ? nil : .invalidParameter(deduplicationIDOnStandardTopic)
+            return deduplicationID == nil ? nil : .invalidParameter(deduplicationIDOnStandardTopic)
         }
         return groupMissing ? .invalidParameter("The MessageGroupId parameter is required for FIFO topics") : nil
     }

@@ -5,15 +5,15 @@
 public struct Message: Sendable {
     @usableFromInline
     final class Storage: Sendable {
-        let id: MessageID
-        let topic: String
-        let attributes: MessageAttributes
-        let body: [UInt8]
-        let groupID: String?
-        let deduplicationID: String?
-        let subject: String?
-        let transportCache: (any MessageTransportCache)?
-        let protocolBodies: ProtocolBodies?
+        @usableFromInline let id: MessageID
+        @usableFromInline let topic: String
+        @usableFromInline let attributes: MessageAttributes
+        @usableFromInline let body: [UInt8]
+        @usableFromInline let groupID: String?
+        @usableFromInline let deduplicationID: String?
+        @usableFromInline let subject: String?
+        @usableFromInline let transportCache: (any MessageTransportCache)?
+        @usableFromInline let protocolBodies: ProtocolBodies?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
@@ -34,6 +34,9 @@ public struct Message: Sendable {
 
     @usableFromInline var storage: Storage
 
+    // The getters are inlinable so other modules read a field in place instead of through a call
+    // that returns it retained (a fan-out reads each message's fields per delivery).
+
     /// `transportCache`: whatever the protocol that carried the publish keeps with the message so
     /// its deliveries need not encode it again (the stream protocol keeps the attribute section as
     /// the publisher sent it). Opaque here: only the layer that made it reads it.
@@ -49,42 +52,42 @@ public struct Message: Sendable {
     }
 
     /// The per-protocol texts of an SNS `MessageStructure=json` publish (nil: one body for all).
-    public var protocolBodies: ProtocolBodies? { storage.protocolBodies }
+    @inlinable public var protocolBodies: ProtocolBodies? { storage.protocolBodies }
 
     /// SNS's `Subject`, when the publisher gave one (it reaches envelopes, not stream deliveries).
-    public var subject: String? { storage.subject }
+    @inlinable public var subject: String? { storage.subject }
 
     /// See `init`: nil when the carrying protocol kept nothing.
-    public var transportCache: (any MessageTransportCache)? { storage.transportCache }
+    @inlinable public var transportCache: (any MessageTransportCache)? { storage.transportCache }
 
     public var id: MessageID {
-        get { storage.id }
+        @inlinable get { storage.id }
         set { update(id: newValue) }
     }
     public var topic: String {
-        get { storage.topic }
+        @inlinable get { storage.topic }
         set { update(topic: newValue) }
     }
     public var attributes: MessageAttributes {
-        get { storage.attributes }
+        @inlinable get { storage.attributes }
         set { update(attributes: newValue) }
     }
     public var body: [UInt8] {
-        get { storage.body }
+        @inlinable get { storage.body }
         set { update(body: newValue) }
     }
     /// FIFO message group and deduplication ids, when the publisher gave them.
     public var groupID: String? {
-        get { storage.groupID }
+        @inlinable get { storage.groupID }
         set { update(groupID: .some(newValue)) }
     }
     public var deduplicationID: String? {
-        get { storage.deduplicationID }
+        @inlinable get { storage.deduplicationID }
         set { update(deduplicationID: .some(newValue)) }
     }
 
     /// True when both values share one storage (the same accepted publish).
-    public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
+    @inlinable public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
 
     private mutating func update(
         id: MessageID? = nil, topic: String? = nil, attributes: MessageAttributes? = nil, body: [UInt8]? = nil,
@@ -163,30 +166,42 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
     /// Length of a UUID's canonical text.
     public static let uuidTextLength = 36
 
-    /// Writes the 36 canonical UUID characters at `base`.
+    /// Writes the 36 canonical UUID characters at `base`: 8-4-4-4-12 hex digits of `high` then
+    /// `low`, each group of up to 8 digits rendered in one register (every PUBOK and MSG carries
+    /// an id, and a digit-at-a-time loop showed in profiles).
     public func writeUUID(to base: UnsafeMutablePointer<UInt8>) {
-        Self.writeHex(high >> 32, digits: 8, to: base)
-        base[8] = UInt8(ascii: "-")
-        Self.writeHex(high >> 16, digits: 4, to: base + 9)
-        base[13] = UInt8(ascii: "-")
-        Self.writeHex(high, digits: 4, to: base + 14)
-        base[18] = UInt8(ascii: "-")
-        Self.writeHex(low >> 48, digits: 4, to: base + 19)
-        base[23] = UInt8(ascii: "-")
-        Self.writeHex(low, digits: 12, to: base + 24)
+        let raw = UnsafeMutableRawPointer(base)
+        raw.storeBytes(of: Self.hex8(UInt32(truncatingIfNeeded: high >> 32)), as: UInt64.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+        Self.storeHex4(UInt16(truncatingIfNeeded: high >> 16), to: raw + 9)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+        Self.storeHex4(UInt16(truncatingIfNeeded: high), to: raw + 14)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+        Self.storeHex4(UInt16(truncatingIfNeeded: low >> 48), to: raw + 19)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
+        Self.storeHex4(UInt16(truncatingIfNeeded: low >> 32), to: raw + 24)
+        (raw + 28).storeBytes(of: Self.hex8(UInt32(truncatingIfNeeded: low)), as: UInt64.self)
     }
 
-    /// The low `digits` nibbles of `value` as lower-case hex, most significant first.
+    /// The 8 lower-case hex digits of `value` as 8 bytes in memory order (most significant first).
     @inline(__always)
-    private static func writeHex(_ value: UInt64, digits: Int, to base: UnsafeMutablePointer<UInt8>) {
-        var rest = value
-        var index = digits
-        while index > 0 {
-            index -= 1
-            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
-            // '0'...'9' then 'a'...'f' without a table: add 39 more past 9.
-            base[index] = nibble &+ 0x30 &+ (nibble > 9 ? 39 : 0)
-            rest >>= 4
+    private static func hex8(_ value: UInt32) -> UInt64 {
+        // Spread the 8 nibbles over 8 bytes (least significant nibble in the lowest byte) ...
+        var x = UInt64(value)
+        x = ((x & 0xFFFF_0000) << 16) | (x & 0xFFFF)
+        x = ((x & 0x0000_FF00_0000_FF00) << 8) | (x & 0x0000_00FF_0000_00FF)
+        x = ((x & 0x00F0_00F0_00F0_00F0) << 4) | (x & 0x000F_000F_000F_000F)
+        // ... then '0' + nibble, plus 39 more ('a' - '0' - 10) where the nibble is above 9.
+        let above9 = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        x = x &+ 0x3030_3030_3030_3030 &+ above9 &* 39
+        return x.bigEndian  // the most significant digit first in memory
+    }
+
+    /// The 4 lower-case hex digits of `value` at `destination`.
+    @inline(__always)
+    private static func storeHex4(_ value: UInt16, to destination: UnsafeMutableRawPointer) {
+        withUnsafeBytes(of: hex8(UInt32(value))) { digits in  // "0000" then the 4 digits
+            UnsafeMutableRawBufferPointer(start: destination, count: 4).copyMemory(from: UnsafeRawBufferPointer(rebasing: digits[4..<8]))
         }
     }
 

@@ -64,17 +64,43 @@ public final class HeraldService: Sendable {
         topic: String, attributes: MessageAttributes, body: [UInt8], groupID: String?, deduplicationID: String?,
         transportCache: (any MessageTransportCache)? = nil, principal: Principal, settings: SessionSettings
     ) -> Result<PublishRequest, HeraldError> {
-        guard principal.permissions.allows(.publish, topic: topic) else {
-            return .failure(HeraldError(.notAuthorized, "\(principal.name) may not publish to \(topic)"))
-        }
-        do throws(HeraldError) {
-            try settings.messageValidator.validate(body: body, attributes: attributes)
-        } catch {
+        if let error = checkPublish(topic: topic, attributes: attributes, body: body, principal: principal, settings: settings) {
             return .failure(error)
         }
         var request = PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID)
         request.transportCache = transportCache
         return .success(request)
+    }
+
+    /// `preparePublish`, appending the request to `batch` instead of returning it (the stream
+    /// protocol's per-PUB path: the request is built in place, not copied out of a `Result`).
+    /// Returns why the publish was refused, or nil when it was appended.
+    public func preparePublish(
+        topic: String, attributes: MessageAttributes, body: [UInt8], groupID: String?, deduplicationID: String?,
+        transportCache: (any MessageTransportCache)?, principal: Principal, settings: SessionSettings,
+        appendingTo batch: inout [PublishRequest]
+    ) -> HeraldError? {
+        if let error = checkPublish(topic: topic, attributes: attributes, body: body, principal: principal, settings: settings) {
+            return error
+        }
+        batch.append(PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID))
+        if let transportCache { batch[batch.count - 1].transportCache = transportCache }
+        return nil
+    }
+
+    /// Why a publish is refused (permission first, then SNS's message validation), or nil.
+    private func checkPublish(
+        topic: String, attributes: MessageAttributes, body: [UInt8], principal: Principal, settings: SessionSettings
+    ) -> HeraldError? {
+        guard principal.permissions.allows(.publish, topic: topic) else {
+            return HeraldError(.notAuthorized, "\(principal.name) may not publish to \(topic)")
+        }
+        do throws(HeraldError) {
+            try settings.messageValidator.validate(body: body, attributes: attributes)
+        } catch {
+            return error
+        }
+        return nil
     }
 
     /// Publishes prepared requests in order; per request the message id or why it was refused.

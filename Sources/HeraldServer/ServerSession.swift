@@ -39,8 +39,6 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// Subscriptions as this connection knows them: deliveries for other sids (an UNSUB raced a
     /// publish) are dropped, so nothing arrives after UNSUBOK.
     private var activeSids: Set<UInt64> = []
-    /// Reused by `writeDeliveries` for the frames of one batch.
-    private var deliveryScratch: [EncodedDelivery] = []
     private var pingOutstanding = false
     private var inReadBatch = false
     /// What CONNECT presented, so a reload can re-resolve the principal's permissions.
@@ -234,8 +232,14 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - StreamSink (called on a publisher's thread: hop to our queue)
 
+    /// One hop per batch, on purpose: the hops queue behind the other connections of this event
+    /// loop (publishers among them), which paces publishers to what subscribers' sockets take.
+    /// (Coalescing them into one hop per session let publishers outrun their subscribers until the
+    /// output hard limit cut the subscribers off, 10→10 benchmark.)
     func deliver(_ deliveries: [StreamDelivery]) {
-        connection.execute { [self] in writeDeliveries(deliveries) }
+        connection.execute { [self] in
+            if writeDeliveries(deliveries) { connection.flush() }
+        }
     }
 
     func disconnect(reason: DisconnectReason) {
@@ -346,11 +350,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         // The attribute section decoded without error: MSGs pass it through as the publisher sent it.
         let cache = pub.attributes.isEmpty ? nil : EncodedAttributeSection(pub.attributes)
-        switch service.preparePublish(
+        if let error = service.preparePublish(
             topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
-            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal, settings: settings) {
-        case .success(let request): publishBatch.append(request)
-        case .failure(let error): return reply(error, reference)
+            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal, settings: settings,
+            appendingTo: &publishBatch) {
+            return reply(error, reference)
         }
         publishRequestIDs.append(pub.requestID)
         if publishBatch.count >= publishesPerCall { publishPending() }
@@ -661,51 +665,43 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     // MARK: - Output
 
     /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), all
-    /// of a batch in one reservation: one pass sizes the frames, the second encodes them.
-    private func writeDeliveries(_ deliveries: [StreamDelivery]) {
-        guard case .ready = state else { return }
+    /// of a batch in one reservation: one pass sizes the frames, the second encodes them. Both
+    /// read the deliveries in place (no copy of a delivery, so no retain per delivery) and look
+    /// the attribute section up once per message and the sid once per run of one sid.
+    /// Returns whether it wrote anything (the caller flushes).
+    private func writeDeliveries(_ deliveries: [StreamDelivery]) -> Bool {
+        guard case .ready = state else { return false }
         writeOut()
-        var encodedFor: Message?
-        var encodedAttributes: [UInt8] = []
-        // Deliveries come in runs for one sid: look each run's sid up once.
-        var checkedSid: UInt64?
-        var checkedActive = false
         var capacity = 0
-        deliveryScratch.removeAll(keepingCapacity: true)
-        for delivery in deliveries {
-            let sid = delivery.sid
-            if sid != checkedSid {
-                checkedSid = sid
-                checkedActive = activeSids.contains(sid)
+        var written = 0
+        deliveries.withUnsafeBufferPointer { items in
+            var lookup = DeliveryLookup()
+            for index in items.indices {
+                guard lookup.isActive(items[index].sid, in: activeSids) else { continue }
+                let message = items[index].message
+                let attributesCount = lookup.section(for: message).count
+                capacity += DirectFrameWriter.messageCapacity(
+                    topic: message.topic, messageID: message.id, attributesCount: attributesCount,
+                    bodyCount: message.body.count, groupID: message.groupID)
+                written += 1
             }
-            guard checkedActive else { continue }
-            let message = delivery.message
-            if let encodedFor, encodedFor.isSameInstance(as: message) {
-                // attributes already encoded for this message
-            } else {
-                encodedAttributes = AttributeCodec.section(for: message)
-                encodedFor = message
+            guard written > 0 else { return }
+            lookup = DeliveryLookup()
+            connection.write(reservingCapacity: capacity) { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                var used = 0
+                for index in items.indices {
+                    guard lookup.isActive(items[index].sid, in: activeSids) else { continue }
+                    let message = items[index].message
+                    used += DirectFrameWriter.writeMessage(
+                        sid: items[index].sid, deliveryTag: items[index].deliveryTag, topic: message.topic, messageID: message.id,
+                        attributes: lookup.section(for: message), body: message.body, redelivered: items[index].redelivered,
+                        groupID: message.groupID, to: base + used)
+                }
+                return used
             }
-            capacity += DirectFrameWriter.messageCapacity(
-                topic: message.topic, messageID: message.id, attributesCount: encodedAttributes.count,
-                bodyCount: message.body.count, groupID: message.groupID)
-            deliveryScratch.append(EncodedDelivery(delivery: delivery, attributes: encodedAttributes))
         }
-        guard !deliveryScratch.isEmpty else { return }
-        connection.write(reservingCapacity: capacity) { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            var written = 0
-            for item in deliveryScratch {
-                let message = item.delivery.message
-                written += DirectFrameWriter.writeMessage(
-                    sid: item.delivery.sid, deliveryTag: item.delivery.deliveryTag, topic: message.topic, messageID: message.id,
-                    attributes: item.attributes, body: message.body, redelivered: item.delivery.redelivered,
-                    groupID: message.groupID, to: base + written)
-            }
-            return written
-        }
-        deliveryScratch.removeAll(keepingCapacity: true)
-        connection.flush()
+        return written > 0
     }
 
     /// Hands `out` to the connection. Inside a read batch the connection flushes when the batch
@@ -784,10 +780,29 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 }
 
-/// One MSG to encode: the delivery and its attribute section.
-private struct EncodedDelivery {
-    let delivery: StreamDelivery
-    let attributes: [UInt8]
+/// `writeDeliveries`' per-pass memo: whether the last sid seen is active, and the attribute
+/// section of the last message seen (deliveries come in runs of one sid; a fan-out's deliveries of
+/// one message are adjacent).
+private struct DeliveryLookup {
+    private var sid: UInt64?
+    private var active = false
+    private var message: Message?
+    private var attributes: [UInt8] = []
+
+    mutating func isActive(_ sid: UInt64, in activeSids: Set<UInt64>) -> Bool {
+        if sid != self.sid {
+            self.sid = sid
+            active = activeSids.contains(sid)
+        }
+        return active
+    }
+
+    mutating func section(for message: Message) -> [UInt8] {
+        if let last = self.message, last.isSameInstance(as: message) { return attributes }
+        attributes = AttributeCodec.section(for: message)
+        self.message = message
+        return attributes
+    }
 }
 
 /// The version the server reports in INFO.

@@ -116,7 +116,9 @@ public struct ClientFrameDecoder: Sendable {
             return frame
         }
         while true {
-            guard let result = try input.nextLine(limits: limits, { (line, limits) throws(WireError) in try Self.parseLine(&line, limits: limits) })
+            guard let result = try input.nextLine(limits: limits, { (line, limits, topics) throws(WireError) in
+                try Self.parseLine(&line, limits: limits, topics: &topics)
+            })
             else { return nil }
             switch result {
             case .frame(let frame):
@@ -170,9 +172,10 @@ public struct ClientFrameDecoder: Sendable {
     }
 
     /// Parses one control line: a frame for section-less verbs, a header for PUB/SUB/QREQ.
-    static func parseLine(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> LineResult {
+    /// `topics` remembers the last PUB topic (see `TopicCache`).
+    static func parseLine(_ line: inout ControlLine, limits: WireLimits, topics: inout TopicCache) throws(WireError) -> LineResult {
         guard let verb = line.next() else { return .blank }
-        if line.equalsIgnoringCase(verb, "PUB") { return .publish(try parsePublish(&line, limits: limits)) }
+        if line.equalsIgnoringCase(verb, "PUB") { return .publish(try parsePublish(&line, limits: limits, topics: &topics)) }
         if line.equalsIgnoringCase(verb, "SUB") { return .subscribe(try parseSubscribe(&line, limits: limits)) }
         if line.equalsIgnoringCase(verb, "ACK") { return .frame(try parseAck(&line)) }
         if line.equalsIgnoringCase(verb, "QREQ") { return .queueRequest(try parseQueueRequest(&line, limits: limits)) }
@@ -207,7 +210,7 @@ public struct ClientFrameDecoder: Sendable {
     }
 
     /// `PUB <topic> <request-id> <attributes-length> <body-length> [group=<id>] [dedup=<id>]`
-    static func parsePublish(_ line: inout ControlLine, limits: WireLimits) throws(WireError) -> PublishHeader {
+    static func parsePublish(_ line: inout ControlLine, limits: WireLimits, topics: inout TopicCache) throws(WireError) -> PublishHeader {
         let topicToken = try line.required("topic", verb: "PUB")
         let requestID = try line.uint64(try line.required("request id", verb: "PUB"), "request id")
         let attributesLength = try line.length(try line.required("attributes length", verb: "PUB"), "attributes length", limit: limits.maxAttributesBytes)
@@ -215,9 +218,10 @@ public struct ClientFrameDecoder: Sendable {
         guard attributesLength + bodyLength <= limits.maxPayloadBytes else {
             throw line.error(.frameTooLarge, "attributes and body (\(attributesLength + bodyLength) bytes) exceed the limit of \(limits.maxPayloadBytes) bytes")
         }
-        let topicIsValid = line.isTopic(topicToken)
+        let topic = topics.topic(line, topicToken)
+        let topicIsValid = topic != nil
         var header = PublishHeader(
-            topic: topicIsValid ? line.string(topicToken) : "", requestID: requestID,
+            topic: topic ?? "", requestID: requestID,
             attributesLength: attributesLength, bodyLength: bodyLength)
         if !topicIsValid {
             line.keepFirst(&header.deferred, .request(requestID), .invalidToken, "Invalid parameter: Topic Name")

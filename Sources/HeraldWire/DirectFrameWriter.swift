@@ -107,24 +107,26 @@ struct RawWriter {
         }
     }
 
+    /// One pass: the digits go into a scratch from the end, then to the output at once (the
+    /// digit count is not known up front; counting it first cost a second round of divisions).
     mutating func decimal(_ value: UInt64) {
         if value < 10 {
             byte(UInt8(truncatingIfNeeded: value) &+ 0x30)
             return
         }
-        var digits = 1
-        var probe = value
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits of UInt64.max
+        let count = withUnsafeMutableBytes(of: &scratch) { digits -> Int in
+            var rest = value
+            var index = digits.count
+            repeat {
+                index -= 1
+                digits[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                rest /= 10
+            } while rest > 0
+            let used = digits.count - index
+            UnsafeMutableRawBufferPointer(start: base + at, count: used).copyMemory(from: UnsafeRawBufferPointer(rebasing: digits[index...]))
+            return used
         }
-        var rest = value
-        var index = at + digits
-        at = index
-        repeat {
-            index -= 1
-            base[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-            rest /= 10
-        } while rest > 0
+        at += count
     }
 }

@@ -100,6 +100,8 @@ struct FrameBuffer: Sendable {
 struct DecoderInput: Sendable {
     var buffer = FrameBuffer()
     var failure: WireError?
+    /// Handed to the parser with each line (the client decoder's PUB topics; others ignore it).
+    var topics = TopicCache()
 
     mutating func append(_ bytes: ArraySlice<UInt8>) { buffer.append(bytes) }
     mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(bytes) }
@@ -118,7 +120,7 @@ struct DecoderInput: Sendable {
     /// The next non-blank control line, parsed in place by `parse`; nil when no whole line is
     /// buffered yet.
     mutating func nextLine<Result>(
-        limits: WireLimits, _ parse: (inout ControlLine, WireLimits) throws(WireError) -> Result
+        limits: WireLimits, _ parse: (inout ControlLine, WireLimits, inout TopicCache) throws(WireError) -> Result
     ) throws(WireError) -> Result? {
         while true {
             guard let range = try buffer.nextLine(maxLength: limits.maxControlLineBytes) else { return nil }
@@ -126,7 +128,7 @@ struct DecoderInput: Sendable {
             let offset = buffer.streamOffset(range.lowerBound)
             return try buffer.bytes.withUnsafeBufferPointer { (bytes) throws(WireError) -> Result in
                 var line = ControlLine(bytes: bytes, range: range, offset: offset)
-                return try parse(&line, limits)
+                return try parse(&line, limits, &topics)
             }
         }
     }

@@ -90,7 +90,7 @@ public struct ServerFrameDecoder: Sendable {
                         redelivered: pending.redelivered, groupID: pending.groupID))
                 }
             }
-            guard let result = try input.nextLine(limits: limits, { (line, limits) throws(WireError) in try Self.parseLine(&line, limits: limits) })
+            guard let result = try input.nextLine(limits: limits, { (line, limits, _) throws(WireError) in try Self.parseLine(&line, limits: limits) })
             else { return nil }
             switch result {
             case .frame(let frame): return frame

@@ -23,6 +23,32 @@ extension NetTests {
             #expect(Array(buffer.readable) == expected)
         }
 
+        /// `reserve` moves pending bytes to the front only when the consumed space before them is
+        /// at least as large as they are; otherwise it grows. Either way the pending bytes stay in
+        /// order. (16 KiB is the first allocation.)
+        @Test(arguments: [
+            (consumed: 9_000, moves: true),   // 1,000 pending behind 9,000 consumed: moved in place
+            (consumed: 2_000, moves: false),  // 8,000 pending behind 2,000 consumed: grows instead
+        ])
+        func reserveMovesOnlyASmallBacklog(consumed: Int, moves: Bool) {
+            var buffer = OutputBuffer()
+            defer { buffer.release() }
+            let first = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            first.withUnsafeBytes { buffer.append($0) }
+            #expect(buffer.capacity == OutputBuffer.minimumCapacity)
+            let storage = buffer.base
+            buffer.consume(consumed)
+            let second = (0..<7_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+            second.withUnsafeBytes { buffer.append($0) }  // 6,384 bytes free at the end: not enough
+            if moves {
+                #expect(buffer.capacity == OutputBuffer.minimumCapacity)
+                #expect(buffer.base == storage)
+            } else {
+                #expect(buffer.capacity == 2 * OutputBuffer.minimumCapacity)
+            }
+            #expect(Array(buffer.readable) == Array(first[consumed...]) + second)
+        }
+
         @Test func inPlaceEncodingAndShrinking() {
             var buffer = OutputBuffer()
             defer { buffer.release() }

@@ -82,6 +82,33 @@ import Testing
         #expect(publish("orders", "x", as: pub).success != nil)
     }
 
+    /// The stream protocol's variant appends to its batch: the same refusals, nothing appended
+    /// for them, and the accepted request with the transport cache it was given.
+    @Test func publishAppendingToABatchRefusesAndAcceptsAsTheResultVariant() throws {
+        let pub = try principal("pub"), sub = try principal("sub")
+        final class Kept: MessageTransportCache {}
+        var batch: [PublishRequest] = []
+        let refused = service.preparePublish(
+            topic: "orders", attributes: [:], body: Array("x".utf8), groupID: nil, deduplicationID: nil,
+            transportCache: nil, principal: sub, settings: settings, appendingTo: &batch)
+        #expect(refused == HeraldError(.notAuthorized, "sub may not publish to orders"))
+        let empty = service.preparePublish(
+            topic: "orders", attributes: [:], body: [], groupID: nil, deduplicationID: nil,
+            transportCache: nil, principal: pub, settings: settings, appendingTo: &batch)
+        #expect(empty == HeraldError(.invalidParameter, "Invalid parameter: Empty message"))
+        #expect(batch.isEmpty)
+        let kept = Kept()
+        let accepted = service.preparePublish(
+            topic: "orders", attributes: ["k": .string("v")], body: Array("hello".utf8), groupID: nil, deduplicationID: nil,
+            transportCache: kept, principal: pub, settings: settings, appendingTo: &batch)
+        #expect(accepted == nil)
+        #expect(batch.count == 1)
+        #expect(batch.first?.topic == "orders")
+        #expect(batch.first?.body == Array("hello".utf8))
+        #expect(batch.first?.attributes == ["k": .string("v")])
+        #expect(batch.first?.transportCache === kept)
+    }
+
     @Test func subscribeParsesPoliciesWithSNSTextsAndResolvesNamedSubscriptions() throws {
         let sub = try principal("sub"), pub = try principal("pub")
         let handle = try service.attachSession(nil, principal: sub, sink: Sink()).get()

@@ -23,6 +23,20 @@ import HeraldCore
         #expect((try? delivery.decodeAttributes()) == nil)
     }
 
+    /// Texts are validated as UTF-8 whichever path reads them: ASCII, other valid UTF-8, and
+    /// bytes that are not UTF-8 (refused, naming the attribute).
+    @Test func textsAreValidatedAsUTF8() throws {
+        let unicode: MessageAttributes = ["naïve": .string("größe ✓"), "k": .string("plain")]
+        #expect(try AttributeCodec.decode(AttributeCodec.encode(unicode)) == unicode)
+        // count 1, name "k", type "String", string kind, value 0xC3 0x28 (an invalid sequence)
+        var broken = AttributeCodec.encode(["k": .string("ab")])
+        broken[broken.count - 2] = 0xC3
+        broken[broken.count - 1] = 0x28
+        let error = #expect(throws: WireError.self) { try AttributeCodec.decode(broken) }
+        #expect(error?.message.contains("not valid UTF-8") == true)
+        #expect(AttributeCodec.text(utf8: UnsafeBufferPointer(start: nil, count: 0)) == "")
+    }
+
     @Test func emptyIsZeroBytesAndZeroCountIsAccepted() throws {
         #expect(AttributeCodec.encode([:]).isEmpty)
         #expect(try AttributeCodec.decode([UInt8]()) == [:])

@@ -13,6 +13,24 @@ import Testing
         return Array(bytes[0..<written])
     }
 
+    /// Every digit count, at and around each power of ten.
+    @Test func decimalsMatchTheirText() {
+        var values: [UInt64] = [0, 1, 9, UInt64.max - 1, UInt64.max]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        for value in values {
+            let got = direct(capacity: 20) { base in
+                var writer = RawWriter(base: base.assumingMemoryBound(to: UInt8.self))
+                writer.decimal(value)
+                return writer.at
+            }
+            #expect(got == Array(String(value).utf8))
+        }
+    }
+
     @Test(arguments: [
         MessageID(text: "5b0e6a4c-3f7e-4c2a-9d61-0f1e2d3c4b5a"), MessageID(text: "m-1"), MessageID.random(),
     ])

@@ -1,0 +1,20 @@
+/// The last valid topic a decoder built, by its bytes: PUBs of a publisher mostly name one topic,
+/// and validating it and building its String per frame showed in profiles.
+struct TopicCache: Sendable {
+    private var bytes: [UInt8] = []
+    private var string = ""
+
+    /// The topic `token` names, or nil when it is not a valid topic name.
+    mutating func topic(_ line: ControlLine, _ token: Range<Int>) -> String? {
+        let slice = line.slice(token)
+        if !bytes.isEmpty, slice.count == bytes.count,
+           bytes.withUnsafeBytes({ cached in cached.elementsEqual(UnsafeRawBufferPointer(slice)) }) {
+            return string
+        }
+        guard line.isTopic(token) else { return nil }
+        let text = line.string(token)
+        bytes = Array(slice)
+        string = text
+        return text
+    }
+}
