@@ -9,7 +9,10 @@ extension MatchContext {
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         let flags = info.flags
-        if flags.contains(.deferred) { record(path, .string, p, n) }
+        if flags.contains(.deferred) {
+            let id = flags.contains(.deferredStrings) ? strings.find(tag: TableKind.deferredString.tag(path), p, n) : -1
+            record(path, .string, p, n, stringID: id)
+        }
         if flags.isDisjoint(with: .anyString) { return }
         if flags.contains(.exact) {
             let r = strings.find(tag: TableKind.exact.tag(path), p, n)
@@ -144,7 +147,9 @@ extension MatchContext {
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         if info.flags.isDisjoint(with: .anyNumber) { return }
-        let v = canonicalJSONNumber(text, count, decimal, UnsafePointer(powersOfTen))
+        let approximation = decimal.approximate(UnsafePointer(powersOfTen))
+        if let a = approximation?.value, a < info.numberLow || a > info.numberHigh { return }
+        let v = canonicalJSONNumber(text, count, approximation)
         if info.flags.contains(.deferred) { record(path, .number, number: v) }
         numberLookups(path: path, info, v)
     }
