@@ -82,6 +82,47 @@ import Testing
         #expect(matched > 0)
     }
 
+    /// Seeded random exact sets and random number texts around them (short and long digit strings,
+    /// exponents), several paths on one topic, bodies with nested arrays.
+    @Test func seededNumbersAroundRandomBoundsAgreeWithReference() throws {
+        var rng = SplitMix64(seed: 2026_1206)
+        let bases = [0.0, 1, -1, 37.807808, -122.416009, 1e-6, 5e-7, 123456.5, -0.25]
+        func nearby() -> Double {
+            let base = bases[Int.random(in: 0..<bases.count, using: &rng)]
+            return base + [0, 5e-7, -5e-7, 1e-6, -1e-6, 3e-7, 1e-3, -2][Int.random(in: 0..<8, using: &rng)]
+        }
+        func text(_ v: Double) -> String {
+            // Swift writes tiny values with an exponent ("5e-07"): those are used as they are.
+            if "\(v)".contains("e") || "\(v * 10)".contains("e") { return "\(v)" }
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return "\(v)"
+            case 1: return "\(v)" + String(repeating: "0", count: Int.random(in: 0..<4, using: &rng)) + String(Int.random(in: 1..<99999, using: &rng))
+            case 2: return v == 0 ? "0e5" : "\(v * 10)e-1"
+            default: return Self.sixDecimals((v * 1_000_000).rounded(.down)).map { $0 + ["5", "4999999", "5000001"][Int.random(in: 0..<3, using: &rng)] } ?? "\(v)"
+            }
+        }
+        var policies: [FilterPolicy] = []
+        var builder = PolicyMatcherBuilder()
+        for id in 0..<40 {
+            let values = (0..<Int.random(in: 1...3, using: &rng)).map { _ in text(nearby()) }
+            let path = ["p", "q", "r.s"][id % 3]
+            let policy = try FilterPolicy.parse("{\"\(path)\": [\(values.joined(separator: ","))]}", scope: .messageBody)
+            policies.append(policy)
+            builder.add(id, policy)
+        }
+        let matcher = builder.build()
+        var matched = 0
+        for _ in 0..<1500 {
+            let body = "{\"p\":[\(text(nearby())),[\(text(nearby()))]],\"q\":\(text(nearby())),\"r\":{\"s\":[\(text(nearby())),\(text(nearby()))]}}"
+            let expected = policies.indices.filter { ReferenceEvaluator.matches(policies[$0], .body(Array(body.utf8))) }
+            let got = matcher.matches(attributes: [:], body: Array(body.utf8)).sorted()
+            #expect(got == expected, "\(body)")
+            if got != expected { return }
+            matched += got.count
+        }
+        #expect(matched > 100)
+    }
+
     /// A path that also has ranges, anything-but or deferred reads keeps no guard (values outside
     /// the exact ones can still match), and still agrees with the oracle.
     @Test func pathsWithOtherNumericConditionsKeepNoGuard() throws {

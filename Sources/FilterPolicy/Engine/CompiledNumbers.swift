@@ -23,7 +23,7 @@ struct DecimalNumber {
     /// A close approximation, and whether it is exactly the correctly rounded value (Clinger's fast
     /// path). When not exact the relative error is below 2^-50, or the value is marked unusable
     /// (`nil`) and must be read exactly.
-    @inlinable
+    @inlinable @inline(__always)
     func approximate(_ powers: UnsafePointer<Double>) -> (value: Double, exact: Bool)? {
         if mantissa == 0 && !truncated { return (negative ? -0.0 : 0.0, true) }
         let m = Double(mantissa)

@@ -158,8 +158,15 @@ struct PathInfo: Sendable {
         @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut, .deferred]
     }
 
+    // The fields every number reads first, together at the start of the record.
     @usableFromInline var flags: Flags = []
     @usableFromInline var existsTrue = SlotRange.empty
+    /// When exact numbers are the path's only numeric conditions: a number whose approximate
+    /// reading is outside [numberLow, numberHigh] surely rounds outside the lowest and highest of
+    /// them, so it is dropped before the exact rounding and the lookup (see `NumberGuard`).
+    /// Infinite otherwise.
+    @usableFromInline var numberLow: Double = -.infinity
+    @usableFromInline var numberHigh: Double = .infinity
     @usableFromInline var isTrue = SlotRange.empty
     @usableFromInline var isFalse = SlotRange.empty
     @usableFromInline var isNull = SlotRange.empty
@@ -179,12 +186,6 @@ struct PathInfo: Sendable {
     @usableFromInline var anythingButCount: Int32 = 0
     @usableFromInline var cidrStart: Int32 = 0
     @usableFromInline var cidrCount: Int32 = 0
-    /// When exact numbers are the path's only numeric conditions: a number whose approximate
-    /// reading is outside [numberLow, numberHigh] surely rounds outside the lowest and highest of
-    /// them, so it is dropped before the exact rounding and the lookup (see `NumberGuard`).
-    /// Infinite otherwise.
-    @usableFromInline var numberLow: Double = -.infinity
-    @usableFromInline var numberHigh: Double = .infinity
 
     @usableFromInline init() {}
 }

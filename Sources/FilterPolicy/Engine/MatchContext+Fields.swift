@@ -143,15 +143,18 @@ extension MatchContext {
     /// 6-decimal rounding could then differ from the exact value's), then rounded to 6 decimals.
     @inlinable
     mutating func numberText(path: Int32, _ text: UnsafePointer<UInt8>, _ count: Int, _ decimal: DecimalNumber) {
-        let info = paths[Int(path)]
+        // Through a pointer, not a copy of the whole record: most numbers read only these fields.
+        let head = paths + Int(path)
         markPresent(path)
-        if info.existsTrue.count != 0 { hit(info.existsTrue) }
-        if info.flags.isDisjoint(with: .anyNumber) { return }
+        let existsTrue = head.pointee.existsTrue
+        if existsTrue.count != 0 { hit(existsTrue) }
+        let flags = head.pointee.flags
+        if flags.isDisjoint(with: .anyNumber) { return }
         let approximation = decimal.approximate(UnsafePointer(powersOfTen))
-        if let a = approximation?.value, a < info.numberLow || a > info.numberHigh { return }
+        if let a = approximation?.value, a < head.pointee.numberLow || a > head.pointee.numberHigh { return }
         let v = canonicalJSONNumber(text, count, approximation)
-        if info.flags.contains(.deferred) { record(path, .number, number: v) }
-        numberLookups(path: path, info, v)
+        if flags.contains(.deferred) { record(path, .number, number: v) }
+        numberLookups(path: path, head.pointee, v)
     }
 
     @inlinable @inline(__always)
