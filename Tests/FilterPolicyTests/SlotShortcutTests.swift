@@ -63,6 +63,34 @@ import Testing
         #expect(matcher.matches(attributes: attributes, body: []).sorted() == [0, 1, 2])
         #expect(matcher.matches(attributes: ["tags": .stringArray(json: #"["t3"]"#)], body: []).isEmpty)
     }
+
+    /// Single-key branches are listed once per hit, without a key mark: a value repeated far more
+    /// often than the candidate list holds makes it compact itself; each policy is still listed
+    /// once and agrees with the oracle.
+    @Test func repeatedHitsOverflowAndCompactTheCandidateList() throws {
+        let bodyTexts = [#"{"a": ["x"]}"#, #"{"a": ["x"], "b": [{"exists": false}]}"#, #"{"a": ["y"]}"#]
+        let attributeTexts = [#"{"tags": ["t1"], "region": ["r"]}"#, #"{"tags": ["t1"], "region": ["s"]}"#]
+        var builder = PolicyMatcherBuilder()
+        var policies: [FilterPolicy] = []
+        for text in bodyTexts { policies.append(try FilterPolicy.parse(text, scope: .messageBody)) }
+        for text in attributeTexts { policies.append(try FilterPolicy.parse(text, scope: .messageAttributes)) }
+        for (id, policy) in policies.enumerated() { builder.add(id, policy) }
+        let matcher = builder.build()
+        let scratch = MatchScratch()
+        for repeats in [1, 7, 40, 300] {
+            let xs = Array(repeating: "\"x\"", count: repeats).joined(separator: ",")
+            let tags = Array(repeating: "\"t1\"", count: repeats).joined(separator: ",")
+            for body in ["{\"a\":[\(xs)]}", "{\"a\":[\(xs)],\"b\":1}", "{\"a\":[\(xs),\"y\"]}", "{\"a\":[\(xs)]"] {
+                let attributes: MessageAttributes = ["tags": .stringArray(json: "[\(tags)]"), "region": .string("r")]
+                let expected = policies.indices.filter {
+                    ReferenceEvaluator.matches(policies[$0], policies[$0].scope == .messageBody ? .body(Array(body.utf8)) : .attributes(attributes))
+                }
+                Array(body.utf8).withUnsafeBytes { _ = matcher.match(attributes: attributes, body: $0, scratch: scratch) }
+                #expect(scratch.matchedIDs.sorted() == expected, "\(repeats) repeats, body \(body)")
+                #expect(scratch.matchedIDs.count == Set(scratch.matchedIDs).count)
+            }
+        }
+    }
 }
 
 private extension Array where Element == Int {

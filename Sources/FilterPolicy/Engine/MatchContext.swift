@@ -28,6 +28,7 @@ struct MatchContext {
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let policyStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidateCapacity: Int
     @usableFromInline var candidateCount = 0
     @usableFromInline var recordedCount = 0
     @usableFromInline var recordedByteCount = 0
@@ -56,6 +57,7 @@ struct MatchContext {
         pathStamp = state.pointee.pathStamp.base
         policyStamp = state.pointee.policyStamp.base
         candidates = state.pointee.candidates.base
+        candidateCapacity = state.pointee.candidates.capacity
     }
 
     // MARK: Slots and branches
@@ -77,15 +79,18 @@ struct MatchContext {
                 if policyStamp[b] != generation { matchPolicy(b) }
                 continue
             }
-            let s = Int(entry.slot)
-            if keyStamp[s] == generation { continue }
-            keyStamp[s] = generation
-            if kind == SlotEntry.Target.markOnly.rawValue { continue }
             if kind == SlotEntry.Target.singleKeyBranch.rawValue {
+                // No key mark either: a branch listed twice (its key hit twice) is checked twice,
+                // which `accept` allows; the list is compacted if duplicates ever fill it.
+                if candidateCount == candidateCapacity { compactCandidates() }
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
                 candidateCount &+= 1
                 continue
             }
+            let s = Int(entry.slot)
+            if keyStamp[s] == generation { continue }
+            keyStamp[s] = generation
+            if kind == SlotEntry.Target.markOnly.rawValue { continue }
             let state = branchState[b]
             let count: UInt64 = state & 0xFFFF_FFFF_0000_0000 == stamp ? (state & 0xFFFF_FFFF) &+ 1 : 1
             branchState[b] = stamp | count
@@ -94,6 +99,27 @@ struct MatchContext {
                 candidateCount &+= 1
             }
         }
+    }
+
+    /// Drops repeated single-key branches from the candidate list (marked in their `branchState`,
+    /// which only counted branches use otherwise; counted branches are listed once by construction).
+    /// Afterwards at most `branches.count` remain, half the capacity; the marks are cleared again.
+    @usableFromInline
+    mutating func compactCandidates() {
+        let mark = UInt64(generation) << 32 | 0xFFFF_FFFF
+        var kept = 0
+        for i in 0..<candidateCount {
+            let b = Int(candidates[i])
+            if branchNeed[b] == 1 {
+                if branchState[b] == mark { continue }
+                branchState[b] = mark
+            }
+            candidates[kept] = candidates[i]
+            kept += 1
+        }
+        candidateCount = kept
+        // Unmark, so a later compaction of this message keeps them again.
+        for i in 0..<kept where branchNeed[Int(candidates[i])] == 1 { branchState[Int(candidates[i])] = 0 }
     }
 
     /// Records policy `policy` as matched (its stamp keeps it from being listed twice).
