@@ -23,7 +23,7 @@ struct DecimalNumber {
     /// A close approximation, and whether it is exactly the correctly rounded value (Clinger's fast
     /// path). When not exact the relative error is below 2^-50, or the value is marked unusable
     /// (`nil`) and must be read exactly.
-    @inlinable
+    @inlinable @inline(__always)
     func approximate(_ powers: UnsafePointer<Double>) -> (value: Double, exact: Bool)? {
         if mantissa == 0 && !truncated { return (negative ? -0.0 : 0.0, true) }
         let m = Double(mantissa)
@@ -151,6 +151,26 @@ func eightDigits(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UInt
     return (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
 }
 
+/// Bounds outside which a number's approximate reading (`DecimalNumber.approximate`: relative
+/// error below 2^-50 against the exact value) proves that the number's canonical value lies outside
+/// [low, high]. If approx < g = below(low), the exact value x is at most approx·(1 + 2^-49.8) <
+/// g + |g|·2^-45, and `canonical` is monotonic, so canonical(x) ≤ canonical(g + |g|·2^-45) < low;
+/// that last inequality is checked here when the bound is made (the bound is -∞ when it fails).
+/// Symmetrically above.
+enum NumberGuard {
+    static func below(_ low: Double) -> Double {
+        let g = low - (1e-6 + low.magnitude * 0x1p-40)
+        guard g.isFinite, FilterNumber.canonical(g + g.magnitude * 0x1p-45) < low else { return -.infinity }
+        return g
+    }
+
+    static func above(_ high: Double) -> Double {
+        let g = high + (1e-6 + high.magnitude * 0x1p-40)
+        guard g.isFinite, FilterNumber.canonical(g - g.magnitude * 0x1p-45) > high else { return .infinity }
+        return g
+    }
+}
+
 /// `FilterNumber.canonical` of the exact value of JSON number text, reading it exactly only when
 /// the fast approximation could round differently at 6 decimals. The canonical value is
 /// round(fl(x × 10^6)) / 10^6; the approximation's relative error is below 2^-50, so its scaled
@@ -161,7 +181,13 @@ func eightDigits(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UInt
 func canonicalJSONNumber(
     _ text: UnsafePointer<UInt8>, _ count: Int, _ decimal: DecimalNumber, _ powers: UnsafePointer<Double>
 ) -> Double {
-    guard let approximation = decimal.approximate(powers) else {
+    canonicalJSONNumber(text, count, decimal.approximate(powers))
+}
+
+/// The same, given the text's approximation (`DecimalNumber.approximate`).
+@inlinable @inline(__always)
+func canonicalJSONNumber(_ text: UnsafePointer<UInt8>, _ count: Int, _ approximation: (value: Double, exact: Bool)?) -> Double {
+    guard let approximation else {
         return FilterNumber.canonical(exactJSONNumber(text, count))
     }
     if approximation.exact { return FilterNumber.canonical(approximation.value) }

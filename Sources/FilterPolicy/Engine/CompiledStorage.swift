@@ -2,12 +2,33 @@
 /// matcher without locks, ARC or allocation. Built by `PolicyMatcherBuilder`, owned (and freed) by one
 /// `CompiledStorage` per immutable snapshot.
 
-/// One element of a slot list: the key slot a condition satisfies, with its branch inlined (-1 for
-/// keys that also hold by absence, which only need the mark) so a hit touches no other table.
+/// One element of a slot list: the key slot a condition satisfies, with what a hit does inlined so
+/// it touches no other table. `target`'s top two bits say what (`Target`), the rest is an index.
 @usableFromInline
 struct SlotEntry: Sendable {
     @usableFromInline var slot: Int32
-    @usableFromInline var branch: Int32
+    @usableFromInline var target: UInt32
+
+    @usableFromInline
+    enum Target: UInt32 {
+        /// The branch (index) counts its satisfied keys; it is a candidate once all are.
+        case countedBranch = 0
+        /// The branch's only counted key: a hit makes it a candidate, with no count to keep.
+        case singleKeyBranch = 1
+        /// Attribute scope, one key and nothing else to check: a hit matches the policy (index).
+        case policy = 2
+        /// Keys that also hold by absence, or mark-only deferred keys: the mark is all.
+        case markOnly = 3
+    }
+
+    /// Indexes above this do not fit beside the two tag bits.
+    static let maxIndex = 0x3FFF_FFFF
+
+    init(slot: Int32, _ kind: Target, _ index: Int32) {
+        precondition(Int(index) <= SlotEntry.maxIndex, "too many branches or policies in one matcher")
+        self.slot = slot
+        self.target = kind.rawValue << 30 | UInt32(index)
+    }
 }
 
 /// One condition of a field-checked deferred key, in plain data (no ARC when checking).
@@ -30,6 +51,8 @@ struct DeferredKey: Sendable {
     @usableFromInline var path: Int32
     @usableFromInline var checks: SlotRange
     @usableFromInline var byFields: Bool
+    /// When the key is one exact string: its id (see `RecordedField.stringID`), else -1.
+    @usableFromInline var stringID: Int32
 }
 
 /// A field kept for deferred keys.
@@ -39,13 +62,17 @@ struct RecordedField {
     @usableFromInline var path: Int32
     @usableFromInline var kind: Kind
     @usableFromInline var number: Double
+    /// A string's id among its path's deferred exact strings, -1 when it is none of them (or is
+    /// not a string).
+    @usableFromInline var stringID: Int32
     @usableFromInline var start: Int
     @usableFromInline var count: Int
 
-    @inlinable init(path: Int32, kind: Kind, number: Double, start: Int, count: Int) {
+    @inlinable init(path: Int32, kind: Kind, number: Double, stringID: Int32, start: Int, count: Int) {
         self.path = path
         self.kind = kind
         self.number = number
+        self.stringID = stringID
         self.start = start
         self.count = count
     }
@@ -56,6 +83,8 @@ struct RecordedField {
 @usableFromInline
 enum TableKind: UInt32 {
     case exact = 0, prefix = 1, suffix = 2, equalsIgnoreCase = 3, anythingBut = 4, trieChild = 5, attributeName = 6
+    /// The exact strings of a path's deferred keys (value: the string's id).
+    case deferredString = 7
 
     @inlinable @inline(__always)
     func tag(_ id: Int32) -> UInt32 { (UInt32(bitPattern: id) << 3) | rawValue }
@@ -90,6 +119,19 @@ struct BranchInfo: Sendable {
     /// Broad keys checked directly against the recorded fields (see `deferredKeys`).
     @usableFromInline var deferredStart: Int32
     @usableFromInline var deferredCount: Int32
+    /// When the only deferred key is one exact string: its path and string id (else id -1).
+    @usableFromInline var inlineStringPath: Int32 = 0
+    @usableFromInline var inlineStringID: Int32 = -1
+
+    init(policy: Int32, need: Int32, absenceStart: Int32, absenceCount: Int32, isBody: Bool, deferredStart: Int32, deferredCount: Int32) {
+        self.policy = policy
+        self.need = need
+        self.absenceStart = absenceStart
+        self.absenceCount = absenceCount
+        self.isBody = isBody
+        self.deferredStart = deferredStart
+        self.deferredCount = deferredCount
+    }
 }
 
 /// What one path's index holds. Ranges point into the storage's shared buffers.
@@ -109,13 +151,22 @@ struct PathInfo: Sendable {
         @usableFromInline static let numberAnythingBut = Flags(rawValue: 1 << 12)
         /// A deferred key reads this path: its fields are recorded for the end-of-message check.
         @usableFromInline static let deferred = Flags(rawValue: 1 << 13)
+        /// Some deferred key is one exact string: recorded strings get their id.
+        @usableFromInline static let deferredStrings = Flags(rawValue: 1 << 14)
 
         @usableFromInline static let anyString: Flags = [.exact, .prefix, .suffix, .equalsIgnoreCase, .stringAnythingBut, .cidr]
         @usableFromInline static let anyNumber: Flags = [.exactNumber, .ranges, .numberAnythingBut, .deferred]
     }
 
+    // The fields every number reads first, together at the start of the record.
     @usableFromInline var flags: Flags = []
     @usableFromInline var existsTrue = SlotRange.empty
+    /// When exact numbers are the path's only numeric conditions: a number whose approximate
+    /// reading is outside [numberLow, numberHigh] surely rounds outside the lowest and highest of
+    /// them, so it is dropped before the exact rounding and the lookup (see `NumberGuard`).
+    /// Infinite otherwise.
+    @usableFromInline var numberLow: Double = -.infinity
+    @usableFromInline var numberHigh: Double = .infinity
     @usableFromInline var isTrue = SlotRange.empty
     @usableFromInline var isFalse = SlotRange.empty
     @usableFromInline var isNull = SlotRange.empty
@@ -281,7 +332,8 @@ final class CompiledStorage: @unchecked Sendable {
         deferredRecords = Frozen(parts.deferredKeys.indices.map { i in
             DeferredKey(
                 slot: parts.deferredKeys[i], path: parts.keySlots[Int(parts.deferredKeys[i])].path,
-                checks: checkRanges[i], byFields: !parts.deferredConditions[i].isEmpty)
+                checks: checkRanges[i], byFields: !parts.deferredConditions[i].isEmpty,
+                stringID: parts.deferredStringIDs[i])
         })
         deferredChecks = Frozen(checks)
         deferredBytes = Frozen(checkBytes)
@@ -331,6 +383,9 @@ struct CompiledParts {
     var absenceKeys: [Int32] = []
     var deferredKeys: [Int32] = []
     var deferredConditions: [[Condition]] = []
+    /// Per deferred key: its string id when it is one exact string, else -1.
+    var deferredStringIDs: [Int32] = []
+    var deferredStringCount: Int32 = 0
     var alwaysCheckAttributes: [Int32] = []
     var alwaysCheckBody: [Int32] = []
     var unfilteredIDs: [Int] = []

@@ -106,11 +106,7 @@ struct ByteTableBuilder {
     func freeze() -> ByteTable {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
-        var hashes = [UInt64](repeating: 0, count: capacity)
-        var tags = [UInt32](repeating: 0, count: capacity)
-        var starts = [Int32](repeating: 0, count: capacity)
-        var lengths = [Int32](repeating: 0, count: capacity)
-        var values = [Int32](repeating: -1, count: capacity)
+        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, start: 0, length: 0, value: -1), count: capacity)
         var arena: [UInt8] = []
         let mask = capacity - 1
         for entry in entries {
@@ -119,28 +115,28 @@ struct ByteTableBuilder {
                     ?? ByteHash.finish(ByteHash.seed(entry.tag))
             }
             var slot = Int(truncatingIfNeeded: h) & mask
-            while hashes[slot] != 0 { slot = (slot + 1) & mask }
-            hashes[slot] = h
-            tags[slot] = entry.tag
-            starts[slot] = Int32(arena.count)
-            lengths[slot] = Int32(entry.bytes.count)
-            values[slot] = entry.value
+            while table[slot].hash != 0 { slot = (slot + 1) & mask }
+            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, start: Int32(arena.count), length: Int32(entry.bytes.count), value: entry.value)
             arena.append(contentsOf: entry.bytes)
         }
-        return ByteTable(
-            mask: mask, hashes: Frozen(hashes), tags: Frozen(tags), starts: Frozen(starts),
-            lengths: Frozen(lengths), values: Frozen(values), arena: Frozen(arena))
+        return ByteTable(mask: mask, entries: Frozen(table), arena: Frozen(arena))
     }
 }
 
 @usableFromInline
 struct ByteTable: Sendable {
+    /// One bucket: everything a probe compares in one record (one cache line), not one per field.
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline var hash: UInt64
+        @usableFromInline var tag: UInt32
+        @usableFromInline var start: Int32
+        @usableFromInline var length: Int32
+        @usableFromInline var value: Int32
+    }
+
     @usableFromInline let mask: Int
-    @usableFromInline let hashes: Frozen<UInt64>
-    @usableFromInline let tags: Frozen<UInt32>
-    @usableFromInline let starts: Frozen<Int32>
-    @usableFromInline let lengths: Frozen<Int32>
-    @usableFromInline let values: Frozen<Int32>
+    @usableFromInline let entries: Frozen<Entry>
     @usableFromInline let arena: Frozen<UInt8>
 
     /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
@@ -148,13 +144,14 @@ struct ByteTable: Sendable {
     func find(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let h = hashes[slot]
+            let entry = entries.base + slot
+            let h = entry.pointee.hash
             if h == 0 { return -1 }
-            if h == hash && tags[slot] == tag && Int(lengths[slot]) == count {
-                let stored = arena.base + Int(starts[slot])
+            if h == hash && entry.pointee.tag == tag && Int(entry.pointee.length) == count {
+                let stored = arena.base + Int(entry.pointee.start)
                 var i = 0
                 while i < count && stored[i] == bytes[i] { i &+= 1 }
-                if i == count { return values[slot] }
+                if i == count { return entry.pointee.value }
             }
             slot = (slot &+ 1) & mask
         }
@@ -166,7 +163,7 @@ struct ByteTable: Sendable {
     }
 
     func free() {
-        hashes.free(); tags.free(); starts.free(); lengths.free(); values.free(); arena.free()
+        entries.free(); arena.free()
     }
 }
 

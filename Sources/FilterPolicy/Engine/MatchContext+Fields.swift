@@ -9,7 +9,10 @@ extension MatchContext {
         markPresent(path)
         if info.existsTrue.count != 0 { hit(info.existsTrue) }
         let flags = info.flags
-        if flags.contains(.deferred) { record(path, .string, p, n) }
+        if flags.contains(.deferred) {
+            let id = flags.contains(.deferredStrings) ? strings.find(tag: TableKind.deferredString.tag(path), p, n) : -1
+            record(path, .string, p, n, stringID: id)
+        }
         if flags.isDisjoint(with: .anyString) { return }
         if flags.contains(.exact) {
             let r = strings.find(tag: TableKind.exact.tag(path), p, n)
@@ -140,13 +143,18 @@ extension MatchContext {
     /// 6-decimal rounding could then differ from the exact value's), then rounded to 6 decimals.
     @inlinable
     mutating func numberText(path: Int32, _ text: UnsafePointer<UInt8>, _ count: Int, _ decimal: DecimalNumber) {
-        let info = paths[Int(path)]
+        // Through a pointer, not a copy of the whole record: most numbers read only these fields.
+        let head = paths + Int(path)
         markPresent(path)
-        if info.existsTrue.count != 0 { hit(info.existsTrue) }
-        if info.flags.isDisjoint(with: .anyNumber) { return }
-        let v = canonicalJSONNumber(text, count, decimal, UnsafePointer(powersOfTen))
-        if info.flags.contains(.deferred) { record(path, .number, number: v) }
-        numberLookups(path: path, info, v)
+        let existsTrue = head.pointee.existsTrue
+        if existsTrue.count != 0 { hit(existsTrue) }
+        let flags = head.pointee.flags
+        if flags.isDisjoint(with: .anyNumber) { return }
+        let approximation = decimal.approximate(UnsafePointer(powersOfTen))
+        if let a = approximation?.value, a < head.pointee.numberLow || a > head.pointee.numberHigh { return }
+        let v = canonicalJSONNumber(text, count, approximation)
+        if flags.contains(.deferred) { record(path, .number, number: v) }
+        numberLookups(path: path, head.pointee, v)
     }
 
     @inlinable @inline(__always)

@@ -26,7 +26,9 @@ struct MatchContext {
     @usableFromInline let keyStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let branchState: UnsafeMutablePointer<UInt64>
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
+    @usableFromInline let policyStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidateCapacity: Int
     @usableFromInline var candidateCount = 0
     @usableFromInline var recordedCount = 0
     @usableFromInline var recordedByteCount = 0
@@ -53,7 +55,9 @@ struct MatchContext {
         keyStamp = state.pointee.keyStamp.base
         branchState = state.pointee.branchState.base
         pathStamp = state.pointee.pathStamp.base
+        policyStamp = state.pointee.policyStamp.base
         candidates = state.pointee.candidates.base
+        candidateCapacity = state.pointee.candidates.capacity
     }
 
     // MARK: Slots and branches
@@ -68,11 +72,25 @@ struct MatchContext {
         while i < end {
             let entry = slots[i]
             i &+= 1
+            let kind = entry.target >> 30
+            let b = Int(entry.target & 0x3FFF_FFFF)
+            if kind == SlotEntry.Target.policy.rawValue {
+                // No key mark needed: nothing else reads this key's slot.
+                if policyStamp[b] != generation { matchPolicy(b) }
+                continue
+            }
+            if kind == SlotEntry.Target.singleKeyBranch.rawValue {
+                // No key mark either: a branch listed twice (its key hit twice) is checked twice,
+                // which `accept` allows; the list is compacted if duplicates ever fill it.
+                if candidateCount == candidateCapacity { compactCandidates() }
+                candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateCount &+= 1
+                continue
+            }
             let s = Int(entry.slot)
             if keyStamp[s] == generation { continue }
             keyStamp[s] = generation
-            if entry.branch < 0 { continue }
-            let b = Int(entry.branch)
+            if kind == SlotEntry.Target.markOnly.rawValue { continue }
             let state = branchState[b]
             let count: UInt64 = state & 0xFFFF_FFFF_0000_0000 == stamp ? (state & 0xFFFF_FFFF) &+ 1 : 1
             branchState[b] = stamp | count
@@ -81,6 +99,34 @@ struct MatchContext {
                 candidateCount &+= 1
             }
         }
+    }
+
+    /// Drops repeated single-key branches from the candidate list (marked in their `branchState`,
+    /// which only counted branches use otherwise; counted branches are listed once by construction).
+    /// Afterwards at most `branches.count` remain, half the capacity; the marks are cleared again.
+    @usableFromInline
+    mutating func compactCandidates() {
+        let mark = UInt64(generation) << 32 | 0xFFFF_FFFF
+        var kept = 0
+        for i in 0..<candidateCount {
+            let b = Int(candidates[i])
+            if branchNeed[b] == 1 {
+                if branchState[b] == mark { continue }
+                branchState[b] = mark
+            }
+            candidates[kept] = candidates[i]
+            kept += 1
+        }
+        candidateCount = kept
+        // Unmark, so a later compaction of this message keeps them again.
+        for i in 0..<kept where branchNeed[Int(candidates[i])] == 1 { branchState[Int(candidates[i])] = 0 }
+    }
+
+    /// Records policy `policy` as matched (its stamp keeps it from being listed twice).
+    @usableFromInline
+    func matchPolicy(_ policy: Int) {
+        policyStamp[policy] = generation
+        state.pointee.matchedIDs.append(storage.policyIDs[policy])
     }
 
     @inlinable @inline(__always)
@@ -102,15 +148,19 @@ struct MatchContext {
     private func accept(_ b: Int, attributesEmpty: Bool, bodyValid: Bool) {
         let branch = branches[b]
         if branch.isBody && !bodyValid { return }
-        let policy = Int(branch.policy)
-        let policyStamp = state.pointee.policyStamp.base
-        if policyStamp[policy] == generation { return }
+        // Deferred keys first: most candidates fail there, before the policy's stamp is read.
         var d = Int(branch.deferredStart)
         let deferredEnd = d + Int(branch.deferredCount)
+        if branch.inlineStringID >= 0 {
+            if !recordedStringHolds(branch.inlineStringPath, branch.inlineStringID) { return }
+            d = deferredEnd
+        }
         while d < deferredEnd {
             if !deferredKeyHolds(d) { return }
             d += 1
         }
+        let policy = Int(branch.policy)
+        if policyStamp[policy] == generation { return }
         let inputEmpty = branch.isBody ? false : attributesEmpty
         var k = Int(branch.absenceStart)
         let end = k + Int(branch.absenceCount)
@@ -121,8 +171,7 @@ struct MatchContext {
             // exists:false holds when no non-null field is at the path and the input is not empty.
             if inputEmpty || pathStamp[Int(keySlots[s].path)] == generation { return }
         }
-        policyStamp[policy] = generation
-        state.pointee.matchedIDs.append(storage.policyIDs[policy])
+        matchPolicy(policy)
     }
 
     // MARK: Deferred keys
@@ -130,7 +179,7 @@ struct MatchContext {
     /// Keeps a field of a path some deferred key reads (string bytes are copied: the value may
     /// live in a buffer that is reused).
     @inlinable
-    mutating func record(_ path: Int32, _ kind: RecordedField.Kind, number: Double = 0, _ p: UnsafePointer<UInt8>? = nil, _ n: Int = 0) {
+    mutating func record(_ path: Int32, _ kind: RecordedField.Kind, number: Double = 0, _ p: UnsafePointer<UInt8>? = nil, _ n: Int = 0, stringID: Int32 = -1) {
         state.pointee.recorded.reserve(recordedCount + 1, keep: recordedCount)
         var start = 0
         if let p {
@@ -139,7 +188,7 @@ struct MatchContext {
             (state.pointee.recordedBytes.base + start).update(from: p, count: n)
             recordedByteCount += n
         }
-        state.pointee.recorded.base[recordedCount] = RecordedField(path: path, kind: kind, number: number, start: start, count: n)
+        state.pointee.recorded.base[recordedCount] = RecordedField(path: path, kind: kind, number: number, stringID: stringID, start: start, count: n)
         recordedCount += 1
     }
 
@@ -148,8 +197,9 @@ struct MatchContext {
     /// recorded bytes/values; the rest go through the reference's own `valueSatisfies`.
     func deferredKeyHolds(_ index: Int) -> Bool {
         let key = storage.deferredRecords[index]
-        if keyStamp[Int(key.slot)] == generation { return true }
-        if !key.byFields { return false }
+        // Mark-only keys are indexed; keys checked by fields never are (their stamp is never set).
+        if !key.byFields { return keyStamp[Int(key.slot)] == generation }
+        if key.stringID >= 0 { return recordedStringHolds(key.path, key.stringID) }
         let path = key.path
         let fields = state.pointee.recorded.base
         let bytes = state.pointee.recordedBytes.base
@@ -187,6 +237,14 @@ struct MatchContext {
                 }
             }
         }
+        return false
+    }
+
+    /// Whether a recorded field at `path` is the deferred exact string with id `id`.
+    @inline(__always)
+    func recordedStringHolds(_ path: Int32, _ id: Int32) -> Bool {
+        let fields = state.pointee.recorded.base
+        for i in 0..<recordedCount where fields[i].path == path && fields[i].stringID == id { return true }
         return false
     }
 

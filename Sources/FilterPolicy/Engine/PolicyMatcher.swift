@@ -119,7 +119,8 @@ struct ScratchState {
         grew = branchState.reserve(storage.branches.count) || grew
         grew = pathStamp.reserve(storage.paths.count) || grew
         grew = policyStamp.reserve(storage.policyIDs.count) || grew
-        grew = candidates.reserve(storage.branches.count) || grew
+        // Twice the branches: single-key branches may be listed more than once (see `hit`).
+        grew = candidates.reserve(2 * storage.branches.count + 16) || grew
         generation &+= 1
         if generation == 0 || grew {
             // Wrapped (or fresh memory): stamps from 2^32 messages ago could collide.

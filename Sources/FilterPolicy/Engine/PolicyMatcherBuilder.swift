@@ -48,6 +48,8 @@ private struct PathAccumulator {
     var isNull: [Int32] = []
     /// Some deferred key reads this path's fields.
     var deferred = false
+    /// Some deferred key is one exact string (compared by id: see `DeferredKey.stringID`).
+    var deferredStrings = false
 
     mutating func register(_ condition: Condition, slot: Int32) {
         switch condition {
@@ -186,6 +188,7 @@ private struct PolicyCompiler {
                 parts.keySlots.append(KeySlot(branch: branchIndex, path: path, positiveOnly: !absence))
                 if !absence && deferOthers && i != anchor {
                     parts.deferredKeys.append(slot)
+                    parts.deferredStringIDs.append(-1)
                     if key.conditions.allSatisfy(isSelective) && cost(key, isBody: isBody) <= 64 {
                         // Indexed, but a hit only marks the key (no branch counting): the check
                         // is one stamp comparison.
@@ -197,6 +200,15 @@ private struct PolicyCompiler {
                     } else {
                         parts.deferredConditions.append(key.conditions)
                         accumulators[Int(path)].deferred = true
+                        if key.conditions.count == 1, case .exactString(let text) = key.conditions[0] {
+                            // One exact string: compared by the id its text has among this path's
+                            // deferred strings (looked up once per recorded field), not by bytes.
+                            accumulators[Int(path)].deferredStrings = true
+                            let next = parts.deferredStringCount
+                            let id = parts.strings.value(tag: TableKind.deferredString.tag(path), bytes: Array(text.utf8)) { next }
+                            if id == next { parts.deferredStringCount += 1 }
+                            parts.deferredStringIDs[parts.deferredKeys.count - 1] = id
+                        }
                     }
                     continue
                 }
@@ -205,10 +217,17 @@ private struct PolicyCompiler {
                     accumulators[Int(path)].register(condition, slot: slot)
                 }
             }
-            parts.branches.append(BranchInfo(
+            var info = BranchInfo(
                 policy: policyIndex, need: need, absenceStart: absenceStart,
                 absenceCount: Int32(parts.absenceKeys.count) - absenceStart, isBody: isBody,
-                deferredStart: deferredStart, deferredCount: Int32(parts.deferredKeys.count) - deferredStart))
+                deferredStart: deferredStart, deferredCount: Int32(parts.deferredKeys.count) - deferredStart)
+            if info.deferredCount == 1 && parts.deferredStringIDs[Int(deferredStart)] >= 0 {
+                // The branch's only deferred key is one exact string: checked from the branch
+                // record itself, without reading the key's.
+                info.inlineStringPath = parts.keySlots[Int(parts.deferredKeys[Int(deferredStart)])].path
+                info.inlineStringID = parts.deferredStringIDs[Int(deferredStart)]
+            }
+            parts.branches.append(info)
             if need == 0 {
                 if isBody { parts.alwaysCheckBody.append(branchIndex) } else { parts.alwaysCheckAttributes.append(branchIndex) }
             }
@@ -270,9 +289,21 @@ private struct PolicyCompiler {
         let start = Int32(parts.slots.count)
         for slot in list {
             let key = parts.keySlots[Int(slot)]
-            parts.slots.append(SlotEntry(slot: slot, branch: key.positiveOnly && key.counted ? key.branch : -1))
+            parts.slots.append(slotEntry(slot, key))
         }
         return SlotRange(start: start, count: Int32(list.count))
+    }
+
+    /// What a hit on `slot` does: branches with one counted key skip the count (and, in attribute
+    /// scope with nothing else to check, the candidate list too).
+    func slotEntry(_ slot: Int32, _ key: KeySlot) -> SlotEntry {
+        guard key.positiveOnly && key.counted else { return SlotEntry(slot: slot, .markOnly, 0) }
+        let branch = parts.branches[Int(key.branch)]
+        guard branch.need == 1 else { return SlotEntry(slot: slot, .countedBranch, key.branch) }
+        if !branch.isBody && branch.absenceCount == 0 && branch.deferredCount == 0 {
+            return SlotEntry(slot: slot, .policy, branch.policy)
+        }
+        return SlotEntry(slot: slot, .singleKeyBranch, key.branch)
     }
 
     mutating func addTableEntry(_ kind: TableKind, path: Int32, bytes: [UInt8], slots: [Int32]) {
@@ -364,6 +395,14 @@ private struct PolicyCompiler {
             info.isNull = addSlots(acc.isNull)
 
             if acc.deferred { info.flags.insert(.deferred) }
+            if acc.deferredStrings { info.flags.insert(.deferredStrings) }
+            if info.flags.intersection(.anyNumber) == .exactNumber {
+                let values = acc.exactNumbers.values.map(\.0)
+                if let low = values.min(), let high = values.max() {
+                    info.numberLow = NumberGuard.below(low)
+                    info.numberHigh = NumberGuard.above(high)
+                }
+            }
             parts.paths.append(info)
         }
         return parts
