@@ -50,7 +50,8 @@ def main(endpoint):
     sqs = boto3.client("sqs", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}, read_timeout=40))
     name = "boto3-" + uuid.uuid4().hex[:8]
 
-    url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"}, tags={"team": "payments"})["QueueUrl"]
+    check(sqs.list_queue_tags(QueueUrl=url).get("Tags") == {"team": "payments"}, "CreateQueue's tags are kept")
     check(url.endswith("/000000000000/" + name), "QueueUrl shape: " + url)
     check(sqs.get_queue_url(QueueName=name)["QueueUrl"] == url, "GetQueueUrl answers CreateQueue's URL")
     check(url in sqs.list_queues(QueueNamePrefix="boto3-").get("QueueUrls", []), "ListQueues lists the queue")

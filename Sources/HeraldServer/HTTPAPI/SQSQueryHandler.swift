@@ -68,18 +68,6 @@ struct SQSQueryHandler: Sendable {
             case .failure(let error): respond(Self.error(error, requestID: requestID))
             }
         }
-        // The JSON model's CreateQueue takes `tags`, which QueueAPI leaves to TagQueue: a query
-        // CreateQueue with `Tag.N` runs both, the tags once the queue exists.
-        if action == "CreateQueue", case .object(let tags)? = json["Tags"], !tags.isEmpty {
-            api.handle(action: action, body: Self.bytes(json), principal: principal, settings: settings) { created in
-                guard case .success(let output) = created, let url = output["QueueUrl"] else { return answer(created) }
-                let tagging = JSONValue.object([.init(key: "QueueUrl", value: url), .init(key: "Tags", value: .object(tags))])
-                api.handle(action: "TagQueue", body: Self.bytes(tagging), principal: principal, settings: settings) { tagged in
-                    answer(tagged.map { _ in output })
-                }
-            }
-            return
-        }
         api.handle(action: action, body: Self.bytes(json), principal: principal, settings: settings, reply: answer)
     }
 

@@ -84,16 +84,21 @@ extension QueueAPI {
         }
     }
 
-    private func changeTags(_ arn: String, remove: [String], add: [(String, String)], _ reply: @escaping Reply) throws(HeraldError) {
-        var tags = Dictionary(storedTags(arn), uniquingKeysWith: { _, last in last })
-        for key in remove { tags.removeValue(forKey: key) }
-        for (key, value) in add {
+    /// A resource's whole tag set within SQS's and SNS's bounds.
+    static func checkTags(_ tags: [String: String]) throws(HeraldError) {
+        for (key, value) in tags.sorted(by: { $0.key < $1.key }) {
             guard !key.isEmpty, key.count <= 128, value.count <= 256 else {
                 throw HeraldError(.invalidParameterValue, "Tag keys have 1 to 128 characters and values at most 256: '\(key)'")
             }
-            tags[key] = value
         }
-        guard tags.count <= Self.maxTags else { throw HeraldError(.invalidParameterValue, "Too many tags: a resource has at most \(Self.maxTags).") }
+        guard tags.count <= maxTags else { throw HeraldError(.invalidParameterValue, "Too many tags: a resource has at most \(maxTags).") }
+    }
+
+    func changeTags(_ arn: String, remove: [String], add: [(String, String)], _ reply: @escaping Reply) throws(HeraldError) {
+        var tags = Dictionary(storedTags(arn), uniquingKeysWith: { _, last in last })
+        for key in remove { tags.removeValue(forKey: key) }
+        for (key, value) in add { tags[key] = value }
+        try Self.checkTags(tags)
         var bytes: [UInt8] = []
         JSONValue.object(tags.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) }).write(to: &bytes)
         meta.put(Self.tagPrefix + arn, tags.isEmpty ? nil : bytes, ifRevision: nil, on: manager.replyQueue) { result in

@@ -106,9 +106,23 @@ public final class QueueAPI: Sendable {
         let name = try request.requiredString("QueueName")
         try authorize(principal, .publish, queue: name)
         let attributes = try QueueAttributes(sqsAttributes: try request.stringMap("Attributes"), queueName: name)
+        // The JSON model spells CreateQueue's tags `tags`; the query protocol's `Tag.N` arrive as `Tags`.
+        var tags = try request.stringMap("tags")
+        for (key, value) in try request.stringMap("Tags") { tags[key] = value }
+        try Self.checkTags(tags)  // before the queue exists: a refused tag creates nothing
         let url = identity.queueURL(name)
-        manager.createQueue(name, attributes: attributes) { result in
-            reply(result.map { ActionResponse.object([("QueueUrl", .string(url))]) })
+        let arn = identity.queueARN(name)
+        let newTags = tags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        manager.createQueue(name, attributes: attributes) { [self] result in
+            let answer = result.map { ActionResponse.object([("QueueUrl", .string(url))]) }
+            guard case .success(let created) = answer, !newTags.isEmpty else { return reply(answer) }
+            do throws(HeraldError) {
+                try changeTags(arn, remove: [], add: newTags) { tagged in
+                    reply(tagged.map { _ in created })
+                }
+            } catch {
+                reply(.failure(error))
+            }
         }
     }
 
