@@ -56,22 +56,7 @@ struct SNSAPI: Sendable {
     /// SNS Publish: answered once every target holds the message (a durable queue's journal, an
     /// HTTP subscription's queue), as PUBOK is.
     private func publish(_ request: ActionRequest, principal: Principal, settings: SessionSettings, requestID: String, reply: @escaping Reply) throws(HeraldError) {
-        let topic = try topicName(request)
-        guard let message = try request.string("Message") else {
-            throw HeraldError(.invalidParameter, "Invalid parameter: Message")
-        }
-        let bodies = try Self.protocolBodies(request, message: message)
-        let prepared = service.preparePublish(
-            topic: topic, attributes: try request.messageAttributes(), body: Array(message.utf8),
-            groupID: try request.string("MessageGroupId"), deduplicationID: try request.string("MessageDeduplicationId"),
-            principal: principal, settings: settings)
-        var publishRequest: PublishRequest
-        switch prepared {
-        case .success(let made): publishRequest = made
-        case .failure(let error): throw error
-        }
-        publishRequest.subject = try Self.subject(request)
-        Self.structure(&publishRequest, bodies)
+        let (publishRequest, _) = try prepare(request, topic: try topicName(request), principal: principal, settings: settings)
         var congestion: PublishCongestion?
         var receipts: PublishReceipts?
         let id: MessageID
@@ -107,21 +92,9 @@ struct SNSAPI: Sendable {
             }
             guard !ids.contains(id) else { throw HeraldError(.batchEntryIdsNotDistinct, "Two or more batch entries in the request have the same Id.") }
             ids.append(id)
-            guard let message = try entry.string("Message") else { throw HeraldError(.invalidParameter, "Invalid parameter: Message") }
-            let bodies = try Self.protocolBodies(entry, message: message)
-            let attributes = try entry.messageAttributes()
-            totalBytes += message.utf8.count
-            for (name, value) in attributes { totalBytes += value.sizeInBytes(name: name) }
-            let prepared = service.preparePublish(
-                topic: topic, attributes: attributes, body: Array(message.utf8), groupID: try entry.string("MessageGroupId"),
-                deduplicationID: try entry.string("MessageDeduplicationId"), principal: principal, settings: settings)
-            switch prepared {
-            case .success(var made):
-                made.subject = try Self.subject(entry)
-                Self.structure(&made, bodies)
-                batch.append(made)
-            case .failure(let error): throw error
-            }
+            let (made, bytes) = try prepare(entry, topic: topic, principal: principal, settings: settings)
+            totalBytes += bytes
+            batch.append(made)
         }
         guard totalBytes <= 262_144 else { throw HeraldError(.batchRequestTooLong, "The length of all the messages put together is more than the limit.") }
         var congestion: PublishCongestion?
@@ -145,6 +118,30 @@ struct SNSAPI: Sendable {
         receipts.whenSettled { settled in
             if let done = waiting.settle(settled) { finish(done) }
         }
+    }
+
+    /// A Publish request or a PublishBatch entry made into a validated publish: Message,
+    /// `MessageStructure`, attributes, FIFO fields and Subject, checked as SNS checks them. `bytes`
+    /// is what the entry counts toward PublishBatch's 256 KiB (the whole Message and attributes).
+    private func prepare(
+        _ entry: ActionRequest, topic: String, principal: Principal, settings: SessionSettings
+    ) throws(HeraldError) -> (request: PublishRequest, bytes: Int) {
+        guard let message = try entry.string("Message") else { throw HeraldError(.invalidParameter, "Invalid parameter: Message") }
+        let bodies = try Self.protocolBodies(entry, message: message)
+        let attributes = try entry.messageAttributes()
+        var bytes = message.utf8.count
+        for (name, value) in attributes { bytes += value.sizeInBytes(name: name) }
+        let prepared = service.preparePublish(
+            topic: topic, attributes: attributes, body: Array(message.utf8), groupID: try entry.string("MessageGroupId"),
+            deduplicationID: try entry.string("MessageDeduplicationId"), principal: principal, settings: settings)
+        var request: PublishRequest
+        switch prepared {
+        case .success(let made): request = made
+        case .failure(let error): throw error
+        }
+        request.subject = try Self.subject(entry)
+        Self.structure(&request, bodies)
+        return (request, bytes)
     }
 
     /// SNS `MessageStructure`: `json` makes the Message a per-protocol map (`ProtocolBodies`);
