@@ -29,7 +29,9 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "HeraldCore"),
-        .target(name: "FilterPolicy", dependencies: ["HeraldCore"]),
+        // The validating JSON skipper's SIMD scan (C: intrinsics, no I/O), used by FilterPolicy only.
+        .target(name: "CFilterScan"),
+        .target(name: "FilterPolicy", dependencies: ["HeraldCore", "CFilterScan"]),
         .target(name: "HeraldWire", dependencies: ["HeraldCore"]),
         .target(name: "HeraldNet", dependencies: ["HeraldCore", "CHeraldOpenSSL"]),
         .target(name: "HeraldStore", dependencies: ["HeraldCore"]),

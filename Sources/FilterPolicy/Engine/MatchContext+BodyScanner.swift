@@ -46,7 +46,7 @@ extension MatchContext {
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                     if valueNode < 0 || (c == UInt8(ascii: "{") && !trieNodeHasChildren[Int(valueNode)]) {
-                        guard let after = skipJSONComposite(p, end, openDepth: depth, kinds: state.pointee.kinds.base) else { return false }
+                        guard let after = skipJSONComposite(p, end, openDepth: depth) else { return false }
                         p = after
                     } else {
                         if depth >= maxJSONDepth { return false }
@@ -245,7 +245,7 @@ extension MatchContext {
                 guard p < end else { return }
                 let c = p[0]
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                    guard let after = skipJSONComposite(p, end, openDepth: 1, kinds: state.pointee.kinds.base) else { return }
+                    guard let after = skipJSONComposite(p, end, openDepth: 1) else { return }
                     p = after
                 } else {
                     guard let after = scalar(p, end, path: -1) else { return }

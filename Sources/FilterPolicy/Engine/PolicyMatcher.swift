@@ -111,8 +111,6 @@ struct ScratchState {
     /// Fields at paths that deferred keys read, and the bytes of their strings.
     @usableFromInline var recorded = GrowableBuffer<RecordedField>()
     @usableFromInline var recordedBytes = GrowableBuffer<UInt8>()
-    /// Container kinds (1 = array) of a skipped subtree, one byte per nesting level.
-    @usableFromInline var kinds = GrowableBuffer<UInt8>(capacity: maxJSONDepth + 1)
 
     mutating func begin(_ storage: CompiledStorage) {
         var grew = keyStamp.reserve(storage.keySlots.count)
@@ -133,7 +131,7 @@ struct ScratchState {
 
     func free() {
         keyStamp.free(); branchState.free(); pathStamp.free(); policyStamp.free()
-        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); kinds.free(); recorded.free(); recordedBytes.free()
+        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); recorded.free(); recordedBytes.free()
     }
 }
 

@@ -1,0 +1,546 @@
+// The validating JSON skipper (see CFilterScan.h). A scalar walk over the grammar, as the Swift
+// skipper did, plus one fast path: inside arrays, runs of numbers, ',' '[' and ']' (coordinate
+// arrays) are validated 64 bytes at a time from bit masks, in the style of simdjson's stage 1.
+// Anything else in such a run (whitespace, strings, objects, 'E', '+', a number crossing the
+// window) is left to the scalar walk, which stays the single source of the rules.
+
+#include "CFilterScan.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define CFS_INLINE static inline __attribute__((always_inline))
+
+// MARK: Scalar pieces (the rules)
+
+CFS_INLINE uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+CFS_INLINE const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end) {
+    while (p < end) {
+        uint8_t c = *p;
+        if (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) break;
+        p++;
+    }
+    return p;
+}
+
+/// The first byte at or after `p` that is not an ASCII digit, eight bytes at a time.
+CFS_INLINE const uint8_t *skip_digits(const uint8_t *p, const uint8_t *end) {
+    while (end - p >= 8) {
+        // x < 10 exactly for digits; any byte with x >= 10 gets its high bit set (carries only
+        // disturb bytes above the first non-digit).
+        uint64_t x = load64(p) ^ 0x3030303030303030ULL;
+        uint64_t non_digits = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+        if (non_digits) return p + (__builtin_ctzll(non_digits) >> 3);
+        p += 8;
+    }
+    while (p < end && (uint8_t)(*p - '0') < 10) p++;
+    return p;
+}
+
+/// Validates one number (RFC 8259 grammar, at most 1000 bytes); returns the byte after it.
+CFS_INLINE const uint8_t *skip_number(const uint8_t *start, const uint8_t *end) {
+    const uint8_t *p = start;
+    if (*p == '-') {
+        p++;
+        if (p >= end) return NULL;
+    }
+    uint8_t first = *p;
+    if (first == '0') {
+        p++;
+    } else if ((uint8_t)(first - '1') < 9) {
+        p = skip_digits(p + 1, end);
+    } else {
+        return NULL;
+    }
+    if (p < end && *p == '.') {
+        const uint8_t *digits = p + 1;
+        p = skip_digits(digits, end);
+        if (p == digits) return NULL;
+    }
+    if (p < end && (*p | 0x20) == 'e') {
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        const uint8_t *digits = p;
+        p = skip_digits(digits, end);
+        if (p == digits) return NULL;
+    }
+    return p - start <= 1000 ? p : NULL;
+}
+
+/// Well-formed UTF-8: no overlongs, surrogates or values past U+10FFFF (HeraldCore's
+/// `UTF8Validation`).
+static int valid_utf8(const uint8_t *p, const uint8_t *end) {
+    while (p < end) {
+        uint8_t b = *p;
+        if (b < 0x80) {
+            p++;
+            continue;
+        }
+        int length;
+        uint8_t low = 0x80, high = 0xBF;
+        if (b >= 0xC2 && b <= 0xDF) {
+            length = 2;
+        } else if (b == 0xE0) {
+            length = 3;
+            low = 0xA0;
+        } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
+            length = 3;
+        } else if (b == 0xED) {
+            length = 3;
+            high = 0x9F;
+        } else if (b == 0xF0) {
+            length = 4;
+            low = 0x90;
+        } else if (b >= 0xF1 && b <= 0xF3) {
+            length = 4;
+        } else if (b == 0xF4) {
+            length = 4;
+            high = 0x8F;
+        } else {
+            return 0;
+        }
+        if (end - p < length) return 0;
+        if (p[1] < low || p[1] > high) return 0;
+        for (int k = 2; k < length; k++) {
+            if (p[k] < 0x80 || p[k] > 0xBF) return 0;
+        }
+        p += length;
+    }
+    return 1;
+}
+
+CFS_INLINE int is_hex(uint8_t h) {
+    return (uint8_t)(h - '0') < 10 || (uint8_t)((h | 0x20) - 'a') < 6;
+}
+
+/// The closing quote of a string whose body starts at `start`, validating the body (no raw control
+/// characters, well-formed escapes and UTF-8); NULL when invalid or unterminated.
+CFS_INLINE const uint8_t *scan_string(const uint8_t *start, const uint8_t *end) {
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    const uint8_t *p = start;
+    uint64_t high = 0;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t v = load64(p);
+            uint64_t quote = v ^ (ones * 0x22);
+            uint64_t backslash = v ^ (ones * 0x5C);
+            uint64_t stops = (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((v - ones * 0x20) & ~v)) & highs;
+            if (stops) {
+                int bit = __builtin_ctzll(stops);
+                high |= v & highs & ((1ULL << (bit & ~7)) - 1);
+                p += bit >> 3;
+                break;
+            }
+            high |= v & highs;
+            p += 8;
+        }
+        if (p >= end) return NULL;
+        uint8_t c = *p;
+        if (c == '"') {
+            if (high && !valid_utf8(start, p)) return NULL;
+            return p;
+        }
+        if (c == '\\') {
+            if (end - p < 2) return NULL;
+            switch (p[1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                p += 2;
+                break;
+            case 'u':
+                if (end - p < 6) return NULL;
+                if (!is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) return NULL;
+                p += 6;
+                break;
+            default:
+                return NULL;
+            }
+            continue;
+        }
+        if (c < 0x20) return NULL;
+        if (c >= 0x80) high |= 0x80;
+        p++;
+    }
+}
+
+/// A string, number or literal; the byte after it or NULL.
+CFS_INLINE const uint8_t *skip_scalar(const uint8_t *p, const uint8_t *end) {
+    uint8_t c = *p;
+    if ((uint8_t)(c - '0') < 10 || c == '-') return skip_number(p, end);
+    switch (c) {
+    case '"': {
+        const uint8_t *close = scan_string(p + 1, end);
+        return close ? close + 1 : NULL;
+    }
+    case 't':
+        return end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return NULL;
+    }
+}
+
+// MARK: The 64-byte window (number runs inside arrays)
+
+/// One bit per byte of a 64-byte window, per byte class the number-run rules need.
+typedef struct {
+    uint64_t digit, zero, minus, dot, exp, comma, open, close;
+} cfs_masks;
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static inline cfs_masks classify_avx2(const uint8_t *p) {
+    __m256i halves[2] = {_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)(p + 32))};
+    uint32_t bits[8][2];
+    for (int h = 0; h < 2; h++) {
+        __m256i x = halves[h];
+        __m256i s = _mm256_sub_epi8(x, _mm256_set1_epi8('0'));
+        __m256i digit = _mm256_cmpeq_epi8(_mm256_min_epu8(s, _mm256_set1_epi8(9)), s);
+        bits[0][h] = (uint32_t)_mm256_movemask_epi8(digit);
+        bits[1][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('0')));
+        bits[2][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')));
+        bits[3][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('.')));
+        bits[4][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('e')));
+        bits[5][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(',')));
+        bits[6][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('[')));
+        bits[7][h] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(']')));
+    }
+#define CFS_JOIN(i) ((uint64_t)bits[i][0] | ((uint64_t)bits[i][1] << 32))
+    cfs_masks m = {CFS_JOIN(0), CFS_JOIN(1), CFS_JOIN(2), CFS_JOIN(3), CFS_JOIN(4), CFS_JOIN(5), CFS_JOIN(6), CFS_JOIN(7)};
+#undef CFS_JOIN
+    return m;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static inline cfs_masks classify_avx512(const uint8_t *p) {
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    __m512i s = _mm512_sub_epi8(x, _mm512_set1_epi8('0'));
+    cfs_masks m = {
+        _mm512_cmplt_epu8_mask(s, _mm512_set1_epi8(10)),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('0')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('e')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(',')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('[')),
+        _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(']')),
+    };
+    return m;
+}
+#endif
+
+/// Portable classification (tests and non-x86_64 builds only run it through the mode switch).
+static inline cfs_masks classify_scalar(const uint8_t *p) {
+    cfs_masks m = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 64; i++) {
+        uint64_t bit = 1ULL << i;
+        uint8_t c = p[i];
+        if ((uint8_t)(c - '0') < 10) m.digit |= bit;
+        if (c == '0') m.zero |= bit;
+        if (c == '-') m.minus |= bit;
+        if (c == '.') m.dot |= bit;
+        if (c == 'e') m.exp |= bit;
+        if (c == ',') m.comma |= bit;
+        if (c == '[') m.open |= bit;
+        if (c == ']') m.close |= bit;
+    }
+    return m;
+}
+
+enum { RUN_NONE, RUN_INVALID, RUN_DONE, RUN_ELEMENT, RUN_AFTER_VALUE };
+
+CFS_INLINE cfs_masks classify(const uint8_t *p, int mode) {
+#if defined(__x86_64__)
+    if (mode == CFS_MODE_AVX512) return classify_avx512(p);
+    if (mode == CFS_MODE_AVX2) return classify_avx2(p);
+#endif
+    (void)mode;
+    return classify_scalar(p);
+}
+
+/// Replays the brackets of `brackets` (bit positions of a block at `base`) in order: the depth
+/// bound, the closer's kind, the end of the composite (RUN_DONE) and a return to an object level
+/// (RUN_AFTER_VALUE: a ',' there needs a key, which only the walk checks). -1 when all replayed.
+CFS_INLINE int replay(uint64_t brackets, uint64_t open, int64_t base, uint8_t *kinds, int *depth_io, int limit, int64_t *consumed) {
+    int depth = *depth_io;
+    while (brackets) {
+        const int j = __builtin_ctzll(brackets);
+        brackets &= brackets - 1;
+        if ((open >> j) & 1) {
+            if (depth >= limit) return RUN_INVALID;
+            kinds[depth++] = 1;
+        } else {
+            if (!kinds[depth - 1]) return RUN_INVALID;
+            depth--;
+            if (depth == 0 || !kinds[depth - 1]) {
+                *consumed = base + j + 1;
+                *depth_io = depth;
+                return depth == 0 ? RUN_DONE : RUN_AFTER_VALUE;
+            }
+        }
+    }
+    *depth_io = depth;
+    return -1;
+}
+
+/// Validates a run of numbers, ',', '[' and ']' that starts at a number beginning an array
+/// element, 64 bytes a block (at least one block must be readable at `p`). Every byte before the
+/// first rule break (or first byte of another class) obeys the grammar, and the run commits up to
+/// the last ',' or ']' before it, so the walk resumes at an element start (after ',') or after a
+/// value (after ']'). Each rule looks only at a byte's neighbours, carried across blocks as bits,
+/// and every byte of a committed prefix has both inside it, except the commit byte's successor,
+/// which the walk checks. Blocks do not depend on each other's outcome, so they overlap in the CPU.
+/// Brackets are replayed in order for the depth bound and the closer's kind.
+CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_t *kinds, int *depth_io, int limit, int64_t *consumed) {
+    int depth = *depth_io;
+    int64_t commit = -1;  // offset past the last ',' or ']' replayed
+    int commit_is_comma = 0;
+    int opens_since_commit = 0;
+    // Bit 63 of the previous block's masks (the byte before the run is the ',' or '[' that
+    // opened this element), and the carries of the two digit-run sums.
+    uint64_t prev_num = 0, prev_sep = 1, prev_num_close_open = 0, prev_num_close = 0;
+    uint64_t prev_exp = 0, prev_digit = 0, prev_dot = 0, prev_lead_minus = 0;
+    unsigned long long carry_int = 0, carry_exp = 0;
+    int64_t base = 0;
+    cfs_masks cur = classify(p, mode);
+    for (;;) {
+        const int has_next = end - (p + base + 64) >= 64;
+        uint64_t next_digit = 0, next_digit_minus = 0;
+        cfs_masks next = cur;
+        if (has_next) {
+            next = classify(p + base + 64, mode);
+            next_digit = next.digit & 1;
+            next_digit_minus = (next.digit | next.minus) & 1;
+        }
+        const uint64_t d = cur.digit, m = cur.minus, t = cur.dot, e = cur.exp, c = cur.comma, o = cur.open, k = cur.close;
+        const uint64_t num = d | m | t | e;
+        const uint64_t token_start = num & ~((num << 1) | prev_num);
+        const uint64_t d_before = (d << 1) | prev_digit;
+        const uint64_t d_after = (d >> 1) | (next_digit << 63);
+        const uint64_t dm_after = ((d | m) >> 1) | (next_digit_minus << 63);
+        uint64_t bad = ~(num | c | o | k);
+        bad |= (token_start | o) & ~(((c | o) << 1) | prev_sep);      // values and '[' follow ',' or '['
+        bad |= k & ~(((num | k | o) << 1) | prev_num_close_open);      // ']' follows a value, ']' or '['
+        bad |= c & ~(((num | k) << 1) | prev_num_close);               // ',' follows a value or ']'
+        bad |= m & ~(token_start | (e << 1) | prev_exp);               // '-' leads a number or an exponent
+        bad |= m & ~d_after;                                           // ... and a digit follows it
+        bad |= t & ~(d_before & d_after);                              // '.' between digits
+        bad |= e & ~(d_before & dm_after);                             // 'e' after a digit, before a digit or '-'
+        const uint64_t run_start = d & ~d_before;
+        const uint64_t lead_minus = m & token_start;
+        const uint64_t int_start = run_start & (token_start | (lead_minus << 1) | prev_lead_minus);
+        bad |= int_start & cur.zero & d_after;                         // no leading zeros
+        // A run's start carried past its end marks the byte after the run: a '.' may only follow
+        // the integer digits, an 'e' only integer or fraction digits (so at most one of each, in
+        // order).
+        const uint64_t not_int = run_start & ~int_start;
+        unsigned long long out_int = 0, out_exp = 0;
+        const uint64_t after_not_int = __builtin_addcll(d, not_int, carry_int, &out_int) & ~d;
+        const uint64_t after_exp = __builtin_addcll(d, not_int & ~((t << 1) | prev_dot), carry_exp, &out_exp) & ~d;
+        bad |= t & after_not_int;
+        bad |= e & after_exp;
+        // A number filling a block may be longer than JSON allows: the walk checks its length.
+        if (num == ~0ULL) bad |= 1;
+
+        const uint64_t before_bad = bad ? (bad & (0 - bad)) - 1 : ~0ULL;
+        const uint64_t ends = (c | k) & before_bad;
+        uint64_t brackets = (o | k) & before_bad;
+        int last = -1;
+        if (ends) {
+            last = 63 - __builtin_clzll(ends);
+            brackets &= last == 63 ? ~0ULL : (2ULL << last) - 1;
+        } else {
+            brackets = 0;
+        }
+        // Coordinate rings are mostly "],[": closing this array and opening another at the same
+        // level. When every bracket is such a pair and the parent is an array too, depth and
+        // kinds end (and stay) as they were: no replay.
+        const uint64_t reopen = k & (c >> 1) & (o >> 2) & brackets >> 2;
+        if (!(depth >= 2 && kinds[depth - 2] && (brackets & ~(reopen | (reopen << 2))) == 0)) {
+            const int status = replay(brackets, o, base, kinds, &depth, limit, consumed);
+            if (status >= 0) {
+                *depth_io = depth;
+                return status;
+            }
+        }
+        if (ends) {
+            commit = base + last + 1;
+            commit_is_comma = (int)((c >> last) & 1);
+            opens_since_commit = 0;
+        }
+        if (bad || !has_next) break;
+        // The whole block is good: its '[' after the last end are replayed too.
+        const uint64_t after_last = last == 63 ? 0 : ~0ULL << (last + 1);
+        if (replay(o & after_last, o, base, kinds, &depth, limit, consumed) == RUN_INVALID) return RUN_INVALID;
+        opens_since_commit += __builtin_popcountll(o & after_last);
+        prev_num = num >> 63;
+        prev_sep = (c | o) >> 63;
+        prev_num_close_open = (num | k | o) >> 63;
+        prev_num_close = (num | k) >> 63;
+        prev_exp = e >> 63;
+        prev_digit = d >> 63;
+        prev_dot = t >> 63;
+        prev_lead_minus = lead_minus >> 63;
+        carry_int = out_int;
+        carry_exp = out_exp;
+        base += 64;
+        cur = next;
+    }
+    if (commit < 0) return RUN_NONE;
+    *depth_io = depth - opens_since_commit;
+    *consumed = commit;
+    return commit_is_comma ? RUN_ELEMENT : RUN_AFTER_VALUE;
+}
+
+// MARK: The walk
+
+/// Skips one object or array at `start` (see `cfs_skip_json_value`); `mode` picks the window
+/// classification (constant after inlining into each entry point).
+CFS_INLINE const uint8_t *skip_composite(const uint8_t *start, const uint8_t *end, int limit, int mode) {
+    uint8_t kinds[CFS_MAX_DEPTH];  // per open level: 1 for an array
+    if (limit > CFS_MAX_DEPTH) limit = CFS_MAX_DEPTH;
+    if (limit <= 0) return NULL;
+    int is_array = *start == '[';
+    kinds[0] = (uint8_t)is_array;
+    int depth = 1;
+    const uint8_t *p = skip_ws(start + 1, end);
+    if (p >= end) return NULL;
+    if (*p == (is_array ? ']' : '}')) return p + 1;
+    for (;;) {
+        // At the first byte of an element or member; p < end.
+        if (!is_array) {
+            if (*p != '"') return NULL;
+            const uint8_t *close = scan_string(p + 1, end);
+            if (!close) return NULL;
+            p = skip_ws(close + 1, end);
+            if (p >= end || *p != ':') return NULL;
+            p = skip_ws(p + 1, end);
+            if (p >= end) return NULL;
+        }
+        uint8_t c = *p;
+        if (c == '{' || c == '[') {
+            if (depth >= limit) return NULL;
+            is_array = c == '[';
+            kinds[depth++] = (uint8_t)is_array;
+            p = skip_ws(p + 1, end);
+            if (p >= end) return NULL;
+            if (*p != (is_array ? ']' : '}')) continue;
+            p++;
+            depth--;
+            is_array = kinds[depth - 1];
+        } else if ((uint8_t)(c - '0') < 10 || c == '-') {
+            int handled = 0;
+            if (mode != CFS_MODE_SCALAR && is_array && end - p >= 64) {
+                int64_t consumed = 0;
+                switch (number_run(p, end, mode, kinds, &depth, limit, &consumed)) {
+                case RUN_INVALID:
+                    return NULL;
+                case RUN_DONE:
+                    return p + consumed;
+                case RUN_ELEMENT:
+                    p += consumed;
+                    is_array = kinds[depth - 1];
+                    p = skip_ws(p, end);
+                    if (p >= end) return NULL;
+                    continue;
+                case RUN_AFTER_VALUE:
+                    p += consumed;
+                    is_array = kinds[depth - 1];
+                    handled = 1;
+                    break;
+                default:
+                    break;
+                }
+            }
+            if (!handled) {
+                // Numbers dominate large skipped arrays: while a bare ',' is followed by another
+                // number, straight on to it.
+                for (;;) {
+                    p = skip_number(p, end);
+                    if (!p) return NULL;
+                    if (!is_array || end - p < 2 || *p != ',') break;
+                    uint8_t next = p[1];
+                    if (!((uint8_t)(next - '0') < 10 || next == '-')) break;
+                    p++;
+                }
+            }
+        } else {
+            p = skip_scalar(p, end);
+            if (!p) return NULL;
+        }
+        // After a value: a separator, closers, or (at depth 0) done.
+        for (;;) {
+            p = skip_ws(p, end);
+            if (p >= end) return NULL;
+            c = *p;
+            if (c == ',') {
+                p = skip_ws(p + 1, end);
+                if (p >= end) return NULL;
+                break;
+            }
+            if (c != (is_array ? ']' : '}')) return NULL;
+            p++;
+            depth--;
+            if (depth == 0) return p;
+            is_array = kinds[depth - 1];
+        }
+    }
+}
+
+CFS_INLINE int64_t skip_value(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit, int mode) {
+    if (start < 0 || start >= count) return -1;
+    const uint8_t *p = bytes + start;
+    const uint8_t *end = bytes + count;
+    const uint8_t *after = (*p == '{' || *p == '[') ? skip_composite(p, end, depth_limit, mode) : skip_scalar(p, end);
+    return after ? after - bytes : -1;
+}
+
+static int64_t skip_value_scalar(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
+    return skip_value(bytes, count, start, depth_limit, CFS_MODE_SCALAR);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static int64_t skip_value_avx2(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
+    return skip_value(bytes, count, start, depth_limit, CFS_MODE_AVX2);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static int64_t skip_value_avx512(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
+    return skip_value(bytes, count, start, depth_limit, CFS_MODE_AVX512);
+}
+#endif
+
+int32_t cfs_best_mode(void) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512bw")) return CFS_MODE_AVX512;
+    if (__builtin_cpu_supports("avx2")) return CFS_MODE_AVX2;
+#endif
+    return CFS_MODE_SCALAR;
+}
+
+int64_t cfs_skip_json_value_mode(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit, int32_t mode) {
+    const int32_t best = cfs_best_mode();
+    if (mode < 0 || mode > best) mode = best;
+#if defined(__x86_64__)
+    if (mode == CFS_MODE_AVX512) return skip_value_avx512(bytes, count, start, depth_limit);
+    if (mode == CFS_MODE_AVX2) return skip_value_avx2(bytes, count, start, depth_limit);
+#endif
+    return skip_value_scalar(bytes, count, start, depth_limit);
+}
+
+int64_t cfs_skip_json_value(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512bw")) return skip_value_avx512(bytes, count, start, depth_limit);
+    if (__builtin_cpu_supports("avx2")) return skip_value_avx2(bytes, count, start, depth_limit);
+#endif
+    return skip_value_scalar(bytes, count, start, depth_limit);
+}
