@@ -303,6 +303,10 @@ CFS_INLINE int replay(uint64_t brackets, uint64_t open, int64_t base, uint8_t *k
 /// Brackets are replayed in order for the depth bound and the closer's kind.
 CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_t *kinds, int *depth_io, int limit, int64_t *consumed) {
     int depth = *depth_io;
+    // The levels from `array_floor` up are arrays (the innermost is): a ']' may bring the depth
+    // down to array_floor + 1 and still be in an array.
+    int array_floor = depth - 1;
+    while (array_floor > 0 && kinds[array_floor - 1]) array_floor--;
     int64_t commit = -1;  // offset past the last ',' or ']' replayed
     int commit_is_comma = 0;
     int opens_since_commit = 0;
@@ -312,16 +316,14 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
     uint64_t prev_exp = 0, prev_digit = 0, prev_dot = 0, prev_lead_minus = 0;
     unsigned long long carry_int = 0, carry_exp = 0;
     int64_t base = 0;
-    cfs_masks cur = classify(p, mode);
     for (;;) {
-        const int has_next = end - (p + base + 64) >= 64;
-        uint64_t next_digit = 0, next_digit_minus = 0;
-        cfs_masks next = cur;
-        if (has_next) {
-            next = classify(p + base + 64, mode);
-            next_digit = next.digit & 1;
-            next_digit_minus = (next.digit | next.minus) & 1;
-        }
+        const cfs_masks cur = classify(p + base, mode);
+        // The byte after the block, for the rules that look ahead.
+        const uint8_t *after = p + base + 64;
+        const int has_next = end - after >= 64;
+        const uint8_t next_byte = after < end ? *after : 0;
+        const uint64_t next_digit = (uint8_t)(next_byte - '0') < 10;
+        const uint64_t next_digit_minus = next_digit | (next_byte == '-');
         const uint64_t d = cur.digit, m = cur.minus, t = cur.dot, e = cur.exp, c = cur.comma, o = cur.open, k = cur.close;
         const uint64_t num = d | m | t | e;
         const uint64_t token_start = num & ~((num << 1) | prev_num);
@@ -354,20 +356,20 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
 
         const uint64_t before_bad = bad ? (bad & (0 - bad)) - 1 : ~0ULL;
         const uint64_t ends = (c | k) & before_bad;
-        uint64_t brackets = (o | k) & before_bad;
-        int last = -1;
-        if (ends) {
-            last = 63 - __builtin_clzll(ends);
-            brackets &= last == 63 ? ~0ULL : (2ULL << last) - 1;
+        const int last = ends ? 63 - __builtin_clzll(ends) : -1;
+        const uint64_t through_last = last < 0 ? 0 : last == 63 ? ~0ULL : (2ULL << last) - 1;
+        // What this block commits to the depth: all of it when good, else up to its last end.
+        const uint64_t scope = bad ? through_last : ~0ULL;
+        const int opens = __builtin_popcountll(o & scope);
+        const int closes = __builtin_popcountll(k & scope);
+        if (depth - closes > array_floor && depth + opens <= limit) {
+            // However the brackets interleave, no ']' leaves the arrays above `array_floor` and no
+            // '[' passes the bound: the depth moves by the counts, and every level pushed is an
+            // array (kinds has 64 bytes of slack past the bound for this store).
+            if (opens) memset(kinds + depth, 1, 64);
+            depth += opens - closes;
         } else {
-            brackets = 0;
-        }
-        // Coordinate rings are mostly "],[": closing this array and opening another at the same
-        // level. When every bracket is such a pair and the parent is an array too, depth and
-        // kinds end (and stay) as they were: no replay.
-        const uint64_t reopen = k & (c >> 1) & (o >> 2) & brackets >> 2;
-        if (!(depth >= 2 && kinds[depth - 2] && (brackets & ~(reopen | (reopen << 2))) == 0)) {
-            const int status = replay(brackets, o, base, kinds, &depth, limit, consumed);
+            const int status = replay((o | k) & scope, o, base, kinds, &depth, limit, consumed);
             if (status >= 0) {
                 *depth_io = depth;
                 return status;
@@ -376,13 +378,11 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         if (ends) {
             commit = base + last + 1;
             commit_is_comma = (int)((c >> last) & 1);
-            opens_since_commit = 0;
+            opens_since_commit = __builtin_popcountll(o & scope & ~through_last);
+        } else {
+            opens_since_commit += opens;
         }
         if (bad || !has_next) break;
-        // The whole block is good: its '[' after the last end are replayed too.
-        const uint64_t after_last = last == 63 ? 0 : ~0ULL << (last + 1);
-        if (replay(o & after_last, o, base, kinds, &depth, limit, consumed) == RUN_INVALID) return RUN_INVALID;
-        opens_since_commit += __builtin_popcountll(o & after_last);
         prev_num = num >> 63;
         prev_sep = (c | o) >> 63;
         prev_num_close_open = (num | k | o) >> 63;
@@ -394,7 +394,6 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         carry_int = out_int;
         carry_exp = out_exp;
         base += 64;
-        cur = next;
     }
     if (commit < 0) return RUN_NONE;
     *depth_io = depth - opens_since_commit;
@@ -407,7 +406,7 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
 /// Skips one object or array at `start` (see `cfs_skip_json_value`); `mode` picks the window
 /// classification (constant after inlining into each entry point).
 CFS_INLINE const uint8_t *skip_composite(const uint8_t *start, const uint8_t *end, int limit, int mode) {
-    uint8_t kinds[CFS_MAX_DEPTH];  // per open level: 1 for an array
+    uint8_t kinds[CFS_MAX_DEPTH + 64];  // per open level: 1 for an array (slack: see number_run)
     if (limit > CFS_MAX_DEPTH) limit = CFS_MAX_DEPTH;
     if (limit <= 0) return NULL;
     int is_array = *start == '[';
