@@ -237,6 +237,41 @@ __attribute__((target("avx512f,avx512bw"))) static inline cfs_masks classify_avx
     };
     return m;
 }
+/// Byte classes for the neighbour rules: 0 other, 1 digit, 2 '-', 3 '.', 4 'e', 5 ',', 6 '[', 7 ']',
+/// indexed by byte - 0x2C (',').
+static const uint8_t pair_classes[64] = {
+    5, 2, 3, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 7, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0,
+};
+
+/// 1 where a byte of class `cur` may not follow one of class `prev` (index prev * 8 + cur): a
+/// digit follows anything but ']'; '-' follows 'e', ',' or '['; '.' and 'e' follow a digit; ','
+/// follows a digit or ']'; '[' follows ',' or '['; ']' follows a digit, '[' or ']'; and after
+/// '-' or '.' comes a digit, after 'e' a digit or '-'. Class 0 never passes.
+static const uint8_t pair_bad[64] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1,
+    1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0,
+};
+
+/// Every byte of a block checked against the one before it in one table look-up (AVX-512 VBMI):
+/// the bit mask of bytes that break a neighbour rule. `prev_class` carries the class of the byte
+/// before the block in and of the block's last byte out.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static inline uint64_t pair_breaks_avx512(const uint8_t *p, uint8_t *prev_class) {
+    static const uint8_t shift_one[64] = {
+        0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+        31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62,
+    };
+    const __m512i x = _mm512_loadu_si512((const void *)p);
+    const __m512i index = _mm512_sub_epi8(x, _mm512_set1_epi8(0x2C));
+    const __m512i cls = _mm512_maskz_permutexvar_epi8(_mm512_cmplt_epu8_mask(index, _mm512_set1_epi8(64)), index,
+                                                      _mm512_loadu_si512((const void *)pair_classes));
+    const __m512i before = _mm512_mask_permutexvar_epi8(_mm512_set1_epi8((char)*prev_class), ~1ULL,
+                                                        _mm512_loadu_si512((const void *)shift_one), cls);
+    const __m512i pair = _mm512_or_si512(_mm512_slli_epi16(before, 3), cls);
+    const __m512i breaks = _mm512_permutexvar_epi8(pair, _mm512_loadu_si512((const void *)pair_bad));
+    *prev_class = (uint8_t)_mm_extract_epi8(_mm512_extracti32x4_epi32(cls, 3), 15);
+    return _mm512_test_epi8_mask(breaks, breaks);
+}
 #endif
 
 /// Portable classification (tests and non-x86_64 builds only run it through the mode switch).
@@ -315,6 +350,8 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
     uint64_t prev_num = 0, prev_sep = 1, prev_num_close_open = 0, prev_num_close = 0;
     uint64_t prev_exp = 0, prev_digit = 0, prev_dot = 0, prev_lead_minus = 0;
     unsigned long long carry_int = 0, carry_exp = 0;
+    uint64_t prev_int_zero = 0;
+    uint8_t prev_class = 5;  // ','
     int64_t base = 0;
     for (;;) {
         const cfs_masks cur = classify(p + base, mode);
@@ -326,33 +363,56 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         const uint64_t next_digit_minus = next_digit | (next_byte == '-');
         const uint64_t d = cur.digit, m = cur.minus, t = cur.dot, e = cur.exp, c = cur.comma, o = cur.open, k = cur.close;
         const uint64_t num = d | m | t | e;
-        const uint64_t token_start = num & ~((num << 1) | prev_num);
-        const uint64_t d_before = (d << 1) | prev_digit;
-        const uint64_t d_after = (d >> 1) | (next_digit << 63);
-        const uint64_t dm_after = ((d | m) >> 1) | (next_digit_minus << 63);
-        uint64_t bad = ~(num | c | o | k);
-        bad |= (token_start | o) & ~(((c | o) << 1) | prev_sep);      // values and '[' follow ',' or '['
-        bad |= k & ~(((num | k | o) << 1) | prev_num_close_open);      // ']' follows a value, ']' or '['
-        bad |= c & ~(((num | k) << 1) | prev_num_close);               // ',' follows a value or ']'
-        bad |= m & ~(token_start | (e << 1) | prev_exp);               // '-' leads a number or an exponent
-        bad |= m & ~d_after;                                           // ... and a digit follows it
-        bad |= t & ~(d_before & d_after);                              // '.' between digits
-        bad |= e & ~(d_before & dm_after);                             // 'e' after a digit, before a digit or '-'
-        const uint64_t run_start = d & ~d_before;
-        const uint64_t lead_minus = m & token_start;
-        const uint64_t int_start = run_start & (token_start | (lead_minus << 1) | prev_lead_minus);
-        bad |= int_start & cur.zero & d_after;                         // no leading zeros
-        // A run's start carried past its end marks the byte after the run: a '.' may only follow
-        // the integer digits, an 'e' only integer or fraction digits (so at most one of each, in
-        // order).
-        const uint64_t not_int = run_start & ~int_start;
+        uint64_t bad;
+        uint64_t lead_minus, int_zero = 0;
         unsigned long long out_int = 0, out_exp = 0;
-        const uint64_t after_not_int = __builtin_addcll(d, not_int, carry_int, &out_int) & ~d;
-        const uint64_t after_exp = __builtin_addcll(d, not_int & ~((t << 1) | prev_dot), carry_exp, &out_exp) & ~d;
-        bad |= t & after_not_int;
-        bad |= e & after_exp;
-        // A number filling a block may be longer than JSON allows: the walk checks its length.
-        if (num == ~0ULL) bad |= 1;
+#if defined(__x86_64__)
+        if (mode == CFS_MODE_AVX512) {
+            // Neighbour rules by table; a rule about the next byte marks that byte instead (the
+            // commit stops before it all the same).
+            bad = pair_breaks_avx512(p + base, &prev_class);
+            const uint64_t sep_before = ((c | o) << 1) | prev_sep;
+            const uint64_t run_start = d & ~((d << 1) | prev_digit);
+            lead_minus = m & sep_before;
+            const uint64_t int_start = run_start & (sep_before | (lead_minus << 1) | prev_lead_minus);
+            int_zero = int_start & cur.zero;
+            bad |= d & ((int_zero << 1) | prev_int_zero);                  // no leading zeros
+            const uint64_t not_int = run_start & ~int_start;
+            bad |= t & __builtin_addcll(d, not_int, carry_int, &out_int) & ~d;
+            bad |= e & __builtin_addcll(d, not_int & ~((t << 1) | prev_dot), carry_exp, &out_exp) & ~d;
+            // A block without separators may hold a number longer than JSON allows: the walk
+            // checks its length.
+            if (!(c | o | k)) bad |= 1;
+        } else
+#endif
+        {
+            const uint64_t token_start = num & ~((num << 1) | prev_num);
+            const uint64_t d_before = (d << 1) | prev_digit;
+            const uint64_t d_after = (d >> 1) | (next_digit << 63);
+            const uint64_t dm_after = ((d | m) >> 1) | (next_digit_minus << 63);
+            bad = ~(num | c | o | k);
+            bad |= (token_start | o) & ~(((c | o) << 1) | prev_sep);      // values and '[' follow ',' or '['
+            bad |= k & ~(((num | k | o) << 1) | prev_num_close_open);      // ']' follows a value, ']' or '['
+            bad |= c & ~(((num | k) << 1) | prev_num_close);               // ',' follows a value or ']'
+            bad |= m & ~(token_start | (e << 1) | prev_exp);               // '-' leads a number or an exponent
+            bad |= m & ~d_after;                                           // ... and a digit follows it
+            bad |= t & ~(d_before & d_after);                              // '.' between digits
+            bad |= e & ~(d_before & dm_after);                             // 'e' after a digit, before a digit or '-'
+            const uint64_t run_start = d & ~d_before;
+            lead_minus = m & token_start;
+            const uint64_t int_start = run_start & (token_start | (lead_minus << 1) | prev_lead_minus);
+            bad |= int_start & cur.zero & d_after;                         // no leading zeros
+            // A run's start carried past its end marks the byte after the run: a '.' may only follow
+            // the integer digits, an 'e' only integer or fraction digits (so at most one of each, in
+            // order).
+            const uint64_t not_int = run_start & ~int_start;
+            const uint64_t after_not_int = __builtin_addcll(d, not_int, carry_int, &out_int) & ~d;
+            const uint64_t after_exp = __builtin_addcll(d, not_int & ~((t << 1) | prev_dot), carry_exp, &out_exp) & ~d;
+            bad |= t & after_not_int;
+            bad |= e & after_exp;
+            // A number filling a block may be longer than JSON allows: the walk checks its length.
+            if (num == ~0ULL) bad |= 1;
+        }
 
         const uint64_t before_bad = bad ? (bad & (0 - bad)) - 1 : ~0ULL;
         const uint64_t ends = (c | k) & before_bad;
@@ -391,6 +451,7 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         prev_digit = d >> 63;
         prev_dot = t >> 63;
         prev_lead_minus = lead_minus >> 63;
+        prev_int_zero = int_zero >> 63;
         carry_int = out_int;
         carry_exp = out_exp;
         base += 64;
@@ -513,14 +574,14 @@ __attribute__((target("avx2"))) static int64_t skip_value_avx2(const uint8_t *by
     return skip_value(bytes, count, start, depth_limit, CFS_MODE_AVX2);
 }
 
-__attribute__((target("avx512f,avx512bw"))) static int64_t skip_value_avx512(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int64_t skip_value_avx512(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
     return skip_value(bytes, count, start, depth_limit, CFS_MODE_AVX512);
 }
 #endif
 
 int32_t cfs_best_mode(void) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512bw")) return CFS_MODE_AVX512;
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")) return CFS_MODE_AVX512;
     if (__builtin_cpu_supports("avx2")) return CFS_MODE_AVX2;
 #endif
     return CFS_MODE_SCALAR;
@@ -538,7 +599,7 @@ int64_t cfs_skip_json_value_mode(const uint8_t *bytes, int64_t count, int64_t st
 
 int64_t cfs_skip_json_value(const uint8_t *bytes, int64_t count, int64_t start, int32_t depth_limit) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512bw")) return skip_value_avx512(bytes, count, start, depth_limit);
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")) return skip_value_avx512(bytes, count, start, depth_limit);
     if (__builtin_cpu_supports("avx2")) return skip_value_avx2(bytes, count, start, depth_limit);
 #endif
     return skip_value_scalar(bytes, count, start, depth_limit);
