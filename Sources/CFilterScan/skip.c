@@ -350,8 +350,10 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
     uint64_t prev_num = 0, prev_sep = 1, prev_num_close_open = 0, prev_num_close = 0;
     uint64_t prev_exp = 0, prev_digit = 0, prev_dot = 0, prev_lead_minus = 0;
     unsigned long long carry_int = 0, carry_exp = 0;
+#if defined(__x86_64__)
     uint64_t prev_int_zero = 0;
     uint8_t prev_class = 5;  // ','
+#endif
     int64_t base = 0;
     for (;;) {
         const cfs_masks cur = classify(p + base, mode);
@@ -364,7 +366,10 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         const uint64_t d = cur.digit, m = cur.minus, t = cur.dot, e = cur.exp, c = cur.comma, o = cur.open, k = cur.close;
         const uint64_t num = d | m | t | e;
         uint64_t bad;
-        uint64_t lead_minus, int_zero = 0;
+        uint64_t lead_minus;
+#if defined(__x86_64__)
+        uint64_t int_zero = 0;
+#endif
         unsigned long long out_int = 0, out_exp = 0;
 #if defined(__x86_64__)
         if (mode == CFS_MODE_AVX512) {
@@ -451,7 +456,9 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         prev_digit = d >> 63;
         prev_dot = t >> 63;
         prev_lead_minus = lead_minus >> 63;
+#if defined(__x86_64__)
         prev_int_zero = int_zero >> 63;
+#endif
         carry_int = out_int;
         carry_exp = out_exp;
         base += 64;
