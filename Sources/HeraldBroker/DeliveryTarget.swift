@@ -26,29 +26,21 @@ protocol DeliveryTarget: AnyObject, Sendable {
     func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt
 }
 
-/// One target's part of a publish batch: a chain of items through the batch's shared item array
-/// (no allocation per target), and the batch's messages they index.
+/// One target's part of a publish batch: a contiguous range of the batch's item array (the publish
+/// path groups the batch's matches by target before calling any, so a target reads its items in
+/// sequence instead of chasing them across the whole batch), and the batch's messages they index.
 struct DeliverySlice {
     let items: [DeliveryItem]
-    let first: Int
+    let range: Range<Int>
     let messages: [Message]
     let limits: BrokerLimits
 
     /// The items of this slice, in publish order.
     func forEach(_ body: (DeliveryItem) -> Void) {
-        var cursor = first
-        while cursor >= 0 && cursor < items.count {
-            let item = items[cursor]
-            cursor = item.next
-            body(item)
-        }
+        for index in range where index >= 0 && index < items.count { body(items[index]) }
     }
 
-    var count: Int {
-        var count = 0
-        forEach { _ in count += 1 }
-        return count
-    }
+    var count: Int { range.count }
 }
 
 /// One match: where inside its target (`slot`, `subscriptionID`: a stream session's subscription;
@@ -58,8 +50,6 @@ struct DeliveryItem {
     let subscriptionID: UInt64
     let message: Int
     let size: Int
-    /// The same target's next item in the batch's shared item array, or -1.
-    var next: Int = -1
 }
 
 /// What targets report back for the broker to act on once every target was called.

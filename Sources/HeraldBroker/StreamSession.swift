@@ -170,7 +170,6 @@ struct SessionState {
 
     /// One publish batch for this session. Pushes what credit allows, queues the rest, and calls
     /// the sink at most once.
-    /// `items[first]` and the items chained from it are this session's.
     mutating func deliver(_ slice: DeliverySlice) -> SessionDeliveryReport {
         var report = SessionDeliveryReport()
         guard !dead else { return report }
@@ -178,10 +177,8 @@ struct SessionState {
         let sinkAttached = sink != nil
         var out: [StreamDelivery] = []
         if sinkAttached { out.reserveCapacity(slice.count) }
-        var cursor = slice.first
-        while cursor >= 0 && cursor < items.count {
-            let item = items[cursor]
-            cursor = item.next
+        for index in slice.range where index >= 0 && index < items.count {
+            let item = items[index]
             // A stale route may name a removed subscription's slot, or a slot since reused.
             guard let subscription = table[item.slot],
                   subscription.id == item.subscriptionID

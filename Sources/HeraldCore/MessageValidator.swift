@@ -36,10 +36,26 @@ public struct MessageValidator: Sendable {
         }
         var total = bodyByteCount
         if !attributes.isEmpty {
-            for name in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                guard let value = attributes[name] else { continue }
-                try validateAttribute(name: name, value: value)
+            // Every publish passes here: check in the dictionary's order first (no sorted copy of
+            // the names). Only a message with a bad attribute takes the sorted pass, which reports
+            // the first problem in name order (the same set of checks, so it finds one).
+            var valid = true
+            for (name, value) in attributes {
+                do throws(HeraldError) {
+                    try validateAttribute(name: name, value: value)
+                } catch {
+                    valid = false
+                    break
+                }
                 total += value.sizeInBytes(name: name)
+            }
+            if !valid {
+                total = bodyByteCount
+                for name in attributes.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                    guard let value = attributes[name] else { continue }
+                    try validateAttribute(name: name, value: value)
+                    total += value.sizeInBytes(name: name)
+                }
             }
         }
         if total > limits.maxMessageBytes {
@@ -57,6 +73,12 @@ public struct MessageValidator: Sendable {
     /// Attribute-name rules: `A-Z a-z 0-9 _ - .`, no leading/trailing `.`, no `..`, no `AWS.` or
     /// `Amazon.` prefix in any casing, at most `limits.maxAttributeNameLength` characters.
     public func validateName(_ name: String) throws(HeraldError) {
+        if Self.isPlainName(name.utf8, maxLength: limits.maxAttributeNameLength) { return }
+        try checkName(name)
+    }
+
+    /// Every rule of `validateName`, one by one (the first broken one is reported).
+    func checkName(_ name: String) throws(HeraldError) {
         let utf8 = name.utf8
         if utf8.isEmpty {
             throw HeraldError(.parameterValueInvalid, "Message attribute name can not be empty.")
@@ -187,6 +209,24 @@ public struct MessageValidator: Sendable {
                 "The message attribute '\(name)' with type 'String.Array' must be a JSON array."
             )
         }
+    }
+
+    /// One pass over the bytes for the common name: 1…`maxLength` allowed ASCII characters, no dot
+    /// at either end or twice in a row, and not starting with `a`/`A` (so neither reserved prefix
+    /// can apply). Such a name passes every rule of `validateName`; any other takes the full checks
+    /// (which give the error).
+    static func isPlainName(_ utf8: String.UTF8View, maxLength: Int) -> Bool {
+        var count = 0
+        var previous: UInt8 = UInt8(ascii: ".")  // a leading dot fails like a doubled one
+        for byte in utf8 {
+            let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x5F || byte == 0x2D || byte == 0x2E
+            if !allowed || (byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) { return false }
+            if count == 0 && (byte == UInt8(ascii: "a") || byte == UInt8(ascii: "A")) { return false }
+            previous = byte
+            count += 1
+        }
+        return count > 0 && count <= maxLength && previous != UInt8(ascii: ".")
     }
 
     static func hasCaseInsensitivePrefix(_ utf8: String.UTF8View, _ lowerPrefix: String) -> Bool {

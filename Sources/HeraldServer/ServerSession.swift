@@ -664,44 +664,65 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     // MARK: - Output
 
-    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), all
-    /// of a batch in one reservation: one pass sizes the frames, the second encodes them. Both
-    /// read the deliveries in place (no copy of a delivery, so no retain per delivery) and look
-    /// the attribute section up once per message and the sid once per run of one sid.
+    /// Most a run of MSG frames reserves in the outbound buffer beyond what its first frame needs.
+    static let deliveryRunBytes = 64 << 10
+
+    /// MSG frames go straight into the connection's outbound buffer (after anything in `out`), in
+    /// runs: a run reserves room for as many frames as the remaining deliveries would take if they
+    /// were the size of its first (at most `deliveryRunBytes`, at least the first frame), then
+    /// sizes and encodes each frame in one go until one does not fit. Each delivery's fields are
+    /// read once, in place (a fan-out's deliveries are different messages, each a cache miss and
+    /// a retain of storage other threads share: reading them in a sizing pass and again in an
+    /// encoding pass doubled both). The sid is looked up once per run of one sid.
     /// Returns whether it wrote anything (the caller flushes).
     private func writeDeliveries(_ deliveries: [StreamDelivery]) -> Bool {
         guard case .ready = state else { return false }
         writeOut()
-        var capacity = 0
-        var written = 0
+        var wrote = false
         deliveries.withUnsafeBufferPointer { items in
-            var lookup = DeliveryLookup()
-            for index in items.indices {
-                guard lookup.isActive(items[index].sid, in: activeSids) else { continue }
-                let message = items[index].message
-                let attributesCount = lookup.section(for: message).count
-                capacity += DirectFrameWriter.messageCapacity(
-                    topic: message.topic, messageID: message.id, attributesCount: attributesCount,
-                    bodyCount: message.body.count, groupID: message.groupID)
-                written += 1
-            }
-            guard written > 0 else { return }
-            lookup = DeliveryLookup()
-            connection.write(reservingCapacity: capacity) { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                var used = 0
-                for index in items.indices {
-                    guard lookup.isActive(items[index].sid, in: activeSids) else { continue }
-                    let message = items[index].message
-                    used += DirectFrameWriter.writeMessage(
-                        sid: items[index].sid, deliveryTag: items[index].deliveryTag, topic: message.topic, messageID: message.id,
-                        attributes: lookup.section(for: message), body: message.body, redelivered: items[index].redelivered,
-                        groupID: message.groupID, to: base + used)
+            var sids = ActiveSidLookup()
+            var index = 0
+            while index < items.count {
+                guard sids.isActive(items[index].sid, in: activeSids) else {
+                    index += 1
+                    continue
                 }
-                return used
+                let first = Self.frameCapacity(items[index].message)
+                let room = max(first, min(Self.deliveryRunBytes, first * (items.count - index)))
+                let accepted = connection.write(reservingCapacity: room) { buffer in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    var used = 0
+                    while index < items.count {
+                        guard sids.isActive(items[index].sid, in: activeSids) else {
+                            index += 1
+                            continue
+                        }
+                        let message = items[index].message
+                        let attributes = AttributeCodec.section(for: message)
+                        let need = DirectFrameWriter.messageCapacity(
+                            topic: message.topic, messageID: message.id, attributesCount: attributes.count,
+                            bodyCount: message.body.count, groupID: message.groupID)
+                        guard used + need <= buffer.count else { break }
+                        used += DirectFrameWriter.writeMessage(
+                            sid: items[index].sid, deliveryTag: items[index].deliveryTag, topic: message.topic,
+                            messageID: message.id, attributes: attributes, body: message.body,
+                            redelivered: items[index].redelivered, groupID: message.groupID, to: base + used)
+                        index += 1
+                    }
+                    return used
+                }
+                guard accepted else { return }  // closed or past the hard limit (reported by the connection)
+                wrote = true
             }
         }
-        return written > 0
+        return wrote
+    }
+
+    /// Room one MSG frame of `message` takes (`DirectFrameWriter.messageCapacity`).
+    private static func frameCapacity(_ message: Message) -> Int {
+        DirectFrameWriter.messageCapacity(
+            topic: message.topic, messageID: message.id, attributesCount: AttributeCodec.section(for: message).count,
+            bodyCount: message.body.count, groupID: message.groupID)
     }
 
     /// Hands `out` to the connection. Inside a read batch the connection flushes when the batch
@@ -780,14 +801,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 }
 
-/// `writeDeliveries`' per-pass memo: whether the last sid seen is active, and the attribute
-/// section of the last message seen (deliveries come in runs of one sid; a fan-out's deliveries of
-/// one message are adjacent).
-private struct DeliveryLookup {
+/// `writeDeliveries`' memo of whether the last sid seen is active (deliveries come in runs of one
+/// sid).
+private struct ActiveSidLookup {
     private var sid: UInt64?
     private var active = false
-    private var message: Message?
-    private var attributes: [UInt8] = []
 
     mutating func isActive(_ sid: UInt64, in activeSids: Set<UInt64>) -> Bool {
         if sid != self.sid {
@@ -795,13 +813,6 @@ private struct DeliveryLookup {
             active = activeSids.contains(sid)
         }
         return active
-    }
-
-    mutating func section(for message: Message) -> [UInt8] {
-        if let last = self.message, last.isSameInstance(as: message) { return attributes }
-        attributes = AttributeCodec.section(for: message)
-        self.message = message
-        return attributes
     }
 }
 

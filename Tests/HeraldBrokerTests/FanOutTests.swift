@@ -107,7 +107,7 @@ import Testing
         let report = handle.core.state.withLock {
             $0.deliver(DeliverySlice(
                 items: [DeliveryItem(slot: oldTarget.slot, subscriptionID: oldTarget.subscriptionID, message: 0, size: 1)],
-                first: 0, messages: [message], limits: BrokerLimits()))
+                range: 0..<1, messages: [message], limits: BrokerLimits()))
         }
         #expect(report.delivered == 0)
         #expect(sink.callCount == 0)
