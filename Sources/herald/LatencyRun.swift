@@ -23,6 +23,7 @@ struct LatencyRun {
     var traceFile: String? = nil
 
     func run() throws -> String {
+        if let traceFile { try LatencyTrace.write([], to: traceFile) }  // an unwritable path fails before the run
         let group = EventLoopGroup(loopCount: 1 + subscribers, label: "herald.latency")
         let tls = try TLSContext.client(caFile: target.caFile)
         let total = rate * seconds
@@ -48,7 +49,6 @@ struct LatencyRun {
         while finished < subscribers, done.wait(timeout: .now() + .seconds(seconds + 30)) == .success { finished += 1 }
         for c in connections + [connection] { c.execute { c.close() } }
         if let traceFile {
-            // Read after `done`: each subscriber stopped writing its trace before it signalled.
             try LatencyTrace.write(traces, to: traceFile)
         }
         let histogram = samples.histogram.withLock { $0 }
