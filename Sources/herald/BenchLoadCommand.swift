@@ -37,16 +37,24 @@ struct BenchLoadCommand: ParsableCommand {
     @Option(help: "Latency mode: duration in seconds.")
     var seconds: Int = 5
 
+    @Option(help: ArgumentHelp(
+        "Latency mode: also write every message's send stamp and arrival (ns, monotonic clock) to this file.",
+        discussion: "One line per message: subscriber index, send ns, arrival ns. The clock is the one `perf record -k CLOCK_MONOTONIC` uses, so slow messages can be lined up with a scheduler trace."))
+    var latencyTrace: String?
+
     func validate() throws {
         guard publishers >= 1, subscribers >= 1, count >= 1, size >= 8, rate >= 1, seconds >= 1 else {
             throw ValidationError("-p, -s, -n, --rate and --seconds must be at least 1; --size at least 8")
+        }
+        if latencyTrace != nil && !latency {
+            throw ValidationError("--latency-trace needs --latency")
         }
     }
 
     func run() throws {
         let target = try connection.target()
         if latency {
-            let result = try LatencyRun(target: target, topic: topic, size: size, rate: rate, seconds: seconds, subscribers: subscribers).run()
+            let result = try LatencyRun(target: target, topic: topic, size: size, rate: rate, seconds: seconds, subscribers: subscribers, traceFile: latencyTrace).run()
             Terminal.out(result)
             return
         }

@@ -10,6 +10,9 @@ import Synchronization
 /// monotonic clock when it encodes the PUB; subscribers (same process, same clock) record
 /// now − stamp into an HDR histogram (nanoseconds, 3 significant digits, up to 60 s), merged at
 /// the end. The stamp is the actual send time, so a publisher running late is not counted.
+/// With `traceFile`, every message's stamp and arrival are also written there (one line each:
+/// subscriber index, send ns, arrival ns; the monotonic clock, which `perf record -k
+/// CLOCK_MONOTONIC` shares), to line slow messages up with a scheduler trace.
 struct LatencyRun {
     var target: BenchTarget
     var topic: String
@@ -17,8 +20,10 @@ struct LatencyRun {
     var rate: Int
     var seconds: Int
     var subscribers: Int
+    var traceFile: String? = nil
 
     func run() throws -> String {
+        if let traceFile { try LatencyTrace.write([], to: traceFile) }  // an unwritable path fails before the run
         let group = EventLoopGroup(loopCount: 1 + subscribers, label: "herald.latency")
         let tls = try TLSContext.client(caFile: target.caFile)
         let total = rate * seconds
@@ -26,8 +31,11 @@ struct LatencyRun {
         let ready = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
         var connections: [Connection] = []
+        var traces: [LatencyTrace] = []
         for _ in 0..<subscribers {
-            let handler = LatencySubscriber(topic: topic, token: target.token, expected: total, samples: samples, ready: ready, done: done)
+            let trace = traceFile.map { _ in LatencyTrace(capacity: total) }
+            if let trace { traces.append(trace) }
+            let handler = LatencySubscriber(topic: topic, token: target.token, expected: total, samples: samples, ready: ready, done: done, trace: trace)
             connections.append(try Connection.connect(host: target.host, port: target.port, tls: tls, group: group, makeHandler: { _ in handler }))
         }
         for _ in 0..<subscribers where ready.wait(timeout: .now() + .seconds(30)) != .success {
@@ -40,6 +48,9 @@ struct LatencyRun {
         var finished = 0
         while finished < subscribers, done.wait(timeout: .now() + .seconds(seconds + 30)) == .success { finished += 1 }
         for c in connections + [connection] { c.execute { c.close() } }
+        if let traceFile {
+            try LatencyTrace.write(traces, to: traceFile)
+        }
         let histogram = samples.histogram.withLock { $0 }
         guard histogram.totalCount > 0 else { throw BenchError("no deliveries") }
         func percentile(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }
@@ -54,14 +65,16 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
     let topic: String, token: String?, expected: Int
     let samples: LatencySamples
     let ready: DispatchSemaphore, done: DispatchSemaphore
+    /// Per-message stamps and arrivals (`--latency-trace`), nil when not asked for.
+    let trace: LatencyTrace?
     private var decoder = ServerFrameDecoder()
     private var local = LatencySamples.emptyHistogram()
     private var received = 0
     private var out: [UInt8] = []
 
-    init(topic: String, token: String?, expected: Int, samples: LatencySamples, ready: DispatchSemaphore, done: DispatchSemaphore) {
+    init(topic: String, token: String?, expected: Int, samples: LatencySamples, ready: DispatchSemaphore, done: DispatchSemaphore, trace: LatencyTrace? = nil) {
         self.topic = topic; self.token = token; self.expected = expected
-        self.samples = samples; self.ready = ready; self.done = done
+        self.samples = samples; self.ready = ready; self.done = done; self.trace = trace
     }
 
     func connectionDidOpen(_ connection: Connection) {
@@ -82,6 +95,7 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
                 var stamp: UInt64 = 0
                 for i in 0..<8 { stamp |= UInt64(m.body[i]) << (8 * UInt64(i)) }
                 _ = local.record(min(now &- stamp, LatencySamples.highest))
+                trace?.append(sent: stamp, arrived: now)
                 received += 1
                 if received == expected {
                     let mine = local
@@ -98,6 +112,43 @@ final class LatencySubscriber: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+}
+
+/// One subscriber's (send stamp, arrival) pairs in nanoseconds, kept only for `--latency-trace`.
+/// Appended on the subscriber's loop; read once the run is over (the lock makes a read of an
+/// unfinished subscriber safe, and is uncontended meanwhile).
+final class LatencyTrace: Sendable {
+    private let pairs: Mutex<[UInt64]>
+
+    /// Reserves room for `capacity` messages up front, so recording never grows the array mid-run.
+    init(capacity: Int) {
+        var storage: [UInt64] = []
+        storage.reserveCapacity(2 * capacity)
+        pairs = Mutex(storage)
+    }
+
+    func append(sent: UInt64, arrived: UInt64) {
+        pairs.withLock { $0.append(sent); $0.append(arrived) }
+    }
+
+    /// "subscriber send_ns arrival_ns" per message, subscribers in order, after a header line.
+    static func text(_ traces: [LatencyTrace]) -> String {
+        var text = "# subscriber send_ns arrival_ns (monotonic clock)\n"
+        for (index, trace) in traces.enumerated() {
+            trace.pairs.withLock { pairs in
+                for i in stride(from: 0, to: pairs.count - 1, by: 2) { text += "\(index) \(pairs[i]) \(pairs[i + 1])\n" }
+            }
+        }
+        return text
+    }
+
+    static func write(_ traces: [LatencyTrace], to path: String) throws {
+        do {
+            try text(traces).write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw BenchError("cannot write the latency trace to \(path): \(error.localizedDescription)")
+        }
+    }
 }
 
 /// Latencies in nanoseconds, gathered from every subscriber.
@@ -117,6 +168,8 @@ final class LatencyPublisher: ConnectionHandler, @unchecked Sendable {
     private var sent = 0
     private var out: [UInt8] = []
     private var startNanos: UInt64 = 0
+    /// Fires every millisecond on the connection's queue until everything is sent.
+    private var pacer: (any DispatchSourceTimer)?
 
     init(topic: String, token: String?, size: Int, rate: Int, total: Int, ready: DispatchSemaphore) {
         self.topic = topic; self.token = token; self.size = size; self.rate = rate; self.total = total; self.ready = ready
@@ -130,9 +183,16 @@ final class LatencyPublisher: ConnectionHandler, @unchecked Sendable {
         ready.signal()
     }
 
+    /// Starts the pacer. It is strict with no leeway: `asyncAfter` lets libdispatch fire a 1 ms
+    /// timer up to 1 ms late (its default leeway), which made the ticks 1.2 ms apart at the median
+    /// and up to 6 ms, so the rate came in uneven bursts of 20–120 messages.
     func start(_ connection: Connection) {
         startNanos = DispatchTime.now().uptimeNanoseconds
-        tick(connection)
+        let timer = DispatchSource.makeTimerSource(flags: .strict, queue: connection.queue)
+        timer.setEventHandler { [self] in tick(connection) }
+        timer.schedule(deadline: .now(), repeating: .milliseconds(1), leeway: .nanoseconds(0))
+        pacer = timer
+        timer.activate()
     }
 
     /// Every millisecond, sends what the schedule says is due (each message stamped when encoded).
@@ -151,11 +211,15 @@ final class LatencyPublisher: ConnectionHandler, @unchecked Sendable {
             out.removeAll(keepingCapacity: true)
             connection.flush()
         }
-        if sent < total {
-            connection.queue.asyncAfter(deadline: .now() + .milliseconds(1)) { [self] in tick(connection) }
+        if sent >= total {
+            pacer?.cancel()
+            pacer = nil
         }
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
-    func connectionDidClose(_ connection: Connection, reason: CloseReason) {}
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        pacer?.cancel()
+        pacer = nil
+    }
 }
