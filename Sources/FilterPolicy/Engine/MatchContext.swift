@@ -13,6 +13,7 @@ struct MatchContext {
     @usableFromInline let branchNeed: UnsafeMutablePointer<UInt32>
     @usableFromInline let paths: UnsafeMutablePointer<PathInfo>
     @usableFromInline let strings: ByteTable
+    @usableFromInline let names: ByteTable
     @usableFromInline let tableRanges: UnsafeMutablePointer<SlotRange>
     @usableFromInline let lengths: UnsafeMutablePointer<Int32>
     @usableFromInline let rangeEnds: UnsafeMutablePointer<Double>
@@ -28,6 +29,7 @@ struct MatchContext {
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let policyStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidateStrings: UnsafeMutablePointer<Int32>
     @usableFromInline let candidateCapacity: Int
     @usableFromInline var candidateCount = 0
     @usableFromInline var recordedCount = 0
@@ -42,6 +44,7 @@ struct MatchContext {
         branchNeed = storage.branchNeed.base
         paths = storage.paths.base
         strings = storage.strings
+        names = storage.names
         tableRanges = storage.tableRanges.base
         lengths = storage.lengths.base
         rangeEnds = storage.rangeEnds.base
@@ -57,6 +60,7 @@ struct MatchContext {
         pathStamp = state.pointee.pathStamp.base
         policyStamp = state.pointee.policyStamp.base
         candidates = state.pointee.candidates.base
+        candidateStrings = state.pointee.candidateStrings.base
         candidateCapacity = state.pointee.candidates.capacity
     }
 
@@ -84,6 +88,7 @@ struct MatchContext {
                 // which `accept` allows; the list is compacted if duplicates ever fill it.
                 if candidateCount == candidateCapacity { compactCandidates() }
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateStrings[candidateCount] = entry.slot
                 candidateCount &+= 1
                 continue
             }
@@ -96,6 +101,7 @@ struct MatchContext {
             branchState[b] = stamp | count
             if count == UInt64(branchNeed[b]) {
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateStrings[candidateCount] = -1
                 candidateCount &+= 1
             }
         }
@@ -115,6 +121,7 @@ struct MatchContext {
                 branchState[b] = mark
             }
             candidates[kept] = candidates[i]
+            candidateStrings[kept] = candidateStrings[i]
             kept += 1
         }
         candidateCount = kept
@@ -136,6 +143,10 @@ struct MatchContext {
 
     mutating func finish(attributesEmpty: Bool, bodyValid: Bool) {
         for i in 0..<candidateCount {
+            // Most candidates of a shared anchor fail on their first deferred string: checked here
+            // against the few recorded ids, so those never load their branch record.
+            let id = candidateStrings[i]
+            if id >= 0 && !recordedStringIDHolds(id) { continue }
             accept(Int(candidates[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
         }
         let always = storage.alwaysCheck
@@ -240,6 +251,14 @@ struct MatchContext {
         return false
     }
 
+    /// Whether some recorded field is the deferred exact string `id` (ids are unique across paths).
+    @inline(__always)
+    func recordedStringIDHolds(_ id: Int32) -> Bool {
+        let fields = state.pointee.recorded.base
+        for i in 0..<recordedCount where fields[i].stringID == id { return true }
+        return false
+    }
+
     /// Whether a recorded field at `path` is the deferred exact string with id `id`.
     @inline(__always)
     func recordedStringHolds(_ path: Int32, _ id: Int32) -> Bool {
@@ -278,7 +297,7 @@ struct MatchContext {
             var path: Int32 = name.withUTF8 { bytes in
                 let base = bytes.baseAddress ?? emptyBytes
                 if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
-                return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+                return self.names.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
             }
             if path == -2 { path = names[name] ?? -1 }
             if path >= 0 { attributeField(path: path, value: value) }
