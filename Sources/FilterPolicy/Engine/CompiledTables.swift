@@ -106,7 +106,7 @@ struct ByteTableBuilder {
     func freeze() -> ByteTable {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
-        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, start: 0, length: 0, value: -1), count: capacity)
+        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, value: -1, low: 0, high: 0), count: capacity)
         var arena: [UInt8] = []
         let mask = capacity - 1
         for entry in entries {
@@ -116,28 +116,89 @@ struct ByteTableBuilder {
             }
             var slot = Int(truncatingIfNeeded: h) & mask
             while table[slot].hash != 0 { slot = (slot + 1) & mask }
-            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, start: Int32(arena.count), length: Int32(entry.bytes.count), value: entry.value)
-            arena.append(contentsOf: entry.bytes)
+            let (low, high): (UInt64, UInt64)
+            if entry.bytes.count <= ByteTable.inlineLimit {
+                (low, high) = entry.bytes.withUnsafeBufferPointer { ByteTable.packInline($0.baseAddress ?? emptyBytes, $0.count) }
+            } else {
+                low = UInt64(UInt32(arena.count)) | UInt64(UInt32(entry.bytes.count)) << 32
+                high = ByteTable.longMark
+                arena.append(contentsOf: entry.bytes)
+            }
+            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, value: entry.value, low: low, high: high)
         }
-        return ByteTable(mask: mask, entries: Frozen(table), arena: Frozen(arena))
+        return ByteTable(mask: mask, entries: AlignedBuffer(table), arena: Frozen(arena))
+    }
+}
+
+/// A read-only buffer of records aligned to a cache line, so a 32-byte record never straddles two.
+@usableFromInline
+struct AlignedBuffer<Element>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ array: [Element]) {
+        count = array.count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Element>.stride, alignment: 64)
+        base = raw.bindMemory(to: Element.self, capacity: max(count, 1))
+        array.withUnsafeBufferPointer { source in
+            if let address = source.baseAddress { base.initialize(from: address, count: source.count) }
+        }
+    }
+
+    func free() {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
     }
 }
 
 @usableFromInline
 struct ByteTable: Sendable {
-    /// One bucket: everything a probe compares in one record (one cache line), not one per field.
+    /// One bucket, 32 bytes: everything a probe compares. Keys of up to 14 bytes are stored in the
+    /// bucket itself (bytes 0..<8 in `low`, 8..<14 in `high`'s low 48 bits, the length in its top 16),
+    /// so a hit reads one cache line; longer keys keep (arena start, length) in `low` and
+    /// `longMark` in `high`, and compare against the arena.
     @usableFromInline
     struct Entry: Sendable {
         @usableFromInline var hash: UInt64
         @usableFromInline var tag: UInt32
-        @usableFromInline var start: Int32
-        @usableFromInline var length: Int32
         @usableFromInline var value: Int32
+        @usableFromInline var low: UInt64
+        @usableFromInline var high: UInt64
     }
 
+    @usableFromInline static let inlineLimit = 14
+    @usableFromInline static let longMark: UInt64 = 0xFFFF << 48
+
     @usableFromInline let mask: Int
-    @usableFromInline let entries: Frozen<Entry>
+    @usableFromInline let entries: AlignedBuffer<Entry>
     @usableFromInline let arena: Frozen<UInt8>
+
+    /// The two words a key of at most `inlineLimit` bytes is stored as (zero-padded, length on top).
+    /// Reads only bytes inside the key: overlapping loads from both ends, OR'd (a byte read twice
+    /// lands in the same place both times).
+    @inlinable @inline(__always)
+    static func packInline(_ p: UnsafePointer<UInt8>, _ count: Int) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(p)
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        if count >= 8 {
+            low = raw.loadUnaligned(as: UInt64.self)
+            if count > 8 {
+                high = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) >> UInt64((16 &- count) &* 8)
+            }
+        } else if count >= 4 {
+            let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let last = UInt64(raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+            low = first | last << UInt64((count &- 4) &* 8)
+        } else {
+            var i = 0
+            while i < count {
+                low |= UInt64(p[i]) << UInt64(i &* 8)
+                i &+= 1
+            }
+        }
+        return (low, high | UInt64(count) << 48)
+    }
 
     /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
     @inlinable @inline(__always)
@@ -147,11 +208,16 @@ struct ByteTable: Sendable {
             let entry = entries.base + slot
             let h = entry.pointee.hash
             if h == 0 { return -1 }
-            if h == hash && entry.pointee.tag == tag && Int(entry.pointee.length) == count {
-                let stored = arena.base + Int(entry.pointee.start)
-                var i = 0
-                while i < count && stored[i] == bytes[i] { i &+= 1 }
-                if i == count { return entry.pointee.value }
+            if h == hash && entry.pointee.tag == tag {
+                if count <= ByteTable.inlineLimit {
+                    let (low, high) = ByteTable.packInline(bytes, count)
+                    if entry.pointee.low == low && entry.pointee.high == high { return entry.pointee.value }
+                } else if entry.pointee.high == ByteTable.longMark && Int(entry.pointee.low >> 32) == count {
+                    let stored = arena.base + Int(UInt32(truncatingIfNeeded: entry.pointee.low))
+                    var i = 0
+                    while i < count && stored[i] == bytes[i] { i &+= 1 }
+                    if i == count { return entry.pointee.value }
+                }
             }
             slot = (slot &+ 1) & mask
         }
