@@ -264,15 +264,22 @@ struct ByteTable: Sendable {
                 if count <= ByteTable.inlineLimit {
                     let (low, high) = ByteTable.packInline(bytes, count)
                     if entry.pointee.low == low && entry.pointee.high == high { return entry.pointee.value }
-                } else if entry.pointee.high == ByteTable.longMark && Int(entry.pointee.low >> 32) == count {
-                    let stored = arena.base + Int(UInt32(truncatingIfNeeded: entry.pointee.low))
-                    var i = 0
-                    while i < count && stored[i] == bytes[i] { i &+= 1 }
-                    if i == count { return entry.pointee.value }
+                } else if entry.pointee.high == ByteTable.longMark && Int(entry.pointee.low >> 32) == count
+                    && arenaHolds(Int(UInt32(truncatingIfNeeded: entry.pointee.low)), bytes, count) {
+                    return entry.pointee.value
                 }
             }
             slot = (slot &+ 1) & mask
         }
+    }
+
+    /// Long keys (rare) compare out of line, keeping the inlined probe small.
+    @usableFromInline @inline(never)
+    func arenaHolds(_ start: Int, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let stored = arena.base + start
+        var i = 0
+        while i < count && stored[i] == bytes[i] { i &+= 1 }
+        return i == count
     }
 
     @inlinable @inline(__always)

@@ -1,3 +1,4 @@
+import CFilterScan
 import HeraldCore
 
 /// The state of matching one message: raw pointers into the compiled snapshot and into the scratch,
@@ -142,11 +143,29 @@ struct MatchContext {
     }
 
     mutating func finish(attributesEmpty: Bool, bodyValid: Bool) {
+        // Most candidates of a shared anchor fail on their first deferred string: checked here
+        // against the few recorded ids, so those never load their branch record. The rest are kept
+        // and their records asked for together (on a busy topic each is a cache miss), then what
+        // `accept` reads next (deferred key record, policy stamp), then they are accepted.
+        var kept = 0
         for i in 0..<candidateCount {
-            // Most candidates of a shared anchor fail on their first deferred string: checked here
-            // against the few recorded ids, so those never load their branch record.
             let id = candidateStrings[i]
             if id >= 0 && !recordedStringIDHolds(id) { continue }
+            let b = candidates[i]
+            candidates[kept] = b
+            kept &+= 1
+            cfs_prefetch(branches + Int(b))
+        }
+        candidateCount = kept
+        if kept > 1 {
+            let records = storage.deferredRecords.base
+            for i in 0..<kept {
+                let branch = branches + Int(candidates[i])
+                if branch.pointee.deferredCount != 0 { cfs_prefetch(records + Int(branch.pointee.deferredStart)) }
+                cfs_prefetch(policyStamp + Int(branch.pointee.policy))
+            }
+        }
+        for i in 0..<kept {
             accept(Int(candidates[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
         }
         let always = storage.alwaysCheck

@@ -146,8 +146,14 @@ struct StampArray<T: FixedWidthInteger> {
     init() { base.initialize(to: 0) }
 
     /// Ensures room for `count`; returns whether it reallocated (contents are then zero).
+    @inline(__always)
     mutating func reserve(_ count: Int) -> Bool {
         if count <= capacity { return false }
+        return grow(count)
+    }
+
+    @inline(never)
+    mutating func grow(_ count: Int) -> Bool {
         base.deallocate()
         capacity = max(count, capacity * 2)
         base = UnsafeMutablePointer<T>.allocate(capacity: capacity)
