@@ -47,6 +47,32 @@ import Testing
         #expect(total > 400 && total < 400 * 300)
     }
 
+    /// Single-key entries carry their branch's first deferred exact string, and candidates whose
+    /// string no field holds are dropped before their branch is read: several seeds of shared
+    /// anchors with one or two deferred strings (some branches' string after a numeric key) against
+    /// the oracle, in attribute scope.
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func candidatesDroppedByDeferredStringAgreeWithReference(seed: UInt64) throws {
+        var gen = OrderPolicies(seed: seed, body: false)
+        let policies = try (0..<1500).map { _ in try FilterPolicy.parse(gen.policyText(), scope: .messageAttributes) }
+        var builder = PolicyMatcherBuilder()
+        for (id, policy) in policies.enumerated() { builder.add(id, policy) }
+        let matcher = builder.build()
+        let storage = matcher.storage
+        let carrying = (0..<storage.slots.count).filter { storage.slots[$0].target >> 30 == 1 && storage.slots[$0].slot >= 0 }
+        #expect(!carrying.isEmpty, "no single-key entry carries a deferred string id")
+        let scratch = MatchScratch()
+        var total = 0
+        for _ in 0..<300 {
+            let message = gen.message()
+            let expected = policies.indices.filter { ReferenceEvaluator.matches(policies[$0], .attributes(message.attributes)) }
+            _ = matcher.match(attributes: message.attributes, body: UnsafeRawBufferPointer(start: nil, count: 0), scratch: scratch)
+            #expect(scratch.matchedIDs.sorted() == expected, "seed \(seed), message \(message.attributes)")
+            total += expected.count
+        }
+        #expect(total > 300)
+    }
+
     /// A single-key branch hit several times by one message (two conditions on the key, repeated
     /// array elements, two branches of one policy) lists its policy once.
     @Test func singleKeyHitsListThePolicyOnce() throws {

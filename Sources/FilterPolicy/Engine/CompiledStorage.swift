@@ -14,6 +14,7 @@ struct SlotEntry: Sendable {
         /// The branch (index) counts its satisfied keys; it is a candidate once all are.
         case countedBranch = 0
         /// The branch's only counted key: a hit makes it a candidate, with no count to keep.
+        /// `slot` then holds the id of the branch's first deferred exact string (-1 if none).
         case singleKeyBranch = 1
         /// Attribute scope, one key and nothing else to check: a hit matches the policy (index).
         case policy = 2
@@ -252,6 +253,9 @@ final class CompiledStorage: @unchecked Sendable {
     /// Per branch: how many positive-only keys it needs (copied out of `branches` for locality).
     @usableFromInline let branchNeed: Frozen<UInt32>
     @usableFromInline let strings: ByteTable
+    /// Attribute names and body trie children, apart from the values so these per-field lookups
+    /// probe a table small enough to stay in cache however many values the policies list.
+    @usableFromInline let names: ByteTable
     /// What a string-table entry of kind exact/prefix/suffix/equalsIgnoreCase maps to.
     @usableFromInline let tableRanges: Frozen<SlotRange>
     @usableFromInline let numbers: NumberTable
@@ -263,7 +267,7 @@ final class CompiledStorage: @unchecked Sendable {
     @usableFromInline let anythingButBytes: Frozen<UInt8>
     @usableFromInline let cidrBlocks: [(CIDRBlock, SlotRange)]
 
-    // Body path trie: child of (node, segment) in `strings` under tag trieChild(node).
+    // Body path trie: child of (node, segment) in `names` under tag trieChild(node).
     @usableFromInline let trieNodePath: Frozen<Int32>
     @usableFromInline let trieNodeHasChildren: Frozen<Bool>
     /// Per trie node: its children by Swift String, for key segments that cannot be looked up by
@@ -348,6 +352,7 @@ final class CompiledStorage: @unchecked Sendable {
         slots = Frozen(parts.slots)
         branchNeed = Frozen(parts.branches.map { UInt32($0.need) })
         strings = parts.strings.freeze()
+        names = parts.names.freeze()
         tableRanges = Frozen(parts.tableRanges)
         numbers = NumberTable(parts.numbers)
         lengths = Frozen(parts.lengths)
@@ -369,7 +374,7 @@ final class CompiledStorage: @unchecked Sendable {
 
     deinit {
         policyIDs.free(); keySlots.free(); branches.free(); absenceKeys.free(); deferredKeys.free(); deferredRecords.free(); deferredByFields.free(); deferredCheckRanges.free(); deferredChecks.free(); deferredBytes.free(); deferredSpans.free(); deferredNumbers.free(); alwaysCheck.free()
-        paths.free(); slots.free(); branchNeed.free(); strings.free(); tableRanges.free(); numbers.free(); lengths.free()
+        paths.free(); slots.free(); branchNeed.free(); strings.free(); names.free(); tableRanges.free(); numbers.free(); lengths.free()
         rangeEnds.free(); treeNodes.free(); anythingBut.free(); anythingButNumbers.free()
         anythingButBytes.free(); trieNodePath.free(); trieNodeHasChildren.free(); trieNodeHasUnicodeChild.free(); trieChildLengths.free(); powersOfTen.free()
     }
@@ -394,6 +399,7 @@ struct CompiledParts {
     var paths: [PathInfo] = []
     var slots: [SlotEntry] = []
     var strings = ByteTableBuilder()
+    var names = ByteTableBuilder()
     var tableRanges: [SlotRange] = []
     var numbers: [(path: Int32, value: Double, result: Int32)] = []
     var lengths: [Int32] = []

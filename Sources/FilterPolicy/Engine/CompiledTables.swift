@@ -41,8 +41,10 @@ struct Frozen<Element>: @unchecked Sendable {
 
 // MARK: - Hashing
 
-/// Byte-at-a-time FNV-1a over a seed: incremental, so a prefix index can hash every prefix length of
-/// a value in one pass.
+/// Two hashes over a tag's seed. Prefix and suffix keys use byte-at-a-time FNV-1a (`seed`, `step`,
+/// `finish`): incremental, so one pass hashes every stored prefix length of a value. Every other
+/// kind of key is hashed whole, eight bytes a step (`hash`): a lookup hashes several values per
+/// message, and a byte-serial multiply chain was a visible part of a busy topic's cost.
 @usableFromInline
 enum ByteHash {
     @usableFromInline static let prime: UInt64 = 0x0000_0100_0000_01b3
@@ -67,13 +69,62 @@ enum ByteHash {
         return x | 1  // 0 marks an empty bucket
     }
 
-    @inlinable @inline(__always)
-    static func hash(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+    /// The incremental hash of a whole key (what `seed`/`step`/`finish` reach after `count` bytes).
+    @inlinable
+    static func incremental(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         var h = seed(tag)
         var i = 0
         while i < count {
             h = step(h, bytes[i])
             i &+= 1
+        }
+        return finish(h)
+    }
+
+    /// Whether keys of this table tag are found through the incremental hash (prefix, suffix).
+    @inlinable @inline(__always)
+    static func isIncremental(tag: UInt32) -> Bool {
+        let kind = tag & 7
+        return kind == TableKind.prefix.rawValue || kind == TableKind.suffix.rawValue
+    }
+
+    @inlinable @inline(__always)
+    static func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let x = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+        return x ^ (x >> 29)
+    }
+
+    /// A whole key, eight bytes a step; the length is mixed in first, so zero padding of the last
+    /// word cannot make two lengths collide. Reads only the key's own bytes.
+    @inlinable @inline(__always)
+    static func hash(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(bytes)
+        var h = mix(seed(tag), UInt64(truncatingIfNeeded: count))
+        var i = 0
+        while i &+ 8 <= count {
+            h = mix(h, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i &+= 8
+        }
+        let rest = count &- i
+        if rest > 0 {
+            let word: UInt64
+            if count >= 8 {
+                // The last eight bytes, shifted so only the ones not yet mixed remain.
+                word = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) >> UInt64((8 &- rest) &* 8)
+            } else if rest >= 4 {
+                let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+                let last = UInt64(raw.loadUnaligned(fromByteOffset: rest &- 4, as: UInt32.self))
+                word = first | last << UInt64((rest &- 4) &* 8)
+            } else {
+                var w: UInt64 = 0
+                var j = 0
+                while j < rest {
+                    w |= UInt64(bytes[j]) << UInt64(j &* 8)
+                    j &+= 1
+                }
+                word = w
+            }
+            h = mix(h, word)
         }
         return finish(h)
     }
@@ -106,38 +157,100 @@ struct ByteTableBuilder {
     func freeze() -> ByteTable {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
-        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, start: 0, length: 0, value: -1), count: capacity)
+        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, value: -1, low: 0, high: 0), count: capacity)
         var arena: [UInt8] = []
         let mask = capacity - 1
         for entry in entries {
             let h = entry.bytes.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress.map { ByteHash.hash(tag: entry.tag, $0, buffer.count) }
-                    ?? ByteHash.finish(ByteHash.seed(entry.tag))
+                let base = buffer.baseAddress ?? emptyBytes
+                return ByteHash.isIncremental(tag: entry.tag)
+                    ? ByteHash.incremental(tag: entry.tag, base, buffer.count) : ByteHash.hash(tag: entry.tag, base, buffer.count)
             }
             var slot = Int(truncatingIfNeeded: h) & mask
             while table[slot].hash != 0 { slot = (slot + 1) & mask }
-            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, start: Int32(arena.count), length: Int32(entry.bytes.count), value: entry.value)
-            arena.append(contentsOf: entry.bytes)
+            let (low, high): (UInt64, UInt64)
+            if entry.bytes.count <= ByteTable.inlineLimit {
+                (low, high) = entry.bytes.withUnsafeBufferPointer { ByteTable.packInline($0.baseAddress ?? emptyBytes, $0.count) }
+            } else {
+                low = UInt64(UInt32(arena.count)) | UInt64(UInt32(entry.bytes.count)) << 32
+                high = ByteTable.longMark
+                arena.append(contentsOf: entry.bytes)
+            }
+            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, value: entry.value, low: low, high: high)
         }
-        return ByteTable(mask: mask, entries: Frozen(table), arena: Frozen(arena))
+        return ByteTable(mask: mask, entries: AlignedBuffer(table), arena: Frozen(arena))
+    }
+}
+
+/// A read-only buffer of records aligned to a cache line, so a 32-byte record never straddles two.
+@usableFromInline
+struct AlignedBuffer<Element>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ array: [Element]) {
+        count = array.count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Element>.stride, alignment: 64)
+        base = raw.bindMemory(to: Element.self, capacity: max(count, 1))
+        array.withUnsafeBufferPointer { source in
+            if let address = source.baseAddress { base.initialize(from: address, count: source.count) }
+        }
+    }
+
+    func free() {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
     }
 }
 
 @usableFromInline
 struct ByteTable: Sendable {
-    /// One bucket: everything a probe compares in one record (one cache line), not one per field.
+    /// One bucket, 32 bytes: everything a probe compares. Keys of up to 14 bytes are stored in the
+    /// bucket itself (bytes 0..<8 in `low`, 8..<14 in `high`'s low 48 bits, the length in its top 16),
+    /// so a hit reads one cache line; longer keys keep (arena start, length) in `low` and
+    /// `longMark` in `high`, and compare against the arena.
     @usableFromInline
     struct Entry: Sendable {
         @usableFromInline var hash: UInt64
         @usableFromInline var tag: UInt32
-        @usableFromInline var start: Int32
-        @usableFromInline var length: Int32
         @usableFromInline var value: Int32
+        @usableFromInline var low: UInt64
+        @usableFromInline var high: UInt64
     }
 
+    @usableFromInline static let inlineLimit = 14
+    @usableFromInline static let longMark: UInt64 = 0xFFFF << 48
+
     @usableFromInline let mask: Int
-    @usableFromInline let entries: Frozen<Entry>
+    @usableFromInline let entries: AlignedBuffer<Entry>
     @usableFromInline let arena: Frozen<UInt8>
+
+    /// The two words a key of at most `inlineLimit` bytes is stored as (zero-padded, length on top).
+    /// Reads only bytes inside the key: overlapping loads from both ends, OR'd (a byte read twice
+    /// lands in the same place both times).
+    @inlinable @inline(__always)
+    static func packInline(_ p: UnsafePointer<UInt8>, _ count: Int) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(p)
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        if count >= 8 {
+            low = raw.loadUnaligned(as: UInt64.self)
+            if count > 8 {
+                high = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) >> UInt64((16 &- count) &* 8)
+            }
+        } else if count >= 4 {
+            let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let last = UInt64(raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+            low = first | last << UInt64((count &- 4) &* 8)
+        } else {
+            var i = 0
+            while i < count {
+                low |= UInt64(p[i]) << UInt64(i &* 8)
+                i &+= 1
+            }
+        }
+        return (low, high | UInt64(count) << 48)
+    }
 
     /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
     @inlinable @inline(__always)
@@ -147,19 +260,33 @@ struct ByteTable: Sendable {
             let entry = entries.base + slot
             let h = entry.pointee.hash
             if h == 0 { return -1 }
-            if h == hash && entry.pointee.tag == tag && Int(entry.pointee.length) == count {
-                let stored = arena.base + Int(entry.pointee.start)
-                var i = 0
-                while i < count && stored[i] == bytes[i] { i &+= 1 }
-                if i == count { return entry.pointee.value }
+            if h == hash && entry.pointee.tag == tag {
+                if count <= ByteTable.inlineLimit {
+                    let (low, high) = ByteTable.packInline(bytes, count)
+                    if entry.pointee.low == low && entry.pointee.high == high { return entry.pointee.value }
+                } else if entry.pointee.high == ByteTable.longMark && Int(entry.pointee.low >> 32) == count
+                    && arenaHolds(Int(UInt32(truncatingIfNeeded: entry.pointee.low)), bytes, count) {
+                    return entry.pointee.value
+                }
             }
             slot = (slot &+ 1) & mask
         }
     }
 
+    /// Long keys (rare) compare out of line, keeping the inlined probe small.
+    @usableFromInline @inline(never)
+    func arenaHolds(_ start: Int, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let stored = arena.base + start
+        var i = 0
+        while i < count && stored[i] == bytes[i] { i &+= 1 }
+        return i == count
+    }
+
     @inlinable @inline(__always)
     func find(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-        find(hash: ByteHash.hash(tag: tag, bytes, count), tag: tag, bytes, count)
+        // The kind test folds away where the tag's kind is a constant (every matcher call site).
+        let hash = ByteHash.isIncremental(tag: tag) ? ByteHash.incremental(tag: tag, bytes, count) : ByteHash.hash(tag: tag, bytes, count)
+        return find(hash: hash, tag: tag, bytes, count)
     }
 
     func free() {

@@ -107,7 +107,7 @@ extension MatchContext {
             let length = i &- segmentStart
             if ascii && !trieNodeHasUnicodeChild[Int(current)] {
                 if (trieChildLengths[Int(current)] >> UInt64(min(length, 63))) & 1 == 0 { return -1 }
-                current = strings.find(tag: TableKind.trieChild.tag(current), k + segmentStart, length)
+                current = names.find(tag: TableKind.trieChild.tag(current), k + segmentStart, length)
             } else {
                 current = unicodeChild(current, k + segmentStart, length)
             }

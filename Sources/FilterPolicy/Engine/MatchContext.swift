@@ -1,3 +1,4 @@
+import CFilterScan
 import HeraldCore
 
 /// The state of matching one message: raw pointers into the compiled snapshot and into the scratch,
@@ -13,6 +14,7 @@ struct MatchContext {
     @usableFromInline let branchNeed: UnsafeMutablePointer<UInt32>
     @usableFromInline let paths: UnsafeMutablePointer<PathInfo>
     @usableFromInline let strings: ByteTable
+    @usableFromInline let names: ByteTable
     @usableFromInline let tableRanges: UnsafeMutablePointer<SlotRange>
     @usableFromInline let lengths: UnsafeMutablePointer<Int32>
     @usableFromInline let rangeEnds: UnsafeMutablePointer<Double>
@@ -28,6 +30,7 @@ struct MatchContext {
     @usableFromInline let pathStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let policyStamp: UnsafeMutablePointer<UInt32>
     @usableFromInline let candidates: UnsafeMutablePointer<UInt32>
+    @usableFromInline let candidateStrings: UnsafeMutablePointer<Int32>
     @usableFromInline let candidateCapacity: Int
     @usableFromInline var candidateCount = 0
     @usableFromInline var recordedCount = 0
@@ -42,6 +45,7 @@ struct MatchContext {
         branchNeed = storage.branchNeed.base
         paths = storage.paths.base
         strings = storage.strings
+        names = storage.names
         tableRanges = storage.tableRanges.base
         lengths = storage.lengths.base
         rangeEnds = storage.rangeEnds.base
@@ -57,6 +61,7 @@ struct MatchContext {
         pathStamp = state.pointee.pathStamp.base
         policyStamp = state.pointee.policyStamp.base
         candidates = state.pointee.candidates.base
+        candidateStrings = state.pointee.candidateStrings.base
         candidateCapacity = state.pointee.candidates.capacity
     }
 
@@ -84,6 +89,7 @@ struct MatchContext {
                 // which `accept` allows; the list is compacted if duplicates ever fill it.
                 if candidateCount == candidateCapacity { compactCandidates() }
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateStrings[candidateCount] = entry.slot
                 candidateCount &+= 1
                 continue
             }
@@ -96,6 +102,7 @@ struct MatchContext {
             branchState[b] = stamp | count
             if count == UInt64(branchNeed[b]) {
                 candidates[candidateCount] = UInt32(truncatingIfNeeded: b)
+                candidateStrings[candidateCount] = -1
                 candidateCount &+= 1
             }
         }
@@ -115,6 +122,7 @@ struct MatchContext {
                 branchState[b] = mark
             }
             candidates[kept] = candidates[i]
+            candidateStrings[kept] = candidateStrings[i]
             kept += 1
         }
         candidateCount = kept
@@ -135,7 +143,29 @@ struct MatchContext {
     }
 
     mutating func finish(attributesEmpty: Bool, bodyValid: Bool) {
+        // Most candidates of a shared anchor fail on their first deferred string: checked here
+        // against the few recorded ids, so those never load their branch record. The rest are kept
+        // and their records asked for together (on a busy topic each is a cache miss), then what
+        // `accept` reads next (deferred key record, policy stamp), then they are accepted.
+        var kept = 0
         for i in 0..<candidateCount {
+            let id = candidateStrings[i]
+            if id >= 0 && !recordedStringIDHolds(id) { continue }
+            let b = candidates[i]
+            candidates[kept] = b
+            kept &+= 1
+            cfs_prefetch(branches + Int(b))
+        }
+        candidateCount = kept
+        if kept > 1 {
+            let records = storage.deferredRecords.base
+            for i in 0..<kept {
+                let branch = branches + Int(candidates[i])
+                if branch.pointee.deferredCount != 0 { cfs_prefetch(records + Int(branch.pointee.deferredStart)) }
+                cfs_prefetch(policyStamp + Int(branch.pointee.policy))
+            }
+        }
+        for i in 0..<kept {
             accept(Int(candidates[i]), attributesEmpty: attributesEmpty, bodyValid: bodyValid)
         }
         let always = storage.alwaysCheck
@@ -240,6 +270,14 @@ struct MatchContext {
         return false
     }
 
+    /// Whether some recorded field is the deferred exact string `id` (ids are unique across paths).
+    @inline(__always)
+    func recordedStringIDHolds(_ id: Int32) -> Bool {
+        let fields = state.pointee.recorded.base
+        for i in 0..<recordedCount where fields[i].stringID == id { return true }
+        return false
+    }
+
     /// Whether a recorded field at `path` is the deferred exact string with id `id`.
     @inline(__always)
     func recordedStringHolds(_ path: Int32, _ id: Int32) -> Bool {
@@ -278,7 +316,7 @@ struct MatchContext {
             var path: Int32 = name.withUTF8 { bytes in
                 let base = bytes.baseAddress ?? emptyBytes
                 if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
-                return strings.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+                return self.names.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
             }
             if path == -2 { path = names[name] ?? -1 }
             if path >= 0 { attributeField(path: path, value: value) }

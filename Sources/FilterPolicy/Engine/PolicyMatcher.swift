@@ -102,6 +102,8 @@ struct ScratchState {
     var pathStamp = StampArray<UInt32>()
     var policyStamp = StampArray<UInt32>()
     var candidates = StampArray<UInt32>()
+    /// Beside each candidate: the deferred string id it needs recorded, or -1 (see `finish`).
+    var candidateStrings = StampArray<Int32>()
     /// For reversed/lowercased copies of a value.
     @usableFromInline var buffer = GrowableBuffer<UInt8>()
     /// For JSON strings with escapes, decoded.
@@ -119,6 +121,7 @@ struct ScratchState {
         grew = policyStamp.reserve(storage.policyIDs.count) || grew
         // Twice the branches: single-key branches may be listed more than once (see `hit`).
         grew = candidates.reserve(2 * storage.branches.count + 16) || grew
+        _ = candidateStrings.reserve(candidates.capacity)
         generation &+= 1
         if generation == 0 || grew {
             // Wrapped (or fresh memory): stamps from 2^32 messages ago could collide.
@@ -131,7 +134,7 @@ struct ScratchState {
 
     func free() {
         keyStamp.free(); branchState.free(); pathStamp.free(); policyStamp.free()
-        candidates.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); recorded.free(); recordedBytes.free()
+        candidates.free(); candidateStrings.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); recorded.free(); recordedBytes.free()
     }
 }
 
@@ -143,8 +146,14 @@ struct StampArray<T: FixedWidthInteger> {
     init() { base.initialize(to: 0) }
 
     /// Ensures room for `count`; returns whether it reallocated (contents are then zero).
+    @inline(__always)
     mutating func reserve(_ count: Int) -> Bool {
         if count <= capacity { return false }
+        return grow(count)
+    }
+
+    @inline(never)
+    mutating func grow(_ count: Int) -> Bool {
         base.deallocate()
         capacity = max(count, capacity * 2)
         base = UnsafeMutablePointer<T>.allocate(capacity: capacity)

@@ -257,13 +257,13 @@ private struct PolicyCompiler {
                     parts.trieChildLengths[Int(node)] |= 1 << UInt64(min(edge.segment.count, 63))
                     parts.trieNodeHasChildren[Int(node)] = true
                     trieChildren[edge] = child
-                    _ = parts.strings.value(tag: TableKind.trieChild.tag(node), bytes: edge.segment) { child }
+                    _ = parts.names.value(tag: TableKind.trieChild.tag(node), bytes: edge.segment) { child }
                     node = child
                 }
             }
             parts.trieNodePath[Int(node)] = id
         } else {
-            _ = parts.strings.value(tag: TableKind.attributeName.tag(0), bytes: Array(name.utf8)) { id }
+            _ = parts.names.value(tag: TableKind.attributeName.tag(0), bytes: Array(name.utf8)) { id }
             attributeNames[name] = id
         }
         return id
@@ -303,7 +303,11 @@ private struct PolicyCompiler {
         if !branch.isBody && branch.absenceCount == 0 && branch.deferredCount == 0 {
             return SlotEntry(slot: slot, .policy, branch.policy)
         }
-        return SlotEntry(slot: slot, .singleKeyBranch, key.branch)
+        // A single-key branch reads no key slot, so its entry carries the id of its first deferred
+        // exact string instead: `finish` drops the candidate on that id before reading the branch.
+        let deferred = Int(branch.deferredStart)..<Int(branch.deferredStart + branch.deferredCount)
+        let stringID = deferred.first(where: { parts.deferredStringIDs[$0] >= 0 }).map { parts.deferredStringIDs[$0] } ?? -1
+        return SlotEntry(slot: stringID, .singleKeyBranch, key.branch)
     }
 
     mutating func addTableEntry(_ kind: TableKind, path: Int32, bytes: [UInt8], slots: [Int32]) {

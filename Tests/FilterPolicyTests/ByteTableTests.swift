@@ -1,0 +1,44 @@
+import HeraldCore
+import Testing
+@testable import FilterPolicy
+
+/// The byte table keeps keys of up to 14 bytes inside the bucket and longer ones in the arena: every
+/// key length around those limits, keys that differ only by trailing zero bytes or by one byte at
+/// either end, and tags that differ, each found exactly and no look-alike found.
+@Suite struct ByteTableTests {
+    @Test func inlineAndArenaKeysAreFoundExactly() {
+        var rng = SplitMix64(seed: 7)
+        var builder = ByteTableBuilder()
+        var keys: [(tag: UInt32, bytes: [UInt8])] = []
+        for length in 0...40 {
+            for variant in 0..<3 {
+                var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                if variant == 1 { bytes = Array(repeating: 0, count: length) }
+                keys.append((UInt32(variant), bytes))
+            }
+        }
+        for (index, key) in keys.enumerated() {
+            _ = builder.value(tag: key.tag, bytes: key.bytes) { Int32(index) }
+        }
+        let table = builder.freeze()
+        defer { table.free() }
+        func find(_ tag: UInt32, _ bytes: [UInt8]) -> Int32 {
+            // A copy with room after it, so a read past the key's end would see other bytes.
+            let padded = bytes + [0xAB, 0xCD, 0, 0, 0, 0, 0, 0]
+            return padded.withUnsafeBufferPointer { table.find(tag: tag, $0.baseAddress ?? emptyBytes, bytes.count) }
+        }
+        for (index, key) in keys.enumerated() {
+            #expect(find(key.tag, key.bytes) == Int32(index), "length \(key.bytes.count), tag \(key.tag)")
+            // Look-alikes: another tag, one more zero byte, one byte changed at either end.
+            #expect(find(key.tag + 10, key.bytes) == -1)
+            if key.tag != 1 { #expect(find(key.tag, key.bytes + [0]) == -1, "length \(key.bytes.count) + zero") }
+            if !key.bytes.isEmpty {
+                var first = key.bytes; first[0] ^= 1
+                var last = key.bytes; last[last.count - 1] ^= 0x80
+                #expect(find(key.tag, first) == -1)
+                #expect(find(key.tag, last) == -1)
+                #expect(find(key.tag, Array(key.bytes.dropLast())) != Int32(index))
+            }
+        }
+    }
+}
