@@ -352,8 +352,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         let cache = pub.attributes.isEmpty ? nil : EncodedAttributeSection(pub.attributes)
         if let error = service.preparePublish(
             topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
-            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal, settings: settings,
-            appendingTo: &publishBatch) {
+            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal,
+            validator: settings.messageValidator, appendingTo: &publishBatch) {
             return reply(error, reference)
         }
         publishRequestIDs.append(pub.requestID)
