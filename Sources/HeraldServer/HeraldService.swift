@@ -88,8 +88,10 @@ public final class HeraldService: Sendable {
     /// `preparePublish(…appendingTo:)` taking only the settings' message validator: the stream
     /// protocol calls it per PUB, and copying the whole `SessionSettings` out of the session (an
     /// authenticator, strings, a dictionary: a retain and a release each) cost more than the check.
+    /// The fields are taken, not borrowed, so the request is built from them without a retain each.
     public func preparePublish(
-        topic: String, attributes: MessageAttributes, body: [UInt8], groupID: String?, deduplicationID: String?,
+        topic: consuming String, attributes: consuming MessageAttributes, body: consuming [UInt8],
+        groupID: consuming String?, deduplicationID: consuming String?,
         transportCache: (any MessageTransportCache)?, principal: Principal, validator: MessageValidator,
         appendingTo batch: inout [PublishRequest]
     ) -> HeraldError? {
