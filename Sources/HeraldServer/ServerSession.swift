@@ -286,12 +286,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         return true
     }
 
-    private func handle(_ frame: ClientFrame) {
+    private func handle(_ frame: consuming ClientFrame) {
         // PUBs and SUBs are batched (one broker call per run of them); replies stay in the order
         // the client sent its frames, so a run ends before any other frame is handled.
-        if case .publish(let pub) = frame {
+        if case .publish = frame {
             subscribePending()
-            handlePublish(pub)
+            // Consumed: the PUB's topic, body and ids move into the publish request, not copied.
+            if case .publish(let pub) = consume frame { handlePublish(pub) }
             return
         }
         publishPending()
@@ -339,9 +340,10 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
     }
 
-    private func handlePublish(_ pub: PublishFrame) {
+    private func handlePublish(_ pub: consuming PublishFrame) {
         guard case .ready(let principal, _) = state else { return requireConnect() }
-        let reference = ErrorReference.request(pub.requestID)
+        let requestID = pub.requestID
+        let reference = ErrorReference.request(requestID)
         let attributes: MessageAttributes
         do {
             attributes = try AttributeCodec.decode(pub.attributes)
@@ -352,11 +354,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         let cache = pub.attributes.isEmpty ? nil : EncodedAttributeSection(pub.attributes)
         if let error = service.preparePublish(
             topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
-            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal, settings: settings,
-            appendingTo: &publishBatch) {
+            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal,
+            validator: settings.messageValidator, appendingTo: &publishBatch) {
             return reply(error, reference)
         }
-        publishRequestIDs.append(pub.requestID)
+        publishRequestIDs.append(requestID)
         if publishBatch.count >= publishesPerCall { publishPending() }
     }
 
