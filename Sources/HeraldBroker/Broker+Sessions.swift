@@ -258,6 +258,16 @@ extension Broker {
         }
     }
 
+    /// The session's sink drained what backed it up (`StreamSink.isBackedUp` is false again):
+    /// publishers pacing on this session go on once its queues are low too.
+    public func sinkDrained(_ handle: StreamSessionHandle) {
+        let limits = self.limits
+        let relieved = handle.core.state.withLock { st in
+            st.isCurrent(handle.epoch) && handle.core.shouldRelieve(st, limits: limits)
+        }
+        if relieved { handle.core.clearCongestion() }
+    }
+
     /// Grants `amount` (> 0) more credit (a CREDIT frame) and pushes queued messages it covers.
     public func addCredit(_ handle: StreamSessionHandle, sid: UInt64, _ amount: Int) throws(BrokerError) {
         guard amount > 0 else { throw .invalidParameter("credit must be positive") }

@@ -122,6 +122,7 @@ struct SessionState {
 
     /// True when no attached subscription is above the backlog's low mark (publishers may go on).
     func backlogCleared(_ limits: BrokerLimits) -> Bool {
+        if let sink, sink.isBackedUp { return false }
         for case let subscription? in slots where subscription.isAttached && !subscription.isBacklogCleared(limits) {
             return false
         }
@@ -200,6 +201,7 @@ struct SessionState {
             }
         }
         report.delivered = flush(out)
+        if !report.backlogged, report.delivered > 0, let sink, sink.isBackedUp { report.backlogged = true }
         return report
     }
 }

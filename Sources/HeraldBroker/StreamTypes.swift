@@ -14,6 +14,17 @@ public protocol StreamSink: AnyObject, Sendable {
     /// has already released the session's subscriptions as the reason describes; the session
     /// should send an error frame with `reason.code` and close. Called without broker locks held.
     func disconnect(reason: DisconnectReason)
+    /// True while output handed to this sink is piling up unsent (a subscriber with ample credit
+    /// whose socket does not keep up): publishers pace on it as on a queue backlog, instead of
+    /// filling the connection's buffer until its hard limit cuts the subscriber off. Read under the
+    /// session lock, so it must be a plain atomic read. The sink calls `Broker.sinkDrained` once
+    /// it is false again.
+    var isBackedUp: Bool { get }
+}
+
+extension StreamSink {
+    /// Sinks that write nowhere slow (tests, in-process) never back up.
+    public var isBackedUp: Bool { false }
 }
 
 /// One message pushed to one stream subscription. `message` is the publish's single shared value:

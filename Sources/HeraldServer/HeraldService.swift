@@ -56,6 +56,11 @@ public final class HeraldService: Sendable {
         broker.detachSession(handle, now: SessionContext.now())
     }
 
+    /// A stream session's connection drained its output (`StreamSink.isBackedUp` went false).
+    public func sessionOutputDrained(_ handle: StreamSessionHandle) {
+        broker.sinkDrained(handle)
+    }
+
     // MARK: - Publish
 
     /// Checks one publish (permission, then SNS's message validation) and makes its request;

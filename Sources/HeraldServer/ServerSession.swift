@@ -4,6 +4,7 @@ import HeraldBroker
 import HeraldCore
 import HeraldNet
 import HeraldWire
+import Synchronization
 
 /// One client connection speaking the stream protocol (docs/PROTOCOL.md). Confined to its
 /// connection's serial queue: every method runs there, except the `StreamSink` calls, which hop.
@@ -46,6 +47,16 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// For the close's log line (Logging/ServerEvent.swift): who the client was and the ERR it was cut off with.
     private var userName: String?
     private var lastHangUp: ServerEvent.HangUp?
+    /// Set on the connection's queue when written deliveries left more than the high-water mark
+    /// unsent; cleared when the output drained to the low-water mark. Publishers pace on it
+    /// (`StreamSink.isBackedUp`), read from their threads.
+    private let outputBackedUp = Atomic<Bool>(false)
+    /// Deliveries handed to `deliver` whose hop has not run yet: while this event loop is busy
+    /// (or not scheduled), they pile up where the output buffer cannot see them.
+    private let deliveriesInHops = Atomic<Int>(0)
+    /// More deliveries than this waiting in hops count as backed up (≈ the output's high-water
+    /// mark in 128-byte messages).
+    static let maxDeliveriesInHops = 4096
 
     init(connection: Connection, service: HeraldService) {
         self.connection = connection
@@ -237,9 +248,35 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// (Coalescing them into one hop per session let publishers outrun their subscribers until the
     /// output hard limit cut the subscribers off, 10→10 benchmark.)
     func deliver(_ deliveries: [StreamDelivery]) {
+        let count = deliveries.count
+        deliveriesInHops.add(count, ordering: .relaxed)
         connection.execute { [self] in
-            if writeDeliveries(deliveries) { connection.flush() }
+            if writeDeliveries(deliveries) {
+                connection.flush()
+                if connection.pendingOutputBytes > connection.options.outputHighWaterMark {
+                    outputBackedUp.store(true, ordering: .relaxed)
+                }
+            }
+            let left = deliveriesInHops.subtract(count, ordering: .relaxed).newValue
+            if left <= Self.maxDeliveriesInHops, left + count > Self.maxDeliveriesInHops { reportDrainedOutput() }
         }
+    }
+
+    var isBackedUp: Bool {
+        outputBackedUp.load(ordering: .relaxed) || deliveriesInHops.load(ordering: .relaxed) > Self.maxDeliveriesInHops
+    }
+
+    func connectionDidBecomeWritable(_ connection: Connection) {
+        guard outputBackedUp.load(ordering: .relaxed),
+              connection.pendingOutputBytes <= connection.options.outputHighWaterMark else { return }
+        outputBackedUp.store(false, ordering: .relaxed)
+        reportDrainedOutput()
+    }
+
+    /// Tells the broker this session no longer backs up, so paced publishers may go on.
+    private func reportDrainedOutput() {
+        guard !isBackedUp, case .ready(_, let handle) = state else { return }
+        service.sessionOutputDrained(handle)
     }
 
     func disconnect(reason: DisconnectReason) {

@@ -145,6 +145,53 @@ extension Integration {
             #expect(server.server.counters.snapshot.disconnects[.outputLimit] == nil)
         }
 
+        /// A subscriber with unlimited credit whose socket lags for a moment (a second here; a
+        /// descheduled client on a busy machine) paces the publisher instead of being cut off:
+        /// its backed-up output counts as a backlog (`StreamSink.isBackedUp`), so the publisher
+        /// stops being read until it drains. 1,200 × 32 KiB (37.5 MiB) is far past the 8 MiB
+        /// outbound limit plus what the socket buffers hold, so without pacing it is cut off.
+        @Test func aLaggingSubscriberPacesThePublisherInsteadOfBeingCutOff() throws {
+            let server = try TestServer()
+            defer { server.stop() }
+            let topic = "lagging"
+            let subscriber = try server.raw()
+            defer { subscriber.close() }
+            try subscriber.handshake()
+            try subscriber.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: UInt32.max)))
+            _ = try #require(try subscriber.next(where: { if case .subscribed = $0 { return true } else { return false } }))
+            subscriber.pauseReading()
+
+            let publisher = try server.client()
+            defer { publisher.close() }
+            let body = [UInt8](repeating: UInt8(ascii: "p"), count: 32 << 10)
+            let total = 1200
+            let confirmed = Mutex<[MessageID]>([])
+            let failures = Atomic<Int>(0)
+            let publishing = DispatchGroup()
+            DispatchQueue.global().async(group: publishing) {
+                var sent = 0
+                while sent < total {
+                    for result in publishAll(publisher, topic: topic, count: 40, timeout: .seconds(60), make: { _ in ([:], body) }) {
+                        if case .success(let id)? = result { confirmed.withLock { $0.append(id) } } else { failures.add(1, ordering: .relaxed) }
+                    }
+                    sent += 40
+                }
+            }
+            Thread.sleep(forTimeInterval: 1)
+            subscriber.resumeReading()
+            var received: [MessageID] = []
+            while received.count < total, let frame = try subscriber.next(timeout: .seconds(30)) {
+                if case .message(let message) = frame { received.append(message.messageID) }
+                if case .error(let error) = frame { Issue.record("cut off: \(error)"); break }
+            }
+            publishing.wait()
+            #expect(failures.load(ordering: .relaxed) == 0)
+            #expect(server.server.counters.snapshot.outputLimitDisconnects == 0)
+            #expect(received.count == total)
+            let inOrder = received.elementsEqual(confirmed.withLock { $0 })
+            #expect(inOrder, "every confirmed message, in publish order")
+        }
+
         /// The other slow-consumer bound: a subscriber with unlimited credit that does not read
         /// fills its outbound buffer to the hard limit. It is told so the same way.
         @Test func aSubscriberOverTheOutboundLimitStillReadsWholeFramesThenTheError() throws {
