@@ -28,12 +28,16 @@ extension StreamSessionCore: DeliveryTarget {
     /// holds the messages from then on: the receipt is always `.done`. An overflow is reported in
     /// `effects` for the broker to act on.
     func accept(_ slice: DeliverySlice, effects: inout DeliveryEffects) -> DeliveryReceipt {
-        let report = state.withLock { $0.deliver(slice) }
-        effects.streamDeliveries += report.delivered
-        if report.backlogged {
-            congested.store(true, ordering: .relaxed)
-            effects.backlogged.append(self)
+        // `congested` is raised under the session lock: a relief (`shouldRelieve`, also under it)
+        // that came between this batch and the store would otherwise be lost, and the publisher
+        // would wait out its whole pacing bound.
+        let report = state.withLock { st in
+            let report = st.deliver(slice)
+            if report.backlogged { congested.store(true, ordering: .relaxed) }
+            return report
         }
+        effects.streamDeliveries += report.delivered
+        if report.backlogged { effects.backlogged.append(self) }
         effects.droppedDormant += report.droppedDormant
         if let slow = report.slowConsumer { effects.slowConsumers.append((self, slow.sink, slow.removed)) }
         return .done
