@@ -246,7 +246,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// One hop per batch, on purpose: the hops queue behind the other connections of this event
     /// loop (publishers among them), which paces publishers to what subscribers' sockets take.
     /// (Coalescing them into one hop per session let publishers outrun their subscribers until the
-    /// output hard limit cut the subscribers off, 10→10 benchmark.)
+    /// output hard limit cut the subscribers off, 10→10 benchmark.) Deliveries waiting in hops and
+    /// unsent output both count toward `isBackedUp`, which paces the publishers.
     func deliver(_ deliveries: [StreamDelivery]) {
         let count = deliveries.count
         deliveriesInHops.add(count, ordering: .relaxed)
