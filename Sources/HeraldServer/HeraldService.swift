@@ -79,21 +79,10 @@ public final class HeraldService: Sendable {
 
     /// `preparePublish`, appending the request to `batch` instead of returning it (the stream
     /// protocol's per-PUB path: the request is built in place, not copied out of a `Result`).
-    /// Returns why the publish was refused, or nil when it was appended.
-    public func preparePublish(
-        topic: String, attributes: MessageAttributes, body: [UInt8], groupID: String?, deduplicationID: String?,
-        transportCache: (any MessageTransportCache)?, principal: Principal, settings: SessionSettings,
-        appendingTo batch: inout [PublishRequest]
-    ) -> HeraldError? {
-        preparePublish(
-            topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID,
-            transportCache: transportCache, principal: principal, validator: settings.messageValidator, appendingTo: &batch)
-    }
-
-    /// `preparePublish(…appendingTo:)` taking only the settings' message validator: the stream
-    /// protocol calls it per PUB, and copying the whole `SessionSettings` out of the session (an
-    /// authenticator, strings, a dictionary: a retain and a release each) cost more than the check.
-    /// The fields are taken, not borrowed, so the request is built from them without a retain each.
+    /// Returns why the publish was refused, or nil when it was appended. It takes only the
+    /// settings' message validator: copying the whole `SessionSettings` out of the session per PUB
+    /// (an authenticator, strings, a dictionary: a retain and a release each) cost more than the
+    /// check. The fields are taken, not borrowed, so the request is built without a retain each.
     public func preparePublish(
         topic: consuming String, attributes: consuming MessageAttributes, body: consuming [UInt8],
         groupID: consuming String?, deduplicationID: consuming String?,

@@ -90,17 +90,17 @@ import Testing
         var batch: [PublishRequest] = []
         let refused = service.preparePublish(
             topic: "orders", attributes: [:], body: Array("x".utf8), groupID: nil, deduplicationID: nil,
-            transportCache: nil, principal: sub, settings: settings, appendingTo: &batch)
+            transportCache: nil, principal: sub, validator: settings.messageValidator, appendingTo: &batch)
         #expect(refused == HeraldError(.notAuthorized, "sub may not publish to orders"))
         let empty = service.preparePublish(
             topic: "orders", attributes: [:], body: [], groupID: nil, deduplicationID: nil,
-            transportCache: nil, principal: pub, settings: settings, appendingTo: &batch)
+            transportCache: nil, principal: pub, validator: settings.messageValidator, appendingTo: &batch)
         #expect(empty == HeraldError(.invalidParameter, "Invalid parameter: Empty message"))
         #expect(batch.isEmpty)
         let kept = Kept()
         let accepted = service.preparePublish(
             topic: "orders", attributes: ["k": .string("v")], body: Array("hello".utf8), groupID: nil, deduplicationID: nil,
-            transportCache: kept, principal: pub, settings: settings, appendingTo: &batch)
+            transportCache: kept, principal: pub, validator: settings.messageValidator, appendingTo: &batch)
         #expect(accepted == nil)
         #expect(batch.count == 1)
         #expect(batch.first?.topic == "orders")
