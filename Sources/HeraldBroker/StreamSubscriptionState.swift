@@ -28,16 +28,18 @@ final class StreamSubscriptionState {
     /// The configuration-declared subscription this one attached to by name, if any.
     let tag: String?
     let ackMode: AckMode
-    private(set) var credit = 0
-    private var nextTag: UInt64 = 1
-    private(set) var inFlight = InFlightLog()
-    private var pending = FIFOQueue<PendingEntry>()
-    private(set) var pendingBytes = 0
+    // Only touched under the owning session's lock, once or more per delivery: the run-time
+    // exclusivity checks on these fields cost ≈ 2 % of a fan-out and can catch nothing here.
+    @exclusivity(unchecked) private(set) var credit = 0
+    @exclusivity(unchecked) private var nextTag: UInt64 = 1
+    @exclusivity(unchecked) private(set) var inFlight = InFlightLog()
+    @exclusivity(unchecked) private var pending = FIFOQueue<PendingEntry>()
+    @exclusivity(unchecked) private(set) var pendingBytes = 0
     /// Queued redeliveries at the front of `pending`, and their bytes.
-    private(set) var redeliveryCount = 0
-    private var redeliveryBytes = 0
+    @exclusivity(unchecked) private(set) var redeliveryCount = 0
+    @exclusivity(unchecked) private var redeliveryBytes = 0
     /// nil while attached; while detached, the `now` value after which it expires.
-    private(set) var detachedUntil: UInt64?
+    @exclusivity(unchecked) private(set) var detachedUntil: UInt64?
 
     init(id: UInt64, sid: UInt64, topic: String, policy: FilterPolicy?, ackMode: AckMode, tag: String? = nil) {
         self.id = id

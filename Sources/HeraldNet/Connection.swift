@@ -54,8 +54,10 @@ public final class Connection: @unchecked Sendable {
     let fd: Int32
     var ssl: OpaquePointer?
     var handler: (any ConnectionHandler)?
+    // Fields marked @exclusivity(unchecked) are confined to `queue` and touched on every read and
+    // write: their run-time exclusivity checks cost without being able to catch anything.
     /// Every decision about this connection (see ConnectionStateMachine.swift).
-    var machine: ConnectionStateMachine
+    @exclusivity(unchecked) var machine: ConnectionStateMachine
     var state: State { machine.phase }
 
     /// Created and registered once in `start()`; pausing suspends it (never re-created, see `start()`).
@@ -63,24 +65,24 @@ public final class Connection: @unchecked Sendable {
     private var writeSource: (any DispatchSourceWrite)?
     private var timer: (any DispatchSourceTimer)?
     /// Whether each source is currently resumed (false = inactive or suspended).
-    private var readRunning = false
-    private var writeRunning = false
+    @exclusivity(unchecked) private var readRunning = false
+    @exclusivity(unchecked) private var writeRunning = false
     /// Set by the read source's registration handler. Until then the write source stays inactive.
     private var readRegistered = false
     private var started = false
     /// Sources created whose cancel handler has not run yet; the fd closes when this reaches 0.
     private var liveSources = 0
 
-    var output = OutputBuffer()
+    @exclusivity(unchecked) var output = OutputBuffer()
     /// Length of the last SSL_write that returned WANT_WRITE/WANT_READ (0 after a success). OpenSSL
     /// may already have encrypted (and partly sent) those bytes: the retry must offer them again,
     /// so trimming the output never cuts into them.
-    var pendingTLSWriteLength = 0
+    @exclusivity(unchecked) var pendingTLSWriteLength = 0
     /// Diagnostics and tests (read-only views of the machine).
     var readPausedByBackpressure: Bool { machine.readPausedByBackpressure }
     var backpressurePauseCount: Int { machine.backpressurePauseCount }
-    var readEvents = 0
-    var writeEvents = 0
+    @exclusivity(unchecked) var readEvents = 0
+    @exclusivity(unchecked) var writeEvents = 0
     /// Called after teardown (the listener's connection count).
     var teardownHook: (@Sendable () -> Void)?
 
