@@ -97,9 +97,7 @@ extension Broker {
                     let size = message.retainedBytes
                     if route.unfilteredCount > 0 {
                         fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
-                        route.unfiltered.forEach(below: route.unfilteredCount) { target in
-                            fanOut.add(target, messageIndex: messageIndex, size: size)
-                        }
+                        fanOut.addUnfiltered(route, messageIndex: messageIndex, size: size)
                     }
                     for matcher in route.matchers {
                         let ids = matcher.matches(attributes: message.attributes, body: message.body)
@@ -220,6 +218,11 @@ struct FanOut {
     private var items: [DeliveryItem] = []
     private var itemGroups: [Int32] = []
     private var groupIndex: [ObjectIdentifier: Int] = [:]
+    /// The route whose unfiltered targets `unfilteredRun` lists, as (group, slot, subscription id):
+    /// the next message of the same topic reaches the same targets, so it repeats the run without
+    /// walking the route's slots or hashing a target per match.
+    private var unfilteredRoute: TopicRoute?
+    private var unfilteredRun: [(group: Int32, slot: Int, subscriptionID: UInt64)] = []
 
     /// Sizes the tables from the batch's first matches (assuming later messages match alike), so
     /// they do not regrow match by match. Capped: a guess must not cost much when wrong.
@@ -246,6 +249,24 @@ struct FanOut {
         groups[group].count += 1
         items.append(DeliveryItem(slot: route.slot, subscriptionID: route.subscriptionID, message: messageIndex, size: size))
         itemGroups.append(Int32(truncatingIfNeeded: group))
+    }
+
+    /// Every unfiltered target of `route` matches the message.
+    mutating func addUnfiltered(_ route: TopicRoute, messageIndex: Int, size: Int) {
+        if unfilteredRoute !== route {
+            unfilteredRoute = route
+            unfilteredRun.removeAll(keepingCapacity: true)
+            route.unfiltered.forEach(below: route.unfilteredCount) { target in
+                add(target, messageIndex: messageIndex, size: size)
+                unfilteredRun.append((itemGroups[itemGroups.count - 1], target.slot, target.subscriptionID))
+            }
+            return
+        }
+        for entry in unfilteredRun {
+            groups[Int(entry.group)].count += 1
+            items.append(DeliveryItem(slot: entry.slot, subscriptionID: entry.subscriptionID, message: messageIndex, size: size))
+            itemGroups.append(entry.group)
+        }
     }
 
     /// The items ordered by target (a stable counting sort: publish order within each target) and

@@ -89,4 +89,44 @@ import Testing
         #expect(total > 600)
         #expect(broker.stats.streamDeliveries == UInt64(total))
     }
+
+    /// Unfiltered subscriptions repeat the previous message's targets while the topic stays the
+    /// same (`FanOut.addUnfiltered`); a batch that switches topics back and forth must still reach
+    /// exactly each topic's subscribers, in publish order.
+    @Test func interleavedTopicsReachExactlyTheirUnfilteredSubscribers() throws {
+        let (broker, _) = try makeBroker(topics: ["orders", "refunds"])
+        var random = SplitMix64(seed: 31)
+        var sinks: [RecordingSink] = []
+        var topicsOf: [[UInt64: String]] = []
+        for i in 0..<12 {
+            let sink = RecordingSink()
+            let handle = try broker.attachSession(SessionID("u\(i)"), sink: sink, now: 0)
+            var mine: [UInt64: String] = [:]
+            // Some sessions hold one topic, some both, some the same topic twice.
+            for sid in UInt64(1)...UInt64(1 + random.next() % 3) {
+                let topic = random.next() % 2 == 0 ? "orders" : "refunds"
+                try broker.subscribe(handle, sid: sid, topic: topic, policy: nil, ackMode: .auto, credit: 10_000)
+                mine[sid] = topic
+            }
+            sinks.append(sink)
+            topicsOf.append(mine)
+        }
+        // Runs of one topic of random length, then the other.
+        var batch: [PublishRequest] = []
+        while batch.count < 300 {
+            let topic = random.next() % 2 == 0 ? "orders" : "refunds"
+            for _ in 0..<(1 + random.next() % 4) { batch.append(request(topic, "m\(batch.count)")) }
+        }
+        let ids = try broker.publish(batch).map { try #require($0.success) }
+        var total = 0
+        for (i, sink) in sinks.enumerated() {
+            for (sid, topic) in topicsOf[i] {
+                let expected = batch.indices.filter { batch[$0].topic == topic }.map { ids[$0] }
+                let got = sink.deliveries.filter { $0.sid == sid }
+                #expect(got.map(\.message.id) == expected, "session \(i) sid \(sid)")
+                total += expected.count
+            }
+        }
+        #expect(broker.stats.streamDeliveries == UInt64(total))
+    }
 }
