@@ -739,16 +739,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                             index += 1
                             continue
                         }
-                        let message = items[index].message
-                        let attributes = AttributeCodec.section(for: message)
-                        let need = DirectFrameWriter.messageCapacity(
-                            topic: message.topic, messageID: message.id, attributesCount: attributes.count,
-                            bodyCount: message.body.count, groupID: message.groupID)
-                        guard used + need <= buffer.count else { break }
-                        used += DirectFrameWriter.writeMessage(
-                            sid: items[index].sid, deliveryTag: items[index].deliveryTag, topic: message.topic,
-                            messageID: message.id, attributes: attributes, body: message.body,
-                            redelivered: items[index].redelivered, groupID: message.groupID, to: base + used)
+                        guard let wrote = DirectFrameWriter.writeMessage(
+                            sid: items[index].sid, deliveryTag: items[index].deliveryTag, message: items[index].message,
+                            redelivered: items[index].redelivered, to: base + used, room: buffer.count - used)
+                        else { break }
+                        used += wrote
                         index += 1
                     }
                     return used

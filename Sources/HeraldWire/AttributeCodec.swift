@@ -214,11 +214,16 @@ extension AttributeCodec {
     /// The kept section is checked first, by exact type: a dynamic cast per delivery showed in
     /// fan-out profiles.
     public static func section(for message: Message) -> [UInt8] {
-        if let cache = message.transportCache, type(of: cache) == EncodedAttributeSection.self {
-            return unsafeDowncast(cache, to: EncodedAttributeSection.self).bytes
-        }
+        if let stored = storedSection(of: message) { return stored.bytes }
         let attributes = message.attributes
         if attributes.isEmpty { return [] }
         return encode(attributes)
+    }
+
+    /// The section the stream protocol kept with `message`, if any.
+    @inline(__always)
+    static func storedSection(of message: borrowing Message) -> EncodedAttributeSection? {
+        guard let cache = message.transportCache, type(of: cache) == EncodedAttributeSection.self else { return nil }
+        return unsafeDowncast(cache, to: EncodedAttributeSection.self)
     }
 }

@@ -39,6 +39,37 @@ public enum DirectFrameWriter {
         return w.at
     }
 
+    /// `writeMessage` for a delivery of `message` (attribute section from `AttributeCodec.section`)
+    /// when it fits in `room` bytes; nil, writing nothing, when it does not. Reads the message's
+    /// fields in place: the caller holds the message, and a fan-out writes every message once per
+    /// subscriber, so retaining each field per delivery showed in profiles.
+    public static func writeMessage(
+        sid: UInt64, deliveryTag: UInt64, message: borrowing Message, redelivered: Bool,
+        to base: UnsafeMutableRawPointer, room: Int
+    ) -> Int? {
+        let storedSection = AttributeCodec.storedSection(of: message)
+        if storedSection == nil && !message.attributes.isEmpty {
+            return writeMessage(sid: sid, deliveryTag: deliveryTag, topic: message.topic, messageID: message.id,
+                                attributes: AttributeCodec.encode(message.attributes), body: message.body,
+                                redelivered: redelivered, groupID: message.groupID, base: base, room: room)
+        }
+        return writeMessage(sid: sid, deliveryTag: deliveryTag, topic: message.topic, messageID: message.id,
+                            attributes: storedSection?.bytes ?? [], body: message.body,
+                            redelivered: redelivered, groupID: message.groupID, base: base, room: room)
+    }
+
+    @inline(__always)
+    private static func writeMessage(
+        sid: UInt64, deliveryTag: UInt64, topic: String, messageID: MessageID, attributes: [UInt8], body: [UInt8],
+        redelivered: Bool, groupID: String?, base: UnsafeMutableRawPointer, room: Int
+    ) -> Int? {
+        let need = messageCapacity(topic: topic, messageID: messageID, attributesCount: attributes.count,
+                                   bodyCount: body.count, groupID: groupID)
+        guard need <= room else { return nil }
+        return writeMessage(sid: sid, deliveryTag: deliveryTag, topic: topic, messageID: messageID, attributes: attributes,
+                            body: body, redelivered: redelivered, groupID: groupID, to: base)
+    }
+
     /// Bound for `writePublished` with the same message id.
     public static func publishedCapacity(messageID: MessageID) -> Int {
         6 + maxDecimal + 1 + messageID.utf8Count + 2

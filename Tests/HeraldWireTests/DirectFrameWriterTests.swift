@@ -69,4 +69,40 @@ import Testing
             }
         }
     }
+
+    /// The message-taking writer: the same bytes as `FrameEncoder` for a message with a kept
+    /// attribute section, with attributes to encode, and with none; nothing written when the
+    /// frame does not fit its room.
+    @Test func messageWriterReadsTheMessageAndRespectsItsRoom() throws {
+        let attributes: MessageAttributes = ["color": .string("red"), "n": .number("5")]
+        let encoded = AttributeCodec.encode(attributes)
+        let messages = [
+            Message(id: MessageID.random(), topic: "orders", attributes: attributes, body: Array("kept".utf8),
+                    transportCache: EncodedAttributeSection(encoded)),
+            Message(id: MessageID(text: "m-2"), topic: "o.fifo", attributes: attributes, body: Array("fresh".utf8), groupID: "g"),
+            Message(id: MessageID.random(), topic: "t", attributes: [:], body: []),
+        ]
+        for message in messages {
+            for redelivered in [false, true] {
+                var expected: [UInt8] = []
+                FrameEncoder.appendMessage(
+                    sid: 3, deliveryTag: 44, topic: message.topic, messageID: message.id,
+                    attributes: AttributeCodec.section(for: message), body: message.body,
+                    redelivered: redelivered, groupID: message.groupID, to: &expected)
+                let room = DirectFrameWriter.messageCapacity(  // the writer needs its bound, not the exact size
+                    topic: message.topic, messageID: message.id, attributesCount: AttributeCodec.section(for: message).count,
+                    bodyCount: message.body.count, groupID: message.groupID)
+                let got = direct(capacity: room) {
+                    DirectFrameWriter.writeMessage(sid: 3, deliveryTag: 44, message: message, redelivered: redelivered, to: $0, room: room) ?? -1
+                }
+                #expect(got == expected)
+                var untouched = [UInt8](repeating: 0xEE, count: 16)
+                let refused = untouched.withUnsafeMutableBytes { raw in
+                    raw.baseAddress.flatMap { DirectFrameWriter.writeMessage(sid: 3, deliveryTag: 44, message: message, redelivered: redelivered, to: $0, room: 16) }
+                }
+                #expect(refused == nil)
+                #expect(untouched.allSatisfy { $0 == 0xEE })
+            }
+        }
+    }
 }
