@@ -26,6 +26,12 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         case awaitingConnect
         case ready(principal: Principal, handle: StreamSessionHandle)
         case closed
+
+        /// Read in place (a `case .closed = state` match copied the payload, retains and all).
+        var isClosed: Bool {
+            if case .closed = self { return true }
+            return false
+        }
     }
     @exclusivity(unchecked) private var state: State = .awaitingConnect
 
@@ -320,10 +326,9 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             FrameEncoder.appendError(frame, to: &out)
             return true
         }
-        guard let frame else { return false }
+        guard let frame = consume frame else { return false }  // moved, not copied
         handle(frame)
-        if case .closed = state { return false }
-        return true
+        return !state.isClosed
     }
 
     private func handle(_ frame: consuming ClientFrame) {

@@ -120,7 +120,7 @@ public struct ClientFrameDecoder: Sendable {
                 try Self.parseLine(&line, limits: limits, topics: &topics)
             })
             else { return nil }
-            switch result {
+            switch consume result {  // consumed: binding a payload out of it would copy it first
             case .frame(let frame):
                 return frame
             case .publish(let header):
