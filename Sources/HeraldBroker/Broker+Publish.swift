@@ -30,6 +30,17 @@ extension Broker {
     public func publish(
         _ batch: [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
     ) -> [Result<MessageID, BrokerError>] {
+        var taken = batch
+        return publish(taking: &taken, congestion: &congestion, receipts: &receipts)
+    }
+
+    /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes and body
+    /// into its message instead of sharing them: `batch` is left holding emptied requests for the
+    /// caller to clear. The stream protocol's path: sharing cost a retain per field per message
+    /// here and a release per field when the caller cleared its batch.
+    public func publish(
+        taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
+    ) -> [Result<MessageID, BrokerError>] {
         var results: [Result<MessageID, BrokerError>] = []
         guard !batch.isEmpty else { return results }
         results.reserveCapacity(batch.count)
@@ -45,9 +56,10 @@ extension Broker {
         var now: UInt64?
         var deduplicated = 0
 
-        // Requests are read in place (borrowed), not copied out of the batch: a copy retains every
-        // field of a request, and this loop runs per message.
-        batch.withUnsafeBufferPointer { requests in
+        // Requests are read in place, not copied out of the batch: a copy retains every field of a
+        // request, and this loop runs per message.
+        let requestCount = batch.count
+        batch.withUnsafeMutableBufferPointer { requests in
             for index in requests.indices {
                 if route?.topic != requests[index].topic {
                     switch resolveRoute(requests[index].topic) {
@@ -87,7 +99,9 @@ extension Broker {
                     }
                 }
                 let message = Message(
-                    id: ids[index], topic: route.topic, attributes: requests[index].attributes, body: requests[index].body,
+                    id: ids[index], topic: route.topic,
+                    attributes: Self.take(&requests[index].attributes, leaving: [:]),
+                    body: Self.take(&requests[index].body, leaving: []),
                     groupID: requests[index].groupID, deduplicationID: deduplicationID, subject: requests[index].subject,
                     transportCache: requests[index].transportCache, protocolBodies: requests[index].protocolBodies)
                 results.append(.success(message.id))
@@ -96,12 +110,12 @@ extension Broker {
                     let messageIndex = messages.count
                     let size = message.retainedBytes
                     if route.unfilteredCount > 0 {
-                        fanOut.reserve(matches: route.unfilteredCount, messages: batch.count)
+                        fanOut.reserve(matches: route.unfilteredCount, messages: requestCount)
                         fanOut.addUnfiltered(route, messageIndex: messageIndex, size: size)
                     }
                     for matcher in route.matchers {
                         let ids = matcher.matches(attributes: message.attributes, body: message.body)
-                        fanOut.reserve(matches: ids.count, messages: batch.count)
+                        fanOut.reserve(matches: ids.count, messages: requestCount)
                         for id in ids {
                             guard let target = route.targets[id] else { continue }  // removed since the build
                             fanOut.add(target, messageIndex: messageIndex, size: size)
@@ -140,6 +154,14 @@ extension Broker {
             receipts = waiting
         }
         return results
+    }
+
+    /// Moves `value` out, leaving `empty` (a swap: no retain of the moved value, no release).
+    @inline(__always)
+    private static func take<T>(_ value: inout T, leaving empty: T) -> T {
+        var moved = empty
+        swap(&moved, &value)
+        return moved
     }
 
     /// The topic's current snapshot, creating the topic when auto-create is on.

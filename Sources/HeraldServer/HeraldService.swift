@@ -122,6 +122,14 @@ public final class HeraldService: Sendable {
         broker.publish(batch, congestion: &congestion, receipts: &receipts).map { $0.mapError(\.heraldError) }
     }
 
+    /// `publish`, moving each accepted request's attributes and body into its message
+    /// (`Broker.publish(taking:)`): `batch` is left holding emptied requests for the caller to clear.
+    public func publish(
+        taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
+    ) -> [Result<MessageID, HeraldError>] {
+        broker.publish(taking: &batch, congestion: &congestion, receipts: &receipts).map { $0.mapError(\.heraldError) }
+    }
+
     // MARK: - Subscriptions
 
     /// Checks one subscribe (permission, the named subscription or the filter policy with SNS's

@@ -412,7 +412,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         guard !publishBatch.isEmpty else { return }
         var congestion: PublishCongestion?
         var receipts: PublishReceipts?
-        let results = service.publish(publishBatch, congestion: &congestion, receipts: &receipts)
+        let results = service.publish(taking: &publishBatch, congestion: &congestion, receipts: &receipts)
         if let congestion { pace(congestion) }
         if receipts != nil || !confirmations.isEmpty {
             // Some confirmation waits for a receipt: every later one queues behind it.

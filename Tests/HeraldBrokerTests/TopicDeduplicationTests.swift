@@ -84,6 +84,27 @@ final class ManualClock: Sendable {
         #expect(delivered.last?.deduplicationID == "explicit")
     }
 
+    /// `publish(taking:)` moves accepted requests' attributes and bodies into the messages, and
+    /// content-based keys are still taken from each request's own body, before it is moved.
+    @Test func publishTakingMovesAcceptedBodiesAndKeepsContentDeduplication() throws {
+        let policy = TopicDeduplicationPolicy.fifo(contentBasedDeduplication: true)
+        let (broker, _, endpoints) = try makeBroker([TopicConfiguration(name: "orders.fifo", deduplication: policy)])
+        var attributed = fifo("Test")
+        attributed.attributes = ["color": .string("red")]
+        var batch = [attributed, fifo("Test"), PublishRequest(topic: "orders.fifo", body: Array("no group".utf8)), fifo("Other")]
+        var congestion: PublishCongestion?
+        var receipts: PublishReceipts?
+        let results = broker.publish(taking: &batch, congestion: &congestion, receipts: &receipts)
+        #expect(results[1].success == results[0].success)  // the duplicate got the first id
+        #expect(results[2].success == nil)  // refused: no group id
+        #expect(endpoints["orders.fifo"]?.bodies == ["Test", "Other"])
+        let delivered = endpoints["orders.fifo"]?.calls.withLock { $0.flatMap { $0 } } ?? []
+        #expect(delivered.first?.attributes["color"] == .string("red"))
+        // Accepted requests were emptied; the duplicate and the refused one were left alone.
+        #expect(batch.map(\.body.count) == [0, 4, 8, 0])
+        #expect(batch[0].attributes.isEmpty)
+    }
+
     @Test func aFIFOPublishWithoutAnIDOrContentBasedDeduplicationIsRefusedWithSNSsText() throws {
         let (broker, _, endpoints) = try makeBroker([TopicConfiguration(name: "orders.fifo")])
         let results = broker.publish([fifo("no id"), fifo("empty id", dedup: ""), fifo("ok", dedup: "d")])
