@@ -62,8 +62,13 @@ extension MatchContext {
                     }
                 } else {
                     let path = valueNode >= 0 ? trieNodePath[Int(valueNode)] : -1
-                    guard let after = scalar(p, end, path: path) else { return false }
-                    p = after
+                    if isArray && path >= 0 && (c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10) {
+                        guard let after = bodyNumbers(path: path, p, end, run: true) else { return false }
+                        p = after
+                    } else {
+                        guard let after = scalar(p, end, path: path) else { return false }
+                        p = after
+                    }
                 }
             }
             // After a value or a closed container: a separator, more closers, or the end.
@@ -146,11 +151,50 @@ extension MatchContext {
             if path >= 0 { nullField(path: path) }
             return p + 4
         default:
-            var decimal = DecimalNumber()
-            guard let after = readJSONNumber(p, end, into: &decimal) else { return nil }
-            if path >= 0 { numberText(path: path, p, after - p, decimal) }
-            return after
+            return path >= 0 ? bodyNumbers(path: path, p, end, run: false) : skipJSONNumber(p, end)
         }
+    }
+
+    /// Numbers at a named path, from `p`: one, or with `run` as many as follow it in the same array
+    /// separated by bare commas (coordinate arrays), so each costs no trip through the scanner's
+    /// loop. A value is read only when some condition there can use it: a path with no numeric
+    /// condition only marks the field, and one whose only numeric conditions are exact numbers
+    /// first tries to reject each number from its text against the path's guards
+    /// (`rejectedJSONNumber`), which is what most numbers there come to. Returns the position
+    /// after the last number read, or nil when one is invalid.
+    @inlinable @inline(__always)
+    mutating func bodyNumbers(path: Int32, _ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, run: Bool) -> UnsafePointer<UInt8>? {
+        let head = paths + Int(path)
+        let unread = head.pointee.flags.isDisjoint(with: .anyNumber)
+        let gate = unread ? nil : NumberGate(low: head.pointee.numberLow, high: head.pointee.numberHigh)
+        var p = start
+        while true {
+            if unread {
+                guard let after = skipJSONNumber(p, end) else { return nil }
+                numberFieldPresent(path: path)
+                p = after
+            } else if let gate, let after = rejectedJSONNumber(p, end, gate) {
+                numberFieldPresent(path: path)
+                p = after
+            } else {
+                var decimal = DecimalNumber()
+                guard let after = readJSONNumber(p, end, into: &decimal) else { return nil }
+                numberText(path: path, p, after - p, decimal)
+                p = after
+            }
+            guard run, end - p >= 2, p[0] == UInt8(ascii: ","), p[1] == UInt8(ascii: "-") || p[1] &- UInt8(ascii: "0") < 10 else {
+                return p
+            }
+            p += 1
+        }
+    }
+
+    /// What `numberText` does for a number before looking at its value.
+    @inlinable @inline(__always)
+    mutating func numberFieldPresent(path: Int32) {
+        markPresent(path)
+        let existsTrue = paths[Int(path)].existsTrue
+        if existsTrue.count != 0 { hit(existsTrue) }
     }
 
     @inlinable @inline(__always)
