@@ -112,6 +112,64 @@ import Testing
         #expect(rejected > 20_000 && kept > 5_000, "rejected \(rejected), kept \(kept)")
     }
 
+    /// Runs of numbers in arrays (bare commas, and "],[" into a sibling array when the enclosing
+    /// container is an array): seeded nested arrays under objects and arrays, some mutated so a
+    /// "],[" turns up where the enclosing container is an object, a bracket is lost or doubled, or
+    /// a separator changes. Validity must be the reference parser's and matches the reference's.
+    @Test func numberRunsAcrossSiblingArraysMatchLikeTheReference() {
+        var rng = SplitMix64(seed: 4242)
+        let policies = [
+            M.body(M.key("g.c", .exactNumber(37.807808))),
+            M.body(M.key("g.c", .exactNumber(-1), .exactNumber(3))),
+            M.body(M.key("g.c", .numeric(NumericRange(lower: 5, lowerInclusive: true, upper: 6, upperInclusive: false)))),
+            M.body(M.key("g.c", .exists(true)), M.key("g.d", .exactNumber(2))),
+            M.body(M.key("g.d", .anythingBut(.numbers([0])))),
+            M.body(M.key("zz", .exists(false))),
+        ]
+        let matcher = M.matcher(policies)
+        let scratch = MatchScratch()
+        func number() -> String {
+            ["0", "-1", "3", "3.0", "37.807808", "37.80780792169409", "-122.41177969822667", "5.5", "2", "1e0", "-0", "6"][Int.random(in: 0..<12, using: &rng)]
+        }
+        func array(_ depth: Int) -> String {
+            let count = Int.random(in: 1...4, using: &rng)
+            let elements = (0..<count).map { _ in depth > 0 && Int.random(in: 0..<3, using: &rng) != 0 ? array(depth - 1) : number() }
+            return "[" + elements.joined(separator: ",") + "]"
+        }
+        var valid = 0, invalid = 0, matched = 0
+        for round in 0..<5000 {
+            var body: String
+            switch round % 3 {
+            case 0: body = "{\"g\":{\"c\":\(array(3)),\"d\":\(number())}}"
+            case 1: body = "{\"g\":[{\"c\":\(array(2))},{\"d\":\(array(1))}]}"
+            default: body = "{\"g\":{\"d\":\(array(2)),\"c\":\(array(3))},\"x\":[\(array(2))]}"
+            }
+            if round % 2 == 1 {
+                var bytes = Array(body.utf8)
+                let at = Int.random(in: 1..<bytes.count - 1, using: &rng)
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0: bytes.remove(at: at)
+                case 1: bytes.insert(bytes[at], at: at)
+                case 2: bytes[at] = [UInt8(ascii: "]"), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: "}")][Int.random(in: 0..<4, using: &rng)]
+                case 3: bytes.insert(contentsOf: Array("],[".utf8), at: at)
+                default: bytes.insert(contentsOf: Array(",[7]".utf8), at: at)
+                }
+                body = String(decoding: bytes, as: UTF8.self)
+            }
+            let bytes = Array(body.utf8)
+            let input = FilterInput.body(bytes)
+            if input.isMatchable { valid += 1 } else { invalid += 1 }
+            let expected = policies.indices.filter { ReferenceEvaluator.matches(policies[$0], input) }
+            bytes.withUnsafeBytes { _ = matcher.match(attributes: [:], body: $0, scratch: scratch) }
+            let got = scratch.matchedIDs.sorted()
+            #expect(got == expected, "\(body)")
+            if got != expected { return }
+            matched += got.count
+        }
+        #expect(valid > 2500 && invalid > 800, "valid \(valid), invalid \(invalid)")
+        #expect(matched > 3000)
+    }
+
     @Test func gatesNeedAUsableGuard() {
         #expect(NumberGate(low: -.infinity, high: .infinity) == nil)
         #expect(NumberGate(low: -1e9, high: 5) == nil)

@@ -63,7 +63,10 @@ extension MatchContext {
                 } else {
                     let path = valueNode >= 0 ? trieNodePath[Int(valueNode)] : -1
                     if isArray && path >= 0 && (c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10) {
-                        guard let after = bodyNumbers(path: path, p, end, run: true) else { return false }
+                        // Sibling arrays of numbers ("],[") stay in the run when the enclosing
+                        // container is an array too: same depth, same frame, same path.
+                        let siblings = depth >= 2 && stack[depth &- 2] & 1 != 0
+                        guard let after = bodyNumbers(path: path, p, end, run: true, siblings: siblings) else { return false }
                         p = after
                     } else {
                         guard let after = scalar(p, end, path: path) else { return false }
@@ -153,19 +156,22 @@ extension MatchContext {
             if path >= 0 { nullField(path: path) }
             return p + 4
         default:
-            return path >= 0 ? bodyNumbers(path: path, p, end, run: false) : skipJSONNumber(p, end)
+            return path >= 0 ? bodyNumbers(path: path, p, end, run: false, siblings: false) : skipJSONNumber(p, end)
         }
     }
 
     /// Numbers at a named path, from `p`: one, or with `run` as many as follow it in the same array
     /// separated by bare commas (coordinate arrays), so each costs no trip through the scanner's
-    /// loop. A value is read only when some condition there can use it: a path with no numeric
+    /// loop; with `siblings` (the array is itself an element of an array) also across "],[" into
+    /// the next array of numbers, which has the same depth, frame and path. A value is read only when some condition there can use it: a path with no numeric
     /// condition only marks the field, and one whose only numeric conditions are exact numbers
     /// first tries to reject each number from its text against the path's guards
     /// (`rejectedJSONNumber`), which is what most numbers there come to. Returns the position
     /// after the last number read, or nil when one is invalid.
     @inlinable @inline(__always)
-    mutating func bodyNumbers(path: Int32, _ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, run: Bool) -> UnsafePointer<UInt8>? {
+    mutating func bodyNumbers(
+        path: Int32, _ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, run: Bool, siblings: Bool
+    ) -> UnsafePointer<UInt8>? {
         let head = paths + Int(path)
         let unread = head.pointee.flags.isDisjoint(with: .anyNumber)
         let gate = unread ? nil : NumberGate(low: head.pointee.numberLow, high: head.pointee.numberHigh)
@@ -184,10 +190,15 @@ extension MatchContext {
                 numberText(path: path, p, after - p, decimal)
                 p = after
             }
-            guard run, end - p >= 2, p[0] == UInt8(ascii: ","), p[1] == UInt8(ascii: "-") || p[1] &- UInt8(ascii: "0") < 10 else {
+            guard run, end - p >= 4 else { return p }
+            if p[0] == UInt8(ascii: ","), p[1] == UInt8(ascii: "-") || p[1] &- UInt8(ascii: "0") < 10 {
+                p += 1
+            } else if siblings, p[0] == UInt8(ascii: "]"), p[1] == UInt8(ascii: ","), p[2] == UInt8(ascii: "["),
+                      p[3] == UInt8(ascii: "-") || p[3] &- UInt8(ascii: "0") < 10 {
+                p += 3
+            } else {
                 return p
             }
-            p += 1
         }
     }
 
