@@ -274,3 +274,134 @@ func rangeAtom(_ v: Double, _ ends: UnsafePointer<Double>, _ count: Int) -> Int 
     return lo < count && ends[lo] == v ? 2 &* lo &+ 1 : 2 &* lo
 }
 
+
+// MARK: - Numbers no condition can use
+
+/// Skips (and validates) one JSON number at `p` (already known to start with '-' or a digit) that
+/// nothing reads: the same grammar, end and length bound as `readJSONNumber`, without the value.
+@inlinable @inline(__always)
+func skipJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
+    var q = p
+    if q[0] == UInt8(ascii: "-") {
+        q += 1
+        if q == end { return nil }
+    }
+    let first = q[0]
+    if first == UInt8(ascii: "0") {
+        q += 1
+    } else if first &- UInt8(ascii: "1") < 9 {
+        q = skipJSONDigits(q + 1, end)
+    } else {
+        return nil
+    }
+    if q < end && q[0] == UInt8(ascii: ".") {
+        let digits = q + 1
+        q = skipJSONDigits(digits, end)
+        if q == digits { return nil }
+    }
+    if q < end && (q[0] | 0x20) == UInt8(ascii: "e") {
+        q += 1
+        if q < end && (q[0] == UInt8(ascii: "-") || q[0] == UInt8(ascii: "+")) { q += 1 }
+        let digits = q
+        q = skipJSONDigits(digits, end)
+        if q == digits { return nil }
+    }
+    return q - p <= maxJSONNumberLength ? q : nil
+}
+
+/// The first byte at or after `p` that is not an ASCII digit, eight bytes at a time.
+@inlinable @inline(__always)
+func skipJSONDigits(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8> {
+    var q = p
+    while end - q >= 8 {
+        let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self)) ^ 0x3030_3030_3030_3030
+        let nonDigits = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+        if nonDigits != 0 { return q + (nonDigits.trailingZeroBitCount >> 3) }
+        q += 8
+    }
+    while q < end && q[0] &- UInt8(ascii: "0") < 10 { q += 1 }
+    return q
+}
+
+/// A path's number guards (`PathInfo.numberLow` / `numberHigh`) in units of 10^-8, widened to
+/// integers: `low` ≤ numberLow·10^8 and `high` ≥ numberHigh·10^8 exactly. Below 9·10^7 in
+/// magnitude the scaled guards stay below 2^53, where the product is off by at most 0.5 and
+/// integers are exact, so one unit of slack covers the rounding. An infinite guard stays infinite
+/// (that side never rejects); nil when neither side can reject or a guard is too large.
+@usableFromInline
+struct NumberGate {
+    @usableFromInline let low: Double
+    @usableFromInline let high: Double
+
+    @inlinable @inline(__always)
+    init?(low: Double, high: Double) {
+        let lowUsable = low > -9e7 && low < 9e7
+        let highUsable = high > -9e7 && high < 9e7
+        guard (lowUsable || low == -.infinity) && (highUsable || high == .infinity), lowUsable || highUsable else { return nil }
+        self.low = (low * 1e8).rounded(.down) - 1
+        self.high = (high * 1e8).rounded(.up) + 1
+    }
+}
+
+/// When the JSON number at `p` is surely outside the gate's guards, and so can change no answer
+/// (see `NumberGuard`: every value at or below the low guard rounds below the path's lowest exact
+/// number, symmetrically above): the position after it, validated as `readJSONNumber` would.
+/// nil when it may be inside, or is not in the plain form read here (at most 7 integer digits, no
+/// exponent, 8 readable bytes after a '.'), or is invalid: the caller then reads it in full.
+/// From the sign, integer part I and the first 8 fraction digits F (zero-padded), the magnitude
+/// lies in [N, N + 1]·10^-8 with N = I·10^8 + F < 2^53, compared against the gate exactly; the
+/// integer part alone (magnitude in [I, I + 1]) settles most numbers before the fraction is read.
+@inlinable @inline(__always)
+func rejectedJSONNumber(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ gate: NumberGate) -> UnsafePointer<UInt8>? {
+    var q = p
+    let negative = q[0] == UInt8(ascii: "-")
+    if negative { q += 1 }
+    guard q < end else { return nil }
+    let integerStart = q
+    var integer = UInt64(q[0] &- UInt8(ascii: "0"))
+    if integer > 9 { return nil }
+    q += 1
+    if integer != 0 {
+        while q < end {
+            let d = q[0] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            integer = integer &* 10 &+ UInt64(d)
+            q += 1
+        }
+        if q - integerStart > 7 { return nil }
+    } else if q < end && q[0] &- UInt8(ascii: "0") < 10 {
+        return nil  // a leading zero: invalid, which the full reading reports
+    }
+    // Most rejections need only the sign and the integer part: the magnitude is in [I, I + 1].
+    let whole = Double(integer) * 100_000_000
+    if negative ? (-whole <= gate.low || -(whole + 100_000_000) >= gate.high) : (whole + 100_000_000 <= gate.low || whole >= gate.high) {
+        if q < end && q[0] == UInt8(ascii: ".") {
+            let digits = q + 1
+            q = skipJSONDigits(digits, end)
+            if q == digits { return nil }
+        }
+        if q < end && (q[0] | 0x20) == UInt8(ascii: "e") { return nil }
+        return q - p <= maxJSONNumberLength ? q : nil
+    }
+    var fraction: UInt64 = 0
+    if q < end && q[0] == UInt8(ascii: ".") {
+        q += 1
+        guard end - q >= 8 else { return nil }
+        let x = UInt64(littleEndian: UnsafeRawPointer(q).loadUnaligned(as: UInt64.self)) ^ 0x3030_3030_3030_3030
+        let nonDigits = ((x &+ 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080
+        // The digit run's length in bytes; the bytes after it become zeros (padding digits).
+        let bits = nonDigits.trailingZeroBitCount & ~7
+        if bits == 0 { return nil }
+        var v = bits == 64 ? x : x & ((1 << UInt64(bits)) &- 1)
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF
+        fraction = (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
+        q += bits >> 3
+        if bits == 64 { q = skipJSONDigits(q, end) }
+    }
+    if q < end && (q[0] | 0x20) == UInt8(ascii: "e") { return nil }
+    if q - p > maxJSONNumberLength { return nil }
+    let n = Double(integer &* 100_000_000 &+ fraction)
+    let rejected = negative ? (-n <= gate.low || -(n + 1) >= gate.high) : (n + 1 <= gate.low || n >= gate.high)
+    return rejected ? q : nil
+}

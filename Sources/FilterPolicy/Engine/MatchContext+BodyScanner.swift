@@ -36,7 +36,7 @@ extension MatchContext {
                 if !isArray {
                     guard p[0] == UInt8(ascii: "\"") else { return false }
                     var flags: UInt8 = 0
-                    guard let close = scanJSONString(p + 1, end, &flags) else { return false }
+                    guard let close = scanJSONString(p + 1, end, &flags, dots: true) else { return false }
                     valueNode = childNode(node, p + 1, close - (p + 1), flags)
                     p = skipJSONWhitespace(close + 1, end)
                     guard p < end, p[0] == UInt8(ascii: ":") else { return false }
@@ -62,8 +62,16 @@ extension MatchContext {
                     }
                 } else {
                     let path = valueNode >= 0 ? trieNodePath[Int(valueNode)] : -1
-                    guard let after = scalar(p, end, path: path) else { return false }
-                    p = after
+                    if isArray && path >= 0 && (c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10) {
+                        // Sibling arrays of numbers ("],[") stay in the run when the enclosing
+                        // container is an array too: same depth, same frame, same path.
+                        let siblings = depth >= 2 && stack[depth &- 2] & 1 != 0
+                        guard let after = bodyNumbers(path: path, p, end, run: true, siblings: siblings) else { return false }
+                        p = after
+                    } else {
+                        guard let after = scalar(p, end, path: path) else { return false }
+                        p = after
+                    }
                 }
             }
             // After a value or a closed container: a separator, more closers, or the end.
@@ -92,6 +100,8 @@ extension MatchContext {
         var k = key
         var n = count
         var ascii = flags & jsonStringNonASCII == 0
+        // A key read without escapes whose scan saw no '.' is one segment (most keys).
+        let oneSegment = flags & (jsonStringEscaped | jsonStringDotted) == 0
         if flags & jsonStringEscaped != 0 {
             n = decodeJSONString(key, count)
             k = UnsafePointer(state.pointee.unescaped.base)
@@ -102,7 +112,7 @@ extension MatchContext {
         var current = node
         var segmentStart = 0
         while true {
-            var i = segmentStart
+            var i = oneSegment ? n : segmentStart
             while i < n && k[i] != UInt8(ascii: ".") { i &+= 1 }
             let length = i &- segmentStart
             if ascii && !trieNodeHasUnicodeChild[Int(current)] {
@@ -146,11 +156,58 @@ extension MatchContext {
             if path >= 0 { nullField(path: path) }
             return p + 4
         default:
-            var decimal = DecimalNumber()
-            guard let after = readJSONNumber(p, end, into: &decimal) else { return nil }
-            if path >= 0 { numberText(path: path, p, after - p, decimal) }
-            return after
+            return path >= 0 ? bodyNumbers(path: path, p, end, run: false, siblings: false) : skipJSONNumber(p, end)
         }
+    }
+
+    /// Numbers at a named path, from `p`: one, or with `run` as many as follow it in the same array
+    /// separated by bare commas (coordinate arrays), so each costs no trip through the scanner's
+    /// loop; with `siblings` (the array is itself an element of an array) also across "],[" into
+    /// the next array of numbers, which has the same depth, frame and path. A value is read only when some condition there can use it: a path with no numeric
+    /// condition only marks the field, and one whose only numeric conditions are exact numbers
+    /// first tries to reject each number from its text against the path's guards
+    /// (`rejectedJSONNumber`), which is what most numbers there come to. Returns the position
+    /// after the last number read, or nil when one is invalid.
+    @inlinable @inline(__always)
+    mutating func bodyNumbers(
+        path: Int32, _ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, run: Bool, siblings: Bool
+    ) -> UnsafePointer<UInt8>? {
+        let head = paths + Int(path)
+        let unread = head.pointee.flags.isDisjoint(with: .anyNumber)
+        let gate = unread ? nil : NumberGate(low: head.pointee.numberLow, high: head.pointee.numberHigh)
+        var p = start
+        while true {
+            if unread {
+                guard let after = skipJSONNumber(p, end) else { return nil }
+                numberFieldPresent(path: path)
+                p = after
+            } else if let gate, let after = rejectedJSONNumber(p, end, gate) {
+                numberFieldPresent(path: path)
+                p = after
+            } else {
+                var decimal = DecimalNumber()
+                guard let after = readJSONNumber(p, end, into: &decimal) else { return nil }
+                numberText(path: path, p, after - p, decimal)
+                p = after
+            }
+            guard run, end - p >= 4 else { return p }
+            if p[0] == UInt8(ascii: ","), p[1] == UInt8(ascii: "-") || p[1] &- UInt8(ascii: "0") < 10 {
+                p += 1
+            } else if siblings, p[0] == UInt8(ascii: "]"), p[1] == UInt8(ascii: ","), p[2] == UInt8(ascii: "["),
+                      p[3] == UInt8(ascii: "-") || p[3] &- UInt8(ascii: "0") < 10 {
+                p += 3
+            } else {
+                return p
+            }
+        }
+    }
+
+    /// What `numberText` does for a number before looking at its value.
+    @inlinable @inline(__always)
+    mutating func numberFieldPresent(path: Int32) {
+        markPresent(path)
+        let existsTrue = paths[Int(path)].existsTrue
+        if existsTrue.count != 0 { hit(existsTrue) }
     }
 
     @inlinable @inline(__always)
@@ -275,6 +332,8 @@ extension MatchContext {
 
 @usableFromInline let jsonStringEscaped: UInt8 = 1
 @usableFromInline let jsonStringNonASCII: UInt8 = 2
+/// Set by `scanJSONString(dots: true)` when the raw string may hold a '.' (never missed when it does).
+@usableFromInline let jsonStringDotted: UInt8 = 4
 /// The reference parser's nesting bound for bodies and String.Array values.
 @usableFromInline let maxJSONDepth = FilterInput.maxBodyNestingDepth
 @usableFromInline let maxJSONNumberLength = JSONParser.Limits.jacksonMaxNumberLength
@@ -309,32 +368,42 @@ func matchLiteral(_ p: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ word
 }
 
 /// Finds the closing quote of a JSON string whose body starts at `p`, validating it (no raw control
-/// characters, well-formed escapes). Sets `jsonStringEscaped` / `jsonStringNonASCII` in `flags`.
+/// characters, well-formed escapes). Sets `jsonStringEscaped` / `jsonStringNonASCII` in `flags`,
+/// and with `dots` (keys: their "." splits paths) `jsonStringDotted` when a raw '.' may be in it.
 /// Eight bytes at a time: a word is clean when it has no '"', no '\\' and no byte below 0x20.
 @inlinable @inline(__always)
-func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ flags: inout UInt8) -> UnsafePointer<UInt8>? {
+func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ flags: inout UInt8, dots: Bool = false) -> UnsafePointer<UInt8>? {
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highs: UInt64 = 0x8080_8080_8080_8080
     var p = start
     var high: UInt64 = 0
+    // High bits at '.' bytes of the clean words (the lowest '.' of a word always shows; bytes
+    // above it may show falsely, which only costs childNode its search).
+    var dotted: UInt64 = 0
     while true {
         while end - p >= 8 {
             let v = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
             let quote = v ^ (ones &* 0x22)
             let backslash = v ^ (ones &* 0x5C)
             let stops = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((v &- ones &* 0x20) & ~v)) & highs
+            let dot = v ^ (ones &* 0x2E)
+            let dotBits = dots ? (dot &- ones) & ~dot & highs : 0
             if stops != 0 {
                 let bit = stops.trailingZeroBitCount
-                high |= v & highs & ((1 << UInt64(bit & ~7)) &- 1)
+                let before: UInt64 = (1 << UInt64(bit & ~7)) &- 1
+                high |= v & highs & before
+                dotted |= dotBits & before
                 p += bit >> 3
                 break
             }
             high |= v & highs
+            dotted |= dotBits
             p += 8
         }
         guard p < end else { return nil }
         let c = p[0]
         if c == UInt8(ascii: "\"") {
+            if dotted != 0 { flags |= jsonStringDotted }
             if high != 0 {
                 flags |= jsonStringNonASCII
                 if !isValidUTF8(start, p - start) { return nil }
@@ -363,6 +432,7 @@ func scanJSONString(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, 
         }
         if c < 0x20 { return nil }
         if c >= 0x80 { high |= 0x80 }
+        if dots && c == UInt8(ascii: ".") { dotted |= 0x80 }
         p += 1
     }
 }
