@@ -94,10 +94,33 @@ enum ByteHash {
         return x ^ (x >> 29)
     }
 
-    /// A whole key, eight bytes a step; the length is mixed in first, so zero padding of the last
-    /// word cannot make two lengths collide. Reads only the key's own bytes.
+    /// A whole key. Keys of up to `ByteTable.inlineLimit` bytes hash their two packed bucket words
+    /// (`packed`); longer ones go eight bytes a step.
     @inlinable @inline(__always)
     static func hash(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        if count <= ByteTable.inlineLimit {
+            let (low, high) = ByteTable.packInline(bytes, count)
+            return packed(tag: tag, low, high)
+        }
+        return long(tag: tag, bytes, count)
+    }
+
+    /// A short key from its packed words (length in `high`'s top bits, so zero padding cannot make
+    /// two lengths collide): two independent multiplies, then `finish`'s avalanche — a lookup is
+    /// then a few cycles of hashing instead of a serial multiply per word (names and most values of
+    /// a message are this short).
+    @inlinable @inline(__always)
+    static func packed(tag: UInt32, _ low: UInt64, _ high: UInt64) -> UInt64 {
+        let t = UInt64(tag) &* 0x9E37_79B9_7F4A_7C15
+        let a = (low ^ t) &* 0xbf58_476d_1ce4_e5b9
+        let b = (high ^ 0xcbf2_9ce4_8422_2325 ^ (t >> 17)) &* 0x94d0_49bb_1331_11eb
+        return finish(a ^ (b >> 31 | b << 33))
+    }
+
+    /// A key longer than `ByteTable.inlineLimit`, eight bytes a step; the length is mixed in first,
+    /// so zero padding of the last word cannot make two lengths collide. Reads only the key's bytes.
+    @inlinable
+    static func long(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         let raw = UnsafeRawPointer(bytes)
         var h = mix(seed(tag), UInt64(truncatingIfNeeded: count))
         var i = 0
@@ -285,8 +308,30 @@ struct ByteTable: Sendable {
     @inlinable @inline(__always)
     func find(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
         // The kind test folds away where the tag's kind is a constant (every matcher call site).
-        let hash = ByteHash.isIncremental(tag: tag) ? ByteHash.incremental(tag: tag, bytes, count) : ByteHash.hash(tag: tag, bytes, count)
-        return find(hash: hash, tag: tag, bytes, count)
+        if ByteHash.isIncremental(tag: tag) {
+            return find(hash: ByteHash.incremental(tag: tag, bytes, count), tag: tag, bytes, count)
+        }
+        if count <= ByteTable.inlineLimit {
+            // Packed once: the same two words are the hash's input and the bucket's key.
+            let (low, high) = ByteTable.packInline(bytes, count)
+            return find(hash: ByteHash.packed(tag: tag, low, high), tag: tag, low: low, high: high)
+        }
+        return find(hash: ByteHash.long(tag: tag, bytes, count), tag: tag, bytes, count)
+    }
+
+    /// The value for a key of at most `inlineLimit` bytes, given as its packed words, or -1.
+    @inlinable @inline(__always)
+    func find(hash: UInt64, tag: UInt32, low: UInt64, high: UInt64) -> Int32 {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = entries.base + slot
+            let h = entry.pointee.hash
+            if h == 0 { return -1 }
+            if h == hash && entry.pointee.tag == tag && entry.pointee.low == low && entry.pointee.high == high {
+                return entry.pointee.value
+            }
+            slot = (slot &+ 1) & mask
+        }
     }
 
     func free() {
