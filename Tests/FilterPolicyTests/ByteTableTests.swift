@@ -4,7 +4,7 @@ import Testing
 
 /// The byte table keeps keys of up to 14 bytes inside the bucket and longer ones in the arena: every
 /// key length around those limits, keys that differ only by trailing zero bytes or by one byte at
-/// either end, and tags that differ, each found exactly and no look-alike found.
+/// either end, and tags that differ, each found exactly (value and slot run) and no look-alike found.
 @Suite struct ByteTableTests {
     @Test func inlineAndArenaKeysAreFoundExactly() {
         var rng = SplitMix64(seed: 7)
@@ -18,7 +18,8 @@ import Testing
             }
         }
         for (index, key) in keys.enumerated() {
-            _ = builder.value(tag: key.tag, bytes: key.bytes) { Int32(index) }
+            let range = SlotRange(start: Int32(1000 + index), count: Int32(1 + index % 5))
+            _ = builder.value(tag: key.tag, bytes: key.bytes, range: range) { Int32(index) }
         }
         let table = builder.freeze()
         defer { table.free() }
@@ -27,8 +28,15 @@ import Testing
             let padded = bytes + [0xAB, 0xCD, 0, 0, 0, 0, 0, 0]
             return padded.withUnsafeBufferPointer { table.find(tag: tag, $0.baseAddress ?? emptyBytes, bytes.count) }
         }
+        // The slot run kept in the bucket: the key's own, and empty for a key not stored.
+        func findRange(_ tag: UInt32, _ bytes: [UInt8]) -> SlotRange {
+            let padded = bytes + [0xAB, 0xCD, 0, 0, 0, 0, 0, 0]
+            return padded.withUnsafeBufferPointer { table.findRange(tag: tag, $0.baseAddress ?? emptyBytes, bytes.count) }
+        }
         for (index, key) in keys.enumerated() {
             #expect(find(key.tag, key.bytes) == Int32(index), "length \(key.bytes.count), tag \(key.tag)")
+            #expect(findRange(key.tag, key.bytes) == SlotRange(start: Int32(1000 + index), count: Int32(1 + index % 5)))
+            #expect(findRange(key.tag + 10, key.bytes) == .empty)
             // Look-alikes: another tag, one more zero byte, one byte changed at either end.
             #expect(find(key.tag + 10, key.bytes) == -1)
             if key.tag != 1 { #expect(find(key.tag, key.bytes + [0]) == -1, "length \(key.bytes.count) + zero") }

@@ -314,7 +314,7 @@ private struct PolicyCompiler {
         let range = addSlots(slots)
         let index = Int32(parts.tableRanges.count)
         parts.tableRanges.append(range)
-        _ = parts.strings.value(tag: kind.tag(path), bytes: bytes) { index }
+        _ = parts.strings.value(tag: kind.tag(path), bytes: bytes, range: range) { index }
     }
 
     mutating func finish() -> CompiledParts {
