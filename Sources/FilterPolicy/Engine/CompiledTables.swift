@@ -159,7 +159,7 @@ enum ByteHash {
 /// one table (for instance "exact strings of path 7" and "prefixes of path 7").
 @usableFromInline
 struct ByteTableBuilder {
-    var entries: [(tag: UInt32, bytes: [UInt8], value: Int32, range: SlotRange)] = []
+    var entries: [(tag: UInt32, bytes: [UInt8], value: Int32, range: SlotRange, single: SlotEntry?)] = []
     var seen: [ByteKey: Int] = [:]
 
     struct ByteKey: Hashable {
@@ -168,13 +168,15 @@ struct ByteTableBuilder {
     }
 
     /// Returns the value already stored for this key, or stores `make()`'s (with `range`, the slot
-    /// run a lookup through `findRange` gets; `.empty` for tables that only map to values).
-    mutating func value(tag: UInt32, bytes: [UInt8], range: SlotRange = .empty, make: () -> Int32) -> Int32 {
+    /// run a hit reads through `ByteTable.Entry.hitSlots`; `.empty` for tables that only map to
+    /// values). When the run is one slot, `single` is it: a key of at most `inlineLimit` bytes then
+    /// keeps that slot entry itself in its bucket.
+    mutating func value(tag: UInt32, bytes: [UInt8], range: SlotRange = .empty, single: SlotEntry? = nil, make: () -> Int32) -> Int32 {
         let key = ByteKey(tag: tag, bytes: bytes)
         if let index = seen[key] { return entries[index].value }
         let v = make()
         seen[key] = entries.count
-        entries.append((tag, bytes, v, range))
+        entries.append((tag, bytes, v, range, range.count == 1 ? single : nil))
         return v
     }
 
@@ -193,15 +195,21 @@ struct ByteTableBuilder {
             }
             var slot = Int(truncatingIfNeeded: h) & mask
             while table[slot].high != ByteTable.emptyMark { slot = (slot + 1) & mask }
-            let (low, high): (UInt64, UInt64)
+            var (low, high): (UInt64, UInt64)
+            var range = entry.range
             if entry.bytes.count <= ByteTable.inlineLimit {
                 (low, high) = entry.bytes.withUnsafeBufferPointer { ByteTable.packInline($0.baseAddress ?? emptyBytes, $0.count) }
+                if let single = entry.single {
+                    // The slot entry's two words in place of the run (same layout: two 4-byte fields).
+                    range = SlotRange(start: single.slot, count: Int32(bitPattern: single.target))
+                    high |= ByteTable.oneSlotBit
+                }
             } else {
                 low = UInt64(UInt32(arena.count)) | UInt64(UInt32(entry.bytes.count)) << 32
                 high = ByteTable.longMark
                 arena.append(contentsOf: entry.bytes)
             }
-            table[slot] = ByteTable.Entry(low: low, high: high, tag: entry.tag, value: entry.value, range: entry.range)
+            table[slot] = ByteTable.Entry(low: low, high: high, tag: entry.tag, value: entry.value, range: range)
         }
         return ByteTable(mask: mask, entries: AlignedBuffer(table), arena: Frozen(arena))
     }
@@ -250,6 +258,11 @@ struct ByteTable: Sendable {
     @usableFromInline static let longMark: UInt64 = 0xFFFF << 48
     /// `high` of an empty bucket: no key's (lengths are at most 14, or `longMark`).
     @usableFromInline static let emptyMark: UInt64 = 0xFFFE << 48
+    /// Set in a short key's stored `high` when its bucket keeps its one slot entry in `range`'s
+    /// place (a hit then reads no `slots` record either); probes compare `high` without it.
+    @usableFromInline static let oneSlotBit: UInt64 = 1 << 56
+    /// Where `Entry.range` starts (after low, high, tag, value; `ByteTableTests` checks it).
+    @usableFromInline static let rangeOffset = 24
 
     @usableFromInline let mask: Int
     @usableFromInline let entries: AlignedBuffer<Entry>
@@ -308,10 +321,22 @@ struct ByteTable: Sendable {
         entry(hash: hash, tag: tag, bytes, count)?.pointee.value ?? -1
     }
 
-    /// The slot run stored with (tag, bytes) whose finished hash is `hash`; empty when absent.
+    /// The slot entries a hit on (tag, bytes) whose finished hash is `hash` reads, with their
+    /// count (0 when absent); `slots` is the matcher's slot array.
     @inlinable @inline(__always)
-    func findRange(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> SlotRange {
-        entry(hash: hash, tag: tag, bytes, count)?.pointee.range ?? .empty
+    func findSlots(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int, slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        guard let e = entry(hash: hash, tag: tag, bytes, count) else { return (UnsafeRawPointer(slots), 0) }
+        return ByteTable.hitSlots(e, slots)
+    }
+
+    /// Where a found bucket's slot entries are: in the bucket itself (one), or its run in `slots`.
+    @inlinable @inline(__always)
+    static func hitSlots(_ e: UnsafeMutablePointer<Entry>, _ slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        // Short keys' stored top 16 bits are 0x01LL with the bit, 0x00LL without; long keys' 0xFFFF.
+        if (e.pointee.high >> 48) & 0xFF00 == 0x0100 {
+            return (UnsafeRawPointer(e) + ByteTable.rangeOffset, 1)
+        }
+        return (UnsafeRawPointer(slots + Int(e.pointee.range.start)), Int(e.pointee.range.count))
     }
 
     /// Long keys (rare) compare out of line, keeping the inlined probe small.
@@ -343,10 +368,11 @@ struct ByteTable: Sendable {
         entry(tag: tag, bytes, count)?.pointee.value ?? -1
     }
 
-    /// The slot run stored with (tag, bytes); empty when absent.
+    /// The slot entries a hit on (tag, bytes) reads, with their count (0 when absent).
     @inlinable @inline(__always)
-    func findRange(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> SlotRange {
-        entry(tag: tag, bytes, count)?.pointee.range ?? .empty
+    func findSlots(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int, slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        guard let e = entry(tag: tag, bytes, count) else { return (UnsafeRawPointer(slots), 0) }
+        return ByteTable.hitSlots(e, slots)
     }
 
     /// The bucket of a key of at most `inlineLimit` bytes, given as its packed words, or nil.
@@ -356,7 +382,7 @@ struct ByteTable: Sendable {
         while true {
             let entry = entries.base + slot
             let h = entry.pointee.high
-            if h == high && entry.pointee.low == low && entry.pointee.tag == tag { return entry }
+            if h & ~ByteTable.oneSlotBit == high && entry.pointee.low == low && entry.pointee.tag == tag { return entry }
             if h == ByteTable.emptyMark { return nil }
             slot = (slot &+ 1) & mask
         }

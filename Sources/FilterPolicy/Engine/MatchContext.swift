@@ -74,11 +74,17 @@ struct MatchContext {
     /// becomes a candidate (absence keys and body validity are checked in `finish`).
     @inlinable @inline(__always)
     mutating func hit(_ range: SlotRange) {
-        var i = Int(range.start)
-        let end = i &+ Int(range.count)
+        hit(UnsafeRawPointer(slots + Int(range.start)), Int(range.count))
+    }
+
+    /// `count` slot entries at `entries`: a run of `slots`, or the one a table bucket keeps itself
+    /// (`ByteTable.findSlots`). Read as raw words, as both places store them.
+    @inlinable @inline(__always)
+    mutating func hit(_ entries: UnsafeRawPointer, _ count: Int) {
+        var i = 0
         let stamp = UInt64(generation) << 32
-        while i < end {
-            let entry = slots[i]
+        while i < count {
+            let entry = entries.load(fromByteOffset: i &* MemoryLayout<SlotEntry>.stride, as: SlotEntry.self)
             i &+= 1
             let kind = entry.target >> 30
             let b = Int(entry.target & 0x3FFF_FFFF)
