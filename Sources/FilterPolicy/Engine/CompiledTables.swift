@@ -94,10 +94,33 @@ enum ByteHash {
         return x ^ (x >> 29)
     }
 
-    /// A whole key, eight bytes a step; the length is mixed in first, so zero padding of the last
-    /// word cannot make two lengths collide. Reads only the key's own bytes.
+    /// A whole key. Keys of up to `ByteTable.inlineLimit` bytes hash their two packed bucket words
+    /// (`packed`); longer ones go eight bytes a step.
     @inlinable @inline(__always)
     static func hash(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        if count <= ByteTable.inlineLimit {
+            let (low, high) = ByteTable.packInline(bytes, count)
+            return packed(tag: tag, low, high)
+        }
+        return long(tag: tag, bytes, count)
+    }
+
+    /// A short key from its packed words (length in `high`'s top bits, so zero padding cannot make
+    /// two lengths collide): two independent multiplies, then `finish`'s avalanche — a lookup is
+    /// then a few cycles of hashing instead of a serial multiply per word (names and most values of
+    /// a message are this short).
+    @inlinable @inline(__always)
+    static func packed(tag: UInt32, _ low: UInt64, _ high: UInt64) -> UInt64 {
+        let t = UInt64(tag) &* 0x9E37_79B9_7F4A_7C15
+        let a = (low ^ t) &* 0xbf58_476d_1ce4_e5b9
+        let b = (high ^ 0xcbf2_9ce4_8422_2325 ^ (t >> 17)) &* 0x94d0_49bb_1331_11eb
+        return finish(a ^ (b >> 31 | b << 33))
+    }
+
+    /// A key longer than `ByteTable.inlineLimit`, eight bytes a step; the length is mixed in first,
+    /// so zero padding of the last word cannot make two lengths collide. Reads only the key's bytes.
+    @inlinable
+    static func long(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         let raw = UnsafeRawPointer(bytes)
         var h = mix(seed(tag), UInt64(truncatingIfNeeded: count))
         var i = 0
@@ -136,7 +159,7 @@ enum ByteHash {
 /// one table (for instance "exact strings of path 7" and "prefixes of path 7").
 @usableFromInline
 struct ByteTableBuilder {
-    var entries: [(tag: UInt32, bytes: [UInt8], value: Int32)] = []
+    var entries: [(tag: UInt32, bytes: [UInt8], value: Int32, range: SlotRange, single: SlotEntry?)] = []
     var seen: [ByteKey: Int] = [:]
 
     struct ByteKey: Hashable {
@@ -144,20 +167,24 @@ struct ByteTableBuilder {
         var bytes: [UInt8]
     }
 
-    /// Returns the value already stored for this key, or stores `make()`'s.
-    mutating func value(tag: UInt32, bytes: [UInt8], make: () -> Int32) -> Int32 {
+    /// Returns the value already stored for this key, or stores `make()`'s (with `range`, the slot
+    /// run a hit reads through `ByteTable.Entry.hitSlots`; `.empty` for tables that only map to
+    /// values). When the run is one slot, `single` is it: a key of at most `inlineLimit` bytes then
+    /// keeps that slot entry itself in its bucket.
+    mutating func value(tag: UInt32, bytes: [UInt8], range: SlotRange = .empty, single: SlotEntry? = nil, make: () -> Int32) -> Int32 {
         let key = ByteKey(tag: tag, bytes: bytes)
         if let index = seen[key] { return entries[index].value }
         let v = make()
         seen[key] = entries.count
-        entries.append((tag, bytes, v))
+        entries.append((tag, bytes, v, range, range.count == 1 ? single : nil))
         return v
     }
 
     func freeze() -> ByteTable {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
-        var table = [ByteTable.Entry](repeating: ByteTable.Entry(hash: 0, tag: 0, value: -1, low: 0, high: 0), count: capacity)
+        let empty = ByteTable.Entry(low: 0, high: ByteTable.emptyMark, tag: 0, value: -1, range: .empty)
+        var table = [ByteTable.Entry](repeating: empty, count: capacity)
         var arena: [UInt8] = []
         let mask = capacity - 1
         for entry in entries {
@@ -167,16 +194,22 @@ struct ByteTableBuilder {
                     ? ByteHash.incremental(tag: entry.tag, base, buffer.count) : ByteHash.hash(tag: entry.tag, base, buffer.count)
             }
             var slot = Int(truncatingIfNeeded: h) & mask
-            while table[slot].hash != 0 { slot = (slot + 1) & mask }
-            let (low, high): (UInt64, UInt64)
+            while table[slot].high != ByteTable.emptyMark { slot = (slot + 1) & mask }
+            var (low, high): (UInt64, UInt64)
+            var range = entry.range
             if entry.bytes.count <= ByteTable.inlineLimit {
                 (low, high) = entry.bytes.withUnsafeBufferPointer { ByteTable.packInline($0.baseAddress ?? emptyBytes, $0.count) }
+                if let single = entry.single {
+                    // The slot entry's two words in place of the run (same layout: two 4-byte fields).
+                    range = SlotRange(start: single.slot, count: Int32(bitPattern: single.target))
+                    high |= ByteTable.oneSlotBit
+                }
             } else {
                 low = UInt64(UInt32(arena.count)) | UInt64(UInt32(entry.bytes.count)) << 32
                 high = ByteTable.longMark
                 arena.append(contentsOf: entry.bytes)
             }
-            table[slot] = ByteTable.Entry(hash: h, tag: entry.tag, value: entry.value, low: low, high: high)
+            table[slot] = ByteTable.Entry(low: low, high: high, tag: entry.tag, value: entry.value, range: range)
         }
         return ByteTable(mask: mask, entries: AlignedBuffer(table), arena: Frozen(arena))
     }
@@ -205,21 +238,31 @@ struct AlignedBuffer<Element>: @unchecked Sendable {
 
 @usableFromInline
 struct ByteTable: Sendable {
-    /// One bucket, 32 bytes: everything a probe compares. Keys of up to 14 bytes are stored in the
-    /// bucket itself (bytes 0..<8 in `low`, 8..<14 in `high`'s low 48 bits, the length in its top 16),
-    /// so a hit reads one cache line; longer keys keep (arena start, length) in `low` and
-    /// `longMark` in `high`, and compare against the arena.
+    /// One bucket, 32 bytes: everything a probe compares, and what a hit needs next. Keys of up to
+    /// 14 bytes are stored in the bucket itself (bytes 0..<8 in `low`, 8..<14 in `high`'s low 48
+    /// bits, the length in its top 16) and compared as two words; longer keys keep (arena start,
+    /// length) in `low` and `longMark` in `high`, and compare against the arena. No hash is kept:
+    /// the packed words are the comparison. `range` is the key's slot run (exact, prefix, suffix,
+    /// equals-ignore-case keys), so a hit goes straight to its slots instead of through a
+    /// `tableRanges` record — on a busy topic one cache miss less per hit.
     @usableFromInline
     struct Entry: Sendable {
-        @usableFromInline var hash: UInt64
-        @usableFromInline var tag: UInt32
-        @usableFromInline var value: Int32
         @usableFromInline var low: UInt64
         @usableFromInline var high: UInt64
+        @usableFromInline var tag: UInt32
+        @usableFromInline var value: Int32
+        @usableFromInline var range: SlotRange
     }
 
     @usableFromInline static let inlineLimit = 14
     @usableFromInline static let longMark: UInt64 = 0xFFFF << 48
+    /// `high` of an empty bucket: no key's (lengths are at most 14, or `longMark`).
+    @usableFromInline static let emptyMark: UInt64 = 0xFFFE << 48
+    /// Set in a short key's stored `high` when its bucket keeps its one slot entry in `range`'s
+    /// place (a hit then reads no `slots` record either); probes compare `high` without it.
+    @usableFromInline static let oneSlotBit: UInt64 = 1 << 56
+    /// Where `Entry.range` starts (after low, high, tag, value; `ByteTableTests` checks it).
+    @usableFromInline static let rangeOffset = 24
 
     @usableFromInline let mask: Int
     @usableFromInline let entries: AlignedBuffer<Entry>
@@ -252,25 +295,48 @@ struct ByteTable: Sendable {
         return (low, high | UInt64(count) << 48)
     }
 
-    /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
+    /// The bucket of (tag, bytes) whose finished hash is `hash`, or nil.
     @inlinable @inline(__always)
-    func find(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+    func entry(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UnsafeMutablePointer<Entry>? {
+        if count <= ByteTable.inlineLimit {
+            let (low, high) = ByteTable.packInline(bytes, count)
+            return entry(hash: hash, tag: tag, low: low, high: high)
+        }
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let entry = entries.base + slot
-            let h = entry.pointee.hash
-            if h == 0 { return -1 }
-            if h == hash && entry.pointee.tag == tag {
-                if count <= ByteTable.inlineLimit {
-                    let (low, high) = ByteTable.packInline(bytes, count)
-                    if entry.pointee.low == low && entry.pointee.high == high { return entry.pointee.value }
-                } else if entry.pointee.high == ByteTable.longMark && Int(entry.pointee.low >> 32) == count
-                    && arenaHolds(Int(UInt32(truncatingIfNeeded: entry.pointee.low)), bytes, count) {
-                    return entry.pointee.value
-                }
+            let h = entry.pointee.high
+            if h == ByteTable.emptyMark { return nil }
+            if h == ByteTable.longMark && entry.pointee.tag == tag && Int(entry.pointee.low >> 32) == count
+                && arenaHolds(Int(UInt32(truncatingIfNeeded: entry.pointee.low)), bytes, count) {
+                return entry
             }
             slot = (slot &+ 1) & mask
         }
+    }
+
+    /// The value for (tag, bytes) whose finished hash is `hash`, or -1.
+    @inlinable @inline(__always)
+    func find(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        entry(hash: hash, tag: tag, bytes, count)?.pointee.value ?? -1
+    }
+
+    /// The slot entries a hit on (tag, bytes) whose finished hash is `hash` reads, with their
+    /// count (0 when absent); `slots` is the matcher's slot array.
+    @inlinable @inline(__always)
+    func findSlots(hash: UInt64, tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int, slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        guard let e = entry(hash: hash, tag: tag, bytes, count) else { return (UnsafeRawPointer(slots), 0) }
+        return ByteTable.hitSlots(e, slots)
+    }
+
+    /// Where a found bucket's slot entries are: in the bucket itself (one), or its run in `slots`.
+    @inlinable @inline(__always)
+    static func hitSlots(_ e: UnsafeMutablePointer<Entry>, _ slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        // Short keys' stored top 16 bits are 0x01LL with the bit, 0x00LL without; long keys' 0xFFFF.
+        if (e.pointee.high >> 48) & 0xFF00 == 0x0100 {
+            return (UnsafeRawPointer(e) + ByteTable.rangeOffset, 1)
+        }
+        return (UnsafeRawPointer(slots + Int(e.pointee.range.start)), Int(e.pointee.range.count))
     }
 
     /// Long keys (rare) compare out of line, keeping the inlined probe small.
@@ -282,11 +348,44 @@ struct ByteTable: Sendable {
         return i == count
     }
 
+    /// The bucket of (tag, bytes), or nil.
+    @inlinable @inline(__always)
+    func entry(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> UnsafeMutablePointer<Entry>? {
+        // The kind test folds away where the tag's kind is a constant (every matcher call site).
+        if ByteHash.isIncremental(tag: tag) {
+            return entry(hash: ByteHash.incremental(tag: tag, bytes, count), tag: tag, bytes, count)
+        }
+        if count <= ByteTable.inlineLimit {
+            // Packed once: the same two words are the hash's input and the bucket's key.
+            let (low, high) = ByteTable.packInline(bytes, count)
+            return entry(hash: ByteHash.packed(tag: tag, low, high), tag: tag, low: low, high: high)
+        }
+        return entry(hash: ByteHash.long(tag: tag, bytes, count), tag: tag, bytes, count)
+    }
+
     @inlinable @inline(__always)
     func find(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
-        // The kind test folds away where the tag's kind is a constant (every matcher call site).
-        let hash = ByteHash.isIncremental(tag: tag) ? ByteHash.incremental(tag: tag, bytes, count) : ByteHash.hash(tag: tag, bytes, count)
-        return find(hash: hash, tag: tag, bytes, count)
+        entry(tag: tag, bytes, count)?.pointee.value ?? -1
+    }
+
+    /// The slot entries a hit on (tag, bytes) reads, with their count (0 when absent).
+    @inlinable @inline(__always)
+    func findSlots(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int, slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {
+        guard let e = entry(tag: tag, bytes, count) else { return (UnsafeRawPointer(slots), 0) }
+        return ByteTable.hitSlots(e, slots)
+    }
+
+    /// The bucket of a key of at most `inlineLimit` bytes, given as its packed words, or nil.
+    @inlinable @inline(__always)
+    func entry(hash: UInt64, tag: UInt32, low: UInt64, high: UInt64) -> UnsafeMutablePointer<Entry>? {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = entries.base + slot
+            let h = entry.pointee.high
+            if h & ~ByteTable.oneSlotBit == high && entry.pointee.low == low && entry.pointee.tag == tag { return entry }
+            if h == ByteTable.emptyMark { return nil }
+            slot = (slot &+ 1) & mask
+        }
     }
 
     func free() {

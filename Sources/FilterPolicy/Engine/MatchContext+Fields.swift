@@ -15,8 +15,8 @@ extension MatchContext {
         }
         if flags.isDisjoint(with: .anyString) { return }
         if flags.contains(.exact) {
-            let r = strings.find(tag: TableKind.exact.tag(path), p, n)
-            if r >= 0 { hit(tableRanges[Int(r)]) }
+            let (entries, count) = strings.findSlots(tag: TableKind.exact.tag(path), p, n, slots: slots)
+            if count != 0 { hit(entries, count) }
         }
         if flags.contains(.prefix) { affixes(.prefix, path: path, info.prefixLengthsStart, info.prefixLengthsCount, p, n) }
         if flags.contains(.suffix) {
@@ -26,8 +26,8 @@ extension MatchContext {
         if flags.contains(.equalsIgnoreCase) {
             if ascii {
                 let lowered = loweredCopy(p, n)
-                let r = strings.find(tag: TableKind.equalsIgnoreCase.tag(path), lowered, n)
-                if r >= 0 { hit(tableRanges[Int(r)]) }
+                let (entries, count) = strings.findSlots(tag: TableKind.equalsIgnoreCase.tag(path), lowered, n, slots: slots)
+                if count != 0 { hit(entries, count) }
             } else {
                 unicodeEqualsIgnoreCase(path: path, p, n)
             }
@@ -53,8 +53,8 @@ extension MatchContext {
                 h = ByteHash.step(h, p[consumed])
                 consumed &+= 1
             }
-            let r = strings.find(hash: ByteHash.finish(h), tag: tag, p, length)
-            if r >= 0 { hit(tableRanges[Int(r)]) }
+            let (entries, found) = strings.findSlots(hash: ByteHash.finish(h), tag: tag, p, length, slots: slots)
+            if found != 0 { hit(entries, found) }
         }
     }
 

@@ -35,6 +35,9 @@ struct MatchContext {
     @usableFromInline var candidateCount = 0
     @usableFromInline var recordedCount = 0
     @usableFromInline var recordedByteCount = 0
+    /// Bit `id & 63` set for every recorded field's deferred string id: a candidate whose id's bit
+    /// is clear is dropped with a register test instead of a pass over the recorded fields.
+    @usableFromInline var recordedIDBits: UInt64 = 0
 
     init(storage: CompiledStorage, state: UnsafeMutablePointer<ScratchState>) {
         self.storage = storage
@@ -71,11 +74,17 @@ struct MatchContext {
     /// becomes a candidate (absence keys and body validity are checked in `finish`).
     @inlinable @inline(__always)
     mutating func hit(_ range: SlotRange) {
-        var i = Int(range.start)
-        let end = i &+ Int(range.count)
+        hit(UnsafeRawPointer(slots + Int(range.start)), Int(range.count))
+    }
+
+    /// `count` slot entries at `entries`: a run of `slots`, or the one a table bucket keeps itself
+    /// (`ByteTable.findSlots`). Read as raw words, as both places store them.
+    @inlinable @inline(__always)
+    mutating func hit(_ entries: UnsafeRawPointer, _ count: Int) {
+        var i = 0
         let stamp = UInt64(generation) << 32
-        while i < end {
-            let entry = slots[i]
+        while i < count {
+            let entry = entries.load(fromByteOffset: i &* MemoryLayout<SlotEntry>.stride, as: SlotEntry.self)
             i &+= 1
             let kind = entry.target >> 30
             let b = Int(entry.target & 0x3FFF_FFFF)
@@ -220,6 +229,7 @@ struct MatchContext {
         }
         state.pointee.recorded.base[recordedCount] = RecordedField(path: path, kind: kind, number: number, stringID: stringID, start: start, count: n)
         recordedCount += 1
+        if stringID >= 0 { recordedIDBits |= 1 &<< UInt64(stringID & 63) }
     }
 
     /// Whether some recorded field at the deferred key's path satisfies one of its conditions
@@ -273,6 +283,7 @@ struct MatchContext {
     /// Whether some recorded field is the deferred exact string `id` (ids are unique across paths).
     @inline(__always)
     func recordedStringIDHolds(_ id: Int32) -> Bool {
+        if recordedIDBits & (1 &<< UInt64(id & 63)) == 0 { return false }
         let fields = state.pointee.recorded.base
         for i in 0..<recordedCount where fields[i].stringID == id { return true }
         return false
@@ -281,6 +292,7 @@ struct MatchContext {
     /// Whether a recorded field at `path` is the deferred exact string with id `id`.
     @inline(__always)
     func recordedStringHolds(_ path: Int32, _ id: Int32) -> Bool {
+        if recordedIDBits & (1 &<< UInt64(id & 63)) == 0 { return false }
         let fields = state.pointee.recorded.base
         for i in 0..<recordedCount where fields[i].path == path && fields[i].stringID == id { return true }
         return false

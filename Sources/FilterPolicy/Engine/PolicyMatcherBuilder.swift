@@ -314,7 +314,8 @@ private struct PolicyCompiler {
         let range = addSlots(slots)
         let index = Int32(parts.tableRanges.count)
         parts.tableRanges.append(range)
-        _ = parts.strings.value(tag: kind.tag(path), bytes: bytes) { index }
+        let single = range.count == 1 ? parts.slots[Int(range.start)] : nil
+        _ = parts.strings.value(tag: kind.tag(path), bytes: bytes, range: range, single: single) { index }
     }
 
     mutating func finish() -> CompiledParts {
