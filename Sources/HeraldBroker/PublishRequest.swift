@@ -33,6 +33,8 @@ extension Message {
     /// them (the payload is shared, so this over-counts memory for fan-out; it is a bound).
     var retainedBytes: Int {
         var total = body.count
+        let attributes = self.attributes
+        if attributes.isEmpty { return total }  // iterating even an empty dictionary showed per publish
         for (name, value) in attributes { total += value.sizeInBytes(name: name) }
         return total
     }
