@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The byte buffer behind both frame decoders: it accumulates fed bytes, finds control lines and
 /// hands out a frame's sections once they are complete. It never reserves memory for a declared
 /// length; it only holds bytes the caller already fed.
@@ -51,19 +59,21 @@ struct FrameBuffer: Sendable {
     /// bytes arrived without a LF, or when its LF arrives, so the outcome never depends on chunking.
     mutating func nextLine(maxLength: Int) throws(WireError) -> Range<Int>? {
         let limit = min(bytes.count, readIndex + maxLength)
-        var index = max(scanIndex, readIndex)
-        while index < limit {
-            if bytes[index] == Self.lf {
-                let start = readIndex
-                var end = index
-                if end > start, bytes[end - 1] == Self.cr { end -= 1 }
-                readIndex = index + 1
-                scanIndex = readIndex
-                return start..<end
-            }
-            index += 1
+        let from = max(scanIndex, readIndex)
+        // memchr, not a byte loop: every frame's line is searched (a byte loop showed per PUB).
+        let found: Int? = from < limit ? bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, let hit = memchr(base + from, Int32(Self.lf), limit - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        } : nil
+        if let index = found {
+            let start = readIndex
+            var end = index
+            if end > start, bytes[end - 1] == Self.cr { end -= 1 }
+            readIndex = index + 1
+            scanIndex = readIndex
+            return start..<end
         }
-        scanIndex = index
+        scanIndex = max(from, limit)
         if bytes.count - readIndex >= maxLength {
             throw WireError(.lineTooLong, "control line longer than \(maxLength) bytes", offset: streamOffset(readIndex))
         }

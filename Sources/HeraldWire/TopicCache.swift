@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The last valid topic a decoder built, by its bytes: PUBs of a publisher mostly name one topic,
 /// and validating it and building its String per frame showed in profiles.
 struct TopicCache: Sendable {
@@ -8,7 +16,10 @@ struct TopicCache: Sendable {
     mutating func topic(_ line: ControlLine, _ token: Range<Int>) -> String? {
         let slice = line.slice(token)
         if !bytes.isEmpty, slice.count == bytes.count,
-           bytes.withUnsafeBytes({ cached in cached.elementsEqual(UnsafeRawBufferPointer(slice)) }) {
+           bytes.withUnsafeBytes({ cached in
+               guard let a = cached.baseAddress, let b = slice.baseAddress else { return false }
+               return memcmp(a, b, cached.count) == 0  // a byte-by-byte compare showed per PUB
+           }) {
             return string
         }
         guard line.isTopic(token) else { return nil }
