@@ -168,6 +168,28 @@ import Testing
         #expect(valid > 1000 && invalid > 1000)
     }
 
+    /// A number run whose last ',' or ']' lies blocks before its end: whole blocks of only '['
+    /// (the depth moves, no commit point) and then a break or a valid tail, near the depth bound
+    /// too. The run may commit only up to that ',' with the depth it had there.
+    @Test func openingsAfterTheLastSeparatorAgree() {
+        var valid = 0
+        for openDepth in [0, maxJSONDepth - 128] {
+            for opens in [1, 2, 60, 63, 64, 65, 127, 128, 129, 180] {
+                for lead in ["[1,", "[-1.5,0,", "[[1],", "[" + String(repeating: "7,", count: 40)] {
+                    for tail in ["2", "01", "\"s\"", "1.2.3", "[]", "{\"a\":1}", "-", "3e5"] {
+                        let text = lead + String(repeating: "[", count: opens) + tail + String(repeating: "]", count: opens + 1)
+                        let bytes = Array(text.utf8)
+                        guard Self.agree(bytes, openDepth: openDepth, whole: true) else { return }
+                        if ReferenceSkipper.skip(bytes, start: 0, openDepth: openDepth) == bytes.count { valid += 1 }
+                    }
+                }
+            }
+        }
+        // The tails "2", "[]", {"a":1} and "3e5" are valid within the bound; with 128 levels left,
+        // 127 '[' inside the outer array reach it exactly and one more breaks it.
+        #expect(valid > 100)
+    }
+
     @Test func theBodyScannerStillRejectsWhatTheParserRejects() {
         // A coordinate run long enough for the window path, broken in ways only validation sees.
         let ring = (0..<20).map { _ in "[-122.41177969822667,37.80574790919513,0]" }.joined(separator: ",")
