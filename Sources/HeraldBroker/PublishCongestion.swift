@@ -18,12 +18,20 @@ public struct PublishCongestion: Sendable {
 
     /// Calls `relieved` once, as soon as `isRelieved` holds (at once if it already does).
     public func whenRelieved(_ relieved: @escaping @Sendable () -> Void) {
-        let once = ReliefOnce(relieved)
-        for session in sessions {
-            session.onRelief { [sessions] in
-                if sessions.allSatisfy({ !$0.congested.load(ordering: .relaxed) }) { once.fire() }
-            }
+        Self.watch(sessions, ReliefOnce(relieved))
+    }
+
+    /// Waits on one still-congested session at a time and looks at all of them again when it
+    /// clears. (Waiting on every session at once lost reliefs: a session that cleared first and
+    /// was congested again by another publisher before the last one cleared had already used up
+    /// its waiter, so nothing fired and the publisher sat out its whole pacing bound — 9 of 902
+    /// pacing waits in 10→10 runs.)
+    private static func watch(_ sessions: [StreamSessionCore], _ once: ReliefOnce) {
+        guard let congested = sessions.first(where: { $0.congested.load(ordering: .relaxed) }) else {
+            once.fire()
+            return
         }
+        congested.onRelief { watch(sessions, once) }
     }
 }
 

@@ -72,4 +72,32 @@ import Testing
         backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
         #expect(calls.load(ordering: .relaxed) == 2)
     }
+
+    /// A receiver that drained first and was congested again (by another publisher) before the
+    /// last one drained must still be waited for, and its second drain must fire the relief: a
+    /// publisher otherwise sat out its whole pacing bound (seen in 10→10 runs).
+    @Test func aReceiverCongestedAgainBeforeTheLastDrainStillRelievesThePublisher() throws {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
+        let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
+        let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
+        try broker.subscribe(first, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(second, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
+        let backlog = try #require(congestion)
+        let calls = Atomic<Int>(0)
+        backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
+        try broker.addCredit(first, sid: 1, 30)  // the first drains ...
+        let drained = first.core.congested.load(ordering: .relaxed)
+        #expect(!drained)
+        // ... and another publisher's batch congests it again (the second still holds 30).
+        var again: PublishCongestion?
+        _ = broker.publish((0..<30).map { request("orders", "n\($0)") }, congestion: &again)
+        let congestedAgain = first.core.congested.load(ordering: .relaxed)
+        #expect(congestedAgain)
+        try broker.addCredit(second, sid: 1, 60)  // the second drains: the first is backlogged
+        #expect(calls.load(ordering: .relaxed) == 0, "the first receiver is backlogged again")
+        try broker.addCredit(first, sid: 1, 30)  // the first drains again: now every one is low
+        #expect(calls.load(ordering: .relaxed) == 1)
+    }
 }
