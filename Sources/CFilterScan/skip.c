@@ -328,6 +328,22 @@ CFS_INLINE int replay(uint64_t brackets, uint64_t open, int64_t base, uint8_t *k
     return -1;
 }
 
+/// Moves the depth over a block's brackets `o` and `k` (the caller has cut them to the part of the
+/// block it commits): by their counts when no ']' can leave the arrays above `array_floor` and no
+/// '[' can pass the bound — however they interleave, every level pushed is then an array (`kinds`
+/// has 64 bytes of slack past the bound for this store) — else bracket by bracket (`replay`).
+/// Returns `replay`'s status when the brackets ended the run, -1 to go on.
+CFS_INLINE int move_depth(uint64_t o, uint64_t k, int64_t base, uint8_t *kinds, int *depth_io, int array_floor, int limit, int64_t *consumed) {
+    const int opens = __builtin_popcountll(o);
+    const int closes = __builtin_popcountll(k);
+    if (*depth_io - closes > array_floor && *depth_io + opens <= limit) {
+        if (opens) memset(kinds + *depth_io, 1, 64);
+        *depth_io += opens - closes;
+        return -1;
+    }
+    return replay(o | k, o, base, kinds, depth_io, limit, consumed);
+}
+
 /// Validates a run of numbers, ',', '[' and ']' that starts at a number beginning an array
 /// element, 64 bytes a block (at least one block must be readable at `p`). Every byte before the
 /// first rule break (or first byte of another class) obeys the grammar, and the run commits up to
@@ -426,19 +442,10 @@ CFS_INLINE int number_run(const uint8_t *p, const uint8_t *end, int mode, uint8_
         // What this block commits to the depth: all of it when good, else up to its last end.
         const uint64_t scope = bad ? through_last : ~0ULL;
         const int opens = __builtin_popcountll(o & scope);
-        const int closes = __builtin_popcountll(k & scope);
-        if (depth - closes > array_floor && depth + opens <= limit) {
-            // However the brackets interleave, no ']' leaves the arrays above `array_floor` and no
-            // '[' passes the bound: the depth moves by the counts, and every level pushed is an
-            // array (kinds has 64 bytes of slack past the bound for this store).
-            if (opens) memset(kinds + depth, 1, 64);
-            depth += opens - closes;
-        } else {
-            const int status = replay((o | k) & scope, o, base, kinds, &depth, limit, consumed);
-            if (status >= 0) {
-                *depth_io = depth;
-                return status;
-            }
+        const int status = move_depth(o & scope, k & scope, base, kinds, &depth, array_floor, limit, consumed);
+        if (status >= 0) {
+            *depth_io = depth;
+            return status;
         }
         if (ends) {
             commit = base + last + 1;
@@ -537,33 +544,19 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int number_run_avx
             if (!good_ends) break;
             const int last = 63 - __builtin_clzll(good_ends);
             const uint64_t scope = (2ULL << last) - 1;
-            const int opens = __builtin_popcountll(o & scope);
-            const int closes = __builtin_popcountll(k & scope);
-            if (depth - closes > array_floor && depth + opens <= limit) {
-                if (opens) memset(kinds + depth, 1, 64);
-                depth += opens - closes;
-            } else {
-                const int status = replay((o | k) & scope, o, base, kinds, &depth, limit, consumed);
-                if (status >= 0) {
-                    *depth_io = depth;
-                    return status;
-                }
+            const int status = move_depth(o & scope, k & scope, base, kinds, &depth, array_floor, limit, consumed);
+            if (status >= 0) {
+                *depth_io = depth;
+                return status;
             }
             *depth_io = depth;
             *consumed = base + last + 1;
             return (c >> last) & 1 ? RUN_ELEMENT : RUN_AFTER_VALUE;
         }
-        const int opens = __builtin_popcountll(o);
-        const int closes = __builtin_popcountll(k);
-        if (depth - closes > array_floor && depth + opens <= limit) {
-            if (opens) memset(kinds + depth, 1, 64);  // see number_run
-            depth += opens - closes;
-        } else {
-            const int status = replay(o | k, o, base, kinds, &depth, limit, consumed);
-            if (status >= 0) {
-                *depth_io = depth;
-                return status;
-            }
+        const int status = move_depth(o, k, base, kinds, &depth, array_floor, limit, consumed);
+        if (status >= 0) {
+            *depth_io = depth;
+            return status;
         }
         if (ends) {
             end_base = base;
