@@ -51,14 +51,7 @@ import Testing
     /// Relief is signalled: the callback runs once, when the last backlogged receiver drains — not
     /// before, and not again.
     @Test func whenRelievedIsCalledOnceWhenEveryReceiverDrained() throws {
-        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
-        let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
-        let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(first, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
-        try broker.subscribe(second, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
-        var congestion: PublishCongestion?
-        _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
-        let backlog = try #require(congestion)
+        let (broker, first, second, backlog) = try twoBackloggedSessions()
         let calls = Atomic<Int>(0)
         backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
         #expect(calls.load(ordering: .relaxed) == 0)
@@ -77,14 +70,7 @@ import Testing
     /// last one drained must still be waited for, and its second drain must fire the relief: a
     /// publisher otherwise sat out its whole pacing bound (seen in 10→10 runs).
     @Test func aReceiverCongestedAgainBeforeTheLastDrainStillRelievesThePublisher() throws {
-        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
-        let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
-        let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
-        try broker.subscribe(first, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
-        try broker.subscribe(second, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
-        var congestion: PublishCongestion?
-        _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
-        let backlog = try #require(congestion)
+        let (broker, first, second, backlog) = try twoBackloggedSessions()
         let calls = Atomic<Int>(0)
         backlog.whenRelieved { calls.add(1, ordering: .relaxed) }
         try broker.addCredit(first, sid: 1, 30)  // the first drains ...
@@ -99,5 +85,18 @@ import Testing
         #expect(calls.load(ordering: .relaxed) == 0, "the first receiver is backlogged again")
         try broker.addCredit(first, sid: 1, 30)  // the first drains again: now every one is low
         #expect(calls.load(ordering: .relaxed) == 1)
+    }
+
+    /// Two sessions without credit, each holding 30 queued messages (past a quarter of 80), and
+    /// the congestion that publish reported.
+    private func twoBackloggedSessions() throws -> (Broker, StreamSessionHandle, StreamSessionHandle, PublishCongestion) {
+        let (broker, _) = try makeBroker { $0.maxPendingMessages = 80 }
+        let first = try broker.attachSession(SessionID("a"), sink: RecordingSink(), now: 0)
+        let second = try broker.attachSession(SessionID("b"), sink: RecordingSink(), now: 0)
+        try broker.subscribe(first, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.subscribe(second, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        var congestion: PublishCongestion?
+        _ = broker.publish((0..<30).map { request("orders", "m\($0)") }, congestion: &congestion)
+        return (broker, first, second, try #require(congestion))
     }
 }
