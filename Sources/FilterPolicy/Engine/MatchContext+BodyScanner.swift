@@ -202,7 +202,8 @@ extension MatchContext {
         }
     }
 
-    /// What `numberText` does for a number before looking at its value.
+    /// A number at `path` is present, whatever its value (`numberText` starts with this; numbers
+    /// nothing reads stop here).
     @inlinable @inline(__always)
     mutating func numberFieldPresent(path: Int32) {
         markPresent(path)

@@ -143,11 +143,9 @@ extension MatchContext {
     /// 6-decimal rounding could then differ from the exact value's), then rounded to 6 decimals.
     @inlinable
     mutating func numberText(path: Int32, _ text: UnsafePointer<UInt8>, _ count: Int, _ decimal: DecimalNumber) {
+        numberFieldPresent(path: path)
         // Through a pointer, not a copy of the whole record: most numbers read only these fields.
         let head = paths + Int(path)
-        markPresent(path)
-        let existsTrue = head.pointee.existsTrue
-        if existsTrue.count != 0 { hit(existsTrue) }
         let flags = head.pointee.flags
         if flags.isDisjoint(with: .anyNumber) { return }
         let approximation = decimal.approximate(UnsafePointer(powersOfTen))
