@@ -134,18 +134,8 @@ enum ByteHash {
             if count >= 8 {
                 // The last eight bytes, shifted so only the ones not yet mixed remain.
                 word = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) >> UInt64((8 &- rest) &* 8)
-            } else if rest >= 4 {
-                let first = UInt64(raw.loadUnaligned(as: UInt32.self))
-                let last = UInt64(raw.loadUnaligned(fromByteOffset: rest &- 4, as: UInt32.self))
-                word = first | last << UInt64((rest &- 4) &* 8)
             } else {
-                var w: UInt64 = 0
-                var j = 0
-                while j < rest {
-                    w |= UInt64(bytes[j]) << UInt64(j &* 8)
-                    j &+= 1
-                }
-                word = w
+                word = ByteTable.loadShort(raw, rest)  // the whole key: nothing was mixed yet
             }
             h = mix(h, word)
         }
@@ -281,18 +271,28 @@ struct ByteTable: Sendable {
             if count > 8 {
                 high = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) >> UInt64((16 &- count) &* 8)
             }
-        } else if count >= 4 {
-            let first = UInt64(raw.loadUnaligned(as: UInt32.self))
-            let last = UInt64(raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
-            low = first | last << UInt64((count &- 4) &* 8)
         } else {
-            var i = 0
-            while i < count {
-                low |= UInt64(p[i]) << UInt64(i &* 8)
-                i &+= 1
-            }
+            low = loadShort(raw, count)
         }
         return (low, high | UInt64(count) << 48)
+    }
+
+    /// The `count` (< 8) bytes at `raw` as one zero-padded word, reading only those bytes: from 4
+    /// up, two overlapping 4-byte loads OR'd (a byte read twice lands in the same place both times).
+    @inlinable @inline(__always)
+    static func loadShort(_ raw: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        if count >= 4 {
+            let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let last = UInt64(raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+            return first | last << UInt64((count &- 4) &* 8)
+        }
+        var word: UInt64 = 0
+        var i = 0
+        while i < count {
+            word |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8)
+            i &+= 1
+        }
+        return word
     }
 
     /// The bucket of (tag, bytes) whose finished hash is `hash`, or nil.
