@@ -192,7 +192,7 @@ extension Connection {
 
     /// An SSL_write came back with WANT_WRITE/WANT_READ: remember the length it was given.
     private func notePendingTLSWrite() {
-        if ssl != nil { pendingTLSWriteLength = Connection.tlsWriteLength(output.count) }
+        if ssl != nil { pendingTLSWriteLength = Connection.tlsWriteLength(output.readable.count) }
     }
 
     /// After close(after:…): everything, the final bytes included, is with the kernel. Sends

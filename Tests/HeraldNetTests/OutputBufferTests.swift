@@ -15,38 +15,44 @@ extension NetTests {
                 chunk.withUnsafeBytes { buffer.append($0) }
                 expected += chunk
                 let take = min(expected.count, round * 131 % 4000)
-                #expect(Array(buffer.readable.prefix(take)) == Array(expected.prefix(take)))
+                #expect(Array(buffer.pendingBytes().prefix(take)) == Array(expected.prefix(take)))
                 buffer.consume(take)
                 expected.removeFirst(take)
                 #expect(buffer.count == expected.count)
             }
-            #expect(Array(buffer.readable) == expected)
+            #expect(buffer.pendingBytes() == expected)
         }
 
-        /// `reserve` moves pending bytes to the front only when the consumed space before them is
-        /// at least as large as they are; otherwise it grows. Either way the pending bytes stay in
-        /// order. (16 KiB is the first allocation.)
-        @Test(arguments: [
-            (consumed: 9_000, moves: true),   // 1,000 pending behind 9,000 consumed: moved in place
-            (consumed: 2_000, moves: false),  // 8,000 pending behind 2,000 consumed: grows instead
-        ])
-        func reserveMovesOnlyASmallBacklog(consumed: Int, moves: Bool) {
+        /// Pending bytes never move: appends past the first chunk go to new chunks, and the write
+        /// offered next (`readable`) is the front chunk's bytes, at the address they were written.
+        @Test func appendingNeverMovesPendingBytes() {
             var buffer = OutputBuffer()
             defer { buffer.release() }
             let first = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
             first.withUnsafeBytes { buffer.append($0) }
             #expect(buffer.capacity == OutputBuffer.minimumCapacity)
-            let storage = buffer.base
-            buffer.consume(consumed)
-            let second = (0..<7_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
-            second.withUnsafeBytes { buffer.append($0) }  // 6,384 bytes free at the end: not enough
-            if moves {
-                #expect(buffer.capacity == OutputBuffer.minimumCapacity)
-                #expect(buffer.base == storage)
-            } else {
-                #expect(buffer.capacity == 2 * OutputBuffer.minimumCapacity)
+            let storage = buffer.readable.baseAddress
+            buffer.consume(2_000)
+            var expected = Array(first[2_000...])
+            for round in 0..<40 {  // ≈ 280 KB more: several chunks, one append larger than a chunk
+                let size = round == 20 ? OutputBuffer.chunkCapacity + 1 : 7_000
+                let more = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ round) }
+                more.withUnsafeBytes { buffer.append($0) }
+                expected += more
+                #expect(buffer.readable.baseAddress == storage.map { $0 + 2_000 })
             }
-            #expect(Array(buffer.readable) == Array(first[consumed...]) + second)
+            #expect(buffer.readable.count == 8_000)  // the first chunk's share; 7,000 did not fit after it
+            #expect(buffer.pendingBytes() == expected)
+            #expect(buffer.count == expected.count)
+            var drained: [UInt8] = []
+            while !buffer.isEmpty {  // as the connection writes: front chunk by front chunk
+                let take = min(buffer.readable.count, 5_000)
+                drained += buffer.readable.prefix(take)
+                buffer.consume(take)
+            }
+            #expect(drained == expected)
+            buffer.shrinkIfEmpty()
+            #expect(buffer.capacity <= OutputBuffer.retainedCapacity)
         }
 
         @Test func inPlaceEncodingAndShrinking() {
@@ -104,12 +110,12 @@ extension NetTests {
             let dropped = buffer.discardUnstarted(keepingFront: pinned)
             #expect(dropped == stream.count - kept.upperBound)
             Array("ERR\r\n".utf8).withUnsafeBytes { buffer.append($0) }
-            #expect(Array(buffer.readable) == Array(stream[kept]) + Array("ERR\r\n".utf8))
+            #expect(buffer.pendingBytes() == Array(stream[kept]) + Array("ERR\r\n".utf8))
             // The buffer keeps working: the ERR is a call of its own.
             buffer.consume(kept.count + 2)
             #expect(buffer.isMidCall)
             #expect(buffer.discardUnstarted() == 0)
-            #expect(Array(buffer.readable) == Array("R\r\n".utf8))
+            #expect(buffer.pendingBytes() == Array("R\r\n".utf8))
         }
 
         /// Random appends, partial consumes (across compaction and growth) and discards against a
@@ -122,13 +128,25 @@ extension NetTests {
             var calls: [[UInt8]] = []  // pending calls, the first one possibly partly consumed
             var consumedOfFirst = 0
             var next: UInt8 = 0
-            for _ in 0..<800 {
+            for _ in 0..<1_500 {
                 switch random.next() % 8 {
-                case 0, 1, 2, 3:
+                case 0, 1, 2:
                     let size = Int(random.next() % 2000) + 1
                     let call = (0..<size).map { _ -> UInt8 in next &+= 1; return next }
                     call.withUnsafeBytes { buffer.append($0) }
                     calls.append(call)
+                case 3:
+                    // In place, with room reserved well past what is written (often a new chunk),
+                    // and sometimes nothing written at all (an empty reserved chunk).
+                    let size = random.next() % 4 == 0 ? 0 : Int(random.next() % 2000) + 1
+                    let call = (0..<size).map { _ -> UInt8 in next &+= 1; return next }
+                    let room = size + Int(random.next() % UInt64(OutputBuffer.chunkCapacity))
+                    let written = buffer.append(maxBytes: max(room, 1)) { raw in
+                        for i in 0..<size { raw[i] = call[i] }
+                        return size
+                    }
+                    #expect(written == size)
+                    if size > 0 { calls.append(call) }
                 case 4, 5, 6:
                     let pending = calls.reduce(0) { $0 + $1.count } - consumedOfFirst
                     let take = pending == 0 ? 0 : Int(random.next() % UInt64(pending + 1))
@@ -160,8 +178,8 @@ extension NetTests {
                     if calls.isEmpty { consumedOfFirst = 0 }
                 }
                 let expected = Array(calls.joined().dropFirst(consumedOfFirst))
-                #expect(Array(buffer.readable) == expected)
-                if Array(buffer.readable) != expected { return }
+                #expect(buffer.pendingBytes() == expected)
+                if buffer.pendingBytes() != expected { return }
                 #expect(buffer.isMidCall == (consumedOfFirst > 0))
             }
         }
