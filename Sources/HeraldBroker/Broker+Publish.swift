@@ -247,12 +247,14 @@ struct FanOut {
     private var unfilteredRun: [(group: Int32, slot: Int, subscriptionID: UInt64)] = []
 
     /// Sizes the tables from the batch's first matches (assuming later messages match alike), so
-    /// they do not regrow match by match. Capped: a guess must not cost much when wrong.
+    /// they do not regrow match by match. Capped: a guess must not cost much when wrong (65,536
+    /// items are 2 MiB of address space, touched only as far as they are used; a cap of 4,096
+    /// made a 10→10 batch regrow twice, copying its items each time).
     mutating func reserve(matches: Int, messages: Int) {
         guard matches > 0, items.capacity == 0 else { return }
         let receivers = min(matches, 1_024)
-        items.reserveCapacity(min(receivers * messages, 4_096))
-        itemGroups.reserveCapacity(min(receivers * messages, 4_096))
+        items.reserveCapacity(min(receivers * messages, 1 << 16))
+        itemGroups.reserveCapacity(min(receivers * messages, 1 << 16))
         groups.reserveCapacity(receivers)
         groupIndex.reserveCapacity(receivers)
     }

@@ -170,17 +170,21 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
     /// `low`, each group of up to 8 digits rendered in one register (every PUBOK and MSG carries
     /// an id, and a digit-at-a-time loop showed in profiles).
     public func writeUUID(to base: UnsafeMutablePointer<UInt8>) {
+        // Four 32-bit words, eight digits each; the middle two words are split by a dash each.
         let raw = UnsafeMutableRawPointer(base)
+        let second = Self.hex8(UInt32(truncatingIfNeeded: high))
+        let third = Self.hex8(UInt32(truncatingIfNeeded: low >> 32))
         raw.storeBytes(of: Self.hex8(UInt32(truncatingIfNeeded: high >> 32)), as: UInt64.self)
         raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
-        Self.storeHex4(UInt16(truncatingIfNeeded: high >> 16), to: raw + 9)
+        // Little-endian (x86-64, arm64): the low half of a digit word holds its first four digits.
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: second), toByteOffset: 9, as: UInt32.self)
         raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
-        Self.storeHex4(UInt16(truncatingIfNeeded: high), to: raw + 14)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: second >> 32), toByteOffset: 14, as: UInt32.self)
         raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
-        Self.storeHex4(UInt16(truncatingIfNeeded: low >> 48), to: raw + 19)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: third), toByteOffset: 19, as: UInt32.self)
         raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
-        Self.storeHex4(UInt16(truncatingIfNeeded: low >> 32), to: raw + 24)
-        (raw + 28).storeBytes(of: Self.hex8(UInt32(truncatingIfNeeded: low)), as: UInt64.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: third >> 32), toByteOffset: 24, as: UInt32.self)
+        raw.storeBytes(of: Self.hex8(UInt32(truncatingIfNeeded: low)), toByteOffset: 28, as: UInt64.self)
     }
 
     /// The 8 lower-case hex digits of `value` as 8 bytes in memory order (most significant first).
@@ -195,14 +199,6 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
         let above9 = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
         x = x &+ 0x3030_3030_3030_3030 &+ above9 &* 39
         return x.bigEndian  // the most significant digit first in memory
-    }
-
-    /// The 4 lower-case hex digits of `value` at `destination`.
-    @inline(__always)
-    private static func storeHex4(_ value: UInt16, to destination: UnsafeMutableRawPointer) {
-        withUnsafeBytes(of: hex8(UInt32(value))) { digits in  // "0000" then the 4 digits
-            UnsafeMutableRawBufferPointer(start: destination, count: 4).copyMemory(from: UnsafeRawBufferPointer(rebasing: digits[4..<8]))
-        }
     }
 
     /// The 128 bits of a canonical lower-case UUID text, or nil for any other text.
