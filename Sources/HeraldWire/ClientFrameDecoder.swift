@@ -43,20 +43,20 @@ public struct ClientFrameDecoder: Sendable {
         var bodyLength: Int
         var groupID: String?
         var deduplicationID: String?
-        var deferred: WireError?
+        var deferred = DeferredError()
     }
 
     struct SubscribeHeader: Sendable {
         var frame: SubscribeFrame
         var policyLength: Int
-        var deferred: WireError?
+        var deferred = DeferredError()
     }
 
     struct QueueRequestHeader: Sendable {
         var requestID: UInt64
         var action: String
         var jsonLength: Int
-        var deferred: WireError?
+        var deferred = DeferredError()
     }
 
     public init(limits: WireLimits = .default) {
@@ -100,7 +100,9 @@ public struct ClientFrameDecoder: Sendable {
     }
 
     mutating func decodeNext() throws(WireError) -> ClientFrame? {
-        if let waiting = pending.take() {
+        // Checked before `take()`: taking copies the whole (large) enum even when it is nil, and
+        // this runs per frame.
+        if pending != nil, let waiting = pending.take() {
             // Rare path: a frame's sections arrive in a later read. `pending` is already cleared, so a
             // thrown (skipped) frame does not stay pending.
             let frame: ClientFrame?
@@ -145,7 +147,7 @@ public struct ClientFrameDecoder: Sendable {
     /// Builds the PUB once its sections are buffered; nil while they are not.
     mutating func completePublish(_ header: PublishHeader) throws(WireError) -> ClientFrame? {
         guard let start = try buffer.takeSections(length: header.attributesLength + header.bodyLength) else { return nil }
-        if let deferred = header.deferred { throw deferred }
+        if let deferred = header.deferred.error { throw deferred }
         return buffer.bytes.withUnsafeBufferPointer { bytes in
             let bodyStart = start + header.attributesLength
             return .publish(PublishFrame(
@@ -158,7 +160,7 @@ public struct ClientFrameDecoder: Sendable {
 
     mutating func completeSubscribe(_ header: SubscribeHeader) throws(WireError) -> ClientFrame? {
         guard let start = try buffer.takeSections(length: header.policyLength) else { return nil }
-        if let deferred = header.deferred { throw deferred }
+        if let deferred = header.deferred.error { throw deferred }
         var frame = header.frame
         if header.policyLength > 0 { frame.policy = Array(buffer.bytes[start..<(start + header.policyLength)]) }
         return .subscribe(frame)
@@ -166,7 +168,7 @@ public struct ClientFrameDecoder: Sendable {
 
     mutating func completeQueueRequest(_ header: QueueRequestHeader) throws(WireError) -> ClientFrame? {
         guard let start = try buffer.takeSections(length: header.jsonLength) else { return nil }
-        if let deferred = header.deferred { throw deferred }
+        if let deferred = header.deferred.error { throw deferred }
         let json = header.jsonLength > 0 ? Array(buffer.bytes[start..<(start + header.jsonLength)]) : []
         return .queueRequest(QueueRequestFrame(requestID: header.requestID, action: header.action, json: json))
     }
@@ -265,7 +267,7 @@ public struct ClientFrameDecoder: Sendable {
         let policyLength = try line.length(try line.required("policy length", verb: "SUB"), "policy length", limit: limits.maxPolicyBytes)
         let reference = ErrorReference.subscription(sid)
         var frame = SubscribeFrame(sid: sid, topic: "", credit: 0)
-        var deferred: WireError?
+        var deferred = DeferredError()
         if line.isTopic(topicToken) {
             frame.topic = line.string(topicToken)
         } else {

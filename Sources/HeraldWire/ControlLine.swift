@@ -51,6 +51,10 @@ struct ControlLine {
         if deferred == nil { deferred = error(code, message(), fatal: false, reference: reference) }
     }
 
+    func keepFirst(_ deferred: inout DeferredError, _ reference: ErrorReference, _ code: WireError.Code, _ message: @autoclosure () -> String) {
+        if deferred.error == nil { deferred = DeferredError(error(code, message(), fatal: false, reference: reference)) }
+    }
+
     mutating func required(_ what: String, verb: String, fatal: Bool = true, reference: ErrorReference = .none) throws(WireError) -> Range<Int> {
         guard let token = next() else {
             throw error(.malformedLine, "\(verb) is missing its \(what)", fatal: fatal, reference: reference)
