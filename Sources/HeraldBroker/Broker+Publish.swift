@@ -34,7 +34,7 @@ extension Broker {
         return publish(taking: &taken, congestion: &congestion, receipts: &receipts)
     }
 
-    /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes and body
+    /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes, body and optional fields
     /// into its message instead of sharing them: `batch` is left holding emptied requests for the
     /// caller to clear. The stream protocol's path: sharing cost a retain per field per message
     /// here and a release per field when the caller cleared its batch.
@@ -100,10 +100,12 @@ extension Broker {
                 }
                 let message = Message(
                     id: ids[index], topic: route.topic,
-                    attributes: Self.take(&requests[index].attributes, leaving: [:]),
-                    body: Self.take(&requests[index].body, leaving: []),
-                    groupID: requests[index].groupID, deduplicationID: deduplicationID, subject: requests[index].subject,
-                    transportCache: requests[index].transportCache, protocolBodies: requests[index].protocolBodies)
+                    attributes: moveOut(&requests[index].attributes, leaving: [:]),
+                    body: moveOut(&requests[index].body, leaving: []),
+                    groupID: moveOut(&requests[index].groupID, leaving: nil), deduplicationID: deduplicationID,
+                    subject: moveOut(&requests[index].subject, leaving: nil),
+                    transportCache: moveOut(&requests[index].transportCache, leaving: nil),
+                    protocolBodies: moveOut(&requests[index].protocolBodies, leaving: nil))
                 results.append(.success(message.id))
                 route.publishCounter?.add(1)
                 if route.hasTargets {
@@ -154,14 +156,6 @@ extension Broker {
             receipts = waiting
         }
         return results
-    }
-
-    /// Moves `value` out, leaving `empty` (a swap: no retain of the moved value, no release).
-    @inline(__always)
-    private static func take<T>(_ value: inout T, leaving empty: T) -> T {
-        var moved = empty
-        swap(&moved, &value)
-        return moved
     }
 
     /// The topic's current snapshot, creating the topic when auto-create is on.

@@ -397,10 +397,13 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         }
         // The attribute section decoded without error: MSGs pass it through as the publisher sent it.
         let cache = pub.attributes.isEmpty ? nil : EncodedAttributeSection(pub.attributes)
+        // Each field is moved out of the frame (swapped with an empty value), not copied: a copy
+        // cost a retain here and a release when the frame died, per field and per PUB.
+        var pub = pub
         if let error = service.preparePublish(
-            topic: pub.topic, attributes: attributes, body: pub.body, groupID: pub.groupID,
-            deduplicationID: pub.deduplicationID, transportCache: cache, principal: principal,
-            validator: settings.messageValidator, appendingTo: &publishBatch) {
+            topic: moveOut(&pub.topic, leaving: ""), attributes: attributes, body: moveOut(&pub.body, leaving: []),
+            groupID: moveOut(&pub.groupID, leaving: nil), deduplicationID: moveOut(&pub.deduplicationID, leaving: nil),
+            transportCache: cache, principal: principal, validator: settings.messageValidator, appendingTo: &publishBatch) {
             return reply(error, reference)
         }
         publishRequestIDs.append(requestID)
