@@ -323,6 +323,13 @@ struct MatchContext {
             }
             return
         }
+        walkAttributes(attributes, byString)
+    }
+
+    /// The message's attributes looked up in the index, one by one. Out of line: the one-policy
+    /// path above keeps its own small frame.
+    @inline(never)
+    mutating func walkAttributes(_ attributes: MessageAttributes, _ byString: [String: Int32]) {
         // By index, without the iterator's copy of the dictionary. Each element's name, data type
         // and text are read in a step that only reads and copies bytes (the text into scratch), so
         // the optimizer drops the copies of the element's strings and their reference counting.
@@ -431,7 +438,7 @@ func plainAttribute(_ attributes: MessageAttributes, _ i: MessageAttributes.Inde
     }) ?? nil else { return general }
     let count = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
         guard bytes.count <= capacity else { return -1 }
-        if let base = bytes.baseAddress { out.update(from: base, count: bytes.count) }
+        if let base = bytes.baseAddress { copyBytes(out, base, bytes.count) }
         return bytes.count
     } ?? -1
     if count < 0 { return general }
@@ -476,6 +483,31 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: 
         i &+= 1
     }
     return true
+}
+
+/// Copies `count` bytes: short runs (attribute texts mostly are) word by word in line, instead of a
+/// call to memmove each.
+@inlinable @inline(__always)
+func copyBytes(_ out: UnsafeMutablePointer<UInt8>, _ p: UnsafePointer<UInt8>, _ count: Int) {
+    if count > 32 {
+        out.update(from: p, count: count)
+        return
+    }
+    let from = UnsafeRawPointer(p), to = UnsafeMutableRawPointer(out)
+    var i = 0
+    while i &+ 8 <= count {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+        i &+= 8
+    }
+    if count & 4 != 0 {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt32.self), toByteOffset: i, as: UInt32.self)
+        i &+= 4
+    }
+    if count & 2 != 0 {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt16.self), toByteOffset: i, as: UInt16.self)
+        i &+= 2
+    }
+    if count & 1 != 0 { out[i] = p[i] }
 }
 
 /// A valid pointer for zero-length byte strings.
