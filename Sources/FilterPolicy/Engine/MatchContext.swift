@@ -426,9 +426,7 @@ func plainAttribute(_ attributes: MessageAttributes, _ i: MessageAttributes.Inde
     let general = PlainAttribute(path: -2, kind: .binary, count: 0)
     guard asciiNames else { return general }
     let path = attributes.keys[i].utf8.withContiguousStorageIfAvailable { bytes -> Int32 in
-        let base = bytes.baseAddress ?? emptyBytes
-        if !allASCII(base, bytes.count) { return -2 }
-        return names.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+        names.findASCII(tag: TableKind.attributeName.tag(0), bytes.baseAddress ?? emptyBytes, bytes.count)
     } ?? -2
     if path < 0 { return PlainAttribute(path: path, kind: .binary, count: 0) }
     let value = attributes.values[i]
