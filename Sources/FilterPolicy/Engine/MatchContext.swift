@@ -318,8 +318,16 @@ struct MatchContext {
     mutating func attributeFields(_ attributes: MessageAttributes) {
         let byString = storage.attributeNamesByString.names
         if byString.count < attributes.count {
+            // The value read in place, as in `walkAttributes` (no copies of its strings).
+            let text = state.pointee.attributeText
             for (name, path) in byString {
-                if let value = attributes[name] { attributeField(path: path, value: value) }
+                guard let i = attributes.index(forKey: name) else { continue }
+                let field = plainValue(attributes, i, path, text.base, text.capacity)
+                if field.path >= 0 {
+                    plainField(field, text.base)
+                } else if field.path == -2 {
+                    attributeField(path: path, value: attributes.values[i])
+                }
             }
             return
         }
@@ -341,19 +349,25 @@ struct MatchContext {
         while i != end {
             let field = plainAttribute(attributes, i, nameTable, asciiNames, text.base, text.capacity)
             if field.path >= 0 {
-                let p = UnsafePointer(text.base), n = field.count
-                switch field.kind {
-                case .string: stringField(path: field.path, p, n, ascii: allASCII(p, n))
-                case .number: attributeNumber(path: field.path, p, n)
-                case .stringArray: stringArrayFields(path: field.path, p, n)
-                case .binary: break
-                }
+                plainField(field, text.base)
             } else if field.path == -2 {
                 // Anything else: the name by Swift String, the type by `filterKind`, long texts.
                 let path = byString[attributes.keys[i]] ?? -1
                 if path >= 0 { attributeField(path: path, value: attributes.values[i]) }
             }
             attributes.formIndex(after: &i)
+        }
+    }
+
+    /// Feeds an attribute `plainValue` read, its text at `text`.
+    @inline(__always)
+    mutating func plainField(_ field: PlainAttribute, _ text: UnsafeMutablePointer<UInt8>) {
+        let p = UnsafePointer(text), n = field.count
+        switch field.kind {
+        case .string: stringField(path: field.path, p, n, ascii: allASCII(p, n))
+        case .number: attributeNumber(path: field.path, p, n)
+        case .stringArray: stringArrayFields(path: field.path, p, n)
+        case .binary: break
         }
     }
 
@@ -429,6 +443,16 @@ func plainAttribute(_ attributes: MessageAttributes, _ i: MessageAttributes.Inde
         names.findASCII(tag: TableKind.attributeName.tag(0), bytes.baseAddress ?? emptyBytes, bytes.count)
     } ?? -2
     if path < 0 { return PlainAttribute(path: path, kind: .binary, count: 0) }
+    return plainValue(attributes, i, path, out, capacity)
+}
+
+/// The value at `i` of an attribute at `path`, as `plainAttribute` reads it: a `String`, `Number`
+/// or `String.Array` text that fits `out` is copied there; a binary payload has kind `.binary`;
+/// anything else gives path -2 (the general path).
+@inline(__always)
+func plainValue(_ attributes: MessageAttributes, _ i: MessageAttributes.Index, _ path: Int32,
+                _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> PlainAttribute {
+    let general = PlainAttribute(path: -2, kind: .binary, count: 0)
     let value = attributes.values[i]
     guard case .string(let text) = value.payload else { return PlainAttribute(path: path, kind: .binary, count: 0) }
     guard let kind = value.dataType.utf8.withContiguousStorageIfAvailable({ bytes in
