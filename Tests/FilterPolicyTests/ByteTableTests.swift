@@ -62,4 +62,29 @@ import Testing
             }
         }
     }
+
+    /// `findASCII` (attribute names): every ASCII key of 0–40 bytes is found as `find` finds it, and
+    /// the same key with one byte made non-ASCII at any position gives -2 (the general path).
+    @Test func findASCIIFindsASCIIKeysAndRejectsAnyNonASCIIByte() {
+        var rng = SplitMix64(seed: 11)
+        var builder = ByteTableBuilder()
+        let tag = TableKind.attributeName.tag(0)
+        let keys = (0...40).map { length in (0..<length).map { _ in UInt8.random(in: 0...127, using: &rng) } }
+        for (index, key) in keys.enumerated() { _ = builder.value(tag: tag, bytes: key) { Int32(index) } }
+        let table = builder.freeze()
+        defer { table.free() }
+        func findASCII(_ bytes: [UInt8]) -> Int32 {
+            let padded = bytes + [0xAB, 0xCD, 0, 0, 0, 0, 0, 0]
+            return padded.withUnsafeBufferPointer { table.findASCII(tag: tag, $0.baseAddress ?? emptyBytes, bytes.count) }
+        }
+        for (index, key) in keys.enumerated() {
+            #expect(findASCII(key) == Int32(index), "length \(key.count)")
+            if !keys.contains(key + [0x41]) { #expect(findASCII(key + [0x41]) == -1) }
+            for position in key.indices {
+                var marked = key
+                marked[position] |= 0x80
+                #expect(findASCII(marked) == -2, "length \(key.count), byte \(position)")
+            }
+        }
+    }
 }

@@ -9,6 +9,27 @@ import Testing
 @Suite struct DifferentialMatcherTests {
     @Test func manyPoliciesAtOnceAgreeWithReference() {
         var gen = RandomPolicies(seed: 20261127)
+        Self.checkManyPolicies(&gen)
+    }
+
+    /// All policy attribute names ASCII, so a message's names go through the byte index: messages
+    /// also carry non-ASCII names (the Kelvin sign equals "K" as Swift Strings), data types that
+    /// only look like the common ones, binary payloads under text types, and texts longer than the
+    /// matcher's attribute scratch.
+    @Test(arguments: [UInt64(7), 2026, 31337])
+    func asciiAttributeNamesAgreeWithReference(seed: UInt64) {
+        var gen = RandomPolicies(seed: seed)
+        gen.policyAttributeNames = ["a", "b", "c", "n", "tags", "K"]
+        gen.messageAttributeNames = ["a", "b", "c", "n", "tags", "K", "\u{212A}", "caf\u{E9}", "zz"]
+        let longArray = "[" + (0..<70).map { _ in "\"ab\"" }.joined(separator: ",") + "]"
+        gen.extraAttributeTexts = [String(repeating: "a", count: 300), String(repeating: "ab", count: 200) + "c", "1" + String(repeating: "0", count: 300), longArray]
+        gen.textDataTypes = ["String.custom", "Number.int", "String.Array.x", "String", "Number", "String.Array", "Binary",
+                             "Strinh", "string", "Numbers", "String.Arrax", "String.", ".String", "Number.", "NUMBER"]
+        gen.binaryDataTypes = ["Binary", "String", "Number", "String.Array"]
+        Self.checkManyPolicies(&gen)
+    }
+
+    static func checkManyPolicies(_ gen: inout RandomPolicies) {
         let policies = (0..<1200).map { _ in gen.policy() }
         var builder = PolicyMatcherBuilder()
         for (id, policy) in policies.enumerated() { builder.add(id, policy) }
@@ -74,6 +95,14 @@ import Testing
 /// Seeded generator of policies and messages over small shared vocabularies.
 struct RandomPolicies {
     var rng: SplitMix64
+    /// The names policies use, and the names messages carry (by default the same).
+    var policyAttributeNames = RandomPolicies.attributeNames
+    var messageAttributeNames = RandomPolicies.attributeNames
+    /// Extra string texts for attribute values (e.g. longer than the matcher's scratch).
+    var extraAttributeTexts: [String] = []
+    /// Data types of text payloads beyond String/Number/String.Array, and of binary payloads.
+    var textDataTypes = ["String.custom", "Number.int", "String.Array.x"]
+    var binaryDataTypes = ["Binary"]
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     static let bodyPaths = ["a", "b", "a.b", "a.c", "b.a", "a.b.c", "c", "x.y", "caf\u{E9}", "n"]
@@ -120,7 +149,7 @@ struct RandomPolicies {
 
     mutating func keys(body: Bool) -> [KeyCondition] {
         (0..<Int.random(in: 1...3, using: &rng)).map { _ in
-            let path = body ? pick(Self.bodyPaths) : pick(Self.attributeNames)
+            let path = body ? pick(Self.bodyPaths) : pick(policyAttributeNames)
             return KeyCondition(path: path, conditions: (0..<Int.random(in: 1...3, using: &rng)).map { _ in condition() })
         }
     }
@@ -196,17 +225,20 @@ struct RandomPolicies {
     mutating func attributes() -> MessageAttributes {
         var result: MessageAttributes = [:]
         for _ in 0..<Int.random(in: 0...4, using: &rng) {
-            let name = pick(Self.attributeNames)
+            let name = pick(messageAttributeNames)
             switch Int.random(in: 0..<10, using: &rng) {
-            case 0, 1, 2: result[name] = .string(pick(Self.strings))
+            case 0, 1, 2: result[name] = .string(pick(Self.strings + extraAttributeTexts))
             case 3, 4: result[name] = .number(pick(Self.numberTexts + ["abc", "", "1e", " 1", "nan", "inf", "+5", ".5"]))
             case 5, 6:
                 let elements = (0..<Int.random(in: 0...3, using: &rng)).map { _ in chance(0.15) ? valueJSON(depth: 2) : scalarJSON() }
                 var json = "[" + elements.joined(separator: ",") + "]"
                 if chance(0.1) { json = pick(["[1,", "\"a\"", "{\"a\":1}", "[1]x", ""]) }
                 result[name] = .stringArray(json: json)
-            case 7: result[name] = .binary([1, 2, 3])
-            case 8: result[name] = MessageAttributeValue(dataType: pick(["String.custom", "Number.int", "String.Array.x"]), payload: .string(pick(Self.strings + Self.numberTexts)))
+            case 7:
+                let type = binaryDataTypes.count == 1 ? binaryDataTypes[0] : pick(binaryDataTypes)
+                result[name] = MessageAttributeValue(dataType: type, payload: .binary([1, 2, 3]))
+            case 8:
+                result[name] = MessageAttributeValue(dataType: pick(textDataTypes), payload: .string(pick(Self.strings + Self.numberTexts + extraAttributeTexts)))
             default: result[name] = .string(pick(Self.strings))
             }
         }

@@ -368,6 +368,19 @@ struct ByteTable: Sendable {
         entry(tag: tag, bytes, count)?.pointee.value ?? -1
     }
 
+    /// `find` for a key only an ASCII one may equal: -2 when some byte is not ASCII. Short keys
+    /// are tested on the two words they are packed into for the probe anyway.
+    @inlinable @inline(__always)
+    func findASCII(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32 {
+        if count <= ByteTable.inlineLimit && !ByteHash.isIncremental(tag: tag) {
+            let (low, high) = ByteTable.packInline(bytes, count)
+            if (low | high & 0xFFFF_FFFF_FFFF) & 0x8080_8080_8080_8080 != 0 { return -2 }
+            return entry(hash: ByteHash.packed(tag: tag, low, high), tag: tag, low: low, high: high)?.pointee.value ?? -1
+        }
+        if !allASCII(bytes, count) { return -2 }
+        return find(tag: tag, bytes, count)
+    }
+
     /// The slot entries a hit on (tag, bytes) reads, with their count (0 when absent).
     @inlinable @inline(__always)
     func findSlots(tag: UInt32, _ bytes: UnsafePointer<UInt8>, _ count: Int, slots: UnsafePointer<SlotEntry>) -> (UnsafeRawPointer, Int) {

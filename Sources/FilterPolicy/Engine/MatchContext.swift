@@ -316,22 +316,70 @@ struct MatchContext {
     /// they are fewer, else the message's names up in the index. Both compare names as Swift
     /// Strings do (the message's dictionary does; the byte index is used for ASCII names only).
     mutating func attributeFields(_ attributes: MessageAttributes) {
-        let names = storage.attributeNamesByString.names
-        if names.count < attributes.count {
-            for (name, path) in names {
-                if let value = attributes[name] { attributeField(path: path, value: value) }
+        let byString = storage.attributeNamesByString.names
+        if byString.count < attributes.count {
+            // The value read in place, as in `walkAttributes` (no copies of its strings).
+            let text = state.pointee.attributeText
+            for (name, path) in byString {
+                guard let i = attributes.index(forKey: name) else { continue }
+                let field = plainValue(attributes, i, path, text.base, text.capacity)
+                if field.path >= 0 {
+                    plainField(field, text.base)
+                } else if field.path == -2 {
+                    attributeField(path: path, value: attributes.values[i])
+                }
             }
             return
         }
-        for (name, value) in attributes {
-            var name = name
-            var path: Int32 = name.withUTF8 { bytes in
-                let base = bytes.baseAddress ?? emptyBytes
-                if storage.attributeNamesHaveUnicode || !allASCII(base, bytes.count) { return -2 }
-                return self.names.find(tag: TableKind.attributeName.tag(0), base, bytes.count)
+        walkAttributes(attributes, byString)
+    }
+
+    /// The message's attributes looked up in the index, one by one. Out of line: the one-policy
+    /// path above keeps its own small frame.
+    @inline(never)
+    mutating func walkAttributes(_ attributes: MessageAttributes, _ byString: [String: Int32]) {
+        // By index, without the iterator's copy of the dictionary. Each element's name, data type
+        // and text are read in a step that only reads and copies bytes (the text into scratch), so
+        // the optimizer drops the copies of the element's strings and their reference counting.
+        let nameTable = names
+        let asciiNames = !storage.attributeNamesHaveUnicode
+        let text = state.pointee.attributeText
+        var i = attributes.startIndex
+        let end = attributes.endIndex
+        while i != end {
+            let field = plainAttribute(attributes, i, nameTable, asciiNames, text.base, text.capacity)
+            if field.path >= 0 {
+                plainField(field, text.base)
+            } else if field.path == -2 {
+                // Anything else: the name by Swift String, the type by `filterKind`, long texts.
+                let path = byString[attributes.keys[i]] ?? -1
+                if path >= 0 { attributeField(path: path, value: attributes.values[i]) }
             }
-            if path == -2 { path = names[name] ?? -1 }
-            if path >= 0 { attributeField(path: path, value: value) }
+            attributes.formIndex(after: &i)
+        }
+    }
+
+    /// Feeds an attribute `plainValue` read, its text at `text`.
+    @inline(__always)
+    mutating func plainField(_ field: PlainAttribute, _ text: UnsafeMutablePointer<UInt8>) {
+        let p = UnsafePointer(text), n = field.count
+        switch field.kind {
+        case .string: stringField(path: field.path, p, n, ascii: allASCII(p, n))
+        case .number: attributeNumber(path: field.path, p, n)
+        case .stringArray: stringArrayFields(path: field.path, p, n)
+        case .binary: break
+        }
+    }
+
+    /// A plain number text: JSON-syntax numbers (what Double(text) reads identically) take the fast
+    /// approximate-then-exact path; anything else ("+5", ".5", "inf", hex…) uses Double(text).
+    @inline(__always)
+    mutating func attributeNumber(path: Int32, _ base: UnsafePointer<UInt8>, _ count: Int) {
+        var decimal = DecimalNumber()
+        if count > 0, let after = readJSONNumber(base, base + count, into: &decimal), after == base + count {
+            numberText(path: path, base, count, decimal)
+        } else if let v = Double(String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)) {
+            numberField(path: path, v)
         }
     }
 
@@ -374,6 +422,74 @@ struct MatchContext {
     }
 }
 
+/// What `attributeFields` needs of one attribute: its path (-1: no policy names it; -2: take the
+/// general path), base type, and the count of its text's bytes, copied to the scratch `out`.
+struct PlainAttribute {
+    var path: Int32
+    var kind: MessageAttributeValue.FilterKind
+    var count: Int
+}
+
+/// Reads the attribute at `i` for the common case — an ASCII name looked up in `names` (only when
+/// every policy's attribute name is ASCII: otherwise a non-ASCII name may equal an ASCII one as
+/// Swift Strings), a `String`/`Number`/`String.Array`/`Binary`-payload value whose text fits `out`.
+/// Only reads and copies bytes, so nothing of the element needs to be retained.
+@inline(__always)
+func plainAttribute(_ attributes: MessageAttributes, _ i: MessageAttributes.Index, _ names: ByteTable, _ asciiNames: Bool,
+                    _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> PlainAttribute {
+    let general = PlainAttribute(path: -2, kind: .binary, count: 0)
+    guard asciiNames else { return general }
+    let path = attributes.keys[i].utf8.withContiguousStorageIfAvailable { bytes -> Int32 in
+        names.findASCII(tag: TableKind.attributeName.tag(0), bytes.baseAddress ?? emptyBytes, bytes.count)
+    } ?? -2
+    if path < 0 { return PlainAttribute(path: path, kind: .binary, count: 0) }
+    return plainValue(attributes, i, path, out, capacity)
+}
+
+/// The value at `i` of an attribute at `path`, as `plainAttribute` reads it: a `String`, `Number`
+/// or `String.Array` text that fits `out` is copied there; a binary payload has kind `.binary`;
+/// anything else gives path -2 (the general path).
+@inline(__always)
+func plainValue(_ attributes: MessageAttributes, _ i: MessageAttributes.Index, _ path: Int32,
+                _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> PlainAttribute {
+    let general = PlainAttribute(path: -2, kind: .binary, count: 0)
+    let value = attributes.values[i]
+    guard case .string(let text) = value.payload else { return PlainAttribute(path: path, kind: .binary, count: 0) }
+    guard let kind = value.dataType.utf8.withContiguousStorageIfAvailable({ bytes in
+        bytes.baseAddress.flatMap { commonFilterKind($0, bytes.count) }
+    }) ?? nil else { return general }
+    let count = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+        guard bytes.count <= capacity else { return -1 }
+        if let base = bytes.baseAddress { copyBytes(out, base, bytes.count) }
+        return bytes.count
+    } ?? -1
+    if count < 0 { return general }
+    return PlainAttribute(path: path, kind: kind, count: count)
+}
+
+/// `String`, `Number` and `String.Array` recognised from a data type's bytes (nil for any other,
+/// which `MessageAttributeValue.filterKind` classifies).
+@inline(__always)
+func commonFilterKind(_ p: UnsafePointer<UInt8>, _ count: Int) -> MessageAttributeValue.FilterKind? {
+    let raw = UnsafeRawPointer(p)
+    if count == 6 {
+        // The bytes as little-endian words: "Stri"+"ng", "Numb"+"er".
+        let head = UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self))
+        let tail = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        if head == 0x6972_7453 && tail == 0x676E { return .string }
+        if head == 0x626D_754E && tail == 0x7265 { return .number }
+        return nil
+    }
+    if count == 12 {
+        // "String.A" + "rray".
+        if UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) == 0x412E_676E_6972_7453
+            && UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == 0x7961_7272 {
+            return .stringArray
+        }
+    }
+    return nil
+}
+
 @inlinable @inline(__always)
 func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     guard a.count == count else { return false }
@@ -389,6 +505,31 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: 
         i &+= 1
     }
     return true
+}
+
+/// Copies `count` bytes: short runs (attribute texts mostly are) word by word in line, instead of a
+/// call to memmove each.
+@inlinable @inline(__always)
+func copyBytes(_ out: UnsafeMutablePointer<UInt8>, _ p: UnsafePointer<UInt8>, _ count: Int) {
+    if count > 32 {
+        out.update(from: p, count: count)
+        return
+    }
+    let from = UnsafeRawPointer(p), to = UnsafeMutableRawPointer(out)
+    var i = 0
+    while i &+ 8 <= count {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+        i &+= 8
+    }
+    if count & 4 != 0 {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt32.self), toByteOffset: i, as: UInt32.self)
+        i &+= 4
+    }
+    if count & 2 != 0 {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt16.self), toByteOffset: i, as: UInt16.self)
+        i &+= 2
+    }
+    if count & 1 != 0 { out[i] = p[i] }
 }
 
 /// A valid pointer for zero-length byte strings.

@@ -113,6 +113,8 @@ struct ScratchState {
     /// Fields at paths that deferred keys read, and the bytes of their strings.
     @usableFromInline var recorded = GrowableBuffer<RecordedField>()
     @usableFromInline var recordedBytes = GrowableBuffer<UInt8>()
+    /// The text of the attribute being fed, copied out of the message (see `attributeFields`).
+    @usableFromInline var attributeText = GrowableBuffer<UInt8>(capacity: 256)
 
     mutating func begin(_ storage: CompiledStorage) {
         var grew = keyStamp.reserve(storage.keySlots.count)
@@ -134,7 +136,7 @@ struct ScratchState {
 
     func free() {
         keyStamp.free(); branchState.free(); pathStamp.free(); policyStamp.free()
-        candidates.free(); candidateStrings.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); recorded.free(); recordedBytes.free()
+        candidates.free(); candidateStrings.free(); buffer.free(); unescaped.free(); stack.free(); elements.free(); recorded.free(); recordedBytes.free(); attributeText.free()
     }
 }
 
