@@ -89,11 +89,34 @@ public final class HeraldService: Sendable {
         transportCache: (any MessageTransportCache)?, principal: Principal, validator: MessageValidator,
         appendingTo batch: inout [PublishRequest]
     ) -> HeraldError? {
-        if let error = checkPublish(topic: topic, attributes: attributes, body: body, principal: principal, validator: validator) {
-            return error
-        }
+        preparePublish(
+            topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID,
+            transportCache: transportCache, refusal: publishRefusal(topic: topic, principal: principal),
+            validator: validator, appendingTo: &batch)
+    }
+
+    /// `preparePublish(…principal:…appendingTo:)` with the permission already decided: `refusal`
+    /// is what `publishRefusal(topic:principal:)` said for this topic. A stream session decides it
+    /// once per run of PUBs to one topic: binding its principal per PUB cost a retain and a
+    /// release per field of it.
+    public func preparePublish(
+        topic: consuming String, attributes: consuming MessageAttributes, body: consuming [UInt8],
+        groupID: consuming String?, deduplicationID: consuming String?,
+        transportCache: (any MessageTransportCache)?, refusal: HeraldError?, validator: MessageValidator,
+        appendingTo batch: inout [PublishRequest]
+    ) -> HeraldError? {
+        if let refusal { return refusal }
+        if let error = checkMessage(attributes: attributes, body: body, validator: validator) { return error }
         batch.append(PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID))
         if let transportCache { batch[batch.count - 1].transportCache = transportCache }
+        return nil
+    }
+
+    /// Why `principal` may not publish to `topic`, or nil when it may.
+    public func publishRefusal(topic: String, principal: Principal) -> HeraldError? {
+        guard principal.permissions.allows(.publish, topic: topic) else {
+            return HeraldError(.notAuthorized, "\(principal.name) may not publish to \(topic)")
+        }
         return nil
     }
 
@@ -101,9 +124,12 @@ public final class HeraldService: Sendable {
     private func checkPublish(
         topic: String, attributes: MessageAttributes, body: [UInt8], principal: Principal, validator: MessageValidator
     ) -> HeraldError? {
-        guard principal.permissions.allows(.publish, topic: topic) else {
-            return HeraldError(.notAuthorized, "\(principal.name) may not publish to \(topic)")
-        }
+        if let refusal = publishRefusal(topic: topic, principal: principal) { return refusal }
+        return checkMessage(attributes: attributes, body: body, validator: validator)
+    }
+
+    /// SNS's message validation of a publish, or nil when it passes.
+    private func checkMessage(attributes: MessageAttributes, body: [UInt8], validator: MessageValidator) -> HeraldError? {
         do throws(HeraldError) {
             try validator.validate(body: body, attributes: attributes)
         } catch {

@@ -32,12 +32,21 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
             if case .closed = self { return true }
             return false
         }
+
+        /// Read in place, like `isClosed`.
+        var isReady: Bool {
+            if case .ready = self { return true }
+            return false
+        }
     }
     @exclusivity(unchecked) private var state: State = .awaitingConnect
 
     /// Encoded output of the current batch, written to the connection in one piece.
     @exclusivity(unchecked) private var out: [UInt8] = []
     @exclusivity(unchecked) private var publishBatch: [PublishRequest] = []
+    /// The last PUB's topic and whether this session's principal may publish to it: consecutive
+    /// PUBs to one topic decide it once. Cleared whenever the principal is (re)resolved.
+    @exclusivity(unchecked) private var lastPublishPermission: (topic: String, refusal: HeraldError?)?
     @exclusivity(unchecked) private var publishRequestIDs: [UInt64] = []
     @exclusivity(unchecked) private var subscribeBatch: [SubscribeRequest] = []
     @exclusivity(unchecked) private var subscribeSids: [UInt64] = []
@@ -378,6 +387,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         switch service.attachSession(options.session.map(SessionID.init), principal: principal, sink: self) {
         case .success(let handle):
             state = .ready(principal: principal, handle: handle)
+            lastPublishPermission = nil
             userName = principal.name
             FrameEncoder.append(ServerFrame.connected(ConnectAccepted(session: handle.id.text, resumed: handle.resumed)), to: &out)
         case .failure(let error):
@@ -386,7 +396,14 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     }
 
     private func handlePublish(_ pub: consuming PublishFrame) {
-        guard case .ready(let principal, _) = state else { return requireConnect() }
+        let refusal: HeraldError?
+        if let last = lastPublishPermission, last.topic == pub.topic, state.isReady {
+            refusal = last.refusal
+        } else {
+            guard case .ready(let principal, _) = state else { return requireConnect() }
+            refusal = service.publishRefusal(topic: pub.topic, principal: principal)
+            lastPublishPermission = (pub.topic, refusal)
+        }
         let requestID = pub.requestID
         let reference = ErrorReference.request(requestID)
         let attributes: MessageAttributes
@@ -403,7 +420,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         if let error = service.preparePublish(
             topic: moveOut(&pub.topic, leaving: ""), attributes: attributes, body: moveOut(&pub.body, leaving: []),
             groupID: moveOut(&pub.groupID, leaving: nil), deduplicationID: moveOut(&pub.deduplicationID, leaving: nil),
-            transportCache: cache, principal: principal, validator: settings.messageValidator, appendingTo: &publishBatch) {
+            transportCache: cache, refusal: refusal, validator: settings.messageValidator, appendingTo: &publishBatch) {
             return reply(error, reference)
         }
         publishRequestIDs.append(requestID)
@@ -840,8 +857,12 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         // Users and permissions apply to the next frame: resolve this connection's principal again.
         guard case .ready(_, let handle) = state else { return }
         switch service.authenticate(token: credentials.token, certificateCommonName: credentials.certificateCommonName, settings: settings) {
-        case .success(let principal): state = .ready(principal: principal, handle: handle)
-        case .failure(let error): fail(error, reason: nil)
+        case .success(let principal):
+            state = .ready(principal: principal, handle: handle)
+            lastPublishPermission = nil
+        case .failure(let error):
+            lastPublishPermission = nil
+            fail(error, reason: nil)
         }
     }
 }
