@@ -89,8 +89,9 @@ import Testing
         let client = try HTTPTest.client { $0.maxIdleConnectionsPerEndpoint = 2 }
         let url = try HTTPTest.url("http://127.0.0.1:\(server.port)/")
         let statuses = Collector<Int?>()
+        // The answers wait for this test to hand them out, however long it stalls: minutes of timeout.
         for _ in 0..<5 {
-            client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience) { result in
+            client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.longIdle) { result in
                 statuses.append(try? result.get().status)
             }
         }
