@@ -8,11 +8,11 @@ import Testing
 
 @Suite struct HTTPClientServerTests {
     @Test func plainRoundTripCarriesBodyHostAndBasicAuth() async throws {
-        let receiver = try TestHTTPReceiver(script: [.init(status: 201, body: "created")])
+        let receiver = try HTTPTest.receiver(script: [.init(status: 201, body: "created")])
         let client = try HTTPTest.client()
         let url = try HTTPTest.url("http://alice:s%3Acret@127.0.0.1:\(receiver.port)/hooks/orders?x=1")
         let request = HTTPRequest(method: "POST", target: "/", headers: ["Content-Type": "application/json"], body: Array("{\"a\":1}".utf8))
-        let response = try await client.send(request, to: url, timeout: .seconds(5)).get()
+        let response = try await client.send(request, to: url, timeout: HTTPTest.patience).get()
         #expect(response.status == 201)
         #expect(response.body == Array("created".utf8))
         let seen = try #require(receiver.requests.first)
@@ -24,22 +24,22 @@ import Testing
     }
 
     @Test func tlsRoundTripVerifiesTheDevCertificateByIPAndName() async throws {
-        let receiver = try TestHTTPReceiver(tls: true, fallback: .init(status: 200, body: "secure"))
+        let receiver = try HTTPTest.receiver(tls: true, fallback: .init(status: 200, body: "secure"))
         let client = try HTTPTest.client()
         for host in ["127.0.0.1", "localhost"] {
             let url = try HTTPTest.url("https://\(host):\(receiver.port)/tls")
-            let response = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
+            let response = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience).get()
             #expect(response.body == Array("secure".utf8), "via \(host)")
         }
         #expect(receiver.requestCount == 2)
     }
 
     @Test func sequentialRequestsReuseOneKeepAliveConnection() async throws {
-        let receiver = try TestHTTPReceiver()
+        let receiver = try HTTPTest.receiver()
         let client = try HTTPTest.client()
         let url = try HTTPTest.url(receiver.url("/n"))
         for _ in 0..<5 {
-            let response = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
+            let response = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience).get()
             #expect(response.status == 200)
         }
         #expect(receiver.requestCount == 5)
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func serverStatusesAreResponsesNotErrors() async throws {
-        let receiver = try TestHTTPReceiver(script: [
+        let receiver = try HTTPTest.receiver(script: [
             .init(status: 500, body: "boom"), .init(status: 429, body: "slow down"),
             .init(status: 302, headers: ["Location": "/elsewhere"]),
         ])
@@ -57,68 +57,82 @@ import Testing
         let url = try HTTPTest.url(receiver.url("/s"))
         var statuses: [Int] = []
         for _ in 0..<3 {
-            statuses.append(try await client.send(HTTPRequest(method: "POST", target: "/"), to: url, timeout: .seconds(5)).get().status)
+            statuses.append(try await client.send(HTTPRequest(method: "POST", target: "/"), to: url, timeout: HTTPTest.patience).get().status)
         }
         #expect(statuses == [500, 429, 302])
         #expect(receiver.requests.map(\.target) == ["/s", "/s", "/s"])  // the redirect was not followed
     }
 
     @Test func idlePooledConnectionsAreEvicted() async throws {
-        let receiver = try TestHTTPReceiver()
-        // 4 s: long enough that two back-to-back requests fall within it even while parallel tests
-        // stall the machine for a moment, short enough to wait out.
-        let client = try HTTPTest.client { $0.idleConnectionTimeout = .seconds(4) }
+        // The server keeps idle connections for minutes: only the client's 1 s limit can close this one.
+        let receiver = try HTTPTest.receiver()
+        let client = try HTTPTest.client { $0.idleConnectionTimeout = .seconds(1) }
         let url = try HTTPTest.url(receiver.url())
-        // Back to back (well within the idle timeout): the second request reuses the first's connection.
-        for _ in 0..<2 {
-            _ = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
-        }
+        _ = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience).get()
         #expect(client.connectionsOpened == 1)
-        #expect(await eventually(.seconds(30)) { client.idleConnections(to: url) == 0 && receiver.activeConnections == 0 })
+        // Waited for, not slept for: however long the test stalls, eviction shows as an empty pool and
+        // a connection the server saw closed (the last check comes after the deadline).
+        #expect(await eventually(HTTPTest.patience) { client.idleConnections(to: url) == 0 && receiver.activeConnections == 0 })
         // The next request opens a new connection.
-        _ = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
+        _ = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience).get()
         #expect(client.connectionsOpened == 2)
+        #expect(receiver.acceptedConnections == 2)
     }
 
     @Test func idleConnectionsPerEndpointAreBounded() async throws {
-        let receiver = try TestHTTPReceiver(fallback: .init(status: 200, delay: .milliseconds(400)))
+        // The server holds its answers until all five requests are in: five connections at once
+        // (the client sends one request per connection at a time), however the test is scheduled.
+        let held = HeldResponders()
+        var configuration = HTTPServer.Configuration()
+        configuration.idleTimeout = HTTPTest.longIdle
+        let server = try HTTPServer(configuration: configuration) { request, responder in held.add(request, responder) }
         let client = try HTTPTest.client { $0.maxIdleConnectionsPerEndpoint = 2 }
-        let url = try HTTPTest.url(receiver.url())
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<5 {
-                group.addTask { _ = await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)) }
+        let url = try HTTPTest.url("http://127.0.0.1:\(server.port)/")
+        let statuses = Collector<Int?>()
+        // The answers wait for this test to hand them out, however long it stalls: minutes of timeout.
+        for _ in 0..<5 {
+            client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.longIdle) { result in
+                statuses.append(try? result.get().status)
             }
         }
-        #expect(client.connectionsOpened > 2)  // concurrent requests each needed a connection
+        #expect(await eventually(HTTPTest.patience) { held.count == 5 })
+        #expect(client.connectionsOpened == 5)
+        for (_, responder) in held.all { responder.respond(HTTPResponse(status: 200)) }
+        #expect(await eventually(HTTPTest.patience) { statuses.count == 5 })
+        #expect(statuses.all == Array(repeating: 200, count: 5))
+        // Each connection is back in the pool (or refused a place and closed) before its completion runs.
         #expect(client.idleConnections(to: url) == 2)
-        #expect(await eventually(.seconds(5)) { receiver.activeConnections == 2 })
+        #expect(await eventually(HTTPTest.patience) { server.activeConnections == 2 })
+        server.close()
     }
 
     @Test func completionsRunOnTheConfiguredQueue() async throws {
-        let receiver = try TestHTTPReceiver()
+        let receiver = try HTTPTest.receiver()
         let queue = DispatchQueue(label: "test.http.callbacks")
         let key = DispatchSpecificKey<String>()
         queue.setSpecific(key: key, value: "mine")
         let client = try HTTPTest.client { $0.callbackQueue = queue }
         let url = try HTTPTest.url(receiver.url())
         let labels = Collector<String?>()
-        for target in [url, try HTTPTest.url("http://127.0.0.1:\(try HTTPTest.closedPort())/")] {
-            client.send(HTTPRequest(method: "GET", target: "/"), to: target, timeout: .seconds(5)) { _ in
+        let refusing = try RefusingPort()  // a refused connect completes on the queue too
+        for target in [url, try HTTPTest.url("http://127.0.0.1:\(refusing.port)/")] {
+            client.send(HTTPRequest(method: "GET", target: "/"), to: target, timeout: HTTPTest.patience) { _ in
                 labels.append(DispatchQueue.getSpecific(key: key))
             }
         }
-        #expect(labels.waitForCount(2))
+        #expect(await eventually(HTTPTest.patience) { labels.count == 2 })
+        refusing.close()
         #expect(labels.all == ["mine", "mine"])
     }
 
     @Test func headResponseHasNoBodyAndTheConnectionIsReused() async throws {
-        let receiver = try TestHTTPReceiver(fallback: .init(status: 200, body: "twelve bytes"))
+        let receiver = try HTTPTest.receiver(fallback: .init(status: 200, body: "twelve bytes"))
         let client = try HTTPTest.client()
         let url = try HTTPTest.url(receiver.url())
-        let head = try await client.send(HTTPRequest(method: "HEAD", target: "/"), to: url, timeout: .seconds(5)).get()
+        let head = try await client.send(HTTPRequest(method: "HEAD", target: "/"), to: url, timeout: HTTPTest.patience).get()
         #expect(head.body.isEmpty)
         #expect(head.headers["Content-Length"] == "12")
-        let get = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: .seconds(5)).get()
+        let get = try await client.send(HTTPRequest(method: "GET", target: "/"), to: url, timeout: HTTPTest.patience).get()
         #expect(get.body == Array("twelve bytes".utf8))
         #expect(receiver.acceptedConnections == 1)
     }

@@ -1,0 +1,47 @@
+// RefusingPort: a loopback port where connecting is refused for as long as a test holds it.
+import Foundation
+import HeraldNet
+import Synchronization
+
+/// A TCP socket bound to 127.0.0.1 on an ephemeral port and never listening: a connect to `port`
+/// is refused (ECONNREFUSED), and no other socket can bind the port while this one holds it (no
+/// SO_REUSEADDR), so a listener of a parallel test cannot take it over however long the test
+/// stalls (a port merely bound and released a moment ago can be). Held until `close()` or release:
+/// call `close()` (or `defer { port.close() }`) after the last connect, which keeps it alive that long.
+public final class RefusingPort: @unchecked Sendable {
+    public let port: Int
+    private let fd: Int32
+    /// Closing twice could close a descriptor number the process reused meanwhile.
+    private let closed = Atomic<Bool>(false)
+
+    public init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw NetError(.socket, "socket() failed: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let descriptor = fd
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            let reason = errno
+            closed.store(true, ordering: .relaxed)
+            _ = Glibc.close(fd)
+            throw NetError(.socket, "bind on 127.0.0.1 failed: errno \(reason)")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close() }
+
+    /// Releases the port (idempotent).
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = Glibc.close(fd)
+    }
+}
