@@ -162,6 +162,27 @@ extension Integration {
             #expect(stillLimited?.message == "Invalid parameter: Message too long", "the running limits stayed")
         }
 
+        /// A session decides publish permission once per run of PUBs to one topic: alternating
+        /// topics must still be decided each for its own topic.
+        @Test func publishPermissionIsDecidedPerTopicAcrossAlternatingPublishes() throws {
+            var config = TestServer.baseConfig()
+            Self.tokenConfig(&config)
+            config.auth.users[1].permissions.publish = Self.patterns(["payments"])
+            let running = config
+            let server = try TestServer { $0 = running }
+            defer { server.stop() }
+            let reader = try server.client(token: "reader-token")
+            defer { reader.close() }
+            for topic in ["payments", "news", "payments", "payments", "news"] {
+                if topic == "payments" {
+                    _ = try reader.publish(topic: topic, body: Array("ok".utf8))
+                } else {
+                    let error = #expect(throws: ClientError.self) { try reader.publish(topic: topic, body: Array("no".utf8)) }
+                    #expect(error?.code == "NotAuthorized")
+                }
+            }
+        }
+
         @Test func reloadAppliesPermissionsToTheNextFrameOfAnOpenConnection() throws {
             var config = TestServer.baseConfig()
             Self.tokenConfig(&config)
@@ -180,6 +201,8 @@ extension Integration {
             revoked.auth.users[0].permissions = .none
             try server.server.reload(granted)
             _ = try reader.publish(topic: "payments", body: Array("granted".utf8))
+            // Allowed before the reload: the session's per-topic decision must not outlive it.
+            _ = try writer.publish(topic: "payments", body: Array("allowed".utf8))
             try server.server.reload(revoked)
             let error = #expect(throws: ClientError.self) { try writer.publish(topic: "payments", body: Array("revoked".utf8)) }
             #expect(error?.code == "NotAuthorized")
