@@ -19,25 +19,7 @@ public final class RawResponseServer: @unchecked Sendable {
 
     public init(answer: [UInt8]) throws {
         self.answer = answer
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        guard listener >= 0 else { throw NetError(.socket, "socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            let reason = errno
-            _ = Glibc.close(listener)
-            throw NetError(.socket, "bind/listen on 127.0.0.1 failed: errno \(reason)")
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try LoopbackSocket.bind(listening: 16)
         Thread.detachNewThread { [self] in run() }
     }
 

@@ -15,26 +15,7 @@ public final class RefusingPort: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
 
     public init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw NetError(.socket, "socket() failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let descriptor = fd
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            let reason = errno
-            closed.store(true, ordering: .relaxed)
-            _ = Glibc.close(fd)
-            throw NetError(.socket, "bind on 127.0.0.1 failed: errno \(reason)")
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (fd, port) = try LoopbackSocket.bind(listening: nil)
     }
 
     deinit { close() }
