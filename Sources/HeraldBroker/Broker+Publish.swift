@@ -34,9 +34,9 @@ extension Broker {
         return publish(taking: &taken, congestion: &congestion, receipts: &receipts)
     }
 
-    /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes, body and optional fields
-    /// into its message instead of sharing them: `batch` is left holding emptied requests for the
-    /// caller to clear. The stream protocol's path: sharing cost a retain per field per message
+    /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes, body and
+    /// optional fields into its message instead of sharing them: `batch` is left holding emptied
+    /// requests for the caller to clear. The stream protocol's path: sharing cost a retain per field per message
     /// here and a release per field when the caller cleared its batch.
     public func publish(
         taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
