@@ -54,6 +54,13 @@ struct DeferredKey: Sendable {
     @usableFromInline var byFields: Bool
     /// When the key is one exact string: its id (see `RecordedField.stringID`), else -1.
     @usableFromInline var stringID: Int32
+    /// When the key is one numeric or exact-number condition with finite (or no) bounds: true, and
+    /// it holds for a recorded number in `numberLow...numberHigh` (exclusive bounds stored as the
+    /// next double inward), so the check reads no `DeferredCheck` record (on a busy topic a cache
+    /// miss per candidate).
+    @usableFromInline var byNumberRange: Bool = false
+    @usableFromInline var numberLow: Double = -.infinity
+    @usableFromInline var numberHigh: Double = .infinity
 }
 
 /// A field kept for deferred keys.
@@ -334,10 +341,15 @@ final class CompiledStorage: @unchecked Sendable {
         }
         deferredCheckRanges = Frozen(checkRanges)
         deferredRecords = Frozen(parts.deferredKeys.indices.map { i in
-            DeferredKey(
+            var key = DeferredKey(
                 slot: parts.deferredKeys[i], path: parts.keySlots[Int(parts.deferredKeys[i])].path,
                 checks: checkRanges[i], byFields: !parts.deferredConditions[i].isEmpty,
                 stringID: parts.deferredStringIDs[i])
+            let range = checkRanges[i]
+            if range.count == 1, let bounds = closedBounds(checks[Int(range.start)]) {
+                (key.byNumberRange, key.numberLow, key.numberHigh) = (true, bounds.low, bounds.high)
+            }
+            return key
         })
         deferredChecks = Frozen(checks)
         deferredBytes = Frozen(checkBytes)
@@ -416,4 +428,24 @@ struct CompiledParts {
     var attributeNamesHaveUnicode = false
     var trieNodePath: [Int32] = [-1]
     var trieNodeHasChildren: [Bool] = [false]
+}
+
+/// A numeric or exact-number check as the closed interval of doubles it holds for, or nil when it
+/// is another kind, or has an infinite bound or none (kept on the general path). `v > a` is `v >= a.nextUp`
+/// for every double `v` when `a` is finite (NaN fails both), and likewise `v < b` is `v <= b.nextDown`.
+func closedBounds(_ check: DeferredCheck) -> (low: Double, high: Double)? {
+    guard check.kind == .numeric || check.kind == .exactNumber else { return nil }
+    let r = check.range
+    // No bound at all holds even for NaN, which a closed interval cannot say.
+    guard r.lower != nil || r.upper != nil else { return nil }
+    var low = -Double.infinity, high = Double.infinity
+    if let lower = r.lower {
+        guard lower.isFinite else { return nil }
+        low = r.lowerInclusive ? lower : lower.nextUp
+    }
+    if let upper = r.upper {
+        guard upper.isFinite else { return nil }
+        high = r.upperInclusive ? upper : upper.nextDown
+    }
+    return (low, high)
 }

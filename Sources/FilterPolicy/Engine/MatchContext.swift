@@ -242,6 +242,13 @@ struct MatchContext {
         if key.stringID >= 0 { return recordedStringHolds(key.path, key.stringID) }
         let path = key.path
         let fields = state.pointee.recorded.base
+        if key.byNumberRange {
+            for i in 0..<recordedCount where fields[i].path == path && fields[i].kind == .number {
+                let v = fields[i].number
+                if v >= key.numberLow && v <= key.numberHigh { return true }
+            }
+            return false
+        }
         let bytes = state.pointee.recordedBytes.base
         let checks = key.checks
         let data = storage.deferredBytes.base
