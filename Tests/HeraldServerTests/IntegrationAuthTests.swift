@@ -165,11 +165,10 @@ extension Integration {
         /// A session decides publish permission once per run of PUBs to one topic: alternating
         /// topics must still be decided each for its own topic.
         @Test func publishPermissionIsDecidedPerTopicAcrossAlternatingPublishes() throws {
-            var config = TestServer.baseConfig()
-            Self.tokenConfig(&config)
-            config.auth.users[1].permissions.publish = Self.patterns(["payments"])
-            let running = config
-            let server = try TestServer { $0 = running }
+            let server = try TestServer { config in
+                Self.tokenConfig(&config)
+                config.auth.users[1].permissions.publish = Self.patterns(["payments"])
+            }
             defer { server.stop() }
             let reader = try server.client(token: "reader-token")
             defer { reader.close() }
