@@ -68,12 +68,18 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// unsent; cleared when the output drained to the low-water mark. Publishers pace on it
     /// (`StreamSink.isBackedUp`), read from their threads.
     private let outputBackedUp = Atomic<Bool>(false)
-    /// Deliveries handed to `deliver` whose hop has not run yet: while this event loop is busy
-    /// (or not scheduled), they pile up where the output buffer cannot see them.
+    /// Deliveries handed to `deliver` whose hop has not run yet, and their body bytes: while
+    /// this event loop is busy (or not scheduled), they pile up where the output buffer cannot
+    /// see them.
     private let deliveriesInHops = Atomic<Int>(0)
-    /// More deliveries than this waiting in hops count as backed up (≈ the output's high-water
-    /// mark in 128-byte messages).
-    static let maxDeliveriesInHops = 4096
+    private let bytesInHops = Atomic<Int>(0)
+    /// More deliveries or body bytes than these waiting in hops count as backed up. One
+    /// publisher's broker call can hand over ≈ 5,400 small messages at once (a whole read event):
+    /// a bound of 4,096 deliveries paced the publisher after most calls of a 1→1 run, so it
+    /// waited for each batch to drain instead of decoding the next one meanwhile. The byte bound
+    /// (twice the output's high-water mark) keeps large messages from piling up past it.
+    static let maxDeliveriesInHops = 16_384
+    static let maxBytesInHops = 2 << 20
 
     init(connection: Connection, service: HeraldService) {
         self.connection = connection
@@ -267,7 +273,11 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
     /// unsent output both count toward `isBackedUp`, which paces the publishers.
     func deliver(_ deliveries: [StreamDelivery]) {
         let count = deliveries.count
+        var summed = 0
+        for delivery in deliveries { summed &+= delivery.message.body.count }
+        let bytes = summed
         deliveriesInHops.add(count, ordering: .relaxed)
+        bytesInHops.add(bytes, ordering: .relaxed)
         connection.execute { [self] in
             if writeDeliveries(deliveries) {
                 connection.flush()
@@ -276,12 +286,17 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
                 }
             }
             let left = deliveriesInHops.subtract(count, ordering: .relaxed).newValue
-            if left <= Self.maxDeliveriesInHops, left + count > Self.maxDeliveriesInHops { reportDrainedOutput() }
+            let leftBytes = bytesInHops.subtract(bytes, ordering: .relaxed).newValue
+            if (left <= Self.maxDeliveriesInHops && left + count > Self.maxDeliveriesInHops)
+                || (leftBytes <= Self.maxBytesInHops && leftBytes + bytes > Self.maxBytesInHops) {
+                reportDrainedOutput()
+            }
         }
     }
 
     var isBackedUp: Bool {
         outputBackedUp.load(ordering: .relaxed) || deliveriesInHops.load(ordering: .relaxed) > Self.maxDeliveriesInHops
+            || bytesInHops.load(ordering: .relaxed) > Self.maxBytesInHops
     }
 
     func connectionDidBecomeWritable(_ connection: Connection) {
