@@ -182,7 +182,8 @@ extension Broker {
         let limits = self.limits
         let (items, groups) = fanOut.grouped()
         for group in groups {
-            let slice = DeliverySlice(items: items, range: group.range, messages: messages, limits: limits)
+            let slice = DeliverySlice(
+                items: items, range: group.range, messages: messages, limits: limits, soleTarget: groups.count == 1)
             let receipt = group.target.accept(slice, effects: &effects)
             if case .done = receipt { continue }
             var indices: [Int] = []
@@ -280,7 +281,10 @@ struct FanOut {
             }
             return
         }
-        for entry in unfilteredRun {
+        // By index, not `for in`: the iterator over this tuple array was not specialized and cost
+        // a generic element read per target per message (3.4 % of 1→1 server samples).
+        for index in unfilteredRun.indices {
+            let entry = unfilteredRun[index]
             groups[Int(entry.group)].count += 1
             items.append(DeliveryItem(slot: entry.slot, subscriptionID: entry.subscriptionID, message: messageIndex, size: size))
             itemGroups.append(entry.group)

@@ -34,6 +34,8 @@ struct DeliverySlice {
     let range: Range<Int>
     let messages: [Message]
     let limits: BrokerLimits
+    /// No other target of the batch received these messages.
+    var soleTarget = false
 
     /// The items of this slice, in publish order.
     func forEach(_ body: (DeliveryItem) -> Void) {

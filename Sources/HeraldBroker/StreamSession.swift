@@ -118,9 +118,9 @@ struct SessionState {
     }
 
     /// Hands `deliveries` to the sink, if any. Called with the session lock held.
-    func flush(_ deliveries: [StreamDelivery]) -> Int {
+    func flush(_ deliveries: [StreamDelivery], soleHolder: Bool = false) -> Int {
         guard !deliveries.isEmpty, let sink else { return 0 }
-        sink.deliver(deliveries)
+        sink.deliver(deliveries, soleHolder: soleHolder)
         return deliveries.count
     }
 
@@ -204,7 +204,7 @@ struct SessionState {
                     RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))
             }
         }
-        report.delivered = flush(out)
+        report.delivered = flush(out, soleHolder: slice.soleTarget)
         if !report.backlogged, report.delivered > 0, let sink, sink.isBackedUp { report.backlogged = true }
         return report
     }

@@ -10,6 +10,10 @@ public protocol StreamSink: AnyObject, Sendable {
     /// Deliveries for this session from one publish batch (or one credit/ack/resume event), in
     /// order, possibly for several of its subscriptions (see `StreamDelivery.sid`).
     func deliver(_ deliveries: [StreamDelivery])
+    /// `deliver(_:)` when `soleHolder`: the publish reached no other target, so once the sink is
+    /// done these deliveries hold their messages' last references (the sink may choose the thread
+    /// that frees them). Defaults to `deliver(_:)`.
+    func deliver(_ deliveries: [StreamDelivery], soleHolder: Bool)
     /// The broker ended the session (slow consumer, taken over by a newer connection). The broker
     /// has already released the session's subscriptions as the reason describes; the session
     /// should send an error frame with `reason.code` and close. Called without broker locks held.
@@ -23,6 +27,8 @@ public protocol StreamSink: AnyObject, Sendable {
 }
 
 extension StreamSink {
+    public func deliver(_ deliveries: [StreamDelivery], soleHolder: Bool) { deliver(deliveries) }
+
     /// Sinks that write nowhere slow (tests, in-process) never back up.
     public var isBackedUp: Bool { false }
 }

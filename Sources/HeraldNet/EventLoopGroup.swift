@@ -40,7 +40,51 @@ public final class EventLoop: @unchecked Sendable {
 
     static let key = DispatchSpecificKey<ObjectIdentifier>()
 
-    func markQueue() { queue.setSpecific(key: Self.key, value: ObjectIdentifier(self)) }
+    /// The loop whose queue runs the caller; nil off every loop.
+    public static var current: EventLoop? { DispatchQueue.getSpecific(key: currentKey)?.loop }
+
+    private static let currentKey = DispatchSpecificKey<CurrentLoop>()
+
+    /// Held by the queue; weak so the queue does not keep its loop alive.
+    private final class CurrentLoop: @unchecked Sendable {
+        weak var loop: EventLoop?
+        init(_ loop: EventLoop) { self.loop = loop }
+    }
+
+    func markQueue() {
+        queue.setSpecific(key: Self.key, value: ObjectIdentifier(self))
+        queue.setSpecific(key: Self.currentKey, value: CurrentLoop(self))
+    }
+
+    /// Bodies handed to `executeBatched` and not yet run, and whether a run is scheduled.
+    private let batched = Mutex<(bodies: [@Sendable () -> Void], scheduled: Bool)>(([], false))
+
+    /// Runs `body` on this loop's queue, like `execute`, but bodies handed over while a run is
+    /// pending join it: one dispatch per burst instead of one per body. For cheap work many
+    /// threads hand one loop (dropping objects where they were allocated, see
+    /// `ServerSession.deliver`).
+    public func executeBatched(_ body: @escaping @Sendable () -> Void) {
+        let schedule = batched.withLock { pending in
+            pending.bodies.append(body)
+            guard !pending.scheduled else { return false }
+            pending.scheduled = true
+            return true
+        }
+        guard schedule else { return }
+        queue.async { [self] in
+            let bodies = batched.withLock { pending in
+                pending.scheduled = false
+                return Self.takeBodies(&pending.bodies)
+            }
+            for body in bodies { body() }
+        }
+    }
+
+    private static func takeBodies(_ bodies: inout [@Sendable () -> Void]) -> [@Sendable () -> Void] {
+        var taken: [@Sendable () -> Void] = []
+        swap(&taken, &bodies)
+        return taken
+    }
 }
 
 public final class EventLoopGroup: Sendable {

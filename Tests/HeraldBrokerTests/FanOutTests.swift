@@ -67,6 +67,34 @@ import Testing
         #expect(sink.deliveries.filter { $0.sid == 3 }.map(\.bodyText) == ["a", "c"])
     }
 
+    /// A sink may free a batch's messages where it likes only when no other target holds them.
+    @Test func deliveriesAreMarkedSoleHoldersOnlyWhenThePublishReachedOneTarget() throws {
+        let (broker, _) = try makeBroker(topics: ["orders", "audit"])
+        let first = RecordingSink(), second = RecordingSink()
+        let one = try broker.attachSession(SessionID("one"), sink: first, now: 0)
+        let two = try broker.attachSession(SessionID("two"), sink: second, now: 0)
+        // Two subscriptions of one session are still one target.
+        try broker.subscribe(one, sid: 1, topic: "orders", policy: nil, ackMode: .auto, credit: 10)
+        try broker.subscribe(one, sid: 2, topic: "orders", policy: policy("color", "red"), ackMode: .auto, credit: 10)
+        _ = broker.publish([request("orders", "a", color: "red"), request("orders", "b")])
+        #expect(first.soleHolders == [true])
+
+        try broker.subscribe(two, sid: 1, topic: "audit", policy: nil, ackMode: .auto, credit: 10)
+        _ = broker.publish([request("orders", "c"), request("audit", "d")])
+        #expect(first.soleHolders == [true, false])
+        #expect(second.soleHolders == [false])
+
+        // Held back for want of credit, then pushed by a grant: not from a publish, never marked.
+        try broker.subscribe(two, sid: 2, topic: "orders", policy: nil, ackMode: .auto, credit: 0)
+        try broker.unsubscribe(one, sid: 1)
+        try broker.unsubscribe(one, sid: 2)
+        _ = broker.publish([request("orders", "e")])
+        #expect(second.soleHolders == [false])
+        try broker.addCredit(two, sid: 2, 1)
+        #expect(second.soleHolders == [false, false])
+        #expect(second.deliveries.last?.bodyText == "e")
+    }
+
     @Test func aBatchWithNoMatchesCallsNoSink() throws {
         let (broker, _) = try makeBroker()
         let sink = RecordingSink()

@@ -69,8 +69,15 @@ extension StreamDelivery {
 final class RecordingSink: StreamSink {
     let calls = Mutex<[[StreamDelivery]]>([])
     let reasons = Mutex<[DisconnectReason]>([])
+    /// Per call, whether the broker said the deliveries hold their messages' last references.
+    let soleHolderFlags = Mutex<[Bool]>([])
 
-    func deliver(_ deliveries: [StreamDelivery]) { calls.withLock { $0.append(deliveries) } }
+    func deliver(_ deliveries: [StreamDelivery]) { deliver(deliveries, soleHolder: false) }
+    func deliver(_ deliveries: [StreamDelivery], soleHolder: Bool) {
+        soleHolderFlags.withLock { $0.append(soleHolder) }
+        calls.withLock { $0.append(deliveries) }
+    }
+    var soleHolders: [Bool] { soleHolderFlags.withLock { $0 } }
     func disconnect(reason: DisconnectReason) { reasons.withLock { $0.append(reason) } }
 
     var callCount: Int { calls.withLock { $0.count } }
