@@ -52,6 +52,9 @@ extension Broker {
         requestOfMessage.reserveCapacity(batch.count)
         var fanOut = FanOut()
         var route: TopicRoute?
+        /// Accepted publishes to `route` not yet added to its counter: one atomic add per run of a
+        /// topic, not per message (publishers on every loop add to the same counter).
+        var routePublished = 0
         /// The clock, read once per batch and only when a topic of it deduplicates.
         var now: UInt64?
         var deduplicated = 0
@@ -62,6 +65,8 @@ extension Broker {
         batch.withUnsafeMutableBufferPointer { requests in
             for index in requests.indices {
                 if route?.topic != requests[index].topic {
+                    if routePublished > 0 { route?.publishCounter?.add(routePublished) }
+                    routePublished = 0
                     switch resolveRoute(requests[index].topic) {
                     case .success(let resolved): route = resolved
                     case .failure(let error):
@@ -107,7 +112,7 @@ extension Broker {
                     transportCache: moveOut(&requests[index].transportCache, leaving: nil),
                     protocolBodies: moveOut(&requests[index].protocolBodies, leaving: nil))
                 results.append(.success(message.id))
-                route.publishCounter?.add(1)
+                routePublished += 1
                 if route.hasTargets {
                     let messageIndex = messages.count
                     let size = message.retainedBytes
@@ -128,6 +133,7 @@ extension Broker {
                 requestOfMessage.append(index)
             }
         }
+        if routePublished > 0 { route?.publishCounter?.add(routePublished) }
 
         counters.published.add(messages.count)
         counters.publishRejected.add(batch.count - messages.count - deduplicated)

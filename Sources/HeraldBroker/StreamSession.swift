@@ -182,10 +182,18 @@ struct SessionState {
         let sinkAttached = sink != nil
         var out: [StreamDelivery] = []
         if sinkAttached { out.reserveCapacity(slice.count) }
+        // The subscription of the previous item: a run of items for one slot (the usual case)
+        // looks it up, and retains it, once instead of per item.
+        var runSlot = -1
+        var runSubscription: StreamSubscriptionState?
         for index in slice.range where index >= 0 && index < items.count {
             let item = items[index]
+            if item.slot != runSlot {
+                runSlot = item.slot
+                runSubscription = table[item.slot]
+            }
             // A stale route may name a removed subscription's slot, or a slot since reused.
-            guard let subscription = table[item.slot],
+            guard let subscription = runSubscription,
                   subscription.id == item.subscriptionID
             else { continue }
             if subscription.offer(
@@ -199,6 +207,7 @@ struct SessionState {
                 return report
             } else {
                 _ = table.remove(item.slot)
+                runSubscription = nil  // the run's later items find it gone, as the table would say
                 slotBySid.removeValue(forKey: subscription.sid)
                 report.droppedDormant.append(
                     RemovedSubscription(subscriptionID: subscription.id, topic: subscription.topic))

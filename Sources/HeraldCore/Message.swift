@@ -14,6 +14,9 @@ public struct Message: Sendable {
         @usableFromInline let subject: String?
         @usableFromInline let transportCache: (any MessageTransportCache)?
         @usableFromInline let protocolBodies: ProtocolBodies?
+        /// `id`'s canonical text, rendered once here: every delivery's MSG line carries it, and a
+        /// fan-out rendered it once per subscriber. Nil for ids that are not UUIDs.
+        @usableFromInline let idText: MessageID.UUIDText?
 
         init(
             id: MessageID, topic: String, attributes: MessageAttributes, body: [UInt8],
@@ -24,6 +27,7 @@ public struct Message: Sendable {
             self.protocolBodies = protocolBodies
             self.subject = subject
             self.id = id
+            self.idText = id.otherText == nil ? id.uuidText : nil
             self.topic = topic
             self.attributes = attributes
             self.body = body
@@ -85,6 +89,9 @@ public struct Message: Sendable {
         @inlinable get { storage.deduplicationID }
         set { update(deduplicationID: .some(newValue)) }
     }
+
+    /// `id.text` rendered when the message was made, for ids that are UUIDs (nil for others).
+    @inlinable public var idText: MessageID.UUIDText? { storage.idText }
 
     /// True when both values share one storage (the same accepted publish).
     @inlinable public func isSameInstance(as other: Message) -> Bool { storage === other.storage }
@@ -165,6 +172,21 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
 
     /// Length of a UUID's canonical text.
     public static let uuidTextLength = 36
+
+    /// A UUID id's canonical text held inline (its first 36 of 40 bytes).
+    public struct UUIDText: Sendable {
+        public var words: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        public init() {}
+    }
+
+    /// The canonical text of a UUID id (meaningless for ids with `otherText`).
+    public var uuidText: UUIDText {
+        var text = UUIDText()
+        withUnsafeMutableBytes(of: &text.words) { raw in
+            writeUUID(to: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self))
+        }
+        return text
+    }
 
     /// Writes the 36 canonical UUID characters at `base`: 8-4-4-4-12 hex digits of `high` then
     /// `low`, each group of up to 8 digits rendered in one register (every PUBOK and MSG carries

@@ -81,6 +81,11 @@ import Testing
                     transportCache: EncodedAttributeSection(encoded)),
             Message(id: MessageID(text: "m-2"), topic: "o.fifo", attributes: attributes, body: Array("fresh".utf8), groupID: "g"),
             Message(id: MessageID.random(), topic: "t", attributes: [:], body: []),
+            {  // an id set after the message was made: its text is rendered again
+                var message = Message(id: MessageID.random(), topic: "t", attributes: [:], body: [7])
+                message.id = MessageID.random()
+                return message
+            }(),
         ]
         for message in messages {
             for redelivered in [false, true] {
