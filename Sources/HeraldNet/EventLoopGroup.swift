@@ -34,11 +34,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// True when the caller runs on this loop's queue.
-    public var inEventLoop: Bool {
-        DispatchQueue.getSpecific(key: Self.key) == ObjectIdentifier(self)
-    }
-
-    static let key = DispatchSpecificKey<ObjectIdentifier>()
+    public var inEventLoop: Bool { Self.current === self }
 
     /// The loop whose queue runs the caller; nil off every loop.
     public static var current: EventLoop? { DispatchQueue.getSpecific(key: currentKey)?.loop }
@@ -51,10 +47,7 @@ public final class EventLoop: @unchecked Sendable {
         init(_ loop: EventLoop) { self.loop = loop }
     }
 
-    func markQueue() {
-        queue.setSpecific(key: Self.key, value: ObjectIdentifier(self))
-        queue.setSpecific(key: Self.currentKey, value: CurrentLoop(self))
-    }
+    func markQueue() { queue.setSpecific(key: Self.currentKey, value: CurrentLoop(self)) }
 
     /// Bodies handed to `executeBatched` and not yet run, and whether a run is scheduled.
     private let batched = Mutex<(bodies: [@Sendable () -> Void], scheduled: Bool)>(([], false))
