@@ -41,15 +41,25 @@ extension Broker {
     public func publish(
         taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
     ) -> [Result<MessageID, BrokerError>] {
+        publish(taking: &batch, count: batch.count, congestion: &congestion, receipts: &receipts)
+    }
+
+    /// `publish(taking:congestion:receipts:)` for the first `count` requests of `batch` (a stream
+    /// session keeps its emptied requests and fills them again for the next call).
+    public func publish(
+        taking batch: inout [PublishRequest], count: Int, congestion: inout PublishCongestion?,
+        receipts: inout PublishReceipts?
+    ) -> [Result<MessageID, BrokerError>] {
         var results: [Result<MessageID, BrokerError>] = []
-        guard !batch.isEmpty else { return results }
-        results.reserveCapacity(batch.count)
-        let ids = messageIDs.next(batch.count)
+        let requestCount = min(max(count, 0), batch.count)
+        guard requestCount > 0 else { return results }
+        results.reserveCapacity(requestCount)
+        let ids = messageIDs.next(requestCount)
         var messages: [Message] = []
-        messages.reserveCapacity(batch.count)
+        messages.reserveCapacity(requestCount)
         /// The request each message came from (messages skip refused requests).
         var requestOfMessage: [Int] = []
-        requestOfMessage.reserveCapacity(batch.count)
+        requestOfMessage.reserveCapacity(requestCount)
         var fanOut = FanOut()
         var route: TopicRoute?
         /// Accepted publishes to `route` not yet added to its counter: one atomic add per run of a
@@ -61,9 +71,8 @@ extension Broker {
 
         // Requests are read in place, not copied out of the batch: a copy retains every field of a
         // request, and this loop runs per message.
-        let requestCount = batch.count
         batch.withUnsafeMutableBufferPointer { requests in
-            for index in requests.indices {
+            for index in 0..<requestCount {
                 if route?.topic != requests[index].topic {
                     if routePublished > 0 { route?.publishCounter?.add(routePublished) }
                     routePublished = 0
@@ -136,7 +145,7 @@ extension Broker {
         if routePublished > 0 { route?.publishCounter?.add(routePublished) }
 
         counters.published.add(messages.count)
-        counters.publishRejected.add(batch.count - messages.count - deduplicated)
+        counters.publishRejected.add(requestCount - messages.count - deduplicated)
         counters.publishDeduplicated.add(deduplicated)
         let pending = deliver(fanOut, messages: messages, congestion: &congestion)
         guard !pending.isEmpty else { return results }

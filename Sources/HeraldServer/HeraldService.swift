@@ -92,24 +92,48 @@ public final class HeraldService: Sendable {
         preparePublish(
             topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID,
             transportCache: transportCache, refusal: publishRefusal(topic: topic, principal: principal),
-            validator: validator, appendingTo: &batch)
+            validator: validator, filling: &batch, at: batch.count)
     }
 
     /// `preparePublish(…principal:…appendingTo:)` with the permission already decided: `refusal`
     /// is what `publishRefusal(topic:principal:)` said for this topic. A stream session decides it
     /// once per run of PUBs to one topic: binding its principal per PUB cost a retain and a
     /// release per field of it.
+    ///
+    /// The request is written into `batch[index]` (`index` ≤ `batch.count`; at the end a blank one
+    /// is appended first), field by field: a session keeps its batch's emptied requests from one
+    /// broker call to the next and fills them again. Appending a whole new request copied it twice
+    /// on the way (a retain and a release per field, twice per PUB).
     public func preparePublish(
         topic: consuming String, attributes: consuming MessageAttributes, body: consuming [UInt8],
         groupID: consuming String?, deduplicationID: consuming String?,
         transportCache: (any MessageTransportCache)?, refusal: HeraldError?, validator: MessageValidator,
-        appendingTo batch: inout [PublishRequest]
+        filling batch: inout [PublishRequest], at index: Int
     ) -> HeraldError? {
         if let refusal { return refusal }
         if let error = checkMessage(attributes: attributes, body: body, validator: validator) { return error }
-        batch.append(PublishRequest(topic: topic, attributes: attributes, body: body, groupID: groupID, deduplicationID: deduplicationID))
-        if let transportCache { batch[batch.count - 1].transportCache = transportCache }
+        precondition(index >= 0 && index <= batch.count, "request \(index) of a batch of \(batch.count)")
+        if index == batch.count { batch.append(PublishRequest(topic: "", body: [])) }
+        Self.fill(
+            &batch[index], topic: topic, attributes: attributes, body: body, groupID: groupID,
+            deduplicationID: deduplicationID, transportCache: transportCache)
         return nil
+    }
+
+    /// One access to the request, each field moved in.
+    private static func fill(
+        _ request: inout PublishRequest, topic: consuming String, attributes: consuming MessageAttributes,
+        body: consuming [UInt8], groupID: consuming String?, deduplicationID: consuming String?,
+        transportCache: (any MessageTransportCache)?
+    ) {
+        request.topic = topic
+        request.attributes = attributes
+        request.body = body
+        request.groupID = groupID
+        request.deduplicationID = deduplicationID
+        request.subject = nil
+        request.transportCache = transportCache
+        request.protocolBodies = nil
     }
 
     /// Why `principal` may not publish to `topic`, or nil when it may.
@@ -149,11 +173,12 @@ public final class HeraldService: Sendable {
     }
 
     /// `publish`, moving each accepted request's attributes and body into its message
-    /// (`Broker.publish(taking:)`): `batch` is left holding emptied requests for the caller to clear.
+    /// (`Broker.publish(taking:)`): `batch` is left holding emptied requests for the caller to clear
+    /// or fill again. Only the first `count` requests are published.
     public func publish(
-        taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
+        taking batch: inout [PublishRequest], count: Int, congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
     ) -> [Result<MessageID, HeraldError>] {
-        broker.publish(taking: &batch, congestion: &congestion, receipts: &receipts).map { $0.mapError(\.heraldError) }
+        broker.publish(taking: &batch, count: count, congestion: &congestion, receipts: &receipts).map { $0.mapError(\.heraldError) }
     }
 
     // MARK: - Subscriptions

@@ -43,6 +43,8 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
 
     /// Encoded output of the current batch, written to the connection in one piece.
     @exclusivity(unchecked) private var out: [UInt8] = []
+    /// The PUBs collected for the next broker call: the first `publishRequestIDs.count` requests.
+    /// Those after them are emptied ones from earlier calls, kept to be filled again.
     @exclusivity(unchecked) private var publishBatch: [PublishRequest] = []
     /// The last PUB's topic and whether this session's principal may publish to it: consecutive
     /// PUBs to one topic decide it once. Cleared whenever the principal is (re)resolved.
@@ -462,19 +464,21 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         if let error = service.preparePublish(
             topic: moveOut(&pub.topic, leaving: ""), attributes: attributes, body: moveOut(&pub.body, leaving: []),
             groupID: moveOut(&pub.groupID, leaving: nil), deduplicationID: moveOut(&pub.deduplicationID, leaving: nil),
-            transportCache: cache, refusal: refusal, validator: settings.messageValidator, appendingTo: &publishBatch) {
+            transportCache: cache, refusal: refusal, validator: settings.messageValidator,
+            filling: &publishBatch, at: publishRequestIDs.count) {
             return reply(error, reference)
         }
         publishRequestIDs.append(requestID)
-        if publishBatch.count >= publishesPerCall { publishPending() }
+        if publishRequestIDs.count >= publishesPerCall { publishPending() }
     }
 
     /// Publishes the collected PUB frames with one broker call and encodes their confirmations.
     private func publishPending() {
-        guard !publishBatch.isEmpty else { return }
+        guard !publishRequestIDs.isEmpty else { return }
         var congestion: PublishCongestion?
         var receipts: PublishReceipts?
-        let results = service.publish(taking: &publishBatch, congestion: &congestion, receipts: &receipts)
+        let results = service.publish(
+            taking: &publishBatch, count: publishRequestIDs.count, congestion: &congestion, receipts: &receipts)
         if let congestion { pace(congestion) }
         if receipts != nil || !confirmations.isEmpty {
             // Some confirmation waits for a receipt: every later one queues behind it.
@@ -482,7 +486,7 @@ final class ServerSession: ConnectionHandler, StreamSink, @unchecked Sendable {
         } else {
             writeConfirmations(results, requestIDs: publishRequestIDs)
         }
-        publishBatch.removeAll(keepingCapacity: true)
+        // The emptied requests stay, to be filled by the next PUBs (`preparePublish(…filling:at:)`).
         publishRequestIDs.removeAll(keepingCapacity: true)
     }
 

@@ -105,6 +105,20 @@ final class ManualClock: Sendable {
         #expect(batch[0].attributes.isEmpty)
     }
 
+    /// With `count`, only the batch's first requests are published; the rest stay as they were.
+    @Test func publishTakingACountLeavesTheRestAlone() throws {
+        let (broker, _, endpoints) = try makeBroker([TopicConfiguration(name: "orders")])
+        var batch = ["a", "b", "c"].map { PublishRequest(topic: "orders", body: Array($0.utf8)) }
+        var congestion: PublishCongestion?
+        var receipts: PublishReceipts?
+        let results = broker.publish(taking: &batch, count: 2, congestion: &congestion, receipts: &receipts)
+        #expect(results.count == 2 && results.allSatisfy { $0.success != nil })
+        #expect(endpoints["orders"]?.bodies == ["a", "b"])
+        #expect(batch.map(\.body) == [[], [], Array("c".utf8)])
+        #expect(broker.publish(taking: &batch, count: 0, congestion: &congestion, receipts: &receipts).isEmpty)
+        #expect(broker.publish(taking: &batch, count: 7, congestion: &congestion, receipts: &receipts).count == 3)
+    }
+
     @Test func aFIFOPublishWithoutAnIDOrContentBasedDeduplicationIsRefusedWithSNSsText() throws {
         let (broker, _, endpoints) = try makeBroker([TopicConfiguration(name: "orders.fifo")])
         let results = broker.publish([fifo("no id"), fifo("empty id", dedup: ""), fifo("ok", dedup: "d")])

@@ -109,6 +109,31 @@ import Testing
         #expect(batch.first?.transportCache === kept)
     }
 
+    /// A session fills its emptied requests again: every field of the old request is replaced,
+    /// the optional ones included, and filling at the end appends.
+    @Test func fillingAKeptRequestReplacesEveryField() throws {
+        final class Kept: MessageTransportCache {}
+        var old = PublishRequest(topic: "old.fifo", attributes: ["a": .string("1")], body: [1], groupID: "g", deduplicationID: "d")
+        old.subject = "s"
+        old.transportCache = Kept()
+        old.protocolBodies = ProtocolBodies(defaultBody: [2], overrides: ["sqs": [3]])
+        var batch = [old]
+        let filled = service.preparePublish(
+            topic: "orders", attributes: [:], body: Array("new".utf8), groupID: nil, deduplicationID: nil,
+            transportCache: nil, refusal: nil, validator: settings.messageValidator, filling: &batch, at: 0)
+        #expect(filled == nil)
+        #expect(batch.count == 1)
+        let request = try #require(batch.first)
+        #expect(request.topic == "orders" && request.body == Array("new".utf8) && request.attributes.isEmpty)
+        #expect(request.groupID == nil && request.deduplicationID == nil && request.subject == nil)
+        #expect(request.transportCache == nil && request.protocolBodies == nil)
+        let appended = service.preparePublish(
+            topic: "orders", attributes: [:], body: Array("more".utf8), groupID: nil, deduplicationID: nil,
+            transportCache: nil, refusal: nil, validator: settings.messageValidator, filling: &batch, at: 1)
+        #expect(appended == nil)
+        #expect(batch.map(\.body) == [Array("new".utf8), Array("more".utf8)])
+    }
+
     @Test func subscribeParsesPoliciesWithSNSTextsAndResolvesNamedSubscriptions() throws {
         let sub = try principal("sub"), pub = try principal("pub")
         let handle = try service.attachSession(nil, principal: sub, sink: Sink()).get()
