@@ -35,8 +35,9 @@ extension Broker {
     }
 
     /// `publish(_:congestion:receipts:)` that moves each accepted request's attributes, body and
-    /// optional fields into its message instead of sharing them: `batch` is left holding emptied
-    /// requests for the caller to clear. The stream protocol's path: sharing cost a retain per field per message
+    /// optional fields into its message instead of sharing them, and drops a refused or duplicate
+    /// request's attributes and body: `batch` is left holding emptied requests for the caller to
+    /// clear or fill again. The stream protocol's path: sharing cost a retain per field per message
     /// here and a release per field when the caller cleared its batch.
     public func publish(
         taking batch: inout [PublishRequest], congestion: inout PublishCongestion?, receipts: inout PublishReceipts?
@@ -72,6 +73,14 @@ extension Broker {
         // Requests are read in place, not copied out of the batch: a copy retains every field of a
         // request, and this loop runs per message.
         batch.withUnsafeMutableBufferPointer { requests in
+            /// A refused or duplicate request's payload is dropped too: the batch is taken whole,
+            /// and a stream session keeps its requests to fill them again.
+            func drop(_ index: Int) {
+                requests[index].attributes = [:]
+                requests[index].body = []
+                requests[index].transportCache = nil
+                requests[index].protocolBodies = nil
+            }
             for index in 0..<requestCount {
                 if route?.topic != requests[index].topic {
                     if routePublished > 0 { route?.publishCounter?.add(routePublished) }
@@ -81,14 +90,19 @@ extension Broker {
                     case .failure(let error):
                         route = nil
                         results.append(.failure(error))
+                        drop(index)
                         continue
                     }
                 }
-                guard let route else { continue }
+                guard let route else {
+                    drop(index)
+                    continue
+                }
                 if let problem = Self.topicProblem(
                     groupID: requests[index].groupID, deduplicationID: requests[index].deduplicationID, topic: route.topic) {
                     route.publishCounter?.addRejected()
                     results.append(.failure(problem))
+                    drop(index)
                     continue
                 }
                 var deduplicationID = requests[index].deduplicationID
@@ -97,6 +111,7 @@ extension Broker {
                     case .refused(let error):
                         route.publishCounter?.addRejected()
                         results.append(.failure(error))
+                        drop(index)
                         continue
                     case .none:
                         break
@@ -106,6 +121,7 @@ extension Broker {
                         if let first = deduplicator.admit(key, id: ids[index], now: time) {
                             results.append(.success(first))
                             deduplicated += 1
+                            drop(index)
                             continue
                         }
                         // A FIFO message carries its id downstream (SNS forwards the content hash).

@@ -84,7 +84,8 @@ final class ManualClock: Sendable {
         #expect(delivered.last?.deduplicationID == "explicit")
     }
 
-    /// `publish(taking:)` moves accepted requests' attributes and bodies into the messages, and
+    /// `publish(taking:)` moves accepted requests' attributes and bodies into the messages and
+    /// drops those of the duplicate and the refused one (the batch is taken whole), and
     /// content-based keys are still taken from each request's own body, before it is moved.
     @Test func publishTakingMovesAcceptedBodiesAndKeepsContentDeduplication() throws {
         let policy = TopicDeduplicationPolicy.fifo(contentBasedDeduplication: true)
@@ -100,8 +101,8 @@ final class ManualClock: Sendable {
         #expect(endpoints["orders.fifo"]?.bodies == ["Test", "Other"])
         let delivered = endpoints["orders.fifo"]?.calls.withLock { $0.flatMap { $0 } } ?? []
         #expect(delivered.first?.attributes["color"] == .string("red"))
-        // Accepted requests were emptied; the duplicate and the refused one were left alone.
-        #expect(batch.map(\.body.count) == [0, 4, 8, 0])
+        // Every request was emptied: the accepted ones moved, the duplicate and the refused one dropped.
+        #expect(batch.map(\.body.count) == [0, 0, 0, 0])
         #expect(batch[0].attributes.isEmpty)
     }
 
