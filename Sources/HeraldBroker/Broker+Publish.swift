@@ -73,15 +73,18 @@ extension Broker {
         // Requests are read in place, not copied out of the batch: a copy retains every field of a
         // request, and this loop runs per message.
         batch.withUnsafeMutableBufferPointer { requests in
-            /// A refused or duplicate request's payload is dropped too: the batch is taken whole,
-            /// and a stream session keeps its requests to fill them again.
-            func drop(_ index: Int) {
-                requests[index].attributes = [:]
-                requests[index].body = []
-                requests[index].transportCache = nil
-                requests[index].protocolBodies = nil
-            }
             for index in 0..<requestCount {
+                // A refused or duplicate request's payload is dropped too: the batch is taken
+                // whole, and a stream session keeps its requests to fill them again.
+                var taken = false
+                defer {
+                    if !taken {
+                        requests[index].attributes = [:]
+                        requests[index].body = []
+                        requests[index].transportCache = nil
+                        requests[index].protocolBodies = nil
+                    }
+                }
                 if route?.topic != requests[index].topic {
                     if routePublished > 0 { route?.publishCounter?.add(routePublished) }
                     routePublished = 0
@@ -90,19 +93,14 @@ extension Broker {
                     case .failure(let error):
                         route = nil
                         results.append(.failure(error))
-                        drop(index)
                         continue
                     }
                 }
-                guard let route else {
-                    drop(index)
-                    continue
-                }
+                guard let route else { continue }
                 if let problem = Self.topicProblem(
                     groupID: requests[index].groupID, deduplicationID: requests[index].deduplicationID, topic: route.topic) {
                     route.publishCounter?.addRejected()
                     results.append(.failure(problem))
-                    drop(index)
                     continue
                 }
                 var deduplicationID = requests[index].deduplicationID
@@ -111,7 +109,6 @@ extension Broker {
                     case .refused(let error):
                         route.publishCounter?.addRejected()
                         results.append(.failure(error))
-                        drop(index)
                         continue
                     case .none:
                         break
@@ -121,7 +118,6 @@ extension Broker {
                         if let first = deduplicator.admit(key, id: ids[index], now: time) {
                             results.append(.success(first))
                             deduplicated += 1
-                            drop(index)
                             continue
                         }
                         // A FIFO message carries its id downstream (SNS forwards the content hash).
@@ -156,6 +152,7 @@ extension Broker {
                 }
                 messages.append(message)  // last use: moved, not retained again
                 requestOfMessage.append(index)
+                taken = true
             }
         }
         if routePublished > 0 { route?.publishCounter?.add(routePublished) }

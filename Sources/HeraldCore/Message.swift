@@ -27,7 +27,7 @@ public struct Message: Sendable {
             self.protocolBodies = protocolBodies
             self.subject = subject
             self.id = id
-            self.idText = id.otherText == nil ? id.uuidText : nil
+            self.idText = id.uuidText
             self.topic = topic
             self.attributes = attributes
             self.body = body
@@ -179,8 +179,9 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
         public init() {}
     }
 
-    /// The canonical text of a UUID id (meaningless for ids with `otherText`).
-    public var uuidText: UUIDText {
+    /// The canonical text of a UUID id; nil for an id kept as other text (`otherText`).
+    public var uuidText: UUIDText? {
+        guard other == nil else { return nil }
         var text = UUIDText()
         withUnsafeMutableBytes(of: &text.words) { raw in
             writeUUID(to: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self))

@@ -67,16 +67,12 @@ public final class EventLoop: @unchecked Sendable {
         queue.async { [self] in
             let bodies = batched.withLock { pending in
                 pending.scheduled = false
-                return Self.takeBodies(&pending.bodies)
+                var taken: [@Sendable () -> Void] = []
+                swap(&taken, &pending.bodies)
+                return taken
             }
             for body in bodies { body() }
         }
-    }
-
-    private static func takeBodies(_ bodies: inout [@Sendable () -> Void]) -> [@Sendable () -> Void] {
-        var taken: [@Sendable () -> Void] = []
-        swap(&taken, &bodies)
-        return taken
     }
 }
 
