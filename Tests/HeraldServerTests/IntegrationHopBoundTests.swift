@@ -5,6 +5,7 @@
 // blocked), so the byte bound is the only thing that can pace here.
 import Dispatch
 import Foundation
+import HeraldBroker
 import HeraldClient
 import HeraldCore
 import HeraldNet
@@ -97,6 +98,63 @@ extension Integration {
             #expect(server.server.broker.stats.slowConsumerDisconnects == 0)
         }
     }
+}
+
+extension Integration {
+    /// A message that reached one subscriber is freed on the loop that published it
+    /// (`ServerSession.deliver(_:soleHolder:)` hands the hop's box back), not on the subscriber's
+    /// loop: glibc's `free` of another thread's allocation waits on that thread's arena lock.
+    @Suite struct SoleTargetHop {
+        @Test func aMessageWithOneTargetIsFreedOnThePublishersLoop() throws {
+            let server = try TwoLoopServer()
+            defer { server.stop() }
+            let topic = "hop-origin"
+            let subscriber = try server.raw()  // the first connection: loop 0
+            defer { subscriber.close() }
+            try subscriber.handshake()
+            try subscriber.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: UInt32.max)))
+            _ = try #require(try subscriber.next(where: { if case .subscribed = $0 { return true } else { return false } }))
+
+            // Published on loop 1, as a publisher's session does; the message's only other
+            // holder is its transport cache, the witness, which nothing else keeps.
+            let death = DeathRecord()
+            let origin = server.group.loops[1]
+            let published = DispatchSemaphore(value: 0)
+            let broker = server.server.broker
+            origin.execute {
+                var request = PublishRequest(topic: topic, body: Array("witnessed".utf8))
+                request.transportCache = DeathWitness(death)
+                var batch = [request]
+                var congestion: PublishCongestion?
+                var receipts: PublishReceipts?
+                let results = broker.publish(taking: &batch, count: 1, congestion: &congestion, receipts: &receipts)
+                if results.count != 1 || (try? results[0].get()) == nil { Issue.record("the publish was refused: \(results)") }
+                published.signal()
+            }
+            #expect(published.wait(timeout: .now() + 30) == .success)
+
+            let delivered = try #require(try subscriber.next(where: { if case .message = $0 { return true } else { return false } }))
+            guard case .message(let message) = delivered else { return }
+            #expect(message.body == Array("witnessed".utf8))
+            try #require(waitUntil(.seconds(30)) { death.loop != nil }, "the delivered message was never freed")
+            #expect(death.loop == .some(ObjectIdentifier(origin)), "freed on the publisher's loop")
+            #expect(death.loop != .some(ObjectIdentifier(server.subscriberLoop)), "not on the subscriber's")
+        }
+    }
+}
+
+/// Where a `DeathWitness` died: the event loop's identity (nil inside when off every loop).
+private final class DeathRecord: Sendable {
+    private let state = Mutex<ObjectIdentifier??>(nil)
+    var loop: ObjectIdentifier?? { state.withLock { $0 } }
+    func record(_ loop: EventLoop?) { state.withLock { $0 = .some(loop.map(ObjectIdentifier.init)) } }
+}
+
+/// A message's transport cache that records the loop its message was freed on.
+private final class DeathWitness: MessageTransportCache {
+    let record: DeathRecord
+    init(_ record: DeathRecord) { self.record = record }
+    deinit { record.record(EventLoop.current) }
 }
 
 /// A server with an event-loop group of its own, two loops whatever the core count. Nothing but
