@@ -158,6 +158,11 @@ extension Connection {
     /// Writes pending output until done or the socket/TLS pushes back.
     func flushPending() {
         guard machine.canFlush, !output.isEmpty else { return }
+        // More than one TLS record to write: cork the socket so the kernel sends full segments
+        // instead of one per record (each segment costs a transmit and a wake-up of the reader).
+        let corked = ssl != nil && output.count > Connection.maxTLSWriteLength
+        if corked { Socket.setCork(fd, true) }
+        var failure: String?
         writing: while !output.isEmpty {
             switch ioWrite(output.readable) {
             case .wrote(let n):
@@ -172,9 +177,15 @@ extension Connection {
                 machine.outputBlocked(waitingFor: .readable)
                 break writing
             case .failed(let reason):
-                close(.ioError(reason))
-                return
+                failure = reason
+                break writing
             }
+        }
+        // Uncorked before anything can close the descriptor: the last partial segment goes now.
+        if corked { Socket.setCork(fd, false) }
+        if let failure {
+            close(.ioError(failure))
+            return
         }
         if output.isEmpty {
             switch machine.outputEmptied() {

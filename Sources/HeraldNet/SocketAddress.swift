@@ -129,6 +129,11 @@ enum Socket {
         _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// TCP_CORK: while set, the kernel holds partial segments; clearing it sends them at once.
+    static func setCork(_ fd: Int32, _ on: Bool) {
+        setOption(fd, Int32(IPPROTO_TCP), TCP_CORK, on ? 1 : 0)
+    }
+
     static func setNoDelay(_ fd: Int32) {
         setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     }

@@ -101,6 +101,32 @@ extension NetTests {
             #expect(batches > 0 && batches < count / 10, "server echoed in \(batches) batches")
         }
 
+        /// A flush of several TLS records corks the socket (full segments, not one per record) and
+        /// uncorks it before returning: a socket left corked would hold its last partial segment
+        /// back (up to 200 ms, then for good once nothing more is written).
+        @Test func aMultiRecordFlushLeavesTheSocketUncorked() async throws {
+            let serverLog = EventLog()
+            let listener = try Listener.echo(tls: try TestTLS.server(), log: serverLog)
+            defer { listener.close() }
+            let sent = (0..<(5 * Connection.maxTLSWriteLength + 7)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let corkAfterFlush = Mutex<Int32?>(nil)
+            let clientLog = EventLog()
+            _ = try Connection.connect(host: "127.0.0.1", port: listener.port, tls: try TestTLS.client()) { _ in
+                RecordingHandler(log: clientLog, onOpen: { connection in
+                    _ = sent.withUnsafeBytes { connection.write($0) }
+                    connection.flush()
+                    var value: Int32 = -1
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    let got = getsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_CORK, &value, &length)
+                    corkAfterFlush.withLock { $0 = got == 0 ? value : nil }
+                })
+            }
+            // The echo server's flushes of what it read are corked the same way.
+            #expect(await eventually(.seconds(20)) { clientLog.byteCount == sent.count })
+            #expect(clientLog.read { $0.bytes } == sent)
+            #expect(corkAfterFlush.withLock { $0 } == 0, "TCP_CORK is off once the flush returns")
+        }
+
         @Test func mutualTLSRequired() async throws {
             let serverLog = EventLog()
             let listener = try Listener.echo(tls: try TestTLS.server(clientCA: TestPaths.ca, policy: .required), log: serverLog)
