@@ -43,11 +43,8 @@ extension Integration {
             let topic = "hop-bytes"
 
             // First connection: the subscriber, on loop 0.
-            let subscriber = try server.raw()
+            let subscriber = try server.subscriber(topic: topic)
             defer { subscriber.close() }
-            try subscriber.handshake()
-            try subscriber.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: UInt32.max)))
-            _ = try #require(try subscriber.next(where: { if case .subscribed = $0 { return true } else { return false } }))
             // Second connection: the publisher, on loop 1.
             let publisher = try server.client()
             defer { publisher.close() }
@@ -109,11 +106,8 @@ extension Integration {
             let server = try TwoLoopServer()
             defer { server.stop() }
             let topic = "hop-origin"
-            let subscriber = try server.raw()  // the first connection: loop 0
+            let subscriber = try server.subscriber(topic: topic)  // the first connection: loop 0
             defer { subscriber.close() }
-            try subscriber.handshake()
-            try subscriber.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: UInt32.max)))
-            _ = try #require(try subscriber.next(where: { if case .subscribed = $0 { return true } else { return false } }))
 
             // Published on loop 1, as a publisher's session does; the message's only other
             // holder is its transport cache, the witness, which nothing else keeps.
@@ -177,7 +171,19 @@ private final class TwoLoopServer: Sendable {
     /// The loop of the first connection accepted.
     var subscriberLoop: EventLoop { group.loops[0] }
 
-    func raw() throws -> RawClient { try RawClient(port: port) }
+    /// A raw client subscribed to `topic` (sid 1, auto acks, unbounded credit) once its SUBOK came.
+    func subscriber(topic: String) throws -> RawClient {
+        let client = try RawClient(port: port)
+        do {
+            try client.handshake()
+            try client.send(.subscribe(SubscribeFrame(sid: 1, topic: topic, ackMode: .auto, credit: UInt32.max)))
+            _ = try #require(try client.next(where: { if case .subscribed = $0 { return true } else { return false } }))
+            return client
+        } catch {
+            client.close()
+            throw error
+        }
+    }
 
     func client() throws -> HeraldClient {
         try HeraldClient.connect(ClientOptions(host: "127.0.0.1", port: port, caFile: TestPaths.ca, connectTimeout: .seconds(10)))
